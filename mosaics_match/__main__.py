@@ -1,0 +1,32 @@
+"""Command line: ``python -m mosaics_match <command>``; ``--help`` lists the commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import cli_admin
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mosaics_match", description="Seneca Mosaics portal tools.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    cli_admin.add_commands(sub)
+    try:
+        from .credentials import cli as credentials_cli
+    except ImportError:  # pragma: no cover - during development only
+        credentials_cli = None
+    if credentials_cli is not None:
+        credentials_cli.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

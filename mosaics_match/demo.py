@@ -1,0 +1,393 @@
+"""Demo data: the Mosaics catalogue, job postings, thousands of synthetic earners with signed credentials, and one
+account per role. Seeded, reproducible and idempotent (running it twice changes nothing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from . import issuing, repo
+from .models import Account, Achievement, Competency, Earner, IssuedCredential, JobPosting, StatusList
+from .passwords import hash_password
+from .runtime import Runtime
+
+Progress = Callable[[float, str], None]
+SEED = 20261128
+DEMO_MARKER = "demo_seeded"
+DEMO_PASSWORDS_KEY = "demo_passwords"
+DEMO_ACCOUNTS = {
+    "staff": ("staff@mosaics.example", "Sam Okafor (Seneca staff)", "Seneca Polytechnic"),
+    "employer": ("employer@mosaics.example", "Priya Raman (Northwind Logistics HR)", "Northwind Logistics"),
+    "partner": ("partner@mosaics.example", "Daniel Chen (Lakeshore Analytics)", "Lakeshore Analytics"),
+    "earner": ("earner@mosaics.example", "Amara Singh", None),
+}
+# Reference "now" of the demo world, so that the share of expired credentials does not drift with the calendar.
+DEMO_EPOCH = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class SeedReport:
+    achievements: int = 0
+    postings: int = 0
+    earners: int = 0
+    credentials: int = 0
+    revoked: int = 0
+    suspended: int = 0
+    accounts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.achievements} micro-credentials, {self.postings} postings, {self.earners} earners, "
+                f"{self.credentials} credentials ({self.revoked} revoked, {self.suspended} suspended), "
+                f"{self.accounts} accounts")
+
+    @property
+    def changed(self) -> bool:
+        return any((self.achievements, self.postings, self.earners, self.credentials, self.accounts))
+
+
+def needs_seeding(rt: Runtime) -> bool:
+    with rt.Session() as session:
+        return repo.get_state(session, key=DEMO_MARKER) is None
+
+
+def _noop(_: float, __: str) -> None:
+    return None
+
+
+def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop, workers: int | None = None) -> SeedReport:
+    """Create the demo data that is not there yet.
+
+    Parameters
+    ----------
+    rt:
+        The runtime (database and settings).
+    earners:
+        How many synthetic earners; default ``settings.demo_earners``.
+    progress:
+        Called with (fraction done, message).
+    workers:
+        Processes used to sign credentials; default: the CPU count (at most 4).
+    """
+    from .content import load_catalogue, load_people, load_postings
+
+    report = SeedReport()
+    n_earners = rt.settings.demo_earners if earners is None else earners
+    catalogue = load_catalogue()
+    postings = load_postings()
+    people = load_people()
+    progress(0.01, "Catalogue")
+    with rt.Session.begin() as session:
+        report.achievements = _seed_catalogue(session, catalogue)
+        report.postings = _seed_postings(session, postings)
+        issuing.ensure_local_issuer(session, settings=rt.settings)
+    progress(0.05, "Earners")
+    with rt.Session.begin() as session:
+        new_earner_ids = _seed_earners(session, people, n_earners, report)
+    if new_earner_ids:
+        _seed_credentials(rt, new_earner_ids, report, progress, workers)
+    with rt.Session.begin() as session:
+        report.accounts = _seed_accounts(session)
+        if repo.get_state(session, key=DEMO_MARKER) is None:
+            repo.set_state(session, key=DEMO_MARKER, value=datetime.now(timezone.utc).isoformat())
+        if report.changed:
+            repo.bump_data_version(session)
+            repo.record_audit(session, actor="system", actor_role="system", action="demo_seed", outcome="success",
+                              details={"summary": report.summary()})
+    progress(1.0, "Done")
+    return report
+
+
+def _seed_catalogue(session: Session, catalogue) -> int:  # noqa: ANN001
+    from .badge_art import badge_svg
+
+    schools = {s.slug: s.name for s in catalogue.schools}
+    partners = {p.slug: p.name for p in catalogue.partners}
+    existing = {a.slug for a in session.scalars(select(Achievement))}
+    added = 0
+    for position, item in enumerate(catalogue.achievements):
+        if item.slug in existing:
+            continue
+        school = schools.get(item.school, item.school)
+        achievement = Achievement(
+            slug=item.slug, name=item.name, description=item.description, criteria=item.criteria, school=school,
+            partner=partners.get(item.partner, item.partner), hours=item.hours, level=item.level,
+            tags=list(item.tags), image_svg=badge_svg(item.name, school, item.school),
+        )
+        for i, comp in enumerate(item.competencies):
+            achievement.competencies.append(Competency(
+                slug=comp.slug, name=comp.name, description=comp.description, esco_uri=comp.esco_uri,
+                esco_label=comp.esco_label, position=i,
+            ))
+        session.add(achievement)
+        added += 1
+    session.flush()
+    return added
+
+
+def _seed_postings(session: Session, postings) -> int:  # noqa: ANN001
+    existing = set(session.scalars(select(JobPosting.slug)))
+    added = 0
+    for p in postings:
+        if p.slug in existing:
+            continue
+        session.add(JobPosting(slug=p.slug, title=p.title, employer=p.employer, location=p.location, text=p.text,
+                               posted=p.posted))
+        added += 1
+    return added
+
+
+def _earner_identity(rng: random.Random, people, i: int) -> tuple[str, str]:  # noqa: ANN001
+    given = rng.choice(people.given_names)
+    family = rng.choice(people.family_names)
+    domain = rng.choice(people.email_domains)
+    local = f"{given}.{family}".lower().replace(" ", "").replace("'", "")
+    return f"{given} {family}", f"{local}.{i:05d}@{domain}"
+
+
+def _seed_earners(session: Session, people, n: int, report: SeedReport) -> list[int]:  # noqa: ANN001
+    rng = random.Random(SEED)
+    existing = set(session.scalars(select(Earner.email)))
+    rows = []
+    for i in range(n):
+        name, email = _earner_identity(rng, people, i)
+        discoverable = rng.random() < 0.72
+        share_email = discoverable and rng.random() < 0.5
+        location = rng.choice(("Toronto, ON", "Mississauga, ON", "Brampton, ON", "Markham, ON", "Vaughan, ON",
+                               "Scarborough, ON", "Oshawa, ON", "Richmond Hill, ON", "Newmarket, ON", "Remote"))
+        if email in existing:
+            continue
+        rows.append({"email": email, "name": name, "discoverable": discoverable, "share_email": share_email,
+                     "location": location, "created_at": datetime.now(timezone.utc)})
+    if rows:
+        session.execute(insert(Earner), rows)
+    report.earners = len(rows)
+    if not rows:
+        return []
+    emails = [r["email"] for r in rows]
+    ids: list[int] = []
+    for start in range(0, len(emails), 900):
+        chunk = emails[start:start + 900]
+        ids.extend(session.scalars(select(Earner.id).where(Earner.email.in_(chunk))))
+    return sorted(ids)
+
+
+def _sign_chunk(args: tuple[bytes, str, list[tuple[str, dict]]]) -> list[tuple[str, str]]:
+    """Sign (and check) one chunk of credentials in a worker process; returns (credential id, document)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from .credentials import keys as ck
+    from .credentials import proofs
+
+    raw, vm, items = args
+    private = Ed25519PrivateKey.from_private_bytes(raw)
+    public = ck.public_key_of(private)
+    out = []
+    for credential_id, doc in items:
+        signed = proofs.sign_data_integrity(doc, private, verification_method=vm, cryptosuite="eddsa-rdfc-2022",
+                                            created=datetime.fromisoformat(doc["validFrom"]))
+        unsigned = dict(signed)
+        proof = unsigned.pop("proof")
+        proofs.verify_proof(unsigned, proof, public)
+        out.append((credential_id, json.dumps(signed, separators=(",", ":"), ensure_ascii=False)))
+    return out
+
+
+def _seed_credentials(rt: Runtime, earner_ids: list[int], report: SeedReport, progress: Progress,
+                      workers: int | None) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    rng = random.Random(SEED + 1)
+    with rt.Session.begin() as session:
+        signer = issuing.open_signer(session, settings=rt.settings)
+        achievements = list(session.scalars(select(Achievement).order_by(Achievement.id)))
+        for a in achievements:
+            _ = a.competencies  # load while the session is open
+        earners = {e.id: e for e in session.scalars(select(Earner).where(Earner.id.in_(earner_ids)))} if len(earner_ids) < 900 else \
+            {e.id: e for e in session.scalars(select(Earner))}
+        by_school: dict[str, list[Achievement]] = {}
+        for a in achievements:
+            by_school.setdefault(a.school, []).append(a)
+        schools = sorted(by_school)
+
+        planned: list[dict] = []
+        for earner_id in earner_ids:
+            earner = earners[earner_id]
+            k = rng.choices((1, 2, 3, 4, 5, 6), weights=(22, 24, 20, 15, 11, 8))[0]
+            home = by_school[rng.choice(schools)]
+            chosen: list[Achievement] = []
+            while len(chosen) < k:
+                pool = home if rng.random() < 0.7 else achievements
+                pick = rng.choice(pool)
+                if pick not in chosen:
+                    chosen.append(pick)
+                if len(chosen) >= len(home) and all(a in chosen for a in home) and len(chosen) < k:
+                    home = achievements
+            for achievement in chosen:
+                issued = DEMO_EPOCH - timedelta(days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 1440))
+                valid_until = issued + timedelta(days=3 * 365) if rng.random() < 0.6 else None
+                fate = rng.random()
+                planned.append({
+                    "earner": earner, "achievement": achievement, "issued": issued, "valid_until": valid_until,
+                    "revoked": fate < 0.03, "suspended": 0.03 <= fate < 0.05,
+                    "credential_id": f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+                })
+
+        # Reserve status indices for the whole batch at once.
+        first_number, first_index = issuing._allocate_status_index(session, signer=signer)
+        docs = []
+        positions = []
+        number, index = first_number, first_index
+        for i, item in enumerate(planned):
+            if i > 0:
+                index += 1
+                if index >= issuing.STATUS_LIST_SIZE:
+                    _set_next_index(session, signer, number, issuing.STATUS_LIST_SIZE)
+                    number, index = issuing._allocate_status_index(session, signer=signer)
+            positions.append((number, index))
+            docs.append((item["credential_id"], issuing.build_unsigned(
+                signer=signer, achievement=item["achievement"], earner=item["earner"],
+                credential_id=item["credential_id"], valid_from=item["issued"], valid_until=item["valid_until"],
+                status_number=number, status_index=index, salt=f"{rng.getrandbits(128):032x}",
+            )))
+        _set_next_index(session, signer, number, index + 1)
+        raw = signer.private_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                               serialization.NoEncryption())
+        vm = signer.verification_method
+        issuer_id, key_id = signer.issuer.id, signer.key.id
+    progress(0.1, f"Signing {len(docs):,} credentials")
+
+    chunk = 250
+    chunks = [(raw, vm, docs[i:i + chunk]) for i in range(0, len(docs), chunk)]
+    signed: dict[str, str] = {}
+    n_workers = workers or min(os.cpu_count() or 1, 4)
+    if n_workers > 1 and len(chunks) > 1:
+        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            for done, result in enumerate(pool.map(_sign_chunk, chunks), start=1):
+                signed.update(result)
+                progress(0.1 + 0.8 * done / len(chunks), f"Signed {len(signed):,} of {len(docs):,} credentials")
+    else:
+        for done, c in enumerate(chunks, start=1):
+            signed.update(_sign_chunk(c))
+            progress(0.1 + 0.8 * done / len(chunks), f"Signed {len(signed):,} of {len(docs):,} credentials")
+
+    now = datetime.now(timezone.utc)
+    rows = []
+    for item, (number, index) in zip(planned, positions):
+        rows.append({
+            "credential_id": item["credential_id"], "earner_id": item["earner"].id,
+            "achievement_id": item["achievement"].id, "issuer_id": issuer_id, "key_id": key_id,
+            "issued_at": item["issued"], "valid_from": item["issued"], "valid_until": item["valid_until"],
+            "document": signed[item["credential_id"]], "proof_format": "eddsa-rdfc-2022",
+            "status_list_number": number, "status_index": index, "revoked": item["revoked"],
+            "suspended": item["suspended"],
+            "status_reason": "Demo: academic integrity review" if item["revoked"] else
+            ("Demo: under review" if item["suspended"] else None),
+            "claim_code_hash": issuing.hash_claim_code(secrets.token_hex(8)),
+            "verified_at": now, "public": True,
+        })
+    progress(0.92, "Storing credentials and status lists")
+    with rt.Session.begin() as session:
+        for start in range(0, len(rows), 2000):
+            session.execute(insert(IssuedCredential), rows[start:start + 2000])
+        signer = issuing.open_signer(session, settings=rt.settings)
+        touched: set[tuple[int, str]] = set()
+        lists: dict[tuple[int, str], StatusList] = {}
+        from .credentials import status as cs
+
+        bitsets: dict[tuple[int, str], object] = {}
+        for item, (number, index) in zip(planned, positions):
+            for purpose, flag in (("revocation", item["revoked"]), ("suspension", item["suspended"])):
+                if not flag:
+                    continue
+                key = (number, purpose)
+                if key not in lists:
+                    lst = repo.get_status_list(session, issuer=signer.issuer, number=number, purpose=purpose)
+                    assert lst is not None
+                    lists[key] = lst
+                    bitsets[key] = cs.StatusBits.from_bytes(lst.bits, size=lst.size)
+                bitsets[key].set(index, True)
+                touched.add(key)
+        for key in touched:
+            lists[key].bits = bitsets[key].to_bytes()
+            issuing.sign_status_list(session, signer=signer, status_list=lists[key])
+    report.credentials = len(rows)
+    report.revoked = sum(1 for r in rows if r["revoked"])
+    report.suspended = sum(1 for r in rows if r["suspended"])
+
+
+def _set_next_index(session: Session, signer: issuing.Signer, number: int, next_index: int) -> None:
+    for purpose in issuing.STATUS_PURPOSES:
+        lst = repo.get_status_list(session, issuer=signer.issuer, number=number, purpose=purpose)
+        if lst is not None:
+            lst.next_index = max(lst.next_index, next_index)
+
+
+def _seed_accounts(session: Session) -> int:
+    stored = repo.get_state(session, key=DEMO_PASSWORDS_KEY)
+    passwords: dict[str, str] = json.loads(stored) if stored else {}
+    added = 0
+    for role, (email, name, org) in DEMO_ACCOUNTS.items():
+        if repo.get_account(session, email=email) is not None:
+            continue
+        password = passwords.get(role) or f"{role}-{secrets.token_urlsafe(9)}"
+        passwords[role] = password
+        earner_id = None
+        if role == "earner":
+            earner = repo.get_earner_by_email(session, email=email)
+            if earner is None:
+                earner = repo.create_earner(session, email=email, name=name, discoverable=True, share_email=True,
+                                            location="Toronto, ON")
+            earner_id = earner.id
+        session.add(Account(email=email, display_name=name, role=role, password_hash=hash_password(password),
+                            organisation=org, earner_id=earner_id))
+        added += 1
+        if role == "earner":
+            _give_demo_earner_credentials(session, earner)
+    if added:
+        repo.set_state(session, key=DEMO_PASSWORDS_KEY, value=json.dumps(passwords))
+    return added
+
+
+DEMO_EARNER_ACHIEVEMENT_WORDS = ("analytics", "data", "sql", "power bi", "python", "cloud")
+
+
+def _give_demo_earner_credentials(session: Session, earner: Earner) -> None:
+    """The demo earner holds a few claimed data-analytics credentials, one in each proof format."""
+    from .settings import load_settings
+
+    settings = load_settings()
+    if repo.credentials_of(session, earner=earner):
+        return
+    signer = issuing.open_signer(session, settings=settings)
+    picks = [a for a in repo.list_achievements(session)
+             if any(w in (a.name + " " + a.school).lower() for w in DEMO_EARNER_ACHIEVEMENT_WORDS)][:3]
+    formats = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "vc-jwt")
+    for i, achievement in enumerate(picks):
+        issued = DEMO_EPOCH - timedelta(days=40 * (i + 1))
+        receipt = issuing.issue_credential(
+            session, signer=signer, earner=earner, achievement=achievement, actor="system", issued_at=issued,
+            valid_from=issued, valid_until=issued + timedelta(days=3 * 365), fmt=formats[i % 3], audit=False,
+        )
+        receipt.credential.claimed_at = issued + timedelta(days=1)
+
+
+def demo_passwords(session: Session) -> dict[str, tuple[str, str]]:
+    """Role -> (email, password) of the demo accounts; only ever shown when demo mode is on."""
+    stored = repo.get_state(session, key=DEMO_PASSWORDS_KEY)
+    passwords: dict[str, str] = json.loads(stored) if stored else {}
+    return {role: (DEMO_ACCOUNTS[role][0], pw) for role, pw in passwords.items() if role in DEMO_ACCOUNTS}
+
+
+def earner_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Earner)) or 0

@@ -1,0 +1,260 @@
+"""TF-IDF competency index: vectorise competency texts once, score postings and requirements against them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .config import MatchConfig
+from .text import split_requirements, words
+
+
+class EmptyPostingError(ValueError):
+    """Raised when a posting is empty or whitespace only (nothing to match)."""
+
+
+class EmptyCatalogueError(ValueError):
+    """Raised when an index is built from no competency text at all."""
+
+
+@dataclass
+class _Block:
+    kind: str  # "word" or "char_wb"
+    vectorizer: TfidfVectorizer
+    scale: float  # sqrt of the block's share of the cosine
+    offset: int  # first column of the block in the stacked matrix
+
+
+class TextEncoder:
+    """One or two TF-IDF blocks (word / char_wb) stacked so that a dot product is the weighted mean cosine."""
+
+    def __init__(self, config: MatchConfig) -> None:
+        self.config = config
+        kinds = {"word": [("word", 1.0)], "char_wb": [("char_wb", 1.0)]}.get(
+            config.analyzer, [("word", 1.0 - config.char_weight), ("char_wb", config.char_weight)]
+        )
+        self.blocks: list[_Block] = []
+        for kind, share in kinds:
+            if share <= 0.0:
+                continue
+            if kind == "word":
+                vec = TfidfVectorizer(
+                    analyzer="word", ngram_range=config.word_ngram_range, sublinear_tf=config.sublinear_tf,
+                    stop_words=config.stop_words, min_df=config.min_df, max_df=config.max_df, dtype=np.float32,
+                )
+            else:
+                vec = TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=config.char_ngram_range, sublinear_tf=config.sublinear_tf,
+                    min_df=config.min_df, max_df=config.max_df, dtype=np.float32,
+                )
+            self.blocks.append(_Block(kind, vec, float(np.sqrt(share)), 0))
+        self.n_features = 0
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        mats = []
+        offset = 0
+        for b in self.blocks:
+            m = b.vectorizer.fit_transform(texts)
+            b.offset = offset
+            offset += m.shape[1]
+            mats.append(m * b.scale)
+        self.n_features = offset
+        return sp.csr_matrix(sp.hstack(mats, format="csr", dtype=np.float32))
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        mats = [b.vectorizer.transform(texts) * b.scale for b in self.blocks]
+        return sp.csr_matrix(sp.hstack(mats, format="csr", dtype=np.float32))
+
+    def feature_words(self, text: str) -> dict[int, list[str]]:
+        """Map each feature column present in ``text`` to the words of ``text`` it came from."""
+        out: dict[int, list[str]] = defaultdict(list)
+        toks = list(dict.fromkeys(words(text)))
+        for b in self.blocks:
+            vocab = b.vectorizer.vocabulary_
+            analyze = b.vectorizer.build_analyzer()
+            if b.kind == "word":
+                for gram in set(analyze(text)):
+                    col = vocab.get(gram)
+                    if col is not None:
+                        out[col + b.offset].extend(gram.split())
+            else:
+                for w in toks:
+                    for gram in set(analyze(w)):
+                        col = vocab.get(gram)
+                        if col is not None:
+                            out[col + b.offset].append(w)
+        return out
+
+
+@dataclass
+class CompetencyIndex:
+    """Fitted TF-IDF vectors of a competency catalogue.
+
+    Attributes
+    ----------
+    ids
+        Competency ids in row order.
+    matrix
+        ``len(ids) x n_features`` CSR matrix; a row dot a transformed query is the (block-weighted) cosine.
+    """
+
+    ids: list[str]
+    encoder: TextEncoder
+    matrix: sp.csr_matrix
+    config: MatchConfig
+    row_of: dict[str, int] = field(default_factory=dict)
+    _matrix_t: sp.csr_matrix | None = None
+
+    def __post_init__(self) -> None:
+        self.row_of = {cid: i for i, cid in enumerate(self.ids)}
+        self._matrix_t = sp.csr_matrix(self.matrix.T)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def similarities(self, texts: Sequence[str]) -> np.ndarray:
+        """Dense ``len(texts) x len(self)`` cosine matrix (float32)."""
+        q = self.encoder.transform(list(texts))
+        return np.asarray((q @ self._matrix_t).toarray(), dtype=np.float32)
+
+    def query_vectors(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return self.encoder.transform(list(texts))
+
+    def why_terms(
+        self, requirement_texts: Sequence[str], pairs: Iterable[tuple[int, int, float]], n: int,
+        *, _cache: dict | None = None,
+    ) -> list[tuple[str, float]]:
+        """Posting words that carried the matches ``(requirement index, competency row, weight)``.
+
+        A pair's contribution per feature is ``q_f * x_f`` (its share of the cosine); it is split evenly over
+        the requirement words that produced the feature and summed over pairs, weighted by ``weight``.
+        """
+        cache = _cache if _cache is not None else {}
+        totals: dict[str, float] = defaultdict(float)
+        for r, c, weight in pairs:
+            key = (r, c)
+            contrib = cache.get(key)
+            if contrib is None:
+                qkey = ("q", r)
+                if qkey not in cache:
+                    cache[qkey] = (
+                        self.encoder.transform([requirement_texts[r]]),
+                        self.encoder.feature_words(requirement_texts[r]),
+                    )
+                qv, fmap = cache[qkey]
+                prod = qv.multiply(self.matrix[c]).tocoo()
+                contrib = defaultdict(float)
+                for col, val in zip(prod.col.tolist(), prod.data.tolist()):
+                    ws = fmap.get(col)
+                    if not ws:
+                        continue
+                    share = val / len(ws)
+                    for w in ws:
+                        contrib[w] += share
+                cache[key] = contrib
+            for w, v in contrib.items():
+                totals[w] += v * weight
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [(w, float(v)) for w, v in ranked[:n] if v > 0]
+
+
+def build_competency_index(
+    items: Iterable[tuple[str, str]], *, config: MatchConfig | None = None
+) -> CompetencyIndex:
+    """Fit a TF-IDF competency index.
+
+    Parameters
+    ----------
+    items
+        ``(competency_id, text)`` pairs; ids must be unique. The text is typically name + ESCO label +
+        description.
+    config
+        Vectoriser settings; ``MatchConfig()`` when omitted.
+
+    Returns
+    -------
+    CompetencyIndex
+
+    Raises
+    ------
+    EmptyCatalogueError
+        No items, or no item with any indexable term.
+    ValueError
+        Duplicate ids.
+    """
+    config = config or MatchConfig()
+    pairs = list(items)
+    ids = [str(i) for i, _ in pairs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("competency ids must be unique")
+    if not pairs:
+        raise EmptyCatalogueError("no competencies to index")
+    encoder = TextEncoder(config)
+    try:
+        matrix = encoder.fit_transform([t or "" for _, t in pairs])
+    except ValueError as exc:  # sklearn: "empty vocabulary"
+        raise EmptyCatalogueError(f"no indexable competency text: {exc}") from exc
+    return CompetencyIndex(ids=ids, encoder=encoder, matrix=matrix, config=config)
+
+
+def _check_posting(posting: str) -> None:
+    if posting is None or not str(posting).strip():
+        raise EmptyPostingError("the posting is empty")
+
+
+def competency_scores(index: CompetencyIndex, posting: str) -> np.ndarray:
+    """Score of every competency for a posting, following ``index.config.posting_mode``."""
+    _check_posting(posting)
+    cfg = index.config
+    scores = np.zeros(len(index), dtype=np.float32)
+    if cfg.posting_mode in ("whole", "mix"):
+        whole = index.similarities([posting])[0]
+        scores += whole * (cfg.mix_alpha if cfg.posting_mode == "mix" else 1.0)
+    if cfg.posting_mode in ("max", "mix"):
+        reqs = split_requirements(posting, max_requirements=cfg.max_requirements) or [posting]
+        best = index.similarities(reqs).max(axis=0)
+        scores += best * ((1.0 - cfg.mix_alpha) if cfg.posting_mode == "mix" else 1.0)
+    return scores
+
+
+def rank_competencies(index: CompetencyIndex, posting: str, *, k: int = 50) -> list[tuple[str, float]]:
+    """Rank the catalogue's competencies for a posting.
+
+    Parameters
+    ----------
+    index
+        From :func:`build_competency_index`.
+    posting
+        Posting text (one sentence or a whole ad).
+    k
+        Number of results.
+
+    Returns
+    -------
+    list of (competency_id, score)
+        Best first, only positive scores; ties keep catalogue order. Empty when nothing in the posting is
+        in the catalogue's vocabulary.
+
+    Raises
+    ------
+    EmptyPostingError
+        Posting empty or whitespace only.
+    """
+    scores = competency_scores(index, posting)
+    return _top_k(index.ids, scores, k)
+
+
+def _top_k(ids: Sequence[str], scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+    if k <= 0:
+        return []
+    pos = np.flatnonzero(scores > 0)
+    if pos.size > k:
+        part = np.argpartition(-scores[pos], k - 1)[:k]
+        pos = pos[part]
+    order = np.lexsort((pos, -scores[pos]))
+    return [(ids[i], float(scores[i])) for i in pos[order]]

@@ -1,0 +1,105 @@
+"""Configuration of the skills-matching engine.
+
+Every default below was chosen from measurements on the *dev* splits only (ESCO dev occupations, TECH/HOUSE
+validation files); see ``bench/README_matching.md`` for the figures behind each choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Analyzer = Literal["word", "char_wb", "word+char_wb"]
+PostingMode = Literal["whole", "max", "mix"]
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Tunable knobs of the TF-IDF matcher.
+
+    Attributes
+    ----------
+    analyzer
+        ``"word"`` (word n-grams), ``"char_wb"`` (character n-grams inside word boundaries, robust to
+        inflection and spelling variants) or ``"word+char_wb"`` (both blocks, concatenated and weighted by
+        ``char_weight``). Default ``"word+char_wb"``: best on both dev tasks.
+    word_ngram_range, char_ngram_range
+        n-gram ranges of the word and char blocks.
+    char_weight
+        Share of the cosine given to the char block when ``analyzer == "word+char_wb"`` (0..1).
+    sublinear_tf
+        Use ``1 + log(tf)``; damps repeated words in long descriptions.
+    stop_words
+        ``"english"`` to drop scikit-learn's English stop list from the word block, ``None`` to keep them.
+    min_df, max_df
+        Document-frequency cut-offs applied when fitting on the competency catalogue.
+    posting_mode
+        How ``rank_competencies`` scores a competency against a multi-sentence posting: ``"whole"`` (cosine to
+        the whole text), ``"max"`` (best cosine over the posting's requirements), or ``"mix"``
+        (``mix_alpha * whole + (1 - mix_alpha) * max``).
+    mix_alpha
+        Weight of the whole-text cosine in ``"mix"`` mode.
+    min_similarity
+        Requirement-to-competency cosine below which a competency gives no credit for a requirement (and the
+        requirement is reported as missing for an earner whose best evidence is below it).
+    full_similarity
+        Cosine at which a requirement counts as fully covered: the credit of a requirement is
+        ``min(1, sim / full_similarity)`` when ``sim >= min_similarity`` and 0 otherwise.
+    per_requirement_top
+        Only the best this-many achievements per requirement give credit (bounds query work; ties beyond it are
+        rare at useful similarities).
+    max_requirements
+        Requirements kept from a posting (the first ones); protects against pasted novels.
+    exclude_unmatchable
+        Leave requirements that no competency in the catalogue reaches (``< min_similarity``) out of the score's
+        denominator; they are still listed in ``Match.missing`` and by ``uncovered_requirements``.
+    band_thresholds
+        Score thresholds of the bands ``strong``, ``good``, ``partial`` (below the last: ``weak``). The score is
+        the mean per-requirement credit, i.e. roughly the share of the posting's requirements the earner's
+        verified competencies cover.
+    n_terms
+        Number of "why" terms reported per match.
+    """
+
+    analyzer: Analyzer = "word+char_wb"
+    word_ngram_range: tuple[int, int] = (1, 2)
+    char_ngram_range: tuple[int, int] = (3, 5)
+    char_weight: float = 0.5
+    sublinear_tf: bool = True
+    stop_words: Literal["english"] | None = "english"
+    min_df: int = 1
+    max_df: float = 1.0
+    posting_mode: PostingMode = "mix"
+    mix_alpha: float = 0.5
+    min_similarity: float = 0.15
+    full_similarity: float = 0.5
+    per_requirement_top: int = 200
+    max_requirements: int = 40
+    exclude_unmatchable: bool = True
+    band_thresholds: tuple[float, float, float] = (0.75, 0.5, 0.25)
+    n_terms: int = 10
+
+    def __post_init__(self) -> None:
+        if self.analyzer not in ("word", "char_wb", "word+char_wb"):
+            raise ValueError(f"unknown analyzer {self.analyzer!r}")
+        if self.posting_mode not in ("whole", "max", "mix"):
+            raise ValueError(f"unknown posting_mode {self.posting_mode!r}")
+        if not 0.0 <= self.char_weight <= 1.0 or not 0.0 <= self.mix_alpha <= 1.0:
+            raise ValueError("char_weight and mix_alpha must be in [0, 1]")
+        if not 0.0 <= self.min_similarity < self.full_similarity <= 1.0:
+            raise ValueError("need 0 <= min_similarity < full_similarity <= 1")
+        s, g, p = self.band_thresholds
+        if not 1.0 >= s >= g >= p >= 0.0:
+            raise ValueError("band_thresholds must be decreasing in [0, 1]")
+
+
+def band_for(score: float, config: MatchConfig) -> str:
+    """Band label of a score: ``strong`` >= 0.75 > ``good`` >= 0.5 > ``partial`` >= 0.25 > ``weak`` (defaults)."""
+    s, g, p = config.band_thresholds
+    if score >= s:
+        return "strong"
+    if score >= g:
+        return "good"
+    if score >= p:
+        return "partial"
+    return "weak"

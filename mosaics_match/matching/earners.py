@@ -1,0 +1,544 @@
+"""Earner ranking: coverage of a posting's requirements by the competencies of an earner's credentials.
+
+Work per query is independent of the number of earners except for one sparse gather: requirements are scored
+against every competency once, folded into per-achievement credits, summed into a cheap upper bound per earner
+through the achievement -> earners inverted index, and only the best upper bounds are scored exactly.
+
+Data contract
+-------------
+The index ranks exactly what it is given. Callers pass only *currently valid* credentials (verified, not
+revoked, not expired) and only earners who *consent* to being matched. ``build_index`` ignores holdings that
+reference a credential not in ``credentials`` and credential competencies not in ``competencies``, so
+filtering the ``credentials`` mapping is enough to drop revoked or expired credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import numpy as np
+
+from .competencies import (
+    CompetencyIndex,
+    EmptyPostingError,
+    _check_posting,
+    build_competency_index,
+)
+from .config import MatchConfig, band_for
+from .text import split_requirements
+
+_NO_DATE = np.iinfo(np.int32).min
+_EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Competency:
+    """A competency (skill) an achievement certifies.
+
+    Attributes
+    ----------
+    id, name, description
+        Identity and texts; name + ESCO label + description are what gets indexed.
+    esco_label
+        Preferred label of the aligned ESCO skill, if any.
+    achievement_id
+        Achievement (micro-credential type) the competency belongs to, if known.
+    """
+
+    id: str
+    name: str
+    description: str = ""
+    esco_label: str | None = None
+    achievement_id: str | None = None
+
+    def text(self) -> str:
+        return " ".join(p for p in (self.name, self.esco_label or "", self.description) if p)
+
+
+@dataclass(frozen=True)
+class CredentialRef:
+    """A verified credential held by an earner.
+
+    Attributes
+    ----------
+    achievement_id
+        The achievement it awards.
+    competency_ids
+        Competencies it evidences; empty means "all competencies whose ``achievement_id`` is this one".
+    issued_at
+        Issue date (``date`` or aware ``datetime``), used by ``issued_after``; ``None`` fails that filter.
+    """
+
+    achievement_id: str
+    competency_ids: tuple[str, ...] = ()
+    issued_at: date | datetime | None = None
+
+
+@dataclass(frozen=True)
+class Covered:
+    """A posting requirement and the held credential/competency that covers it best."""
+
+    requirement: str
+    competency_id: str
+    competency_name: str
+    credential_id: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """One ranked earner.
+
+    Attributes
+    ----------
+    score
+        Mean per-requirement credit in [0, 1]: ``min(1, sim / full_similarity)`` of the best held competency
+        for each requirement (0 below ``min_similarity``), averaged over the posting's matchable requirements.
+    band
+        ``strong`` / ``good`` / ``partial`` / ``weak``, see :func:`mosaics_match.matching.config.band_for`.
+    covered, missing
+        Requirements with / without credit.
+    terms
+        Posting words that carried the covered matches, with their weight, strongest first.
+    """
+
+    earner_id: str
+    score: float
+    band: str
+    covered: list[Covered]
+    missing: list[str]
+    terms: list[tuple[str, float]]
+
+
+def _day(value: date | datetime | None) -> int:
+    if value is None:
+        return int(_NO_DATE)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        value = value.date()
+    return (value - _EPOCH).days
+
+
+def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(indptr[r], indptr[r+1])`` for ``rows``, and each range's length."""
+    starts = indptr[rows]
+    lengths = (indptr[rows + 1] - starts).astype(np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), lengths
+    shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return np.arange(total, dtype=np.int64) + shifts, lengths
+
+
+@dataclass
+class _Query:
+    requirements: list[str]
+    sims: np.ndarray  # R x C requirement-competency cosine
+    unit_sim: np.ndarray  # R x U best cosine per achievement unit
+    credit: np.ndarray  # R x U credit after floor, saturation and top-m pruning
+    denominator: int
+    matchable: np.ndarray  # R bool
+
+
+@dataclass
+class EarnerIndex:
+    """Everything :func:`rank` needs; build it with :func:`build_index` or :func:`build_index_from_arrays`."""
+
+    competencies: CompetencyIndex
+    competency_names: list[str]
+    unit_achievement: list[str]
+    unit_indptr: np.ndarray
+    unit_comp: np.ndarray
+    earner_ids: Sequence[str]
+    e_indptr: np.ndarray
+    e_unit: np.ndarray
+    e_issued: np.ndarray
+    e_cred: np.ndarray
+    credential_ids: Sequence[str] | None
+    u_indptr: np.ndarray
+    u_earner: np.ndarray
+    u_issued: np.ndarray
+    config: MatchConfig
+    _units_of_achievement: dict[str, np.ndarray] = field(default_factory=dict)
+    _units_of_competency: dict[int, np.ndarray] | None = None
+    _earner_row: dict[str, int] | None = None
+
+    @property
+    def n_earners(self) -> int:
+        return len(self.e_indptr) - 1
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_indptr) - 1
+
+    def nbytes(self) -> int:
+        """Bytes held by the index's numpy arrays (excludes the TF-IDF vocabulary and id lists)."""
+        arrays = (self.unit_indptr, self.unit_comp, self.e_indptr, self.e_unit, self.e_issued, self.e_cred,
+                  self.u_indptr, self.u_earner, self.u_issued)
+        return int(sum(a.nbytes for a in arrays))
+
+    # -- per-query scoring -------------------------------------------------------------------------------
+    def _query(self, posting: str) -> _Query | None:
+        _check_posting(posting)
+        cfg = self.config
+        reqs = split_requirements(posting, max_requirements=cfg.max_requirements)
+        if not reqs or self.n_units == 0:
+            return None
+        sims = self.competencies.similarities(reqs)
+        unit_sim = np.maximum.reduceat(sims[:, self.unit_comp], self.unit_indptr[:-1], axis=1)
+        credit = np.where(
+            unit_sim >= cfg.min_similarity, np.minimum(1.0, unit_sim / cfg.full_similarity), 0.0
+        ).astype(np.float32)
+        m = cfg.per_requirement_top
+        if 0 < m < credit.shape[1]:
+            kth = -np.partition(-unit_sim, m - 1, axis=1)[:, m - 1 : m]
+            credit[unit_sim < kth] = 0.0
+        matchable = unit_sim.max(axis=1) >= cfg.min_similarity
+        denominator = int(matchable.sum()) if cfg.exclude_unmatchable else len(reqs)
+        return _Query(reqs, sims, unit_sim, credit, denominator, matchable)
+
+    def _entries_of_units(self, units: np.ndarray, cutoff: int | None) -> np.ndarray:
+        pos, _ = _ranges(self.u_indptr, units)
+        if cutoff is not None:
+            pos = pos[self.u_issued[pos] > cutoff]
+        return self.u_earner[pos]
+
+    def _exact(self, q: _Query, earners: np.ndarray, cutoff: int | None) -> np.ndarray:
+        pos, lengths = _ranges(self.e_indptr, earners)
+        credit = q.credit[:, self.e_unit[pos]]
+        if cutoff is not None:
+            credit = credit * (self.e_issued[pos] > cutoff)
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        best = np.maximum.reduceat(credit, offsets, axis=1)
+        return best.sum(axis=0) / max(q.denominator, 1)
+
+    def _allowed(self, must_ach: Sequence[str], must_comp: Sequence[str], cutoff: int | None) -> np.ndarray | None:
+        if not must_ach and not must_comp:
+            return None
+        if self._units_of_competency is None:
+            owner = np.repeat(np.arange(self.n_units), np.diff(self.unit_indptr))
+            order = np.argsort(self.unit_comp, kind="stable")
+            comps, starts = np.unique(self.unit_comp[order], return_index=True)
+            groups = np.split(owner[order], starts[1:])
+            self._units_of_competency = {int(c): g for c, g in zip(comps, groups)}
+        sets: list[np.ndarray] = []
+        for a in must_ach:
+            sets.append(self._units_of_achievement.get(str(a), np.zeros(0, dtype=np.int64)))
+        for c in must_comp:
+            row = self.competencies.row_of.get(str(c))
+            sets.append(self._units_of_competency.get(row, np.zeros(0, dtype=np.int64)) if row is not None
+                        else np.zeros(0, dtype=np.int64))
+        allowed: np.ndarray | None = None
+        for units in sets:
+            holders = np.unique(self._entries_of_units(np.asarray(units, dtype=np.int64), cutoff))
+            allowed = holders if allowed is None else np.intersect1d(allowed, holders, assume_unique=True)
+            if allowed.size == 0:
+                break
+        return allowed
+
+    def _explain(self, q: _Query, earner: int, cutoff: int | None, cache: dict) -> tuple[list[Covered], list[str], list[tuple[str, float]]]:
+        pos, _ = _ranges(self.e_indptr, np.array([earner]))
+        if cutoff is not None:
+            pos = pos[self.e_issued[pos] > cutoff]
+        units = self.e_unit[pos]
+        covered: list[Covered] = []
+        missing: list[str] = []
+        pairs: list[tuple[int, int, float]] = []
+        for r, req in enumerate(q.requirements):
+            credits = q.credit[r, units] if units.size else np.zeros(0)
+            if credits.size == 0 or credits.max() <= 0:
+                missing.append(req)
+                continue
+            j = int(np.argmax(credits))
+            u = int(units[j])
+            comps = self.unit_comp[self.unit_indptr[u] : self.unit_indptr[u + 1]]
+            c = int(comps[np.argmax(q.sims[r, comps])])
+            cred_pos = int(self.e_cred[pos[j]])
+            cred_id = str(self.credential_ids[cred_pos]) if self.credential_ids is not None else f"entry:{cred_pos}"
+            covered.append(Covered(req, self.competencies.ids[c], self.competency_names[c], cred_id,
+                                   float(q.unit_sim[r, u])))
+            pairs.append((r, c, float(credits[j])))
+        terms = self.competencies.why_terms(q.requirements, pairs, self.config.n_terms, _cache=cache)
+        return covered, missing, terms
+
+
+def _assemble(
+    comp_index: CompetencyIndex,
+    comp_names: list[str],
+    unit_achievement: list[str],
+    unit_comps: list[np.ndarray],
+    earner_ids: Sequence[str],
+    entry_earner: np.ndarray,
+    entry_unit: np.ndarray,
+    entry_issued: np.ndarray,
+    credential_ids: Sequence[str] | None,
+    config: MatchConfig,
+) -> EarnerIndex:
+    n_e = len(earner_ids)
+    n_u = len(unit_achievement)
+    entry_earner = np.asarray(entry_earner, dtype=np.int32)
+    entry_unit = np.asarray(entry_unit, dtype=np.int32)
+    entry_issued = np.asarray(entry_issued, dtype=np.int32)
+    if entry_earner.size and (entry_earner.min() < 0 or entry_earner.max() >= n_e):
+        raise ValueError("entry_earner out of range")
+    if entry_unit.size and (entry_unit.min() < 0 or entry_unit.max() >= n_u):
+        raise ValueError("entry_achievement out of range")
+    order = np.argsort(entry_earner, kind="stable")
+    e_unit = entry_unit[order]
+    e_issued = entry_issued[order]
+    counts = np.bincount(entry_earner, minlength=n_e)
+    e_indptr = np.zeros(n_e + 1, dtype=np.int64)
+    np.cumsum(counts, out=e_indptr[1:])
+    e_earner = entry_earner[order]
+    del entry_earner, entry_issued
+    order2 = np.argsort(e_unit, kind="stable")
+    u_earner = e_earner[order2]
+    u_issued = e_issued[order2]
+    del e_earner, order2
+    u_indptr = np.zeros(n_u + 1, dtype=np.int64)
+    np.cumsum(np.bincount(e_unit, minlength=n_u), out=u_indptr[1:])
+    lengths = np.array([len(c) for c in unit_comps], dtype=np.int64)
+    unit_indptr = np.zeros(n_u + 1, dtype=np.int64)
+    np.cumsum(lengths, out=unit_indptr[1:])
+    unit_comp = (np.concatenate(unit_comps) if unit_comps else np.zeros(0)).astype(np.int64)
+    by_ach: dict[str, list[int]] = {}
+    for u, a in enumerate(unit_achievement):
+        by_ach.setdefault(a, []).append(u)
+    return EarnerIndex(
+        competencies=comp_index, competency_names=comp_names, unit_achievement=unit_achievement,
+        unit_indptr=unit_indptr, unit_comp=unit_comp, earner_ids=earner_ids, e_indptr=e_indptr,
+        e_unit=e_unit, e_issued=e_issued, e_cred=order.astype(np.int32), credential_ids=credential_ids,
+        u_indptr=u_indptr, u_earner=u_earner, u_issued=u_issued, config=config,
+        _units_of_achievement={a: np.array(u, dtype=np.int64) for a, u in by_ach.items()},
+    )
+
+
+def _competency_catalogue(
+    competencies: Mapping[str, Competency | str], config: MatchConfig
+) -> tuple[CompetencyIndex, list[str], dict[str, list[int]]]:
+    items: list[tuple[str, str]] = []
+    names: list[str] = []
+    by_ach: dict[str, list[int]] = {}
+    for i, (cid, comp) in enumerate(competencies.items()):
+        if isinstance(comp, Competency):
+            items.append((str(cid), comp.text()))
+            names.append(comp.name)
+            if comp.achievement_id is not None:
+                by_ach.setdefault(str(comp.achievement_id), []).append(i)
+        else:
+            items.append((str(cid), str(comp)))
+            names.append(str(comp)[:80])
+    return build_competency_index(items, config=config), names, by_ach
+
+
+def build_index(
+    *,
+    competencies: Mapping[str, Competency | str],
+    credentials: Mapping[str, CredentialRef],
+    holdings: Mapping[str, Sequence[str]],
+    config: MatchConfig | None = None,
+) -> EarnerIndex:
+    """Build the earner index from mappings (convenient up to ~100k credentials).
+
+    Parameters
+    ----------
+    competencies
+        Competency id -> :class:`Competency` (or plain text).
+    credentials
+        Credential id -> :class:`CredentialRef`. Pass only currently valid, verified credentials.
+    holdings
+        Earner id -> credential ids. Pass only consenting earners. Unknown credential ids are ignored.
+    config
+        ``MatchConfig()`` when omitted.
+
+    Returns
+    -------
+    EarnerIndex
+    """
+    config = config or MatchConfig()
+    comp_index, names, comps_by_ach = _competency_catalogue(competencies, config)
+    unit_of: dict[tuple[str, tuple[int, ...]], int] = {}
+    unit_achievement: list[str] = []
+    unit_comps: list[np.ndarray] = []
+    cred_unit: dict[str, int] = {}
+    cred_day: dict[str, int] = {}
+    for cred_id, ref in credentials.items():
+        if ref.competency_ids:
+            rows = [comp_index.row_of[c] for c in ref.competency_ids if c in comp_index.row_of]
+        else:
+            rows = comps_by_ach.get(str(ref.achievement_id), [])
+        if not rows:
+            continue  # nothing to match against
+        key = (str(ref.achievement_id), tuple(sorted(set(rows))))
+        if key not in unit_of:
+            unit_of[key] = len(unit_achievement)
+            unit_achievement.append(key[0])
+            unit_comps.append(np.array(key[1], dtype=np.int64))
+        cred_unit[str(cred_id)] = unit_of[key]
+        cred_day[str(cred_id)] = _day(ref.issued_at)
+    earner_ids = [str(e) for e in holdings]
+    ee: list[int] = []
+    eu: list[int] = []
+    ei: list[int] = []
+    cids: list[str] = []
+    for e, (_, creds) in enumerate(holdings.items()):
+        for c in dict.fromkeys(str(x) for x in creds):
+            if c in cred_unit:
+                ee.append(e)
+                eu.append(cred_unit[c])
+                ei.append(cred_day[c])
+                cids.append(c)
+    return _assemble(comp_index, names, unit_achievement, unit_comps, earner_ids, np.array(ee, dtype=np.int32),
+                     np.array(eu, dtype=np.int32), np.array(ei, dtype=np.int32), cids, config)
+
+
+def build_index_from_arrays(
+    *,
+    competencies: Mapping[str, Competency | str],
+    achievements: Mapping[str, Sequence[str]],
+    earner_ids: Sequence[str],
+    entry_earner: np.ndarray,
+    entry_achievement: np.ndarray,
+    entry_issued: np.ndarray | None = None,
+    credential_ids: Sequence[str] | None = None,
+    config: MatchConfig | None = None,
+) -> EarnerIndex:
+    """Build the earner index from flat arrays (for 10^5-10^6 earners without per-credential Python objects).
+
+    Parameters
+    ----------
+    competencies
+        Competency id -> :class:`Competency` or text.
+    achievements
+        Achievement id -> competency ids; its order defines achievement numbers used by ``entry_achievement``.
+    earner_ids
+        Earner ids; position = earner number. Same data contract as :func:`build_index`.
+    entry_earner, entry_achievement
+        One entry per valid credential: earner number and achievement number.
+    entry_issued
+        Issue day per entry as days since 1970-01-01 (int), or ``None`` (then ``issued_after`` drops all).
+    credential_ids
+        Credential id per entry (entry order) for explanations; ``None`` reports ``"entry:<n>"``.
+    """
+    config = config or MatchConfig()
+    comp_index, names, _ = _competency_catalogue(competencies, config)
+    ach_ids = [str(a) for a in achievements]
+    unit_comps = [np.array([comp_index.row_of[c] for c in achievements[a] if c in comp_index.row_of],
+                           dtype=np.int64) for a in achievements]
+    if any(len(u) == 0 for u in unit_comps):
+        raise ValueError("every achievement needs at least one known competency")
+    n = len(entry_earner)
+    issued = np.full(n, _NO_DATE, dtype=np.int32) if entry_issued is None else np.asarray(entry_issued)
+    return _assemble(comp_index, names, ach_ids, unit_comps, earner_ids, entry_earner, entry_achievement,
+                     issued, credential_ids, config)
+
+
+def rank(
+    index: EarnerIndex,
+    posting: str,
+    *,
+    limit: int = 50,
+    min_score: float = 0.0,
+    must_have_achievements: Sequence[str] = (),
+    must_have_competencies: Sequence[str] = (),
+    issued_after: date | datetime | None = None,
+    explain: bool = True,
+) -> list[Match]:
+    """Rank earners for a posting by how well their credentials cover its requirements.
+
+    Parameters
+    ----------
+    index
+        From :func:`build_index` / :func:`build_index_from_arrays`.
+    posting
+        Job posting text; split with :func:`split_requirements`.
+    limit
+        Maximum number of matches.
+    min_score
+        Drop matches scoring below this (scores are in [0, 1]); earners with score 0 are never returned.
+    must_have_achievements, must_have_competencies
+        Keep only earners holding every listed achievement / competency (through a credential passing
+        ``issued_after``). Unknown ids match nobody.
+    issued_after
+        Only credentials issued strictly after this date count, for scoring and for must-haves.
+    explain
+        Fill ``covered``, ``missing`` and ``terms`` (set ``False`` for scores only).
+
+    Returns
+    -------
+    list of Match
+        Best first (ties: index order). Empty when no requirement of the posting reaches any competency of
+        the catalogue (e.g. gibberish) or nobody passes the filters.
+
+    Raises
+    ------
+    EmptyPostingError
+        Posting empty or whitespace only.
+    """
+    q = index._query(posting)
+    if q is None or q.denominator == 0 or limit <= 0:
+        return []
+    cutoff = None if issued_after is None else _day(issued_after)
+    allowed = index._allowed(tuple(must_have_achievements), tuple(must_have_competencies), cutoff)
+    if allowed is not None and allowed.size == 0:
+        return []
+
+    unit_total = q.credit.sum(axis=0)
+    relevant = np.flatnonzero(unit_total > 0)
+    pos, lengths = _ranges(index.u_indptr, relevant)
+    weights = np.repeat(unit_total[relevant], lengths)
+    if cutoff is not None:
+        keep = index.u_issued[pos] > cutoff
+        pos, weights = pos[keep], weights[keep]
+    # Sum over held achievements of their summed credit bounds the max-per-requirement score from above.
+    upper = np.bincount(index.u_earner[pos], weights=weights, minlength=index.n_earners)
+    upper /= q.denominator
+    if allowed is not None:
+        pool = allowed[upper[allowed] > 0]
+    else:
+        pool = np.flatnonzero(upper)
+    pool = pool[upper[pool] >= min_score] if min_score > 0 else pool
+    if pool.size == 0:
+        return []
+    pool_upper = np.minimum(upper[pool], 1.0)
+
+    batch = max(4 * limit, 256)
+    while True:
+        if batch >= pool.size:
+            cand, rest_max = pool, -1.0
+        else:
+            part = np.argpartition(-pool_upper, batch - 1)
+            cand = pool[part[:batch]]
+            rest_max = float(pool_upper[part[batch:]].max())
+        scores = index._exact(q, cand, cutoff)
+        keep = scores >= max(min_score, 1e-12)
+        cand, scores = cand[keep], scores[keep]
+        order = np.lexsort((cand, -scores))[:limit]
+        kth = float(scores[order[-1]]) if order.size == limit else -1.0
+        # Exact scores never exceed the bound, so nobody outside the batch can beat the k-th best.
+        if rest_max < 0 or kth > rest_max:
+            break
+        batch *= 4
+
+    out: list[Match] = []
+    cache: dict = {}
+    for i in order:
+        e = int(cand[i])
+        s = float(min(scores[i], 1.0))
+        if explain:
+            covered, missing, terms = index._explain(q, e, cutoff, cache)
+        else:
+            covered, missing, terms = [], [], []
+        out.append(Match(str(index.earner_ids[e]), s, band_for(s, index.config), covered, missing, terms))
+    return out
+
+
+__all__ = [
+    "Competency", "CredentialRef", "Covered", "Match", "EarnerIndex", "EmptyPostingError",
+    "build_index", "build_index_from_arrays", "rank",
+]
+
+

@@ -1,0 +1,348 @@
+"""Repository functions: keyword-only, typed, each taking a session. Callers own the transaction
+(``with Session.begin() as session: ...``); nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from .models import (
+    Account,
+    Achievement,
+    AppState,
+    AuditEvent,
+    Competency,
+    Earner,
+    IssuedCredential,
+    Issuer,
+    JobPosting,
+    Shortlist,
+    ShortlistEntry,
+    SigningKey,
+    StatusList,
+    utcnow,
+)
+
+DATA_VERSION_KEY = "data_version"
+ROLES = ("earner", "employer", "partner", "staff")
+
+
+# --- app state ------------------------------------------------------------------------------------------------
+
+def get_state(session: Session, *, key: str) -> str | None:
+    row = session.get(AppState, key)
+    return row.value if row else None
+
+
+def set_state(session: Session, *, key: str, value: str) -> None:
+    row = session.get(AppState, key)
+    if row is None:
+        session.add(AppState(key=key, value=value))
+    else:
+        row.value = value
+
+
+def data_version(session: Session) -> int:
+    """Version of the data the matching index is built from; bumped by issuing, status changes and consent."""
+    return int(get_state(session, key=DATA_VERSION_KEY) or 0)
+
+
+def bump_data_version(session: Session) -> int:
+    # A single UPDATE keeps concurrent bumps from losing increments.
+    result = session.execute(
+        update(AppState)
+        .where(AppState.key == DATA_VERSION_KEY)
+        .values(value=func.cast(func.cast(AppState.value, type_=_int_type()) + 1, type_=_str_type()))
+    )
+    if result.rowcount == 0:
+        session.add(AppState(key=DATA_VERSION_KEY, value="1"))
+        session.flush()
+    return data_version(session)
+
+
+def _int_type():  # noqa: ANN202
+    from sqlalchemy import Integer
+
+    return Integer()
+
+
+def _str_type():  # noqa: ANN202
+    from sqlalchemy import String
+
+    return String(500)
+
+
+# --- audit ----------------------------------------------------------------------------------------------------
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    actor_role: str,
+    action: str,
+    subject: str | None = None,
+    outcome: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log (the table refuses updates and deletes)."""
+    event = AuditEvent(
+        at=utcnow(), actor=actor or "anonymous", actor_role=actor_role or "public", action=action,
+        subject=(subject or "")[:500] or None, outcome=outcome, details=details or {},
+    )
+    session.add(event)
+    return event
+
+
+def list_audit(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 500,
+) -> list[AuditEvent]:
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if actor:
+        stmt = stmt.where(AuditEvent.actor.contains(actor))
+    if since:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until:
+        stmt = stmt.where(AuditEvent.at <= until)
+    return list(session.scalars(stmt))
+
+
+# --- issuers and keys -----------------------------------------------------------------------------------------
+
+def get_local_issuer(session: Session) -> Issuer | None:
+    return session.scalars(select(Issuer).where(Issuer.is_local.is_(True)).order_by(Issuer.id)).first()
+
+
+def get_issuer(session: Session, *, identifier: str) -> Issuer | None:
+    return session.scalars(select(Issuer).where(Issuer.identifier == identifier)).first()
+
+
+def upsert_issuer(
+    session: Session, *, identifier: str, name: str, url: str | None = None, trusted: bool = False,
+    notes: str | None = None, is_local: bool = False,
+) -> Issuer:
+    issuer = get_issuer(session, identifier=identifier)
+    if issuer is None:
+        issuer = Issuer(identifier=identifier, name=name, url=url, trusted=trusted, notes=notes, is_local=is_local)
+        session.add(issuer)
+        session.flush()
+    else:
+        issuer.name, issuer.trusted = name, trusted
+        if url is not None:
+            issuer.url = url
+        if notes is not None:
+            issuer.notes = notes
+    return issuer
+
+
+def trusted_issuers(session: Session) -> list[Issuer]:
+    return list(session.scalars(select(Issuer).where(Issuer.trusted.is_(True)).order_by(Issuer.name)))
+
+
+def all_issuers(session: Session) -> list[Issuer]:
+    return list(session.scalars(select(Issuer).order_by(Issuer.name)))
+
+
+def active_key(session: Session, *, issuer: Issuer) -> SigningKey | None:
+    return session.scalars(
+        select(SigningKey)
+        .where(SigningKey.issuer_id == issuer.id, SigningKey.retired_at.is_(None))
+        .order_by(SigningKey.id.desc())
+    ).first()
+
+
+def issuer_keys(session: Session, *, issuer: Issuer) -> list[SigningKey]:
+    return list(session.scalars(select(SigningKey).where(SigningKey.issuer_id == issuer.id).order_by(SigningKey.id)))
+
+
+# --- catalogue ------------------------------------------------------------------------------------------------
+
+def list_achievements(session: Session, *, active_only: bool = True) -> list[Achievement]:
+    stmt = select(Achievement).options(selectinload(Achievement.competencies)).order_by(Achievement.school, Achievement.name)
+    if active_only:
+        stmt = stmt.where(Achievement.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def get_achievement(session: Session, *, slug: str) -> Achievement | None:
+    return session.scalars(
+        select(Achievement).options(selectinload(Achievement.competencies)).where(Achievement.slug == slug)
+    ).first()
+
+
+# --- earners --------------------------------------------------------------------------------------------------
+
+def get_earner_by_email(session: Session, *, email: str) -> Earner | None:
+    return session.scalars(select(Earner).where(Earner.email == email)).first()
+
+
+def create_earner(
+    session: Session, *, email: str, name: str, discoverable: bool = False, share_email: bool = False,
+    location: str | None = None,
+) -> Earner:
+    earner = Earner(email=email, name=name, discoverable=discoverable, share_email=share_email, location=location)
+    session.add(earner)
+    session.flush()
+    return earner
+
+
+def set_consent(
+    session: Session, *, earner: Earner, discoverable: bool, share_email: bool | None = None,
+    actor: str, actor_role: str,
+) -> None:
+    """Change whether partners may find ``earner``; takes effect in every search at once (data version bump)."""
+    changed = earner.discoverable != discoverable or (share_email is not None and earner.share_email != share_email)
+    earner.discoverable = discoverable
+    if share_email is not None:
+        earner.share_email = share_email
+    if changed:
+        bump_data_version(session)
+        record_audit(
+            session, actor=actor, actor_role=actor_role, action="consent", subject=f"earner:{earner.id}",
+            outcome="discoverable" if discoverable else "hidden", details={"share_email": earner.share_email},
+        )
+
+
+def count_rows(session: Session) -> dict[str, int]:
+    """Headline figures for the home page."""
+    now = utcnow()
+    valid = (
+        select(func.count())
+        .select_from(IssuedCredential)
+        .where(
+            IssuedCredential.revoked.is_(False), IssuedCredential.suspended.is_(False),
+            (IssuedCredential.valid_until.is_(None)) | (IssuedCredential.valid_until > now),
+        )
+    )
+    return {
+        "achievements": session.scalar(select(func.count()).select_from(Achievement)) or 0,
+        "competencies": session.scalar(select(func.count()).select_from(Competency)) or 0,
+        "earners": session.scalar(select(func.count()).select_from(Earner)) or 0,
+        "discoverable": session.scalar(select(func.count()).select_from(Earner).where(Earner.discoverable.is_(True))) or 0,
+        "credentials": session.scalar(select(func.count()).select_from(IssuedCredential)) or 0,
+        "valid_credentials": session.scalar(valid) or 0,
+        "revoked": session.scalar(select(func.count()).select_from(IssuedCredential).where(IssuedCredential.revoked.is_(True))) or 0,
+        "suspended": session.scalar(select(func.count()).select_from(IssuedCredential).where(IssuedCredential.suspended.is_(True))) or 0,
+        "postings": session.scalar(select(func.count()).select_from(JobPosting)) or 0,
+        "partners": session.scalar(select(func.count(func.distinct(Achievement.partner)))) or 0,
+    }
+
+
+# --- credentials ----------------------------------------------------------------------------------------------
+
+def get_credential(session: Session, *, credential_id: str) -> IssuedCredential | None:
+    return session.scalars(
+        select(IssuedCredential)
+        .options(selectinload(IssuedCredential.achievement), selectinload(IssuedCredential.earner))
+        .where(IssuedCredential.credential_id == credential_id)
+    ).first()
+
+
+def credentials_of(session: Session, *, earner: Earner) -> list[IssuedCredential]:
+    return list(session.scalars(
+        select(IssuedCredential)
+        .options(selectinload(IssuedCredential.achievement))
+        .where(IssuedCredential.earner_id == earner.id)
+        .order_by(IssuedCredential.issued_at.desc())
+    ))
+
+
+def get_status_list(session: Session, *, issuer: Issuer, number: int, purpose: str) -> StatusList | None:
+    return session.scalars(
+        select(StatusList).where(
+            StatusList.issuer_id == issuer.id, StatusList.number == number, StatusList.purpose == purpose
+        )
+    ).first()
+
+
+def status_lists(session: Session) -> list[StatusList]:
+    return list(session.scalars(select(StatusList).order_by(StatusList.number, StatusList.purpose)))
+
+
+@dataclass(frozen=True)
+class MatchingRow:
+    """One currently-valid credential of a discoverable earner: what the matching index is built from."""
+
+    credential_id: str
+    earner_id: int
+    achievement_slug: str
+    issued_at: datetime
+
+
+def matching_rows(session: Session, *, at: datetime | None = None) -> list[MatchingRow]:
+    """Credentials that count as evidence: proof verified, not revoked/suspended, within validity, earner opted in."""
+    now = at or datetime.now(timezone.utc)
+    stmt = (
+        select(IssuedCredential.credential_id, IssuedCredential.earner_id, Achievement.slug, IssuedCredential.issued_at)
+        .join(Earner, Earner.id == IssuedCredential.earner_id)
+        .join(Achievement, Achievement.id == IssuedCredential.achievement_id)
+        .where(
+            Earner.discoverable.is_(True),
+            IssuedCredential.verified_at.is_not(None),
+            IssuedCredential.revoked.is_(False),
+            IssuedCredential.suspended.is_(False),
+            IssuedCredential.valid_from <= now,
+            (IssuedCredential.valid_until.is_(None)) | (IssuedCredential.valid_until > now),
+        )
+    )
+    return [MatchingRow(*row) for row in session.execute(stmt)]
+
+
+# --- accounts -------------------------------------------------------------------------------------------------
+
+def get_account(session: Session, *, email: str) -> Account | None:
+    return session.scalars(select(Account).where(Account.email == email)).first()
+
+
+def list_accounts(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).order_by(Account.role, Account.email)))
+
+
+# --- postings and shortlists ----------------------------------------------------------------------------------
+
+def list_postings(session: Session) -> list[JobPosting]:
+    return list(session.scalars(select(JobPosting).order_by(JobPosting.posted.desc().nulls_last(), JobPosting.id)))
+
+
+def get_posting(session: Session, *, posting_id: int) -> JobPosting | None:
+    return session.get(JobPosting, posting_id)
+
+
+def shortlists_of(session: Session, *, account: Account) -> list[Shortlist]:
+    return list(session.scalars(
+        select(Shortlist).options(selectinload(Shortlist.entries)).where(Shortlist.account_id == account.id)
+        .order_by(Shortlist.created_at.desc())
+    ))
+
+
+def add_to_shortlist(
+    session: Session, *, shortlist: Shortlist, earner_ids: Iterable[int], scores: dict[int, float] | None = None,
+) -> int:
+    """Add earners to a shortlist; already-listed earners are left as they are. Returns how many were added."""
+    present = {e.earner_id for e in shortlist.entries}
+    added = 0
+    for earner_id in earner_ids:
+        if earner_id in present:
+            continue
+        shortlist.entries.append(ShortlistEntry(earner_id=earner_id, score=(scores or {}).get(earner_id)))
+        present.add(earner_id)
+        added += 1
+    return added
+
+
+def earners_by_ids(session: Session, *, ids: Sequence[int]) -> dict[int, Earner]:
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Earner).where(Earner.id.in_(list(ids))))}
