@@ -1,0 +1,246 @@
+"""Shared fixtures: fresh databases (SQLite, or PostgreSQL when DATABASE_URL says so), a seeded demo database,
+AppTest helpers and a live portal on a free port for browser tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TEST_KEY_SECRET = "test-key-secret-" + "x" * 16
+TEST_SESSION_SECRET = "test-session-secret-" + "y" * 16
+BASE_URL = "http://localhost:8501"
+
+
+def shared_dir(*parts: str) -> Path:
+    """Path under ../shared; fails in CI (CI set) and skips elsewhere when it is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: conformance material must be present in CI")
+        pytest.skip(f"{path} not present")
+    return path
+
+
+def _pg_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgresql", "postgres")) else None
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new schema in the PostgreSQL named by DATABASE_URL."""
+    pg = _pg_url()
+    if pg is None:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    from mosaics_match.settings import normalise_database_url
+
+    base = normalise_database_url(pg)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def make_settings(db_url: str, **overrides):  # noqa: ANN201
+    from mosaics_match.settings import Settings, normalise_database_url
+
+    settings = Settings(
+        database_url=normalise_database_url(db_url), key_secret=TEST_KEY_SECRET, session_secret=TEST_SESSION_SECRET,
+        demo_mode=True, base_url=BASE_URL, issuer_did="", demo_earners=40,
+    )
+    return replace(settings, **overrides)
+
+
+@pytest.fixture
+def rt(db_url: str):  # noqa: ANN201
+    """A runtime on a fresh, migrated, empty database."""
+    from mosaics_match.runtime import open_runtime
+
+    runtime = open_runtime(make_settings(db_url))
+    yield runtime
+    runtime.engine.dispose()
+
+
+SEEDED_EARNERS = 60
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the demo data with a small number of earners, seeded once per test run."""
+    from mosaics_match import demo
+    from mosaics_match.runtime import open_runtime
+
+    path = tmp_path_factory.mktemp("seeded") / "demo.db"
+    runtime = open_runtime(make_settings(f"sqlite:///{path}"))
+    demo.seed(runtime, earners=SEEDED_EARNERS, workers=1)
+    with runtime.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    runtime.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def seeded_url(seeded_sqlite: Path, tmp_path: Path) -> str:
+    """URL of a private copy of the seeded demo database (tests may write to it)."""
+    target = tmp_path / "demo.db"
+    shutil.copy(seeded_sqlite, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def seeded_rt(seeded_url: str):  # noqa: ANN201
+    from mosaics_match.runtime import open_runtime
+
+    runtime = open_runtime(make_settings(seeded_url))
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def portal_env(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Environment for AppTest runs of the portal against a private seeded database."""
+    import streamlit as st
+
+    monkeypatch.setenv("DATABASE_URL", seeded_url)
+    monkeypatch.setenv("MOSAICS_KEY_SECRET", TEST_KEY_SECRET)
+    monkeypatch.setenv("MOSAICS_SESSION_SECRET", TEST_SESSION_SECRET)
+    monkeypatch.setenv("MOSAICS_BASE_URL", BASE_URL)
+    monkeypatch.setenv("MOSAICS_DEMO", "1")
+    monkeypatch.setenv("MOSAICS_DEMO_EARNERS", str(SEEDED_EARNERS))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield seeded_url
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def session_token_for(db_url: str, email: str) -> str:
+    """A valid signed session token for the account ``email`` (for AppTest: session_state['session_token'])."""
+    from mosaics_match import auth, repo
+    from mosaics_match.runtime import open_runtime
+
+    runtime = open_runtime(make_settings(db_url), migrate=False)
+    with runtime.Session() as session:
+        account = repo.get_account(session, email=email)
+        assert account is not None, email
+        token = auth.issue_session_token(account, secret=TEST_SESSION_SECRET)
+    runtime.engine.dispose()
+    return token
+
+
+def app_test(page: str | None = None, *, token: str | None = None, timeout: float = 60):  # noqa: ANN201
+    """An AppTest of ``portal.py``, optionally signed in and switched to ``page`` (e.g. "pages/verify.py")."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "portal.py"), default_timeout=timeout)
+    if token:
+        at.session_state["session_token"] = token
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+# --- live portal for browser tests -----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian chromium is not installed; browser tests must run in CI")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_portal(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -> Iterator[dict]:
+    """``streamlit run portal.py`` on a free port against a copy of the seeded database."""
+    work = tmp_path_factory.mktemp("live")
+    db = work / "live.db"
+    shutil.copy(seeded_sqlite, db)
+    port = free_port()
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": f"sqlite:///{db}", "MOSAICS_KEY_SECRET": TEST_KEY_SECRET,
+        "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET, "MOSAICS_BASE_URL": f"http://127.0.0.1:{port}",
+        "MOSAICS_DEMO": "1", "MOSAICS_DEMO_EARNERS": str(SEEDED_EARNERS),
+    })
+    log = (work / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "portal.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail(f"streamlit did not start; log: {(work / 'streamlit.log').read_text()[-2000:]}")
+    yield {"url": url, "db_url": f"sqlite:///{db}", "log": work / "streamlit.log"}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():  # noqa: ANN201
+    """Debian chromium driven by Playwright (never ``playwright install``)."""
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=path, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def screenshot(page, name: str) -> Path:  # noqa: ANN001
+    """Save a screenshot under test-artifacts/ (kept by CI as a test artifact)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
