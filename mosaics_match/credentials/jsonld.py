@@ -1,0 +1,327 @@
+"""JSON-LD processing with pinned contexts only: document loader, RDFC-1.0 canonicalization, undefined terms.
+
+Every context URL resolves to a file under ``contexts/`` listed in ``contexts/MANIFEST.json``; its SHA-256 is
+checked when it is first loaded. Nothing is ever fetched from the network. Tests may add documents (e.g. the
+VC examples context) with :func:`document_loader_with` or the :func:`extra_contexts` context manager; extras
+can never replace a pinned URL.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pyld import jsonld as _pyld
+from pyld.context_resolver import ContextResolver
+
+from .errors import ContextError
+
+CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
+MANIFEST_PATH = CONTEXTS_DIR / "MANIFEST.json"
+
+LoaderFn = Callable[..., dict]
+
+
+@lru_cache(maxsize=1)
+def _manifest() -> tuple[dict, ...]:
+    with MANIFEST_PATH.open("rb") as fh:
+        data = json.load(fh)
+    return tuple(data["contexts"])
+
+
+def pinned_contexts() -> list[dict]:
+    """Manifest entries of every pinned context.
+
+    Returns
+    -------
+    list of dict
+        Each with ``url``, ``file``, ``package``, ``version``, ``licence``, ``source`` and ``sha256``.
+    """
+    return [dict(e) for e in _manifest()]
+
+
+def _load_pinned_file(entry: Mapping[str, str]) -> dict:
+    raw = (CONTEXTS_DIR / entry["file"]).read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != entry["sha256"]:
+        raise ContextError(
+            f"pinned context {entry['url']} ({entry['file']}) does not match its SHA-256 in the manifest",
+            code="jsonld.context.integrity",
+        )
+    doc = json.loads(raw)
+    if not isinstance(doc, dict):
+        raise ContextError(f"pinned context {entry['url']} is not a JSON object", code="jsonld.context.integrity")
+    return doc
+
+
+@lru_cache(maxsize=1)
+def _pinned_documents() -> dict[str, dict]:
+    return {e["url"]: _load_pinned_file(e) for e in _manifest()}
+
+
+class _Loader:
+    """A pyld document loader over a fixed URL -> document map, with its own resolved-context cache.
+
+    pyld's module-level cache is keyed by URL only; a private cache per loader keeps a test's extra
+    documents from leaking into product processing.
+    """
+
+    def __init__(self, extra: Mapping[str, dict] | None = None) -> None:
+        docs = dict(_pinned_documents())
+        for url, doc in (extra or {}).items():
+            if url in docs and docs[url] != doc:
+                raise ContextError(f"cannot replace pinned context {url}", code="jsonld.context.override")
+            if not isinstance(doc, dict):
+                raise ContextError(f"extra document for {url} must be a JSON object", code="jsonld.context")
+            docs[url] = copy.deepcopy(doc)
+        self.documents = docs
+        self.cache = _pyld.LRUCache(maxsize=200)
+        self._lock = threading.Lock()
+
+    def __call__(self, url: str, options: Any = None) -> dict:
+        doc = self.documents.get(url)
+        if doc is None:
+            raise ContextError(f"context {url!r} is not pinned (network access is disabled)",
+                               code="jsonld.context.unknown")
+        # pyld rewrites relative IRIs inside the documents it is given; hand out copies.
+        # tag "static" lets pyld's context resolver keep the processed context in this loader's cache.
+        return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(doc), "tag": "static"}
+
+    def resolver(self) -> ContextResolver:
+        return ContextResolver(self.cache, self)
+
+    def options(self, **extra: Any) -> dict:
+        opts = {"documentLoader": self, "contextResolver": self.resolver(), "base": ""}
+        opts.update(extra)
+        return opts
+
+
+_default_loader: _Loader | None = None
+_override = threading.local()
+
+
+def _current() -> _Loader:
+    ov = getattr(_override, "stack", None)
+    if ov:
+        return ov[-1]
+    global _default_loader
+    if _default_loader is None:
+        _default_loader = _Loader()
+    return _default_loader
+
+
+def _resolve_loader(loader: LoaderFn | None) -> _Loader:
+    if loader is None:
+        return _current()
+    if isinstance(loader, _Loader):
+        return loader
+    raise TypeError("loader must come from document_loader_with()")
+
+
+def document_loader(url: str, options: Any = None) -> dict:
+    """pyld document loader serving only pinned contexts (plus any active :func:`extra_contexts`).
+
+    Raises
+    ------
+    ContextError
+        For any URL that is not pinned (``code="jsonld.context.unknown"``) or a pinned file that fails its hash.
+    """
+    return _current()(url, options)
+
+
+def document_loader_with(extra: Mapping[str, dict]) -> LoaderFn:
+    """A loader serving the pinned contexts plus ``extra`` (``{url: document}``), for tests.
+
+    ``extra`` may not change a pinned URL's document. The result can be passed as ``loader=`` to
+    :func:`canonicalize`, :func:`expand` and :func:`undefined_terms`, or used directly with pyld.
+    """
+    return _Loader(extra)
+
+
+@contextmanager
+def extra_contexts(extra: Mapping[str, dict]) -> Iterator[LoaderFn]:
+    """Temporarily (in this thread) make ``extra`` documents resolvable by the default loader.
+
+    Examples
+    --------
+    >>> with extra_contexts({"https://www.w3.org/ns/credentials/examples/v2": {"@context": {"@vocab": "..."}}}):
+    ...     canonicalize(doc)  # doctest: +SKIP
+    """
+    loader = _Loader(extra)
+    stack = getattr(_override, "stack", None)
+    if stack is None:
+        stack = _override.stack = []
+    stack.append(loader)
+    try:
+        yield loader
+    finally:
+        stack.remove(loader)
+
+
+def _context_error(exc: BaseException) -> ContextError:
+    cur: BaseException | None = exc
+    while cur is not None:
+        if isinstance(cur, ContextError):
+            return cur
+        cur = cur.__cause__ or cur.__context__
+    msg = getattr(exc, "message", None) or str(exc)
+    code = getattr(exc, "code", None)
+    return ContextError(f"JSON-LD processing failed: {msg}" + (f" ({code})" if code else ""),
+                        code="jsonld.invalid")
+
+
+def expand(doc: dict, *, loader: LoaderFn | None = None,
+           on_dropped: Callable[[str | None], Any] | None = None) -> list:
+    """Expand ``doc`` with pinned contexts (pyld), optionally reporting dropped keys.
+
+    Raises
+    ------
+    ContextError
+        On an unknown context or invalid JSON-LD.
+    """
+    ld = _resolve_loader(loader)
+    proc = _pyld.JsonLdProcessor(on_property_dropped=on_dropped) if on_dropped else _pyld.JsonLdProcessor()
+    try:
+        return proc.expand(doc, ld.options())
+    except ContextError:
+        raise
+    except Exception as exc:  # pyld raises JsonLdError and, on odd input, plain Python errors
+        raise _context_error(exc) from exc
+
+
+def to_rdf_dataset(doc: dict, *, loader: LoaderFn | None = None) -> dict:
+    """The RDF dataset (pyld's internal form) of ``doc``."""
+    ld = _resolve_loader(loader)
+    try:
+        return _pyld.JsonLdProcessor().to_rdf(doc, ld.options(produceGeneralizedRdf=False))
+    except Exception as exc:
+        raise _context_error(exc) from exc
+
+
+def canonicalize_pyld(doc: dict, *, loader: LoaderFn | None = None) -> str:
+    """RDFC-1.0 canonical N-Quads computed entirely by pyld (reference implementation)."""
+    ld = _resolve_loader(loader)
+    try:
+        return _pyld.JsonLdProcessor().normalize(
+            doc, ld.options(algorithm="URDNA2015", format="application/n-quads"))
+    except Exception as exc:
+        raise _context_error(exc) from exc
+
+
+def canonicalize(doc: dict, *, loader: LoaderFn | None = None) -> str:
+    """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document, using pinned contexts only.
+
+    Parameters
+    ----------
+    doc
+        A compacted JSON-LD document (e.g. a credential without its ``proof``).
+    loader
+        Optional loader from :func:`document_loader_with`; default: the pinned-context loader.
+
+    Returns
+    -------
+    str
+        Canonical N-Quads, one per line, each ending in ``\\n``.
+
+    Raises
+    ------
+    ContextError
+        On an unknown context URL or invalid JSON-LD.
+    """
+    return canonicalize_pyld(doc, loader=loader)
+
+
+def undefined_terms(doc: dict, *, loader: LoaderFn | None = None) -> list[str]:
+    """Places where ``doc`` uses something its contexts do not define, so JSON-LD processing would drop it.
+
+    Reports keys that do not expand to an absolute IRI (``"/credentialSubject/foo"`` style JSON pointers, or
+    the term itself when it cannot be located) and ``type`` values / ``@id`` values that stay relative IRIs
+    (those triples vanish from the canonical form, so they would not be covered by a signature).
+
+    Returns
+    -------
+    list of str
+        Sorted, de-duplicated JSON pointers; empty when nothing would be lost.
+
+    Raises
+    ------
+    ContextError
+        On an unknown context URL or invalid JSON-LD.
+    """
+    dropped: set[str] = set()
+
+    def _on_dropped(term: str | None) -> None:
+        dropped.add(term if term is not None else "")
+
+    expanded = expand(doc, loader=loader, on_dropped=_on_dropped)
+    relative: set[str] = set()
+    _collect_relative(expanded, relative)
+    found: set[str] = set()
+    _locate(doc, "", dropped, relative, found)
+    # A dropped key we could not locate (e.g. it only appears via nesting pyld resolved differently) is still
+    # reported by name so the check cannot pass silently.
+    located_terms = {p.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~") for p in found}
+    for term in dropped:
+        if term not in located_terms:
+            found.add(term)
+    return sorted(found)
+
+
+def _collect_relative(node: Any, out: set[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _collect_relative(item, out)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@type" and "@value" not in node:
+                for t in value if isinstance(value, list) else [value]:
+                    if isinstance(t, str) and not _is_absolute_or_blank(t):
+                        out.add(t)
+            elif key == "@id":
+                if isinstance(value, str) and not _is_absolute_or_blank(value):
+                    out.add(value)
+            elif key == "@value":
+                continue
+            else:
+                _collect_relative(value, out)
+
+
+def _is_absolute_or_blank(iri: str) -> bool:
+    return iri.startswith("_:") or _pyld._is_absolute_iri(iri)
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: set[str]) -> None:
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _locate(item, f"{path}/{i}", dropped, relative, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@context":
+                continue
+            p = f"{path}/{_escape(key)}"
+            if key in dropped:
+                found.add(p)
+                continue
+            if key in ("type", "@type", "id", "@id"):
+                vals = value if isinstance(value, list) else [value]
+                for i, v in enumerate(vals):
+                    if isinstance(v, str) and v in relative:
+                        found.add(p if not isinstance(value, list) else f"{p}/{i}")
+            _locate(value, p, dropped, relative, found)
+
+
+__all__ = [
+    "ContextError", "pinned_contexts", "document_loader", "document_loader_with", "extra_contexts",
+    "canonicalize", "canonicalize_pyld", "expand", "to_rdf_dataset", "undefined_terms",
+]
