@@ -14,7 +14,7 @@ filtering the ``credentials`` mapping is enough to drop revoked or expired crede
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
@@ -196,7 +196,9 @@ class EarnerIndex:
         if 0 < m < credit.shape[1]:
             kth = -np.partition(-unit_sim, m - 1, axis=1)[:, m - 1 : m]
             credit[unit_sim < kth] = 0.0
-        matchable = unit_sim.max(axis=1) >= cfg.min_similarity
+        # Judged against the whole competency catalogue, held or not: a requirement only nobody holds yet is
+        # still a real gap, whereas one no competency reaches ("we are a fun team") says nothing about earners.
+        matchable = sims.max(axis=1) >= cfg.min_similarity
         denominator = int(matchable.sum()) if cfg.exclude_unmatchable else len(reqs)
         return _Query(reqs, sims, unit_sim, credit, denominator, matchable)
 

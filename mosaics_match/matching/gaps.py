@@ -1,0 +1,162 @@
+"""Gap analysis: which achievements would close a posting's missing requirements, and which requirements the
+catalogue cannot cover at all (a report for staff planning new micro-credentials)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .competencies import CompetencyIndex, _check_posting
+from .earners import EarnerIndex
+from .text import split_requirements
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """An achievement to earn: the requirements it would cover and its marginal gain (share of requirements)."""
+
+    achievement_id: str
+    covers: list[str]
+    score: float
+
+
+@dataclass(frozen=True)
+class UncoveredRequirement:
+    posting_id: str
+    requirement: str
+    best_similarity: float
+    best_competency_id: str | None
+
+
+@dataclass(frozen=True)
+class UncoveredReport:
+    """Requirements no competency in the catalogue reaches, for staff.
+
+    Attributes
+    ----------
+    rows
+        One row per uncovered requirement, weakest first.
+    n_postings, n_requirements
+        Totals looked at.
+    threshold
+        Similarity under which a requirement counts as uncovered.
+    """
+
+    rows: list[UncoveredRequirement]
+    n_postings: int
+    n_requirements: int
+    threshold: float
+
+    @property
+    def share_uncovered(self) -> float:
+        return len(self.rows) / self.n_requirements if self.n_requirements else 0.0
+
+
+def _competency_index(index_or_catalogue: EarnerIndex | CompetencyIndex) -> CompetencyIndex:
+    return index_or_catalogue.competencies if isinstance(index_or_catalogue, EarnerIndex) else index_or_catalogue
+
+
+def gap_recommendations(
+    index_or_catalogue: EarnerIndex | CompetencyIndex,
+    posting: str,
+    *,
+    achievements: Mapping[str, Sequence[str]],
+    requirements: Sequence[str] | None = None,
+    limit: int = 5,
+) -> list[Recommendation]:
+    """Greedy set cover of requirements by achievements.
+
+    Parameters
+    ----------
+    index_or_catalogue
+        An :class:`EarnerIndex` or :class:`CompetencyIndex` (its vectoriser and thresholds are used).
+    posting
+        The job posting.
+    achievements
+        Achievement id -> competency ids (ids must be in the index); achievements with none are skipped.
+    requirements
+        Requirements to close, e.g. ``Match.missing`` of an earner; default: all of the posting's.
+    limit
+        Maximum number of recommendations.
+
+    Returns
+    -------
+    list of Recommendation
+        In pick order; each pick maximises the credit it adds over the picks before it (ties: mapping order).
+        ``score`` is that added credit divided by the number of requirements.
+    """
+    _check_posting(posting)
+    ci = _competency_index(index_or_catalogue)
+    cfg = ci.config
+    reqs = list(requirements) if requirements is not None else split_requirements(
+        posting, max_requirements=cfg.max_requirements)
+    if not reqs or not achievements:
+        return []
+    sims = ci.similarities(reqs)
+    ach_ids: list[str] = []
+    cols: list[np.ndarray] = []
+    for a, comp_ids in achievements.items():
+        rows = [ci.row_of[c] for c in comp_ids if c in ci.row_of]
+        if rows:
+            ach_ids.append(str(a))
+            cols.append(sims[:, rows].max(axis=1))
+    if not ach_ids:
+        return []
+    best = np.stack(cols, axis=1)  # R x A
+    credit = np.where(best >= cfg.min_similarity, np.minimum(1.0, best / cfg.full_similarity), 0.0)
+    have = np.zeros(len(reqs))
+    out: list[Recommendation] = []
+    for _ in range(limit):
+        gain = np.maximum(credit - have[:, None], 0.0).sum(axis=0)
+        j = int(np.argmax(gain))
+        if gain[j] <= 1e-9:
+            break
+        newly = [reqs[r] for r in range(len(reqs)) if credit[r, j] > have[r]]
+        have = np.maximum(have, credit[:, j])
+        out.append(Recommendation(ach_ids[j], newly, float(gain[j] / len(reqs))))
+    return out
+
+
+def uncovered_requirements(
+    postings: Mapping[str, str],
+    index_or_catalogue: EarnerIndex | CompetencyIndex,
+    threshold: float | None = None,
+) -> UncoveredReport:
+    """List posting requirements that no competency in the catalogue covers.
+
+    Parameters
+    ----------
+    postings
+        Posting id -> text (empty postings are skipped).
+    index_or_catalogue
+        An :class:`EarnerIndex` or :class:`CompetencyIndex`.
+    threshold
+        Best cosine below which a requirement is uncovered; default ``config.min_similarity``.
+
+    Returns
+    -------
+    UncoveredReport
+    """
+    ci = _competency_index(index_or_catalogue)
+    thr = ci.config.min_similarity if threshold is None else float(threshold)
+    rows: list[UncoveredRequirement] = []
+    n_req = 0
+    n_post = 0
+    for pid, text in postings.items():
+        if not text or not text.strip():
+            continue
+        n_post += 1
+        reqs = split_requirements(text, max_requirements=ci.config.max_requirements)
+        if not reqs:
+            continue
+        n_req += len(reqs)
+        sims = ci.similarities(reqs)
+        arg = sims.argmax(axis=1)
+        for r, req in enumerate(reqs):
+            s = float(sims[r, arg[r]])
+            if s < thr:
+                rows.append(UncoveredRequirement(str(pid), req, s, ci.ids[arg[r]] if s > 0 else None))
+    rows.sort(key=lambda x: (x.best_similarity, x.posting_id, x.requirement))
+    return UncoveredReport(rows, n_post, n_req, thr)
