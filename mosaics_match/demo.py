@@ -315,7 +315,7 @@ def _seed_credentials(rt: Runtime, earner_ids: list[int], report: SeedReport, pr
                     lst = repo.get_status_list(session, issuer=signer.issuer, number=number, purpose=purpose)
                     assert lst is not None
                     lists[key] = lst
-                    bitsets[key] = cs.StatusBits.from_bytes(lst.bits, size=lst.size)
+                    bitsets[key] = cs.StatusBits(lst.size, data=lst.bits)
                 bitsets[key].set(index, True)
                 touched.add(key)
         for key in touched:

@@ -196,7 +196,7 @@ def sign_status_list(session: Session, *, signer: Signer, status_list: StatusLis
 
     assert status_list is not None
     url = status_list_url(signer.base_url, status_list.purpose, status_list.number)
-    bits = cs.StatusBits.from_bytes(status_list.bits, size=status_list.size)
+    bits = cs.StatusBits(status_list.size, data=status_list.bits)
     doc = cs.build_status_list_credential(
         list_url=url, issuer=signer.issuer_id, purpose=status_list.purpose, bits=bits, valid_from=utcnow(),
     )
@@ -244,6 +244,9 @@ def achievement_document(achievement: Achievement, *, base_url: str) -> dict:
         "criteria": achievement.criteria,
         "image": f"{base_url}/achievements/{achievement.slug}.svg",
         "alignments": alignments,
+        "achievement_type": "MicroCredential",
+        "human_code": achievement.slug,
+        "field_of_study": achievement.school,
         "hours": achievement.hours,
         "level": achievement.level,
         "partner": achievement.partner,
@@ -377,7 +380,7 @@ def change_status(
     ).first()
     if lst is None or issuer is None:
         raise IssuingError("The status list of this credential is missing.")
-    bits = cs.StatusBits.from_bytes(lst.bits, size=lst.size)
+    bits = cs.StatusBits(lst.size, data=lst.bits)
     bits.set(credential.status_index, action != "reinstate")
     lst.bits = bits.to_bytes()
     list_signer = _status_signer(session, signer=signer, issuer=issuer)
