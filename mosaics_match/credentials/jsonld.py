@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from pyld import jsonld as _pyld
+from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
+from pyld.nquads import serialize_nquad
 
 from .errors import ContextError
 
@@ -63,7 +66,15 @@ def _load_pinned_file(entry: Mapping[str, str]) -> dict:
 
 @lru_cache(maxsize=1)
 def _pinned_documents() -> dict[str, dict]:
-    return {e["url"]: _load_pinned_file(e) for e in _manifest()}
+    return {e["url"]: _load_pinned_file(e) for e in _manifest() if e.get("scope", "product") == "product"}
+
+
+def test_documents() -> dict[str, dict]:
+    """Pinned contexts that only conformance tests need (manifest ``scope: "test"``), as ``{url: document}``.
+
+    Pass them to :func:`document_loader_with` / :func:`extra_contexts`; the product loader never serves them.
+    """
+    return {e["url"]: _load_pinned_file(e) for e in _manifest() if e.get("scope") == "test"}
 
 
 class _Loader:
@@ -206,7 +217,7 @@ def to_rdf_dataset(doc: dict, *, loader: LoaderFn | None = None) -> dict:
 
 
 def canonicalize_pyld(doc: dict, *, loader: LoaderFn | None = None) -> str:
-    """RDFC-1.0 canonical N-Quads computed entirely by pyld (reference implementation)."""
+    """RDFC-1.0 canonical N-Quads computed entirely by pyld (the reference the fast path is tested against)."""
     ld = _resolve_loader(loader)
     try:
         return _pyld.JsonLdProcessor().normalize(
@@ -215,7 +226,82 @@ def canonicalize_pyld(doc: dict, *, loader: LoaderFn | None = None) -> str:
         raise _context_error(exc) from exc
 
 
-def canonicalize(doc: dict, *, loader: LoaderFn | None = None) -> str:
+def _dataset(doc: dict, ld: _Loader, dropped: set[str] | None) -> tuple[dict, list]:
+    """Expand ``doc`` and build its RDF dataset (same steps as pyld's ``to_rdf``), keeping the expansion."""
+    if dropped is None:
+        proc = _pyld.JsonLdProcessor()
+    else:
+        proc = _pyld.JsonLdProcessor(on_property_dropped=lambda t: dropped.add(t if t is not None else ""))
+    opts = ld.options(produceGeneralizedRdf=False, extractAllScripts=True, processingMode="json-ld-1.1")
+    try:
+        expanded = proc.expand(doc, opts)
+        issuer = IdentifierIssuer("_:b")
+        node_map: dict = {"@default": {}}
+        proc._create_node_map(expanded, node_map, "@default", issuer)
+        dataset = {}
+        for graph_name, graph in sorted(node_map.items()):
+            if graph_name == "@default" or _pyld._is_absolute_iri(graph_name):
+                dataset[graph_name] = proc._graph_to_rdf(graph, issuer, opts)
+    except ContextError:
+        raise
+    except Exception as exc:  # pyld raises JsonLdError and, on odd input, plain Python errors
+        raise _context_error(exc) from exc
+    return dataset, expanded
+
+
+# Above this many blank nodes the general algorithm's worst case is a denial-of-service risk (RDFC-1.0 §4.4
+# "poison graphs"); credentials have a handful.
+MAX_BLANK_NODES = 1000
+
+
+def _component(c: dict, label: Callable[[str], str] | None) -> dict:
+    if label is not None and c["type"] == "blank node":
+        return {"type": "blank node", "value": label(c["value"])}
+    return c
+
+
+def _serialize(quad: tuple[dict, dict, dict, dict | None], label: Callable[[str], str] | None) -> str:
+    s, p, o, g = quad
+    t = {"subject": _component(s, label), "predicate": p, "object": _component(o, label)}
+    if g is None:
+        return serialize_nquad(t, None)
+    return serialize_nquad(t, _component(g, label)["value"])
+
+
+def rdfc_from_dataset(dataset: dict) -> str:
+    """RDFC-1.0 canonical N-Quads of a pyld RDF dataset.
+
+    Fast path: when every blank node has a unique first-degree hash (the normal case for credentials), the
+    canonical labels follow directly from sorting those hashes (RDFC-1.0 §4.4.3 step 5). Otherwise the full
+    algorithm in pyld runs. The result is identical either way (property-tested against pyld).
+    """
+    quads: list[tuple[dict, dict, dict, dict | None]] = []
+    by_bnode: dict[str, list[tuple[dict, dict, dict, dict | None]]] = {}
+    for graph_name, triples in dataset.items():
+        g = None
+        if graph_name != "@default":
+            g = {"type": "blank node" if graph_name.startswith("_:") else "IRI", "value": graph_name}
+        for t in triples:
+            q = (t["subject"], t["predicate"], t["object"], g)
+            quads.append(q)
+            # One entry per blank-node position, as RDFC-1.0's blank node to quads map (and pyld) does.
+            for comp in (q[0], q[2], q[3]):
+                if comp is not None and comp["type"] == "blank node":
+                    by_bnode.setdefault(comp["value"], []).append(q)
+    if len(by_bnode) > MAX_BLANK_NODES:
+        raise ContextError(f"document has {len(by_bnode)} blank nodes (limit {MAX_BLANK_NODES})",
+                           code="jsonld.too_complex")
+    hashes: dict[str, str] = {}
+    for ref, qs in by_bnode.items():
+        lines = sorted(_serialize(q, lambda b, ref=ref: "_:a" if b == ref else "_:z") for q in qs)
+        hashes[ref] = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    if len(set(hashes.values())) != len(hashes):
+        return URDNA2015().main(copy.deepcopy(dataset), {"format": "application/n-quads"})
+    labels = {ref: f"_:c14n{i}" for i, ref in enumerate(sorted(hashes, key=hashes.__getitem__))}
+    return "".join(sorted(_serialize(q, labels.__getitem__) for q in quads))
+
+
+def canonicalize(doc: dict, *, loader: LoaderFn | None = None, strict: bool = False) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document, using pinned contexts only.
 
     Parameters
@@ -224,6 +310,9 @@ def canonicalize(doc: dict, *, loader: LoaderFn | None = None) -> str:
         A compacted JSON-LD document (e.g. a credential without its ``proof``).
     loader
         Optional loader from :func:`document_loader_with`; default: the pinned-context loader.
+    strict
+        If true, raise instead of silently dropping undefined terms or relative IRIs (see
+        :func:`undefined_terms`).
 
     Returns
     -------
@@ -233,17 +322,27 @@ def canonicalize(doc: dict, *, loader: LoaderFn | None = None) -> str:
     Raises
     ------
     ContextError
-        On an unknown context URL or invalid JSON-LD.
+        On an unknown context URL or invalid JSON-LD (``code="jsonld.context.unknown"`` /
+        ``"jsonld.invalid"``); with ``strict``, ``code="jsonld.undefined_term"`` and ``pointer`` set.
     """
-    return canonicalize_pyld(doc, loader=loader)
+    ld = _resolve_loader(loader)
+    dropped: set[str] | None = set() if strict else None
+    dataset, expanded = _dataset(doc, ld, dropped)
+    if strict:
+        lost = _lost(doc, expanded, dropped or set())
+        if lost:
+            raise ContextError(f"term(s) not defined by the @context would be dropped: {', '.join(lost)}",
+                               code="jsonld.undefined_term", pointer=lost[0])
+    return rdfc_from_dataset(dataset)
 
 
 def undefined_terms(doc: dict, *, loader: LoaderFn | None = None) -> list[str]:
     """Places where ``doc`` uses something its contexts do not define, so JSON-LD processing would drop it.
 
     Reports keys that do not expand to an absolute IRI (``"/credentialSubject/foo"`` style JSON pointers, or
-    the term itself when it cannot be located) and ``type`` values / ``@id`` values that stay relative IRIs
-    (those triples vanish from the canonical form, so they would not be covered by a signature).
+    the bare term when it cannot be located) and ``type`` / ``id`` values that stay relative IRIs (those
+    triples vanish from the canonical form, so a signature would not cover them). Terms caught by an
+    ``@vocab`` are defined and are not reported.
 
     Returns
     -------
@@ -256,22 +355,26 @@ def undefined_terms(doc: dict, *, loader: LoaderFn | None = None) -> list[str]:
         On an unknown context URL or invalid JSON-LD.
     """
     dropped: set[str] = set()
+    expanded = expand(doc, loader=loader, on_dropped=lambda t: dropped.add(t if t is not None else ""))
+    return _lost(doc, expanded, dropped)
 
-    def _on_dropped(term: str | None) -> None:
-        dropped.add(term if term is not None else "")
 
-    expanded = expand(doc, loader=loader, on_dropped=_on_dropped)
+def _lost(doc: dict, expanded: list, dropped: set[str]) -> list[str]:
     relative: set[str] = set()
     _collect_relative(expanded, relative)
+    if not dropped and not relative:
+        return []
     found: set[str] = set()
-    _locate(doc, "", dropped, relative, found)
-    # A dropped key we could not locate (e.g. it only appears via nesting pyld resolved differently) is still
-    # reported by name so the check cannot pass silently.
-    located_terms = {p.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~") for p in found}
-    for term in dropped:
-        if term not in located_terms:
-            found.add(term)
+    seen: set[str] = set()
+    _locate(doc, "", dropped, relative, found, seen)
+    # Anything we could not locate is still reported by name so the check cannot pass silently.
+    found.update(t for t in dropped | relative if t not in seen)
     return sorted(found)
+
+
+# pyld resolves relative IRIs against this placeholder when the document has no base (jsonld.js would drop
+# them instead); either way the value is not what the issuer wrote, so both count as undefined.
+_PYLD_BASE = _pyld.DEFAULT_BASE_IRI
 
 
 def _collect_relative(node: Any, out: set[str]) -> None:
@@ -283,10 +386,10 @@ def _collect_relative(node: Any, out: set[str]) -> None:
             if key == "@type" and "@value" not in node:
                 for t in value if isinstance(value, list) else [value]:
                     if isinstance(t, str) and not _is_absolute_or_blank(t):
-                        out.add(t)
+                        out.add(t.removeprefix(_PYLD_BASE))
             elif key == "@id":
                 if isinstance(value, str) and not _is_absolute_or_blank(value):
-                    out.add(value)
+                    out.add(value.removeprefix(_PYLD_BASE))
             elif key == "@value":
                 continue
             else:
@@ -294,17 +397,17 @@ def _collect_relative(node: Any, out: set[str]) -> None:
 
 
 def _is_absolute_or_blank(iri: str) -> bool:
-    return iri.startswith("_:") or _pyld._is_absolute_iri(iri)
+    return iri.startswith("_:") or (_pyld._is_absolute_iri(iri) and not iri.startswith(_PYLD_BASE))
 
 
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
-def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: set[str]) -> None:
+def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: set[str], seen: set[str]) -> None:
     if isinstance(node, list):
         for i, item in enumerate(node):
-            _locate(item, f"{path}/{i}", dropped, relative, found)
+            _locate(item, f"{path}/{i}", dropped, relative, found, seen)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "@context":
@@ -312,16 +415,18 @@ def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: 
             p = f"{path}/{_escape(key)}"
             if key in dropped:
                 found.add(p)
+                seen.add(key)
                 continue
             if key in ("type", "@type", "id", "@id"):
                 vals = value if isinstance(value, list) else [value]
                 for i, v in enumerate(vals):
                     if isinstance(v, str) and v in relative:
                         found.add(p if not isinstance(value, list) else f"{p}/{i}")
-            _locate(value, p, dropped, relative, found)
+                        seen.add(v)
+            _locate(value, p, dropped, relative, found, seen)
 
 
 __all__ = [
-    "ContextError", "pinned_contexts", "document_loader", "document_loader_with", "extra_contexts",
-    "canonicalize", "canonicalize_pyld", "expand", "to_rdf_dataset", "undefined_terms",
+    "ContextError", "pinned_contexts", "test_documents", "document_loader", "document_loader_with", "extra_contexts",
+    "canonicalize", "canonicalize_pyld", "rdfc_from_dataset", "expand", "to_rdf_dataset", "undefined_terms",
 ]

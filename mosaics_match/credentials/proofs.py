@@ -1,0 +1,300 @@
+"""Data Integrity proofs: eddsa-rdfc-2022, eddsa-jcs-2022 (W3C vc-di-eddsa) and legacy Ed25519Signature2020.
+
+All three sign ``SHA-256(canonical proof configuration) || SHA-256(canonical document)`` with Ed25519 and
+carry the signature as a base58btc multibase ``proofValue``. The proof configuration is the proof without
+``proofValue`` and with the document's ``@context``. RDF suites canonicalize with RDFC-1.0 over pinned contexts
+and, by default, refuse documents with terms their contexts do not define (they would not be signed).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections import OrderedDict
+from datetime import datetime, timezone
+from threading import Lock
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from . import jsonld
+from .errors import ContextError, KeyFormatError, ProofError
+from .keys import PublicKey, public_key_of
+from .multibase import multibase_decode, multibase_encode
+
+SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")
+_DI_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
+_MAX_PROOFS = 16
+
+
+def format_datetime(value: datetime) -> str:
+    """XML Schema dateTime in UTC with a ``Z`` and whole seconds (naive values are taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def proof_list(doc: Any) -> list[dict]:
+    """The proofs of a secured document as a list (single proof or proof set; none -> ``[]``).
+
+    Raises
+    ------
+    ProofError
+        If ``proof`` is neither an object nor a list of objects, or the set is unreasonably large.
+    """
+    if not isinstance(doc, dict) or "proof" not in doc:
+        return []
+    proof = doc["proof"]
+    items = proof if isinstance(proof, list) else [proof]
+    if len(items) > _MAX_PROOFS:
+        raise ProofError(f"too many proofs ({len(items)})", code="proof.malformed", pointer="/proof")
+    for i, p in enumerate(items):
+        if not isinstance(p, dict):
+            raise ProofError("each proof must be a JSON object", code="proof.malformed",
+                             pointer="/proof" + (f"/{i}" if isinstance(proof, list) else ""))
+    return list(items)
+
+
+def unsecured_document(doc: dict) -> dict:
+    """A shallow copy of ``doc`` without its ``proof``."""
+    return {k: v for k, v in doc.items() if k != "proof"}
+
+
+def document_for_proof(doc: dict, proof: dict) -> dict:
+    """The document a given proof of a proof set/chain was computed over.
+
+    For a proof with ``previousProof`` (a proof chain) that is the unsecured document plus the proofs it
+    names; otherwise it is the unsecured document.
+
+    Raises
+    ------
+    ProofError
+        If a ``previousProof`` id does not match any proof in ``doc``.
+    """
+    base = unsecured_document(doc)
+    prev = proof.get("previousProof")
+    if prev is None:
+        return base
+    ids = prev if isinstance(prev, list) else [prev]
+    by_id = {p.get("id"): p for p in proof_list(doc) if p.get("id")}
+    chosen = []
+    for pid in ids:
+        if pid not in by_id:
+            raise ProofError(f"previousProof {pid!r} is not in the proof set", code="proof.previous_missing")
+        chosen.append(by_id[pid])
+    base["proof"] = chosen[0] if len(chosen) == 1 else chosen
+    return base
+
+
+# --- canonical forms --------------------------------------------------------------------------------------------
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[str, str] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: str) -> str | None:
+        with self.lock:
+            v = self.data.get(key)
+            if v is not None:
+                self.data.move_to_end(key)
+            return v
+
+    def put(self, key: str, value: str) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+# Proof configurations repeat (same issuer key, purpose, contexts; often the same timestamp in bulk issuing);
+# their canonical form is a pure function of the JSON and the pinned contexts.
+_proof_config_cache = _LRU(4096)
+
+
+def _rdfc(doc: dict, *, strict: bool, pointer_prefix: str = "") -> str:
+    try:
+        return jsonld.canonicalize(doc, strict=strict)
+    except ContextError as exc:
+        raise ProofError(exc.detail, code=exc.code if exc.code.startswith("jsonld.undefined") else "proof.jsonld",
+                         pointer=(pointer_prefix + exc.pointer) if exc.pointer else None) from exc
+
+
+def _rdfc_proof_config(config: dict, *, strict: bool) -> str:
+    key = ("s" if strict else "l") + json.dumps(config, sort_keys=True, ensure_ascii=False,
+                                               separators=(",", ":"))
+    hit = _proof_config_cache.get(key)
+    if hit is None:
+        hit = _rdfc(config, strict=strict, pointer_prefix="/proof")
+        _proof_config_cache.put(key, hit)
+    return hit
+
+
+def _jcs(value: Any) -> bytes:
+    try:
+        return rfc8785.dumps(value)
+    except Exception as exc:  # rfc8785 raises its own errors for NaN, huge ints, bad strings
+        raise ProofError(f"document cannot be canonicalized with JCS: {exc}", code="proof.jcs") from exc
+
+
+def _proof_config(doc: dict, proof: dict) -> dict:
+    config = {k: v for k, v in proof.items() if k != "proofValue"}
+    if "@context" in doc:
+        config["@context"] = doc["@context"]
+    return config
+
+
+def _hash_data(doc: dict, proof: dict, suite: str, *, strict: bool) -> bytes:
+    config = _proof_config(doc, proof)
+    if suite == "eddsa-jcs-2022":
+        return hashlib.sha256(_jcs(config)).digest() + hashlib.sha256(_jcs(doc)).digest()
+    proof_canon = _rdfc_proof_config(config, strict=strict)
+    doc_canon = _rdfc(doc, strict=strict)
+    return (hashlib.sha256(proof_canon.encode("utf-8")).digest()
+            + hashlib.sha256(doc_canon.encode("utf-8")).digest())
+
+
+def _suite_of(proof: dict) -> str:
+    ptype = proof.get("type")
+    if ptype == "DataIntegrityProof":
+        suite = proof.get("cryptosuite")
+        if suite not in _DI_SUITES:
+            raise ProofError(f"unsupported cryptosuite {suite!r}", code="proof.cryptosuite",
+                             pointer="/proof/cryptosuite")
+        return suite
+    if ptype == "Ed25519Signature2020":
+        return "Ed25519Signature2020"
+    raise ProofError(f"unsupported proof type {ptype!r}", code="proof.type", pointer="/proof/type")
+
+
+# --- sign / verify ----------------------------------------------------------------------------------------------
+
+def sign_data_integrity(doc: dict, private_key: Any, *, verification_method: str, cryptosuite: str,
+                        created: datetime, proof_purpose: str = "assertionMethod",
+                        strict: bool = True) -> dict:
+    """Sign ``doc`` and return a new document with the proof attached.
+
+    Parameters
+    ----------
+    doc
+        The unsecured document (a proof already present makes the result a proof set; the new proof does
+        not cover existing proofs).
+    private_key
+        An ``Ed25519PrivateKey``.
+    verification_method
+        The verification method id written into the proof (e.g. a did:key URL).
+    cryptosuite
+        One of :data:`SUITES`.
+    created
+        Proof creation time (written as UTC, whole seconds).
+    proof_purpose
+        Usually ``"assertionMethod"``.
+    strict
+        Refuse to sign (``ProofError`` code ``jsonld.undefined_term``) when a term would be dropped by the
+        RDF canonicalization, i.e. would not be covered by the signature.
+
+    Returns
+    -------
+    dict
+        A new document; ``doc`` is not modified.
+    """
+    if cryptosuite not in SUITES:
+        raise ValueError(f"unknown cryptosuite {cryptosuite!r}; choose one of {SUITES}")
+    if not isinstance(private_key, ed25519.Ed25519PrivateKey):
+        raise KeyFormatError("these suites sign with Ed25519 keys only", code="key.unsupported")
+    unsigned = unsecured_document(doc)
+    if cryptosuite == "Ed25519Signature2020":
+        proof: dict[str, Any] = {"type": "Ed25519Signature2020"}
+    else:
+        proof = {"type": "DataIntegrityProof", "cryptosuite": cryptosuite}
+    proof.update({"created": format_datetime(created), "verificationMethod": verification_method,
+                  "proofPurpose": proof_purpose})
+    data = _hash_data(unsigned, proof, cryptosuite, strict=strict)
+    proof["proofValue"] = multibase_encode(private_key.sign(data), "z")
+    out = copy.deepcopy(unsigned)
+    existing = proof_list(doc)
+    out["proof"] = [copy.deepcopy(p) for p in existing] + [proof] if existing else proof
+    return out
+
+
+def verify_proof(doc_without_proof: dict, proof: dict, public_key: PublicKey, *, strict: bool = True) -> None:
+    """Verify one Data Integrity / Ed25519Signature2020 proof.
+
+    Only the cryptography is checked here: proof type/suite, the proofValue encoding and the signature over
+    the canonical forms. Whether ``verificationMethod`` belongs to the issuer, the proof purpose, and dates
+    are the caller's checks.
+
+    Parameters
+    ----------
+    doc_without_proof
+        The document the proof was computed over (see :func:`document_for_proof` for proof chains).
+    proof
+        The proof object.
+    public_key
+        The Ed25519 key of the proof's verification method.
+    strict
+        Fail (code ``jsonld.undefined_term``) when the document or proof uses terms its context does not
+        define, instead of verifying a signature that does not cover them.
+
+    Raises
+    ------
+    ProofError
+        ``proof.type`` / ``proof.cryptosuite`` (unsupported), ``proof.malformed`` (missing/garbled
+        proofValue), ``proof.key`` (wrong key type), ``proof.jsonld`` / ``jsonld.undefined_term``
+        (canonicalization), ``proof.signature`` (signature does not verify).
+    """
+    if not isinstance(proof, dict):
+        raise ProofError("proof must be a JSON object", code="proof.malformed", pointer="/proof")
+    if not isinstance(doc_without_proof, dict):
+        raise ProofError("document must be a JSON object", code="proof.malformed")
+    suite = _suite_of(proof)
+    if not isinstance(public_key, PublicKey) or public_key.kind != "Ed25519":
+        raise ProofError(f"{suite} needs an Ed25519 key", code="proof.key")
+    value = proof.get("proofValue")
+    if not isinstance(value, str) or not value.startswith("z") or len(value) > 200:
+        raise ProofError("proofValue must be a base58btc multibase string", code="proof.malformed",
+                         pointer="/proof/proofValue")
+    try:
+        signature = multibase_decode(value)
+    except KeyFormatError as exc:
+        raise ProofError(f"proofValue is not valid base58btc: {exc.detail}", code="proof.malformed",
+                         pointer="/proof/proofValue") from exc
+    if len(signature) != 64:
+        raise ProofError(f"Ed25519 signature must be 64 bytes, got {len(signature)}", code="proof.malformed",
+                         pointer="/proof/proofValue")
+    if "proof" in doc_without_proof and proof.get("previousProof") is None:
+        raise ProofError("pass the document without its proof (use document_for_proof)", code="proof.malformed")
+    if suite == "Ed25519Signature2020" and ED25519_2020_CONTEXT not in _context_urls(doc_without_proof):
+        raise ProofError(f"Ed25519Signature2020 needs the {ED25519_2020_CONTEXT} context in the document",
+                         code="proof.context", pointer="/@context")
+    data = _hash_data(doc_without_proof, proof, suite, strict=strict)
+    try:
+        public_key.key.verify(signature, data)
+    except InvalidSignature:
+        raise ProofError("signature does not match the document", code="proof.signature",
+                         pointer="/proof/proofValue") from None
+
+
+def _context_urls(doc: dict) -> list[str]:
+    ctx = doc.get("@context")
+    items = ctx if isinstance(ctx, list) else [ctx]
+    return [c for c in items if isinstance(c, str)]
+
+
+def verify_with_private(doc: dict, private_key: Any) -> None:
+    """Verify every proof of ``doc`` against the public half of ``private_key`` (self-check after signing)."""
+    pub = public_key_of(private_key)
+    for p in proof_list(doc):
+        verify_proof(document_for_proof(doc, p), p, pub)
+
+
+__all__ = [
+    "SUITES", "sign_data_integrity", "verify_proof", "proof_list", "document_for_proof", "unsecured_document",
+    "format_datetime", "verify_with_private",
+]
