@@ -490,40 +490,61 @@ def rank(
 
     unit_total = q.credit.sum(axis=0)
     relevant = np.flatnonzero(unit_total > 0)
+    # Best achievements first, so the first gathered entries are a good seed for the score threshold.
+    relevant = relevant[np.argsort(-unit_total[relevant], kind="stable")]
     pos, lengths = _ranges(index.u_indptr, relevant)
     weights = np.repeat(unit_total[relevant], lengths)
     if cutoff is not None:
         keep = index.u_issued[pos] > cutoff
         pos, weights = pos[keep], weights[keep]
+    gathered = index.u_earner[pos]
     # Sum over held achievements of their summed credit bounds the max-per-requirement score from above.
-    upper = np.bincount(index.u_earner[pos], weights=weights, minlength=index.n_earners)
+    upper = np.bincount(gathered, weights=weights, minlength=index.n_earners)
     upper /= q.denominator
     if allowed is not None:
-        pool = allowed[upper[allowed] > 0]
-    else:
-        pool = np.flatnonzero(upper)
-    pool = pool[upper[pool] >= min_score] if min_score > 0 else pool
-    if pool.size == 0:
-        return []
-    pool_upper = np.minimum(upper[pool], 1.0)
+        masked = np.zeros_like(upper)
+        masked[allowed] = upper[allowed]
+        upper = masked
+    floor = max(min_score, 1e-12)
+    slack = 1e-6  # float32 exact sums vs float64 bounds
 
-    batch = max(4 * limit, 256)
-    while True:
-        if batch >= pool.size:
-            cand, rest_max = pool, -1.0
-        else:
-            part = np.argpartition(-pool_upper, batch - 1)
-            cand = pool[part[:batch]]
-            rest_max = float(pool_upper[part[batch:]].max())
-        scores = index._exact(q, cand, cutoff)
-        keep = scores >= max(min_score, 1e-12)
-        cand, scores = cand[keep], scores[keep]
-        order = np.lexsort((cand, -scores))[:limit]
-        kth = float(scores[order[-1]]) if order.size == limit else -1.0
-        # Exact scores never exceed the bound, so nobody outside the batch can beat the k-th best.
-        if rest_max < 0 or kth > rest_max:
-            break
-        batch *= 4
+    # Threshold pass: score a seed exactly; its k-th best score lower-bounds the final k-th best, so only
+    # earners whose bound reaches it can make the list.
+    seed = np.unique(gathered[: 64 * limit + 1024])
+    seed = seed[upper[seed] >= floor]
+    cand = None
+    if seed.size >= limit:
+        s_scores = index._exact(q, seed, cutoff)
+        theta = max(float(np.partition(-s_scores, limit - 1)[limit - 1]) * -1.0, floor)
+        cand = np.flatnonzero(upper >= theta - slack)
+        if cand.size > 50_000:
+            cand = None
+    if cand is None:  # loose bounds or few candidates: exact scores in growing batches of the best bounds
+        pool = np.flatnonzero(upper >= floor - slack)
+        if pool.size == 0:
+            return []
+        pool_upper = upper[pool]
+        batch = max(4 * limit, 256)
+        while True:
+            if batch >= pool.size:
+                cand, rest_max = pool, -1.0
+            else:
+                part = np.argpartition(-pool_upper, batch - 1)
+                cand = pool[part[:batch]]
+                rest_max = float(pool_upper[part[batch:]].max())
+            scores = index._exact(q, cand, cutoff)
+            ok = scores >= floor
+            top = np.lexsort((cand[ok], -scores[ok]))[:limit]
+            kth = float(scores[ok][top[-1]]) if top.size == limit else -1.0
+            if rest_max < 0 or kth > rest_max + slack:
+                break
+            batch *= 4
+    if cand.size == 0:
+        return []
+    scores = index._exact(q, cand, cutoff)
+    ok = scores >= floor
+    cand, scores = cand[ok], scores[ok]
+    order = np.lexsort((cand, -scores))[:limit]
 
     out: list[Match] = []
     cache: dict = {}
