@@ -209,13 +209,19 @@ class EarnerIndex:
         return self.u_earner[pos]
 
     def _exact(self, q: _Query, earners: np.ndarray, cutoff: int | None) -> np.ndarray:
+        out = np.zeros(len(earners), dtype=np.float64)
+        nonempty = self.e_indptr[earners + 1] > self.e_indptr[earners]
+        earners = earners[nonempty]
+        if earners.size == 0:
+            return out
         pos, lengths = _ranges(self.e_indptr, earners)
         credit = q.credit[:, self.e_unit[pos]]
         if cutoff is not None:
             credit = credit * (self.e_issued[pos] > cutoff)
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         best = np.maximum.reduceat(credit, offsets, axis=1)
-        return best.sum(axis=0) / max(q.denominator, 1)
+        out[nonempty] = best.sum(axis=0, dtype=np.float64) / max(q.denominator, 1)
+        return out
 
     def _allowed(self, must_ach: Sequence[str], must_comp: Sequence[str], cutoff: int | None) -> np.ndarray | None:
         if not must_ach and not must_comp:
@@ -498,6 +504,8 @@ def rank(
         keep = index.u_issued[pos] > cutoff
         pos, weights = pos[keep], weights[keep]
     gathered = index.u_earner[pos]
+    if gathered.size == 0:
+        return []
     # Sum over held achievements of their summed credit bounds the max-per-requirement score from above.
     upper = np.bincount(gathered, weights=weights, minlength=index.n_earners)
     upper /= q.denominator
@@ -516,11 +524,11 @@ def rank(
     if seed.size >= limit:
         s_scores = index._exact(q, seed, cutoff)
         theta = max(float(np.partition(-s_scores, limit - 1)[limit - 1]) * -1.0, floor)
-        cand = np.flatnonzero(upper >= theta - slack)
+        cand = np.flatnonzero(upper >= max(theta - slack, 1e-12))
         if cand.size > 50_000:
             cand = None
     if cand is None:  # loose bounds or few candidates: exact scores in growing batches of the best bounds
-        pool = np.flatnonzero(upper >= floor - slack)
+        pool = np.flatnonzero(upper >= max(floor - slack, 1e-12))
         if pool.size == 0:
             return []
         pool_upper = upper[pool]

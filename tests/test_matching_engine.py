@@ -1,0 +1,178 @@
+"""Behaviour of the skills-matching engine on small hand-built catalogues."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from mosaics_match.matching import (
+    Competency,
+    CredentialRef,
+    EmptyPostingError,
+    MatchConfig,
+    build_competency_index,
+    build_index,
+    gap_recommendations,
+    rank,
+    rank_competencies,
+    split_requirements,
+    uncovered_requirements,
+)
+from mosaics_match.matching.fixtures import build_synthetic_index, make_posting
+
+COMPETENCIES = {
+    "py": Competency("py", "Python programming", "Write, test and debug Python programs and scripts", achievement_id="A-py"),
+    "sql": Competency("sql", "SQL databases", "Design relational database schemas and write SQL queries", achievement_id="A-sql"),
+    "dock": Competency("dock", "Docker containers", "Package and deploy applications with Docker containers", achievement_id="A-dock"),
+    "weld": Competency("weld", "Arc welding", "Weld steel structures with arc welding equipment", achievement_id="A-weld"),
+    "cook": Competency("cook", "Commercial cooking", "Prepare meals safely in a commercial kitchen", achievement_id="A-cook"),
+    "knit": Competency("knit", "Knitting", "Knit garments from wool yarn by hand", achievement_id="A-knit"),
+    "paint": Competency("paint", "House painting", "Paint interior walls and exterior facades", achievement_id="A-paint"),
+}
+ACHIEVEMENTS = {c.achievement_id: [c.id] for c in COMPETENCIES.values()}
+POSTING = """Backend developer
+Requirements:
+- Strong Python programming skills
+- Experience writing SQL queries for relational databases
+- Deploy applications with Docker containers
+"""
+
+
+def _cred(ach: str, issued: date = date(2024, 5, 1)) -> CredentialRef:
+    return CredentialRef(ach, (), issued)
+
+
+@pytest.fixture(scope="module")
+def index():
+    credentials = {
+        "c-ann-py": _cred("A-py"), "c-ann-sql": _cred("A-sql"), "c-ann-dock": _cred("A-dock"),
+        "c-bob-py": _cred("A-py"),
+        "c-cat-py": _cred("A-py"), "c-cat-sql": _cred("A-sql", date(2019, 1, 1)), "c-cat-weld": _cred("A-weld"),
+        "c-cat-cook": _cred("A-cook"), "c-cat-knit": _cred("A-knit"), "c-cat-paint": _cred("A-paint"),
+        "c-dan-py": _cred("A-py"), "c-dan-sql": _cred("A-sql"),
+        "c-eve-weld": _cred("A-weld"), "c-eve-cook": _cred("A-cook"),
+    }
+    holdings = {
+        "ann": ["c-ann-py", "c-ann-sql", "c-ann-dock"],
+        "bob": ["c-bob-py"],
+        "cat": ["c-cat-py", "c-cat-sql", "c-cat-weld", "c-cat-cook", "c-cat-knit", "c-cat-paint"],
+        "dan": ["c-dan-py", "c-dan-sql"],
+        "eve": ["c-eve-weld", "c-eve-cook"],
+        "fay": ["c-revoked"],  # credential not passed in (e.g. revoked): ignored
+    }
+    return build_index(competencies=COMPETENCIES, credentials=credentials, holdings=holdings)
+
+
+def _ids(matches):
+    return [m.earner_id for m in matches]
+
+
+def test_more_relevant_credentials_rank_higher(index):
+    ids = _ids(rank(index, POSTING))
+    assert ids.index("ann") < ids.index("dan") < ids.index("bob")
+
+
+def test_irrelevant_extra_credentials_do_not_sink_an_earner(index):
+    by_id = {m.earner_id: m for m in rank(index, POSTING)}
+    # cat holds the same relevant credentials as dan plus four unrelated ones
+    assert by_id["cat"].score == pytest.approx(by_id["dan"].score)
+
+
+def test_unrelated_earners_and_ignored_credentials_are_not_returned(index):
+    ids = _ids(rank(index, POSTING))
+    assert "eve" not in ids and "fay" not in ids
+
+
+def test_missing_and_covered_requirements_are_reported(index):
+    by_id = {m.earner_id: m for m in rank(index, POSTING)}
+    bob = by_id["bob"]
+    assert [c.competency_id for c in bob.covered] == ["py"]
+    assert bob.covered[0].credential_id == "c-bob-py"
+    assert any("SQL" in r for r in bob.missing) and any("Docker" in r for r in bob.missing)
+    ann = by_id["ann"]
+    assert ann.missing == ["Backend developer"]  # the title: unmatchable, listed but not in the denominator
+    assert {c.competency_id for c in ann.covered} == {"py", "sql", "dock"}
+    assert ann.band == "strong" and 0.0 < bob.score < ann.score <= 1.0
+
+
+def test_why_terms_are_nonempty_and_come_from_the_posting(index):
+    for m in rank(index, POSTING):
+        assert m.terms
+        for term, weight in m.terms:
+            assert term in POSTING.lower() and weight > 0
+
+
+def test_min_score_filter(index):
+    all_matches = rank(index, POSTING)
+    cut = sorted(m.score for m in all_matches)[len(all_matches) // 2]
+    kept = rank(index, POSTING, min_score=cut)
+    assert kept and all(m.score >= cut for m in kept)
+    assert len(kept) < len(all_matches)
+
+
+def test_must_have_filters(index):
+    assert _ids(rank(index, POSTING, must_have_achievements=["A-dock"])) == ["ann"]
+    assert set(_ids(rank(index, POSTING, must_have_competencies=["sql"]))) == {"ann", "cat", "dan"}
+    assert rank(index, POSTING, must_have_achievements=["A-unknown"]) == []
+
+
+def test_issued_after_only_counts_recent_credentials(index):
+    by_id = {m.earner_id: m for m in rank(index, POSTING, issued_after=date(2020, 1, 1))}
+    assert by_id["cat"].score < by_id["dan"].score  # cat's SQL credential is from 2019
+    assert all(c.competency_id != "sql" for c in by_id["cat"].covered)
+    assert rank(index, POSTING, issued_after=date(2030, 1, 1)) == []
+
+
+def test_gap_recommendation_picks_the_achievement_for_the_missing_requirement(index):
+    bob = {m.earner_id: m for m in rank(index, POSTING)}["bob"]
+    recs = gap_recommendations(index, POSTING, achievements=ACHIEVEMENTS, requirements=bob.missing)
+    assert {r.achievement_id for r in recs[:2]} == {"A-sql", "A-dock"}
+    assert all(r.covers and r.score > 0 for r in recs)
+    assert "A-py" not in {r.achievement_id for r in recs}
+
+
+def test_empty_posting_raises_and_absurd_posting_returns_nothing(index):
+    with pytest.raises(EmptyPostingError):
+        rank(index, "   \n ")
+    with pytest.raises(EmptyPostingError):
+        rank_competencies(index.competencies, "")
+    assert rank(index, "zzxq vvqp ---- 12345") == []
+    assert rank(index, "!!!") == []
+
+
+def test_uncovered_requirements_report(index):
+    report = uncovered_requirements({"p1": POSTING + "- Fluent in Klingon\n", "p2": ""}, index)
+    uncovered = [r.requirement for r in report.rows]
+    assert "Fluent in Klingon" in uncovered
+    assert not any(w in r for r in uncovered for w in ("Python", "SQL", "Docker"))
+    assert report.n_postings == 1 and 0 < report.share_uncovered < 1
+
+
+def test_rank_competencies_orders_by_relevance():
+    ci = build_competency_index([(k, c.text()) for k, c in COMPETENCIES.items()])
+    top = [cid for cid, _ in rank_competencies(ci, "welding of steel structures", k=3)]
+    assert top[0] == "weld"
+
+
+def test_split_requirements_handles_bullets_headers_and_lists():
+    reqs = split_requirements("Requirements:\n- Python, SQL, Docker\n* Design, build and test services\n1. Use Git")
+    assert reqs == ["Python", "SQL", "Docker", "Design, build and test services", "Use Git"]
+
+
+@pytest.mark.parametrize("analyzer", ["word", "char_wb", "word+char_wb"])
+def test_rank_is_exact_and_deterministic_on_synthetic_data(analyzer):
+    cfg = MatchConfig(analyzer=analyzer)
+    index, cat, _ = build_synthetic_index(300, 3000, seed=7, config=cfg)
+    posting = make_posting(cat, seed=3)
+    got = rank(index, posting, limit=15, explain=False)
+    assert got == rank(index, posting, limit=15, explain=False)
+    again, _, _ = build_synthetic_index(300, 3000, seed=7, config=cfg)
+    assert [(m.earner_id, m.score) for m in rank(again, posting, limit=15)] == [(m.earner_id, m.score) for m in got]
+    # brute force: exact score of every earner
+    q = index._query(posting)
+    scores = index._exact(q, np.arange(index.n_earners), None)
+    order = np.lexsort((np.arange(index.n_earners), -scores))[:15]
+    assert [m.earner_id for m in got] == [index.earner_ids[i] for i in order]
+    assert [m.score for m in got] == pytest.approx([float(scores[i]) for i in order])
