@@ -25,6 +25,7 @@ __all__ = [
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 TAG_PREFIXES = ("hours", "level", "partner")
 
 _ALIGNMENT_FIELDS = ("targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode", "targetType")
@@ -234,6 +235,8 @@ def sign_credential(credential: dict, private_key: Any, *, verification_method: 
         return sign_vc_jwt(credential, private_key, kid=verification_method, vc_version=2)
     from .proofs import sign_data_integrity
 
-    when = format_datetime(created or datetime.now(timezone.utc))
+    if fmt == "Ed25519Signature2020" and ED25519_2020_CONTEXT not in credential.get("@context", []):
+        # the legacy suite's terms live in their own context, which must be part of the signed document
+        credential = {**credential, "@context": [*credential["@context"], ED25519_2020_CONTEXT]}
     return sign_data_integrity(credential, private_key, verification_method=verification_method, cryptosuite=fmt,
-                               created=when)
+                               created=created or datetime.now(timezone.utc))

@@ -886,11 +886,10 @@ class _Run:
         if self.jws is not None:
             return self._check_jws_signature()
         from .errors import CredentialError
-        from .proofs import verify_proof
+        from .proofs import document_for_proof, verify_proof
 
         cred = self.cred
         assert cred is not None
-        unsigned = {k: v for k, v in cred.items() if k != "proof"}
         supported = _supported_suites()
         resolver = self.ctx.resolver()
         unknown: list[dict] = []
@@ -914,7 +913,7 @@ class _Run:
                          [_problem("key-invalid", "Invalid key", exc.detail[:300], pointer + "/verificationMethod")])
                 raise _Fatal
             try:
-                verify_proof(unsigned, proof, rk.key)
+                verify_proof(document_for_proof(cred, proof), proof, rk.key)
             except CredentialError as exc:
                 if exc.code.startswith("jsonld") and "unknown" in exc.detail.lower():
                     pending.append(_problem("jsonld", "Cannot process", exc.detail[:300], pointer))
