@@ -160,6 +160,16 @@ def _hash_data(doc: dict, proof: dict, suite: str, *, strict: bool) -> bytes:
             + hashlib.sha256(doc_canon.encode("utf-8")).digest())
 
 
+def signing_input(doc_without_proof: dict, proof: dict, *, strict: bool = True) -> bytes:
+    """The 64 bytes a proof signs: SHA-256(canonical proof configuration) || SHA-256(canonical document)."""
+    return _hash_data(doc_without_proof, proof, _suite_of(proof), strict=strict)
+
+
+def proof_configuration(doc_without_proof: dict, proof: dict) -> dict:
+    """The proof configuration that is canonicalized: ``proof`` minus ``proofValue``, with the doc's ``@context``."""
+    return _proof_config(doc_without_proof, proof)
+
+
 def _suite_of(proof: dict) -> str:
     ptype = proof.get("type")
     if ptype == "DataIntegrityProof":
@@ -296,5 +306,5 @@ def verify_with_private(doc: dict, private_key: Any) -> None:
 
 __all__ = [
     "SUITES", "sign_data_integrity", "verify_proof", "proof_list", "document_for_proof", "unsecured_document",
-    "format_datetime", "verify_with_private",
+    "format_datetime", "verify_with_private", "signing_input", "proof_configuration",
 ]

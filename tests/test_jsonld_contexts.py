@@ -1,0 +1,120 @@
+"""Pinned JSON-LD contexts: integrity against the manifest, every URL resolvable, nothing else resolvable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from mosaics_match.credentials import jsonld
+from mosaics_match.credentials.errors import ContextError
+from tests.conftest import shared_dir
+
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+
+# Copies of the same URLs in ../shared/vectors (published by the spec repos rather than npm).
+VECTOR_COPIES = {
+    "https://purl.imsglobal.org/spec/ob/v3p0/context.json": ("1edtech-openbadges-specification", "ob_v3p0/context.json"),
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json":
+        ("1edtech-openbadges-specification", "ob_v3p0/context-3.0.1.json"),
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json":
+        ("1edtech-openbadges-specification", "ob_v3p0/context-3.0.2.json"),
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json":
+        ("1edtech-openbadges-specification", "ob_v3p0/context-3.0.3.json"),
+    "https://www.w3.org/ns/credentials/status/v1": ("w3c-vc-bitstring-status-list", "contexts/v1.jsonld"),
+    "https://w3id.org/vc/status-list/2021/v1": ("w3c-vc-bitstring-status-list", "contexts/2021/v1.jsonld"),
+}
+# Known, documented differences (contexts/README.md): the vc-di-eddsa repo carries an older draft.
+KNOWN_DIFFERENT = {
+    "https://w3id.org/security/suites/ed25519-2020/v1": ("w3c-vc-di-eddsa", "contexts/lds-ed25519-2020-v1.json"),
+}
+
+
+def test_every_pinned_file_matches_its_manifest_hash() -> None:
+    entries = jsonld.pinned_contexts()
+    assert entries, "manifest lists no contexts"
+    for e in entries:
+        raw = (jsonld.CONTEXTS_DIR / e["file"]).read_bytes()
+        assert hashlib.sha256(raw).hexdigest() == e["sha256"], e["file"]
+        for field in ("url", "file", "package", "version", "licence", "sha256"):
+            assert e.get(field), (e["file"], field)
+
+
+def test_manifest_urls_are_unique_and_every_file_is_listed() -> None:
+    entries = jsonld.pinned_contexts()
+    urls = [e["url"] for e in entries]
+    assert len(urls) == len(set(urls))
+    listed = {e["file"] for e in entries}
+    on_disk = {p.name for p in jsonld.CONTEXTS_DIR.iterdir() if p.suffix in (".json", ".jsonld")} - {"MANIFEST.json"}
+    assert on_disk == listed
+
+
+def test_every_product_url_resolves_to_its_own_document() -> None:
+    for e in jsonld.pinned_contexts():
+        if e.get("scope", "product") != "product":
+            continue
+        got = jsonld.document_loader(e["url"])
+        assert got["documentUrl"] == e["url"]
+        assert got["document"] == json.loads((jsonld.CONTEXTS_DIR / e["file"]).read_bytes())
+        assert "@context" in got["document"]
+
+
+def test_ob_unversioned_and_303_urls_are_distinct_documents() -> None:
+    base = jsonld.document_loader("https://purl.imsglobal.org/spec/ob/v3p0/context.json")["document"]
+    v303 = jsonld.document_loader("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")["document"]
+    assert base != v303
+
+
+def test_unknown_and_test_only_urls_are_refused() -> None:
+    for url in (EXAMPLES_V2, "https://example.com/ctx", "https://w3id.org/citizenship/v4rc1"):
+        with pytest.raises(ContextError) as info:
+            jsonld.document_loader(url)
+        assert info.value.code == "jsonld.context.unknown"
+
+
+def test_a_tampered_pinned_file_is_rejected(tmp_path, monkeypatch) -> None:
+    entry = next(e for e in jsonld.pinned_contexts() if e["url"].endswith("credentials/v2"))
+    bad = dict(entry, sha256="0" * 64)
+    with pytest.raises(ContextError) as info:
+        jsonld._load_pinned_file(bad)
+    assert info.value.code == "jsonld.context.integrity"
+
+
+def test_extra_documents_cannot_replace_pinned_ones() -> None:
+    with pytest.raises(ContextError):
+        jsonld.document_loader_with({"https://www.w3.org/ns/credentials/v2": {"@context": {"@vocab": "urn:x#"}}})
+
+
+def test_extra_contexts_are_scoped_to_the_with_block() -> None:
+    doc = {"@context": ["https://www.w3.org/ns/credentials/v2", EXAMPLES_V2], "type": "VerifiableCredential",
+           "credentialSubject": {"alumniOf": "x"}, "issuer": "urn:x"}
+    with jsonld.extra_contexts({EXAMPLES_V2: {"@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}}}):
+        assert "examples#alumniOf" in jsonld.canonicalize(doc)
+    with pytest.raises(ContextError):
+        jsonld.canonicalize(doc)
+
+
+@pytest.mark.parametrize("url", sorted(VECTOR_COPIES))
+def test_pinned_context_matches_the_spec_repository_copy(url: str) -> None:
+    folder, rel = VECTOR_COPIES[url]
+    published = json.loads((shared_dir("vectors", folder) / rel).read_text("utf-8"))
+    assert jsonld.document_loader(url)["document"] == published
+
+
+def test_known_difference_is_still_a_difference() -> None:
+    # If this starts failing the README note about the older ed25519-2020 draft is out of date.
+    for url, (folder, rel) in KNOWN_DIFFERENT.items():
+        published = json.loads((shared_dir("vectors", folder) / rel).read_text("utf-8"))
+        assert jsonld.document_loader(url)["document"] != published
+
+
+def test_undefined_terms_reports_json_pointers() -> None:
+    doc = {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiableCredential", "Mystery"],
+           "issuer": "did:example:1", "issuanceDate": "2024-01-01T00:00:00Z",
+           "credentialSubject": {"id": "did:example:2", "nickname": "x"}, "extra": 1}
+    assert jsonld.undefined_terms(doc) == ["/credentialSubject/nickname", "/extra", "/type/1"]
+    clean = {k: v for k, v in doc.items() if k != "extra"}
+    clean["type"] = ["VerifiableCredential"]
+    clean["credentialSubject"] = {"id": "did:example:2"}
+    assert jsonld.undefined_terms(clean) == []
