@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -346,3 +347,206 @@ def earners_by_ids(session: Session, *, ids: Sequence[int]) -> dict[int, Earner]
     if not ids:
         return {}
     return {e.id: e for e in session.scalars(select(Earner).where(Earner.id.in_(list(ids))))}
+
+
+# --- staff console: search ------------------------------------------------------------------------------------
+
+def search_credentials(
+    session: Session, *, query: str = "", state: str = "any", limit: int = 200,
+) -> list[IssuedCredential]:
+    """Credentials whose earner email or name, achievement name or code, or credential id contains ``query``
+    (case-insensitive), newest first; ``state`` is any | valid | revoked | suspended."""
+    stmt = (
+        select(IssuedCredential)
+        .join(Earner, Earner.id == IssuedCredential.earner_id)
+        .join(Achievement, Achievement.id == IssuedCredential.achievement_id)
+        .options(selectinload(IssuedCredential.achievement), selectinload(IssuedCredential.earner))
+        .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
+        .limit(limit)
+    )
+    q = query.strip().lower()
+    if q:
+        stmt = stmt.where(
+            func.lower(Earner.email).contains(q, autoescape=True)
+            | func.lower(Earner.name).contains(q, autoescape=True)
+            | func.lower(Achievement.name).contains(q, autoescape=True)
+            | func.lower(Achievement.slug).contains(q, autoescape=True)
+            | func.lower(IssuedCredential.credential_id).contains(q, autoescape=True)
+        )
+    if state == "revoked":
+        stmt = stmt.where(IssuedCredential.revoked.is_(True))
+    elif state == "suspended":
+        stmt = stmt.where(IssuedCredential.suspended.is_(True), IssuedCredential.revoked.is_(False))
+    elif state == "valid":
+        stmt = stmt.where(IssuedCredential.revoked.is_(False), IssuedCredential.suspended.is_(False))
+    return list(session.scalars(stmt))
+
+
+def search_earners(session: Session, *, query: str = "", limit: int = 200) -> list[Earner]:
+    """Earners whose email or name contains ``query`` (case-insensitive), by name."""
+    stmt = select(Earner).order_by(Earner.name, Earner.id).limit(limit)
+    q = query.strip().lower()
+    if q:
+        stmt = stmt.where(func.lower(Earner.email).contains(q, autoescape=True)
+                          | func.lower(Earner.name).contains(q, autoescape=True))
+    return list(session.scalars(stmt))
+
+
+# --- staff console: trust registry ----------------------------------------------------------------------------
+
+MAX_TRUST_FILE_BYTES = 256 * 1024
+MAX_TRUST_ENTRIES = 1000
+_DID_RE = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
+
+
+class TrustFileError(ValueError):
+    """A trust-registry file or entry is unusable; the message says why in plain words."""
+
+
+def normalise_issuer_identifier(value: str) -> str:
+    """Validate a trusted-issuer identifier (a DID or an http(s) URL) and return its normal form.
+
+    Raises
+    ------
+    TrustFileError
+        When it is neither a syntactically valid DID nor an absolute http(s) URL with a host.
+    """
+    from urllib.parse import urlsplit
+
+    value = (value or "").strip()
+    if not value:
+        raise TrustFileError("The issuer identifier is empty: give a DID (did:web:…, did:key:…) or a web address.")
+    if len(value) > 500:
+        raise TrustFileError("The issuer identifier is longer than 500 characters.")
+    if value.startswith("did:"):
+        if not _DID_RE.match(value):
+            raise TrustFileError(f"{value!r} is not a valid DID (expected did:<method>:<identifier>).")
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise TrustFileError(f"{value!r} is neither a DID nor a web address starting with https://.")
+    if parts.username or parts.password:
+        raise TrustFileError("A web address of an issuer must not contain a user name or password.")
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class TrustEntry:
+    identifier: str
+    name: str
+    notes: str | None = None
+
+
+def parse_trust_document(data: bytes | str, *, max_bytes: int = MAX_TRUST_FILE_BYTES,
+                         max_entries: int = MAX_TRUST_ENTRIES) -> list[TrustEntry]:
+    """Parse ``{"issuers": [{"id": "<DID or URL>", "name": "…", "notes"?: "…"}]}``, bounded and validated.
+
+    Raises
+    ------
+    TrustFileError
+        With the first problems found (entry numbers start at 1).
+    """
+    import json as _json
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if not raw:
+        raise TrustFileError("The file is empty.")
+    if len(raw) > max_bytes:
+        raise TrustFileError(f"The file is {len(raw):,} bytes; the limit is {max_bytes:,} bytes.")
+    try:
+        doc = _json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise TrustFileError(f"The file is not valid JSON: {exc}.") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("issuers"), list):
+        raise TrustFileError('The file must be a JSON object with an "issuers" list: {"issuers": [{"id": …, "name": …}]}.')
+    items = doc["issuers"]
+    if len(items) > max_entries:
+        raise TrustFileError(f"The file lists {len(items):,} issuers; the limit is {max_entries:,}.")
+    entries: dict[str, TrustEntry] = {}
+    problems: list[str] = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            problems.append(f"entry {i} is not an object")
+            continue
+        ident, name, notes = item.get("id"), item.get("name", ""), item.get("notes")
+        if not isinstance(ident, str):
+            problems.append(f"entry {i} has no text \"id\"")
+            continue
+        try:
+            ident = normalise_issuer_identifier(ident)
+        except TrustFileError as exc:
+            problems.append(f"entry {i}: {exc}")
+            continue
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            problems.append(f"entry {i} ({ident}) needs a \"name\" of 1 to 200 characters")
+            continue
+        if notes is not None and (not isinstance(notes, str) or len(notes) > 2000):
+            problems.append(f"entry {i} ({ident}): \"notes\" must be text of at most 2,000 characters")
+            continue
+        if ident in entries:
+            problems.append(f"entry {i} repeats {ident}")
+            continue
+        entries[ident] = TrustEntry(ident, name.strip(), notes.strip() if isinstance(notes, str) and notes.strip() else None)
+    if problems:
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise TrustFileError("Nothing was imported: " + "; ".join(problems[:10]) + more + ".")
+    return list(entries.values())
+
+
+def export_trust_registry(session: Session) -> dict[str, Any]:
+    """The trusted issuers in the import format (round-trips through :func:`parse_trust_document`)."""
+    issuers = []
+    for issuer in trusted_issuers(session):
+        item: dict[str, Any] = {"id": issuer.identifier, "name": issuer.name}
+        if issuer.notes:
+            item["notes"] = issuer.notes
+        issuers.append(item)
+    return {"issuers": issuers}
+
+
+def trust_issuer(session: Session, *, entry: TrustEntry, actor: str, actor_role: str = "staff") -> Issuer:
+    """Add ``entry`` to the trust registry, or update its name and notes; audited."""
+    existing = get_issuer(session, identifier=entry.identifier)
+    issuer = upsert_issuer(session, identifier=entry.identifier, name=entry.name, trusted=True,
+                           notes=entry.notes if entry.notes is not None else (existing.notes if existing else None))
+    record_audit(session, actor=actor, actor_role=actor_role, action="trust_add" if existing is None or not
+                 existing.trusted else "trust_update", subject=entry.identifier, outcome="success",
+                 details={"name": entry.name})
+    return issuer
+
+
+def untrust_issuer(session: Session, *, identifier: str, actor: str, actor_role: str = "staff") -> None:
+    """Remove an issuer from the trust registry (the row stays: credentials and keys may refer to it).
+
+    Raises
+    ------
+    TrustFileError
+        For an unknown issuer, or for this portal's own issuer.
+    """
+    issuer = get_issuer(session, identifier=identifier)
+    if issuer is None or not issuer.trusted:
+        raise TrustFileError(f"{identifier!r} is not in the trust registry.")
+    if issuer.is_local:
+        raise TrustFileError("This portal's own issuer cannot be removed from the trust registry.")
+    issuer.trusted = False
+    record_audit(session, actor=actor, actor_role=actor_role, action="trust_remove", subject=identifier,
+                 outcome="success", details={"name": issuer.name})
+
+
+def import_trust_registry(session: Session, *, entries: Sequence[TrustEntry], actor: str,
+                          actor_role: str = "staff") -> dict[str, int]:
+    """Add or update every entry (one transaction: the caller's); returns counts added / updated / unchanged."""
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    for entry in entries:
+        existing = get_issuer(session, identifier=entry.identifier)
+        if existing is None or not existing.trusted:
+            counts["added"] += 1
+        elif existing.name == entry.name and (entry.notes is None or existing.notes == entry.notes):
+            counts["unchanged"] += 1
+            continue
+        else:
+            counts["updated"] += 1
+        upsert_issuer(session, identifier=entry.identifier, name=entry.name, trusted=True, notes=entry.notes)
+    record_audit(session, actor=actor, actor_role=actor_role, action="trust_import", subject=f"{len(entries)} issuers",
+                 outcome="success", details=counts)
+    return counts
