@@ -216,7 +216,7 @@ def sign_credential(credential: dict, private_key: Any, *, verification_method: 
     verification_method : str, optional
         Key id; defaults to the did:key verification method of ``private_key``.
     fmt : str
-        ``eddsa-rdfc-2022``, ``eddsa-jcs-2022``, ``Ed25519Signature2020`` or ``jwt``.
+        ``eddsa-rdfc-2022``, ``eddsa-jcs-2022``, ``Ed25519Signature2020`` or ``jwt`` (alias ``vc-jwt``).
     created : datetime, optional
         Proof creation time (defaults to now).
 
@@ -229,7 +229,7 @@ def sign_credential(credential: dict, private_key: Any, *, verification_method: 
 
     if verification_method is None:
         verification_method = keys.did_key_verification_method(keys.did_key_for(keys.public_key_of(private_key)))
-    if fmt == "jwt":
+    if fmt in ("jwt", "vc-jwt"):
         from .jwt import sign_vc_jwt
 
         return sign_vc_jwt(credential, private_key, kid=verification_method, vc_version=2)
