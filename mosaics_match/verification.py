@@ -1,0 +1,711 @@
+"""Portal-side verification service: the credential engine with this portal's trust list, status lists and audit.
+
+Used by the Streamlit pages and the HTTP API alike. :func:`verify_submission` builds a
+:class:`~mosaics_match.credentials.verify.VerifyContext` from the database (trusted issuers from the issuer table,
+this portal's own status lists and DID documents served from the database, anything else fetched over HTTPS with
+a short deadline), runs the engine, turns its result into what an HR person reads (one verdict, one line per
+check, a credential card) and writes one audit event per verification.
+
+What is kept: the audit event names who checked, when, the credential id, issuer, achievement and verdict. For
+anonymous visitors nothing else is stored (no earner name, no file name, no e-mail). The e-mail address a
+visitor types to compare is never stored; only whether it matched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import repo
+from .auth import Viewer
+from .credentials.fetcher import ChainFetcher, FetchError, Fetcher, HttpsFetcher
+from .credentials.trust import TrustRegistry
+from .credentials.verify import VerificationResult, VerifyCache, VerifyContext, verify
+from .models import Achievement, IssuedCredential, Issuer, StatusList, utcnow
+
+__all__ = [
+    "VERIFIED", "NOT_VALID", "CANNOT_CONFIRM", "HEADLINES", "SOURCES",
+    "CheckLine", "Competency", "CredentialCard", "PortalVerification", "BatchRow",
+    "PortalFetcher", "verify_submission", "verify_batch", "load_issued", "trust_registry", "history",
+    "HistoryEntry", "build_context",
+]
+
+VERIFIED, NOT_VALID, CANNOT_CONFIRM = "verified", "not_valid", "cannot_confirm"
+HEADLINES = {VERIFIED: "Verified", NOT_VALID: "Not valid", CANNOT_CONFIRM: "Cannot be confirmed"}
+SOURCES = ("upload", "paste", "link", "qr", "batch", "api")
+AUDIT_ACTION = "verify"
+HTTPS_TIMEOUT = 5.0  # seconds for all hops of one remote document (the page must stay responsive)
+CACHE_SECONDS = 300  # remote documents and checked status lists are reused for at most this long
+
+# Checks shown as lines on the page, in this order (the rest appear only when they fail, or in the details).
+MAIN_CHECKS = ("proof.signature", "issuer.trusted", "time.valid_from", "time.expiry", "status.revocation",
+               "status.suspension", "recipient.identity")
+AUTHENTICITY_CHECKS = ("input.limits", "input.format", "structure.context", "structure.type", "jsonld.lossless",
+                       "proof.present", "proof.signature", "proof.key_binding", "proof.purpose")
+# Which failure explains a "Not valid" verdict best: a forgery first, then what the issuer said, then dates.
+REASON_PRIORITY = AUTHENTICITY_CHECKS + ("status.revocation", "status.suspension", "time.expiry",
+                                         "time.valid_from", "recipient.identity")
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """One line of the result, in plain positive or negative words.
+
+    Attributes
+    ----------
+    id : str
+        Engine check id (``proof.signature``, ``status.revocation`` ...).
+    ok : bool | None
+        ``True`` passed, ``False`` failed, ``None`` could not be decided or not applicable.
+    text : str
+        The sentence shown, e.g. "Has not been revoked" or "Expired on 30 June 2025".
+    """
+
+    id: str
+    ok: bool | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Competency:
+    """A competency the achievement proves, with its framework link (ESCO) when there is one."""
+
+    name: str
+    url: str | None = None
+    framework: str | None = None
+    code: str | None = None
+    description: str | None = None
+
+    @property
+    def is_esco(self) -> bool:
+        return (self.framework or "").upper() == "ESCO" or "data.europa.eu/esco" in (self.url or "")
+
+
+@dataclass(frozen=True)
+class CredentialCard:
+    """What the credential says (shown for every readable credential, valid or not)."""
+
+    credential_id: str | None
+    achievement: str | None
+    description: str | None
+    criteria: str | None
+    competencies: tuple[Competency, ...]
+    issuer_name: str | None
+    issuer_id: str | None
+    issuer_url: str | None
+    earner_name: str | None
+    valid_from: str | None
+    valid_until: str | None
+    image_url: str | None = None
+    image_svg: str | None = None
+    image_png: bytes | None = None
+    issued_here: bool = False
+    details: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (no image bytes)."""
+        return {
+            "credential_id": self.credential_id, "achievement": self.achievement, "description": self.description,
+            "criteria": self.criteria,
+            "competencies": [{"name": c.name, "url": c.url, "framework": c.framework, "code": c.code}
+                             for c in self.competencies],
+            "issuer": {"name": self.issuer_name, "id": self.issuer_id, "url": self.issuer_url},
+            "earner_name": self.earner_name, "valid_from": self.valid_from, "valid_until": self.valid_until,
+            "issued_by_this_portal": self.issued_here, "details": dict(self.details),
+        }
+
+
+@dataclass
+class PortalVerification:
+    """The outcome of one verification as the portal shows and reports it.
+
+    Attributes
+    ----------
+    verdict : str
+        ``verified``, ``not_valid`` or ``cannot_confirm``.
+    reason : str
+        One sentence saying why (for ``verified``: who signed it).
+    authenticity : str
+        ``authentic`` (signature checks out), ``forged`` (it does not: changed or not signed by the issuer) or
+        ``unknown`` (unreadable, unsigned or the key could not be retrieved).
+    lines : list[CheckLine]
+        One line per check, plain words.
+    card : CredentialCard | None
+        What the credential says (``None`` when the input could not be read).
+    result : VerificationResult
+        The engine's full result (every check with problem details).
+    input_problem : str | None
+        A specific message when the input itself could not be read (wrong type, malformed JSON, too large ...).
+    """
+
+    verdict: str
+    reason: str
+    authenticity: str
+    lines: list[CheckLine]
+    card: CredentialCard | None
+    result: VerificationResult
+    checked_at: datetime
+    source: str
+    file_name: str | None = None
+    email_given: bool = False
+    input_problem: str | None = None
+    audit_id: int | None = None
+
+    @property
+    def headline(self) -> str:
+        return HEADLINES[self.verdict]
+
+    @property
+    def failing_check(self) -> str | None:
+        """The line that decides a negative verdict (``None`` when verified)."""
+        if self.verdict == VERIFIED:
+            return None
+        for line in self.lines:
+            if line.ok is False:
+                return line.text
+        for line in self.lines:
+            if line.ok is None and line.id != "recipient.identity":
+                return line.text
+        return self.reason
+
+    @property
+    def failing_check_id(self) -> str | None:
+        if self.verdict == VERIFIED:
+            return None
+        for wanted in (False, None):
+            for line in self.lines:
+                if line.ok is wanted:
+                    return line.id
+        return None
+
+    def to_report(self, *, base_url: str | None = None) -> dict[str, Any]:
+        """The verification report (the JSON download and the API answer)."""
+        return {
+            "report": "Seneca Mosaics credential verification",
+            "version": 1,
+            "checked_at": self.checked_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "verifier": base_url,
+            "source": self.source,
+            "file_name": self.file_name,
+            "verdict": self.verdict,
+            "headline": self.headline,
+            "reason": self.reason,
+            "authenticity": self.authenticity,
+            "issuer_trusted": self.result.issuer_trusted,
+            "email_checked": self.email_given,
+            "email_matches": self.result.recipient_match if self.email_given else None,
+            "input_problem": self.input_problem,
+            "checks": [{"id": line.id, "passed": line.ok, "text": line.text} for line in self.lines],
+            "credential": self.card.to_dict() if self.card else None,
+            "engine": {
+                "verdict": self.result.verdict,
+                "input_kind": self.result.input_kind,
+                "checks": [c.to_dict() for c in self.result.checks],
+            },
+        }
+
+
+# --- context ------------------------------------------------------------------------------------------------
+
+SessionSource = Any  # Runtime (has .Session) or a sessionmaker
+
+
+def _factory(source: SessionSource) -> sessionmaker[Session]:
+    return source.Session if hasattr(source, "Session") else source
+
+
+def _base_url(source: SessionSource) -> str | None:
+    settings = getattr(source, "settings", None)
+    return getattr(settings, "base_url", None)
+
+
+_STATUS_PATH = re.compile(r"/status/(revocation|suspension)-(\d{1,9})$")
+
+
+def _did_web_url(did: str) -> str | None:
+    from .credentials.verify import KeyResolver
+
+    try:
+        return KeyResolver.did_web_url(did)
+    except FetchError:
+        return None
+
+
+class PortalFetcher:
+    """Serve this portal's own documents from the database; anything else through ``remote``.
+
+    Status lists are read fresh on every fetch (a revocation takes effect at once) and served only under the
+    exact URL their signed document carries as its id. DID documents of issuers whose keys are held here
+    (``did:web``) are built from the signing-key table.
+
+    Parameters
+    ----------
+    session_factory : sessionmaker
+        Opens short read-only sessions.
+    remote : Fetcher | None
+        For everything not served locally; ``None`` means offline.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], remote: Fetcher | None) -> None:
+        self.session_factory = session_factory
+        self.remote = remote
+
+    def local(self, url: str) -> bytes | None:
+        """The document for ``url`` if this portal holds it, else ``None``."""
+        key = url.split("#", 1)[0]
+        path = urlsplit(key).path
+        m = _STATUS_PATH.search(path)
+        with self.session_factory() as session:
+            if m:
+                purpose, number = m.group(1), int(m.group(2))
+                for lst in session.scalars(select(StatusList).where(StatusList.number == number,
+                                                                    StatusList.purpose == purpose)):
+                    if lst.signed_document and _document_id(lst.signed_document) == key:
+                        return lst.signed_document.encode("utf-8")
+                return None
+            if key.endswith("/did.json"):
+                for issuer in session.scalars(select(Issuer).where(Issuer.identifier.startswith("did:web:"))):
+                    if _did_web_url(issuer.identifier) == key and issuer.keys:
+                        return json.dumps(_did_document(issuer)).encode("utf-8")
+        return None
+
+    def fetch(self, url: str) -> bytes:
+        """Return the document at ``url`` (local first), or raise :class:`FetchError`."""
+        found = self.local(url)
+        if found is not None:
+            return found
+        if self.remote is None:
+            raise FetchError(url, "not held by this portal and remote fetching is off")
+        return self.remote.fetch(url)
+
+
+def _document_id(document: str) -> str | None:
+    try:
+        value = json.loads(document)
+    except ValueError:
+        return None
+    return value.get("id") if isinstance(value, dict) else None
+
+
+def _did_document(issuer: Issuer) -> dict:
+    methods = [{"id": k.verification_method, "type": "Multikey", "controller": issuer.identifier,
+                "publicKeyMultibase": k.public_multikey} for k in issuer.keys]
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": issuer.identifier,
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods],
+    }
+
+
+_https: HttpsFetcher | None = None
+_cache_lock = threading.Lock()
+_shared_cache: tuple[tuple, VerifyCache] | None = None
+
+
+def _remote_fetcher() -> HttpsFetcher:
+    global _https
+    if _https is None:
+        _https = HttpsFetcher(timeout=HTTPS_TIMEOUT, ttl=CACHE_SECONDS)
+    return _https
+
+
+def _status_fingerprint(session: Session) -> tuple:
+    return tuple(session.execute(select(StatusList.id, StatusList.version).order_by(StatusList.id)).all())
+
+
+def _shared_verify_cache(session: Session) -> VerifyCache:
+    """One engine cache per state of this portal's status lists (and at most ``CACHE_SECONDS`` old).
+
+    The engine keeps checked status lists in its cache; keying the cache by every list's version means a
+    revocation made here is seen by the very next verification.
+    """
+    global _shared_cache
+    key = (_status_fingerprint(session), int(time.time() // CACHE_SECONDS))
+    with _cache_lock:
+        if _shared_cache is None or _shared_cache[0] != key:
+            _shared_cache = (key, VerifyCache())
+        return _shared_cache[1]
+
+
+def trust_registry(session: Session) -> TrustRegistry:
+    """The trusted issuers of this portal (issuer table, ``trusted=True``)."""
+    return TrustRegistry({i.identifier: {"name": i.name, "notes": i.notes or ""} for i in repo.trusted_issuers(session)})
+
+
+def build_context(source: SessionSource, *, email: str | None = None, now: datetime | None = None,
+                  remote: Fetcher | None | bool = True) -> VerifyContext:
+    """A :class:`VerifyContext` for this portal.
+
+    Parameters
+    ----------
+    source : Runtime | sessionmaker
+        Where the database is.
+    email : str | None
+        Address to compare with the credential's recipient.
+    now : datetime, optional
+        Fixed verification time (tests, re-verification of a past state); default: the real clock.
+    remote : Fetcher | None | bool
+        ``True``: the engine's HTTPS fetcher with a short deadline; ``None``/``False``: offline; or a fetcher.
+    """
+    factory = _factory(source)
+    remote_fetcher: Fetcher | None
+    if remote is True:
+        remote_fetcher = _remote_fetcher()
+    elif remote is False or remote is None:
+        remote_fetcher = None
+    else:
+        remote_fetcher = remote
+    with factory() as session:
+        trust = trust_registry(session)
+        cache = _shared_verify_cache(session) if now is None else VerifyCache()
+    fetcher = PortalFetcher(factory, remote_fetcher)
+    clock = (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
+    return VerifyContext(clock=clock, fetcher=fetcher, trust=trust, email=email or None, cache=cache)
+
+
+# --- turning the engine's result into plain words -------------------------------------------------------------
+
+def _lines(result: VerificationResult, email_given: bool) -> list[CheckLine]:
+    by_id = {c.id: c for c in result.checks}
+    out: list[CheckLine] = []
+    # Failures outside the main list come first: they are what made it invalid (unsigned, tampered, malformed).
+    for c in result.checks:
+        if c.id not in MAIN_CHECKS and c.status in ("failure", "indeterminate"):
+            out.append(CheckLine(c.id, False if c.status == "failure" else None, _sentence(c.message)))
+    for cid in MAIN_CHECKS:
+        c = by_id.get(cid)
+        if c is None:
+            continue
+        if cid == "recipient.identity" and not email_given:
+            continue
+        if c.status == "skipped":
+            if cid in ("status.revocation", "status.suspension") and "publishes no" in c.message:
+                out.append(CheckLine(cid, None, _sentence(c.message)))
+            elif cid == "recipient.identity":
+                out.append(CheckLine(cid, None, _sentence(c.message)))
+            continue
+        ok = {"success": True, "failure": False}.get(c.status)
+        out.append(CheckLine(cid, ok, _sentence(c.message)))
+    return out
+
+
+def _sentence(message: str) -> str:
+    return message.strip().rstrip(".")
+
+
+def _authenticity(result: VerificationResult) -> str:
+    by_id = {c.id: c for c in result.checks}
+    if any(by_id.get(cid) is not None and by_id[cid].status == "failure" for cid in
+           ("proof.signature", "proof.key_binding", "proof.purpose", "proof.present")):
+        return "forged"
+    sig, binding = by_id.get("proof.signature"), by_id.get("proof.key_binding")
+    if sig is not None and binding is not None and sig.status == "success" and binding.status == "success":
+        return "authentic"
+    return "unknown"
+
+
+def _input_problem(result: VerificationResult) -> str | None:
+    for c in result.checks:
+        if c.id in ("input.limits", "input.format") and c.status == "failure":
+            problem = c.problems[0] if c.problems else {}
+            code = str(problem.get("type", "")).rsplit(":", 1)[-1]
+            detail = str(problem.get("detail") or "")
+            message = c.message.rstrip(".")
+            if code == "invalid-json":
+                where = re.search(r"line (\d+) column (\d+)", detail)
+                if "UTF-8" in detail:
+                    return f"{message}: it is not UTF-8 text."
+                return f"{message}: there is a syntax error" + (
+                    f" at line {where.group(1)}, column {where.group(2)}." if where else ".")
+            if code.startswith("bake-") and detail:
+                return f"{message}: {detail[0].lower()}{detail[1:]}"
+            if code in ("too-large", "too-deep") and detail:
+                return f"{message}. {detail}"
+            return c.message
+    return None
+
+
+def _decide(result: VerificationResult, authenticity: str, email_given: bool) -> tuple[str, str]:
+    by_id = {c.id: c for c in result.checks}
+    if result.verdict == "invalid":
+        for cid in REASON_PRIORITY:
+            c = by_id.get(cid)
+            if c is not None and c.status == "failure" and cid != "recipient.identity":
+                return NOT_VALID, c.message
+        return NOT_VALID, result.reason
+    recipient = by_id.get("recipient.identity")
+    if email_given and recipient is not None and recipient.status == "failure":
+        return NOT_VALID, "It was not issued to the e-mail address you entered."
+    if result.verdict == "indeterminate":
+        return CANNOT_CONFIRM, result.reason
+    trusted = by_id.get("issuer.trusted")
+    if not result.issuer_trusted:
+        issuer = (result.summary.get("issuer") or {})
+        name = issuer.get("name") or issuer.get("id") or "the issuer"
+        if trusted is not None and trusted.status == "failure":
+            return CANNOT_CONFIRM, (f"The signature is genuine, but {name} is not on your list of trusted issuers, "
+                                    "so the portal cannot vouch for it.")
+        return CANNOT_CONFIRM, trusted.message if trusted is not None else "The issuer could not be confirmed."
+    signed = by_id.get("proof.signature")
+    return VERIFIED, (signed.message if signed is not None else "All checks passed.")
+
+
+def _card(result: VerificationResult, session: Session, *, raw: bytes | None) -> CredentialCard | None:
+    if result.credential is None:
+        return None
+    summary = result.summary or {}
+    ach = summary.get("achievement") or {}
+    issuer = summary.get("issuer") or {}
+    comps = tuple(
+        Competency(name=a.get("targetName") or a.get("targetCode") or "Competency", url=a.get("targetUrl"),
+                   framework=a.get("targetFramework"), code=a.get("targetCode"),
+                   description=a.get("targetDescription"))
+        for a in summary.get("alignments") or [] if isinstance(a, dict)
+    )
+    issuer_id = issuer.get("id")
+    local_ids = {i for (i,) in session.execute(
+        select(Issuer.identifier).where(Issuer.keys.any()))} if issuer_id else set()
+    issued_here = bool(issuer_id and issuer_id in local_ids)
+    image_svg = None
+    if issued_here and isinstance(ach.get("id"), str):
+        slug = ach["id"].rstrip("/").rsplit("/", 1)[-1]
+        image_svg = session.scalar(select(Achievement.image_svg).where(Achievement.slug == slug))
+    image_png = raw if raw is not None and raw.startswith(b"\x89PNG\r\n\x1a\n") else None
+    if raw is not None and image_png is None and result.input_kind == "svg":
+        try:
+            image_svg = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    details = {k: str(ach[k]) for k in ("hours", "level", "partner") if ach.get(k)}
+    if ach.get("achievement_type"):
+        details["type"] = str(ach["achievement_type"])
+    cred = result.credential
+    return CredentialCard(
+        credential_id=cred.get("id") if isinstance(cred.get("id"), str) else None,
+        achievement=ach.get("name") or summary.get("name"), description=ach.get("description"),
+        criteria=ach.get("criteria"), competencies=comps, issuer_name=issuer.get("name"), issuer_id=issuer_id,
+        issuer_url=issuer.get("url"), earner_name=summary.get("earner_name"), valid_from=summary.get("valid_from"),
+        valid_until=summary.get("valid_until"), image_url=summary.get("image"), image_svg=image_svg,
+        image_png=image_png, issued_here=issued_here, details=details,
+    )
+
+
+# --- the service ---------------------------------------------------------------------------------------------
+
+def _as_bytes(data: bytes | str) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _audit(session: Session, pv: PortalVerification, viewer: Viewer) -> int | None:
+    card = pv.card
+    details: dict[str, Any] = {
+        "source": pv.source,
+        "input_kind": pv.result.input_kind,
+        "verdict": pv.verdict,
+        "engine_verdict": pv.result.verdict,
+        "authenticity": pv.authenticity,
+        "failing_check": pv.failing_check_id,
+        "reason": pv.reason[:300],
+        "issuer_id": card.issuer_id if card else None,
+        "issuer": card.issuer_name if card else None,
+        "achievement": card.achievement if card else None,
+        "issuer_trusted": pv.result.issuer_trusted,
+        "email_checked": pv.email_given,
+        "email_matches": pv.result.recipient_match if pv.email_given else None,
+    }
+    if viewer.signed_in:
+        # Employers and staff see their own history; anonymous visitors leave no personal data behind.
+        details["earner_name"] = card.earner_name if card else None
+        details["file_name"] = (pv.file_name or "")[:200] or None
+    event = repo.record_audit(
+        session, actor=viewer.email, actor_role=viewer.role, action=AUDIT_ACTION,
+        subject=(card.credential_id if card and card.credential_id else "(unreadable)"), outcome=pv.verdict,
+        details=details,
+    )
+    session.flush()
+    return event.id
+
+
+def _evaluate(data: bytes, ctx: VerifyContext, session: Session, *, email_given: bool, source: str,
+              file_name: str | None, checked_at: datetime) -> PortalVerification:
+    result = verify(data, ctx=ctx)
+    authenticity = _authenticity(result)
+    problem = _input_problem(result)
+    if problem is not None:
+        verdict, reason = NOT_VALID, problem
+    else:
+        verdict, reason = _decide(result, authenticity, email_given)
+    return PortalVerification(
+        verdict=verdict, reason=reason, authenticity=authenticity, lines=_lines(result, email_given),
+        card=_card(result, session, raw=data), result=result, checked_at=checked_at, source=source,
+        file_name=file_name, email_given=email_given, input_problem=problem,
+    )
+
+
+def verify_submission(source_db: SessionSource, data: bytes | str, *, email: str | None, viewer: Viewer,
+                      source: str, now: datetime | None = None, file_name: str | None = None,
+                      remote: Fetcher | None | bool = True, audit: bool = True) -> PortalVerification:
+    """Verify one credential submitted to the portal and record it in the audit log.
+
+    Parameters
+    ----------
+    source_db : Runtime | sessionmaker
+        The database (a ``Runtime`` or its ``Session`` factory).
+    data : bytes | str
+        Credential JSON, a compact JWS/JWT, or a badge PNG/SVG with the credential baked in. The engine bounds
+        it (size, nesting) before parsing.
+    email : str | None
+        The candidate's e-mail address to compare with the recipient (never stored).
+    viewer : Viewer
+        Who is verifying (the audit actor).
+    source : str
+        How it arrived: ``upload``, ``paste``, ``link``, ``qr``, ``batch`` or ``api``.
+    now : datetime, optional
+        Verification time; default: now.
+    file_name : str, optional
+        Shown in the report; audited only for signed-in viewers.
+    remote : Fetcher | None | bool
+        Remote fetching (see :func:`build_context`).
+    audit : bool
+        Write the audit event (always, except in tests of the pure mapping).
+
+    Returns
+    -------
+    PortalVerification
+        Verdict, reason, lines, card and the engine's full ``result``. Never raises for bad input.
+    """
+    email = (email or "").strip() or None
+    ctx = build_context(source_db, email=email, now=now, remote=remote)
+    raw = _as_bytes(data)
+    factory = _factory(source_db)
+    checked_at = now or utcnow()
+    with factory.begin() as session:
+        pv = _evaluate(raw, ctx, session, email_given=email is not None, source=source, file_name=file_name,
+                       checked_at=checked_at)
+        if email is not None and pv.result.recipient_match is False and email != email.lower():
+            # Issuers hash the address as they stored it, almost always in lower case.
+            retry = _evaluate(raw, ctx.with_email(email.lower()), session, email_given=True, source=source,
+                              file_name=file_name, checked_at=checked_at)
+            if retry.result.recipient_match:
+                pv = retry
+        if audit:
+            pv.audit_id = _audit(session, pv, viewer)
+    return pv
+
+
+def load_issued(session: Session, credential_id: str) -> IssuedCredential | None:
+    """The credential issued by this portal with ``credential_id`` (for the ``?credential=`` deep link)."""
+    credential_id = (credential_id or "").strip()
+    if not credential_id or len(credential_id) > 100:
+        return None
+    return repo.get_credential(session, credential_id=credential_id)
+
+
+@dataclass
+class BatchRow:
+    """One file of a batch: its verification, or why it could not be read."""
+
+    name: str
+    verification: PortalVerification | None
+    problem: str | None = None
+
+    def table_row(self) -> dict[str, str]:
+        """The results-table row: file, earner, achievement, issuer, verdict, failing check."""
+        pv = self.verification
+        if pv is None:
+            return {"File": self.name, "Earner": "", "Achievement": "", "Issuer": "", "Verdict": "Not read",
+                    "Failing check": self.problem or ""}
+        card = pv.card
+        return {
+            "File": self.name,
+            "Earner": (card.earner_name or "") if card else "",
+            "Achievement": (card.achievement or "") if card else "",
+            "Issuer": (card.issuer_name or card.issuer_id or "") if card else "",
+            "Verdict": pv.headline,
+            "Failing check": pv.failing_check or "",
+        }
+
+
+def verify_batch(source_db: SessionSource, items: Sequence[Any], *, viewer: Viewer, email: str | None = None,
+                 now: datetime | None = None, progress: Callable[[int, int, str], None] | None = None,
+                 remote: Fetcher | None | bool = True) -> list[BatchRow]:
+    """Verify a batch (see :mod:`mosaics_match.batch`) sharing one context; one audit event per credential.
+
+    Parameters
+    ----------
+    items : sequence of BatchItem
+        Files of the batch; refused ones (``problem`` set) become rows with that problem.
+    progress : callable, optional
+        ``progress(done, total, name)`` after each file.
+    """
+    email = (email or "").strip() or None
+    ctx = build_context(source_db, email=email, now=now, remote=remote)
+    factory = _factory(source_db)
+    rows: list[BatchRow] = []
+    total = len(items)
+    for done, item in enumerate(items, start=1):
+        if item.data is None or item.problem:
+            rows.append(BatchRow(item.name, None, item.problem or "Could not be read."))
+        else:
+            with factory.begin() as session:
+                pv = _evaluate(item.data, ctx, session, email_given=email is not None, source="batch",
+                               file_name=item.name, checked_at=now or utcnow())
+                pv.audit_id = _audit(session, pv, viewer)
+            rows.append(BatchRow(item.name, pv))
+        if progress is not None:
+            progress(done, total, item.name)
+    return rows
+
+
+# --- history -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One past verification from the audit log."""
+
+    at: datetime
+    credential_id: str | None
+    verdict: str
+    achievement: str | None
+    issuer: str | None
+    earner_name: str | None
+    source: str | None
+    file_name: str | None
+    failing_check: str | None
+    reason: str | None
+
+    @property
+    def headline(self) -> str:
+        return HEADLINES.get(self.verdict, self.verdict)
+
+
+def history(session: Session, *, viewer: Viewer, limit: int = 500, since: datetime | None = None,
+            until: datetime | None = None) -> list[HistoryEntry]:
+    """The viewer's own past verifications, newest first (only signed-in viewers have a history)."""
+    if not viewer.signed_in:
+        return []
+    events = repo.list_audit(session, action=AUDIT_ACTION, actor=viewer.email, since=since, until=until,
+                             limit=limit)
+    out = []
+    for e in events:
+        if e.actor != viewer.email:  # list_audit matches actors by substring
+            continue
+        d = e.details or {}
+        out.append(HistoryEntry(
+            at=e.at, credential_id=e.subject if e.subject != "(unreadable)" else None, verdict=e.outcome or "",
+            achievement=d.get("achievement"), issuer=d.get("issuer") or d.get("issuer_id"),
+            earner_name=d.get("earner_name"), source=d.get("source"), file_name=d.get("file_name"),
+            failing_check=d.get("failing_check"), reason=d.get("reason"),
+        ))
+    return out
