@@ -417,7 +417,7 @@ def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: 
                 found.add(p)
                 seen.add(key)
                 continue
-            if key in ("type", "@type", "id", "@id"):
+            if relative and (key in ("type", "@type", "id", "@id") or isinstance(value, (str, list))):
                 vals = value if isinstance(value, list) else [value]
                 for i, v in enumerate(vals):
                     if isinstance(v, str) and v in relative:

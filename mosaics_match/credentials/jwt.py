@@ -65,19 +65,24 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
-def _parse_json(raw: bytes, what: str) -> dict:
+def _text(raw: bytes, what: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ProofError(f"JWS {what} is not UTF-8", code="jws.malformed") from None
     if json_depth(text) > MAX_JSON_DEPTH:
         raise ProofError(f"JWS {what} is nested too deeply (limit {MAX_JSON_DEPTH})", code="jws.too_deep")
+    return text
+
+
+def _reject_constant(name: str) -> Any:
+    raise ProofError(f"JSON constant {name} is not allowed", code="jws.malformed")
+
+
+def _parse_json(text: str, what: str) -> dict:
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates,
-                           parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, ProofError):
-            raise
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
         raise ProofError(f"JWS {what} is not valid JSON", code="jws.malformed") from None
     if not isinstance(value, dict):
         raise ProofError(f"JWS {what} must be a JSON object", code="jws.malformed")
@@ -119,7 +124,11 @@ def parse_jws(token: str) -> tuple[dict, dict, bytes, bytes]:
         raise ProofError("JWS segments must be non-empty base64url", code="jws.malformed")
     if len(h) > MAX_HEADER_BYTES:
         raise ProofError("JWS header is too large", code="jws.too_large")
-    header = _parse_json(_b64u_decode(h, "header"), "header")
+    # Size and depth of both parts are checked before either is handed to the JSON parser.
+    header_text = _text(_b64u_decode(h, "header"), "header")
+    payload_text = _text(_b64u_decode(p, "payload"), "payload")
+    signature = _b64u_decode(s, "signature")
+    header = _parse_json(header_text, "header")
     alg = header.get("alg")
     if not isinstance(alg, str) or not alg:
         raise ProofError("JWS header has no alg", code="jws.malformed")
@@ -128,8 +137,7 @@ def parse_jws(token: str) -> tuple[dict, dict, bytes, bytes]:
                          code="jws.malformed")
     if header.get("b64") is False:
         raise ProofError("unencoded JWS payloads are not accepted", code="jws.malformed")
-    payload = _parse_json(_b64u_decode(p, "payload"), "payload")
-    signature = _b64u_decode(s, "signature")
+    payload = _parse_json(payload_text, "payload")
     return header, payload, f"{h}.{p}".encode("ascii"), signature
 
 

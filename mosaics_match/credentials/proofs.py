@@ -123,7 +123,8 @@ def _rdfc(doc: dict, *, strict: bool, pointer_prefix: str = "") -> str:
         return jsonld.canonicalize(doc, strict=strict)
     except ContextError as exc:
         raise ProofError(exc.detail, code=exc.code if exc.code.startswith("jsonld.undefined") else "proof.jsonld",
-                         pointer=(pointer_prefix + exc.pointer) if exc.pointer else None) from exc
+                         pointer=(pointer_prefix + exc.pointer) if exc.pointer and exc.pointer.startswith("/")
+                         else exc.pointer) from exc
 
 
 def _rdfc_proof_config(config: dict, *, strict: bool) -> str:
