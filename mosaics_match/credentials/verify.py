@@ -162,20 +162,45 @@ class VerificationResult:
 
 
 class VerifyCache:
-    """Caches shared by all verifications that use one :class:`VerifyContext` (documents, keys, status lists)."""
+    """Caches shared by all verifications that use one :class:`VerifyContext` (documents, keys, status lists).
 
-    def __init__(self, max_entries: int = 4096) -> None:
+    Thread-safe. Entries live at most ``ttl`` seconds (``None``: for the life of the cache), so a long-lived cache
+    still notices a revocation published later.
+    """
+
+    def __init__(self, max_entries: int = 4096, ttl: float | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
+        import threading
+        import time
+
         self.max_entries = max_entries
+        self.ttl = ttl
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
         self.documents: dict[str, Any] = {}
         self.keys: dict[str, Any] = {}
         self.status_lists: dict[str, Any] = {}
         self.lossless: dict[str, Any] = {}
         self.stats = {"documents_fetched": 0, "status_lists_built": 0}
 
+    def get(self, table: dict, key: str) -> Any:
+        """The live entry for ``key`` or ``None``."""
+        hit = table.get(key)
+        if hit is None:
+            return None
+        expires, value = hit
+        if expires is not None and self._clock() > expires:
+            with self._lock:
+                table.pop(key, None)
+            return None
+        return value
+
     def _put(self, table: dict, key: str, value: Any) -> None:
-        if len(table) >= self.max_entries:
-            table.pop(next(iter(table)))
-        table[key] = value
+        expires = None if self.ttl is None else self._clock() + self.ttl
+        with self._lock:
+            if key not in table and len(table) >= self.max_entries:
+                table.pop(next(iter(table)), None)
+            table[key] = (expires, value)
 
 
 def _utcnow() -> datetime:
@@ -219,7 +244,7 @@ class KeyResolver:
     def fetch_json(self, url: str) -> Any:
         """Fetch and parse a JSON document through the cache (errors are cached too)."""
         key = url.split("#", 1)[0]
-        hit = self.cache.documents.get(key)
+        hit = self.cache.get(self.cache.documents, key)
         if hit is not None:
             if isinstance(hit, Exception):
                 raise hit
@@ -271,7 +296,7 @@ class KeyResolver:
         CredentialError
             When the reference or key is malformed (a definite failure).
         """
-        hit = self.cache.keys.get(vm_ref)
+        hit = self.cache.get(self.cache.keys, vm_ref)
         if hit is not None:
             if isinstance(hit, Exception):
                 raise hit
@@ -828,7 +853,7 @@ class _Run:
         cred = self.cred
         assert cred is not None
         shape = hashlib.sha256(json.dumps(_lossless_shape(cred), sort_keys=True).encode()).hexdigest()
-        cached = self.ctx.cache.lossless.get(shape)
+        cached = self.ctx.cache.get(self.ctx.cache.lossless, shape)
         if cached is None:
             try:
                 cached = list(undefined_terms(cred))
@@ -1171,7 +1196,7 @@ class _Run:
 
         cache = self.ctx.cache.status_lists
         key = f"{entry.type}|{entry.list_url}"
-        hit = cache.get(key)
+        hit = self.ctx.cache.get(cache, key)
         if hit is not None:
             if isinstance(hit, Exception):
                 raise hit
