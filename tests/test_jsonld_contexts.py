@@ -118,3 +118,75 @@ def test_undefined_terms_reports_json_pointers() -> None:
     clean["type"] = ["VerifiableCredential"]
     clean["credentialSubject"] = {"id": "did:example:2"}
     assert jsonld.undefined_terms(clean) == []
+
+
+# --- the fast RDFC-1.0 path and the context memo must give exactly pyld's output -------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from pyld import jsonld as pyld_jsonld  # noqa: E402
+
+VOCAB = {EXAMPLES_V2: {"@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}}}
+OB_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+              EXAMPLES_V2]
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_scalar = st.one_of(_text, st.integers(-10**6, 10**6), st.booleans(),
+                    st.floats(allow_nan=False, allow_infinity=False, width=32))
+_key = st.sampled_from(["name", "description", "alumniOf", "grade", "note", "level", "score", "tag"])
+
+
+def _node(depth: int):
+    leaf = st.dictionaries(_key, st.one_of(_scalar, st.lists(_scalar, max_size=3)), max_size=3)
+    if depth == 0:
+        return leaf
+    child = _node(depth - 1)
+    return st.builds(
+        lambda base, kids, ident, typ: {**base, **kids, **({"id": ident} if ident else {}), **({"type": typ} if typ else {})},
+        leaf,
+        st.dictionaries(st.sampled_from(["knows", "part", "evidenceItem"]), st.one_of(child, st.lists(child, max_size=3)),
+                        max_size=2),
+        st.one_of(st.none(), st.sampled_from(["urn:x:1", "urn:x:2", "did:example:3"])),
+        st.one_of(st.none(), st.sampled_from(["Thing", "Achievement", "Profile"])),
+    )
+
+
+def _reference(doc: dict) -> str:
+    loader = jsonld.document_loader_with(VOCAB)
+    return pyld_jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads",
+                                       "documentLoader": lambda url, options=None: loader(url, options)})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(subject=_node(2), issuer_name=_text)
+def test_fast_canonicalization_equals_pyld(subject: dict, issuer_name: str) -> None:
+    doc = {"@context": OB_CONTEXT, "type": ["VerifiableCredential", "OpenBadgeCredential"],
+           "issuer": {"id": "did:example:issuer", "type": "Profile", "name": issuer_name},
+           "credentialSubject": subject}
+    loader = jsonld.document_loader_with(VOCAB)
+    assert jsonld.canonicalize(doc, loader=loader) == _reference(doc)
+    assert jsonld.canonicalize(doc, loader=loader) == _reference(doc)  # second run: memo hits
+
+
+def test_identical_blank_nodes_take_the_full_algorithm(monkeypatch) -> None:
+    doc = {"@context": OB_CONTEXT, "type": "VerifiableCredential", "issuer": "did:example:i",
+           "credentialSubject": {"knows": [{"name": "twin"}, {"name": "twin"}, {"knows": {"name": "twin"}}]}}
+    calls = []
+    original = jsonld.URDNA2015.main
+
+    def spy(self, dataset, options):
+        calls.append(1)
+        return original(self, dataset, options)
+
+    monkeypatch.setattr(jsonld.URDNA2015, "main", spy)
+    loader = jsonld.document_loader_with(VOCAB)
+    assert jsonld.canonicalize(doc, loader=loader) == _reference(doc)
+    assert calls, "shared first-degree hashes must fall back to the full RDFC-1.0 algorithm"
+
+
+def test_blank_node_limit() -> None:
+    doc = {"@context": OB_CONTEXT, "type": "VerifiableCredential", "issuer": "did:example:i",
+           "credentialSubject": {"knows": [{"name": str(i)} for i in range(jsonld.MAX_BLANK_NODES + 5)]}}
+    with pytest.raises(ContextError) as info:
+        jsonld.canonicalize(doc, loader=jsonld.document_loader_with(VOCAB))
+    assert info.value.code == "jsonld.too_complex"

@@ -94,6 +94,7 @@ class _Loader:
             docs[url] = copy.deepcopy(doc)
         self.documents = docs
         self.cache = _pyld.LRUCache(maxsize=200)
+        self.memo = _pyld.LRUCache(maxsize=4096)
         self._lock = threading.Lock()
 
     def __call__(self, url: str, options: Any = None) -> dict:
@@ -112,6 +113,37 @@ class _Loader:
         opts = {"documentLoader": self, "contextResolver": self.resolver(), "base": ""}
         opts.update(extra)
         return opts
+
+
+class _MemoProcessor(_pyld.JsonLdProcessor):
+    """pyld processor that memoizes context processing per loader.
+
+    pyld caches processed *remote* contexts, but re-processes type- and property-scoped contexts on every
+    node because each clone of an active context gets a fresh id. Processing is a pure function of (active
+    context, local context, flags), and pyld never mutates a context after returning it, so returning the
+    same object for the same inputs is safe and makes every later lookup a cache hit. Equality with plain
+    pyld is property-tested.
+    """
+
+    def _process_context(self, active_ctx, local_ctx, options, override_protected=False, propagate=True,
+                         validate_scoped=True, cycles=None):  # noqa: ANN001, ANN202 - pyld's signature
+        loader = options.get("documentLoader")
+        memo = getattr(loader, "memo", None)
+        uid = active_ctx.get("_uuid") if isinstance(active_ctx, Mapping) else None
+        if memo is None or uid is None:
+            return super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                            validate_scoped, cycles)
+        try:
+            key = (uid, json.dumps(local_ctx, sort_keys=True), override_protected, propagate, validate_scoped)
+        except (TypeError, ValueError):
+            return super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                            validate_scoped, cycles)
+        hit = memo.get(key)
+        if hit is None:
+            hit = super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                           validate_scoped, cycles)
+            memo[key] = hit
+        return hit
 
 
 _default_loader: _Loader | None = None
@@ -198,7 +230,7 @@ def expand(doc: dict, *, loader: LoaderFn | None = None,
         On an unknown context or invalid JSON-LD.
     """
     ld = _resolve_loader(loader)
-    proc = _pyld.JsonLdProcessor(on_property_dropped=on_dropped) if on_dropped else _pyld.JsonLdProcessor()
+    proc = _MemoProcessor(on_property_dropped=on_dropped) if on_dropped else _MemoProcessor()
     try:
         return proc.expand(doc, ld.options())
     except ContextError:
@@ -229,9 +261,9 @@ def canonicalize_pyld(doc: dict, *, loader: LoaderFn | None = None) -> str:
 def _dataset(doc: dict, ld: _Loader, dropped: set[str] | None) -> tuple[dict, list]:
     """Expand ``doc`` and build its RDF dataset (same steps as pyld's ``to_rdf``), keeping the expansion."""
     if dropped is None:
-        proc = _pyld.JsonLdProcessor()
+        proc = _MemoProcessor()
     else:
-        proc = _pyld.JsonLdProcessor(on_property_dropped=lambda t: dropped.add(t if t is not None else ""))
+        proc = _MemoProcessor(on_property_dropped=lambda t: dropped.add(t if t is not None else ""))
     opts = ld.options(produceGeneralizedRdf=False, extractAllScripts=True, processingMode="json-ld-1.1")
     try:
         expanded = proc.expand(doc, opts)
