@@ -1,6 +1,9 @@
 """Credential engine of the Seneca Mosaics portal: issue, bake and verify Open Badges 3.0 / W3C VCs.
 
 Importing this package is cheap: names are resolved lazily from their modules on first use.
+``verify`` names both the submodule and its main function; the submodule is callable, so
+``from mosaics_match.credentials import verify; verify(data, ctx=ctx)`` works either way
+(``verify_credential`` is an unambiguous alias).
 
 Main entry points
 -----------------
@@ -17,7 +20,7 @@ from typing import Any
 
 _EXPORTS = {
     # verify
-    "verify": "verify", "verify_many": "verify", "VerifyContext": "verify", "VerificationResult": "verify",
+    "verify": "verify", "verify_credential": "verify", "verify_many": "verify", "VerifyContext": "verify", "VerificationResult": "verify",
     "CheckResult": "verify", "VerifyCache": "verify", "KeyResolver": "verify", "CHECKS": "verify",
     "ADVISORY_CHECKS": "verify", "parse_datetime": "verify", "summarize": "verify",
     # inputs

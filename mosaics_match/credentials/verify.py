@@ -1452,3 +1452,16 @@ def verify_many(items: Iterable[bytes | str | dict], ctx: VerifyContext | None =
     finally:
         _POOL_CTX = None
     return head + rest
+
+
+verify_credential = verify
+
+
+class _CallableModule(__import__("types").ModuleType):
+    """``mosaics_match.credentials.verify`` is both this module and its main function; make both callable."""
+
+    def __call__(self, data: bytes | str | dict, *, ctx: VerifyContext | None = None) -> VerificationResult:
+        return verify(data, ctx=ctx)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule
