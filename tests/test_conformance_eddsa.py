@@ -191,3 +191,34 @@ def test_proof_set_signing_appends() -> None:
     assert len(plist) == 2
     for p, sk in zip(plist, (a, b)):
         proofs.verify_proof(proofs.document_for_proof(two, p), p, keys.public_key_of(sk))
+
+
+def _dcc_did_key_proofs() -> list[tuple[str, int]]:
+    root = shared_dir("vectors", "dcc-vc-test-fixtures", "verifiableCredentials")
+    cases = []
+    for path in sorted(root.rglob("*.json")):
+        doc = json.loads(path.read_text("utf-8"))
+        for i, p in enumerate(proofs.proof_list(doc)):
+            if str(p.get("verificationMethod", "")).startswith("did:key:"):
+                cases.append((str(path.relative_to(root)), i))
+    return cases
+
+
+def test_dcc_fixtures_verify_except_the_tampered_one() -> None:
+    root = shared_dir("vectors", "dcc-vc-test-fixtures", "verifiableCredentials")
+    cases = _dcc_did_key_proofs()
+    assert len(cases) >= 70
+    outcomes = {}
+    for rel, i in cases:
+        doc = json.loads((root / rel).read_text("utf-8"))
+        p = proofs.proof_list(doc)[i]
+        _, _, key = keys.resolve_did_key(p["verificationMethod"])
+        try:
+            proofs.verify_proof(proofs.document_for_proof(doc, p), p, key)
+            outcomes[(rel, i)] = "ok"
+        except ProofError as exc:
+            outcomes[(rel, i)] = exc.code
+    expected_bad = {k for k in outcomes if k[0].endswith("-tampered.json")}
+    assert expected_bad, "the fixture set should contain a tampered credential"
+    assert {k for k, v in outcomes.items() if v != "ok"} == expected_bad
+    assert all(outcomes[k] == "proof.signature" for k in expected_bad)
