@@ -199,24 +199,34 @@ def _wrap_balanced(
                 break  # fewer lines at the same size is preferred
         if best is not None:
             return best[1], size
-    # Nothing fits even at the smallest size: hard-truncate the last line with an ellipsis.
+    # Nothing fits even at the smallest size: fill lines greedily and end the last one with an ellipsis.
     size = sizes[-1]
-    lines = [" ".join(words[a:b]) for a, b in _even_chunks(len(words), max_lines)]
-    last = lines[-1]
-    while last and measure(last + "…", size, bold) > max_width:
-        last = last[:-1]
-    lines[-1] = last.rstrip() + "…"
-    for i, line in enumerate(lines[:-1]):
-        while measure(line, size, bold) > max_width and len(line) > 1:
+
+    def fit(line: str, suffix: str = "") -> str:
+        while line and measure(line + suffix, size, bold) > max_width:
             line = line[:-1]
-        lines[i] = line
+        return line.rstrip() + suffix
+
+    lines: list[str] = []
+    current = ""
+    overflow = False
+    for word in words:
+        candidate = f"{current} {word}".strip()
+        if measure(candidate, size, bold) <= max_width:
+            current = candidate
+        elif not current:  # a single word wider than the line; fit() below cuts it
+            current = word
+        elif len(lines) < max_lines - 1:
+            lines.append(current)
+            current = word
+        else:
+            overflow = True
+            break
+    lines.append(current)
+    lines = [fit(line, "…") if measure(line, size, bold) > max_width else line for line in lines]
+    if overflow and not lines[-1].endswith("…"):
+        lines[-1] = fit(lines[-1], "…")
     return lines, size
-
-
-def _even_chunks(n: int, k: int) -> list[tuple[int, int]]:
-    k = max(1, min(k, n))
-    bounds = [round(i * n / k) for i in range(k + 1)]
-    return list(zip(bounds, bounds[1:]))
 
 
 # --------------------------------------------------------------------------------------------------- layout
@@ -266,7 +276,7 @@ def _layout(achievement_name: str, school_name: str, colour_seed: int | str, mea
     title_lines, title_size = _wrap_balanced(
         achievement_name, TITLE_MAX_WIDTH, TITLE_SIZES, max_lines=3, min_lines=2, measure=measure, bold=True
     )
-    school_lines, _ = _wrap_balanced(
+    school_lines, school_size = _wrap_balanced(
         school_name, SCHOOL_MAX_WIDTH, (SCHOOL_SIZE, 11.5, 10.5), max_lines=2, min_lines=1, measure=measure, bold=False
     )
 
@@ -283,10 +293,10 @@ def _layout(achievement_name: str, school_name: str, colour_seed: int | str, mea
         shapes.append(_Poly([(x - 6, divider_y + 5), (x, divider_y - 5), (x + 6, divider_y + 5)], shade))
 
     school_top = divider_y + 24.0
-    school_h = SCHOOL_SIZE * 1.3
+    school_h = school_size * 1.3
     school_top = min(school_top, BAND_TOP - 8.0 - school_h * (len(school_lines) - 1))
     for i, line in enumerate(school_lines):
-        texts.append(_Text(line, CX, school_top + i * school_h, SCHOOL_SIZE, "#37474f", False))
+        texts.append(_Text(line, CX, school_top + i * school_h, school_size, "#37474f", False))
 
     # Ribbon across the lower part of the badge, with notched tails for a "medal" look.
     t, b = BAND_TOP, BAND_TOP + BAND_HEIGHT
