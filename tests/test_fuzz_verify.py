@@ -1,0 +1,115 @@
+"""Property-based fuzzing of verify(): random and mutated JSON, tokens, PNG and SVG never escape as exceptions,
+and every result explains itself."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from mosaics_match.credentials.bake import bake_png, bake_svg
+from mosaics_match.credentials.verify import CHECKS, VerifyContext, verify
+
+from tests.test_verify_support import NOW, Issuer
+
+ISSUER = Issuer()
+ISSUER.publish_lists()
+SIGNED = ISSUER.issue()
+TOKEN = ISSUER.issue("jwt")
+CTX = VerifyContext(clock=lambda: NOW, fetcher=ISSUER.fetcher)
+_buf = io.BytesIO()
+Image.new("RGB", (2, 2)).save(_buf, "PNG")
+PNG = bake_png(_buf.getvalue(), SIGNED)
+SVG = bake_svg('<svg xmlns="http://www.w3.org/2000/svg"/>', SIGNED).encode()
+
+FUZZ = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+keys_of_interest = st.sampled_from(["@context", "type", "issuer", "credentialSubject", "proof", "validFrom",
+                                    "validUntil", "issuanceDate", "credentialStatus", "id", "expirationDate"])
+
+
+def _assert_explained(r) -> None:
+    assert r.verdict in ("valid", "invalid", "indeterminate")
+    assert [c.id for c in r.checks] == list(CHECKS)
+    assert all(c.status in ("success", "failure", "indeterminate", "skipped") and c.message for c in r.checks)
+    assert r.reason
+    json.dumps(r.to_dict())
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_random_bytes(data: bytes) -> None:
+    r = verify(data, ctx=CTX)
+    _assert_explained(r)
+    assert r.verdict != "valid"
+
+
+@FUZZ
+@given(json_values)
+def test_random_json(value) -> None:
+    _assert_explained(verify(json.dumps(value), ctx=CTX))
+
+
+@FUZZ
+@given(keys_of_interest, json_values)
+def test_mutated_credential_field(key: str, value) -> None:
+    doc = dict(SIGNED)
+    doc[key] = value
+    r = verify(doc, ctx=CTX)
+    _assert_explained(r)
+    # JSON-LD reads null as "no value", so adding a null member leaves the signed RDF unchanged
+    assert r.verdict != "valid" or doc == SIGNED or (value is None and key not in SIGNED)
+
+
+@FUZZ
+@given(st.sampled_from(["credentialSubject", "issuer", "proof", "credentialStatus"]), st.text(max_size=8),
+       json_values)
+def test_mutated_nested_field(key: str, sub: str, value) -> None:
+    doc = json.loads(json.dumps(SIGNED))
+    target = doc[key]
+    if isinstance(target, list):
+        target = target[0]
+    target[sub] = value
+    _assert_explained(verify(doc, ctx=CTX))
+
+
+@FUZZ
+@given(st.integers(0, 2), json_values)
+def test_mutated_token(part: int, value) -> None:
+    pieces = TOKEN.split(".")
+    pieces[part] = base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    r = verify(".".join(pieces), ctx=CTX)
+    _assert_explained(r)
+    assert r.verdict != "valid"
+
+
+@FUZZ
+@given(st.sampled_from([PNG, SVG]), st.integers(0, 10_000), st.binary(min_size=1, max_size=8))
+def test_mutated_images(image: bytes, pos: int, junk: bytes) -> None:
+    pos %= len(image)
+    data = image[:pos] + junk + image[pos + len(junk):]
+    r = verify(data, ctx=CTX)
+    _assert_explained(r)
+
+
+@FUZZ
+@given(st.integers(1, 200))
+def test_truncated_images(cut: int) -> None:
+    for image in (PNG, SVG):
+        _assert_explained(verify(image[:-cut], ctx=CTX))
+
+
+def test_deeply_nested_json_is_bounded() -> None:
+    r = verify("[" * 100_000 + "]" * 100_000, ctx=CTX)
+    assert r.verdict == "invalid" and r.check("input.limits").status == "failure"
+    r = verify('{"a":' * 5000 + "1" + "}" * 5000, ctx=CTX)
+    assert r.check("input.limits").status == "failure"
