@@ -5,9 +5,9 @@ white hexagonal panel carrying the credential title (wrapped onto two or three l
 "SENECA MOSAICS" ribbon. :func:`badge_svg` and :func:`badge_png` draw the same geometry, computed once by
 ``_layout`` so the two formats cannot drift apart.
 
-The colour comes from ``colour_seed``: an ``int`` picks a palette entry directly (pass a school's position in
-the catalogue to guarantee distinct colours), a ``str`` (e.g. the school slug) is hashed into the palette so
-the same school always gets the same colour. The tile pattern is seeded by the seed *and* the title, so badges
+The colour comes from ``colour_seed``: an ``int`` picks a palette entry directly; a ``str`` that is a school
+slug of the bundled catalogue gets that school's palette entry (distinct per school), any other string is
+hashed into the palette, so the same seed always gets the same colour. The tile pattern is seeded by the seed *and* the title, so badges
 of one school share a colour but differ in texture.
 """
 
@@ -70,13 +70,26 @@ def _stable_int(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
+@lru_cache(maxsize=1)
+def _catalogue_school_positions() -> dict[str, int]:
+    # Hashing ten slugs into twelve colours collides; the bundled catalogue's school order does not.
+    from .content import ContentError, load_catalogue
+
+    try:
+        return {s.slug: i for i, s in enumerate(load_catalogue().schools)}
+    except (ContentError, OSError):
+        return {}
+
+
 def school_colour(colour_seed: int | str) -> str:
     """Return the base colour (``#rrggbb``) used for a school's badges.
 
     Parameters
     ----------
     colour_seed
-        ``int``: index into :data:`PALETTE` (modulo its length); ``str``: hashed into the palette.
+        ``int``: index into :data:`PALETTE` (modulo its length). ``str``: a school slug from the bundled
+        catalogue gets its school's position (so catalogue schools never share a colour); any other string is
+        hashed into the palette.
 
     Returns
     -------
@@ -85,7 +98,10 @@ def school_colour(colour_seed: int | str) -> str:
     """
     if isinstance(colour_seed, bool) or not isinstance(colour_seed, (int, str)):
         raise TypeError(f"colour_seed must be int or str, not {type(colour_seed).__name__}")
-    index = colour_seed if isinstance(colour_seed, int) else _stable_int(colour_seed)
+    if isinstance(colour_seed, int):
+        index = colour_seed
+    else:
+        index = _catalogue_school_positions().get(colour_seed, _stable_int(colour_seed))
     return PALETTE[index % len(PALETTE)]
 
 

@@ -133,8 +133,13 @@ class Posting:
     title: str
     employer: str
     location: str
-    posted: date
+    posted: str  # ISO date "YYYY-MM-DD", validated; stored as text like JobPosting.posted
     text: str
+
+    @property
+    def posted_date(self) -> date:
+        """The posting date as a :class:`datetime.date`."""
+        return date.fromisoformat(self.posted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,11 +398,13 @@ def parse_postings(data: Any, source: str = "postings.json") -> list[Posting]:
     for n, raw in enumerate(_list(data, root)):
         ctx = root.at(_label(n, raw))
         d = _obj(raw, ctx, ("slug", "title", "employer", "location", "posted", "text"))
-        posted_raw = _str(d["posted"], ctx.at("posted"))
+        posted = _str(d["posted"], ctx.at("posted"))
         try:
-            posted = date.fromisoformat(posted_raw)
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", posted):
+                raise ValueError
+            date.fromisoformat(posted)
         except ValueError:
-            raise ctx.at("posted").fail(f"{posted_raw!r} is not an ISO date (YYYY-MM-DD)") from None
+            raise ctx.at("posted").fail(f"{posted!r} is not an ISO date (YYYY-MM-DD)") from None
         out.append(
             Posting(
                 slug=_slug(d["slug"], ctx.at("slug")),

@@ -211,7 +211,7 @@ def test_postings_load_with_substantial_text() -> None:
         words = len(p.text.split())
         assert 150 <= words <= 400, (p.slug, words)
         assert p.text.count("\n- ") >= 5, p.slug  # responsibilities and requirements are bullet lines
-        assert p.posted.year == 2026
+        assert p.posted_date.year == 2026 and p.posted == p.posted_date.isoformat()
 
 
 def test_postings_reference_partner_employers(catalogue: Catalogue) -> None:
@@ -230,6 +230,10 @@ def test_malformed_postings_give_clear_error() -> None:
     bad = copy.deepcopy(good)
     bad[0]["text"] = "Too short."
     with pytest.raises(ValueError, match=r"\[0\].*text: must be at least 200 characters"):
+        parse_postings(bad)
+    bad[0]["text"] = good[0]["text"]
+    bad[1]["posted"] = "2026-02-30"
+    with pytest.raises(ValueError, match=r"\[1\].*posted: '2026-02-30' is not an ISO date"):
         parse_postings(bad)
     with pytest.raises(ValueError, match="expected a JSON array"):
         parse_postings({"postings": good})
@@ -310,7 +314,10 @@ def test_badge_very_long_title_is_truncated_not_overflowing() -> None:
     assert title[-1].endswith("…")
 
 
-def test_school_colours() -> None:
+def test_school_colours(catalogue: Catalogue) -> None:
+    by_slug = {s.slug: school_colour(s.slug) for s in catalogue.schools}
+    assert len(set(by_slug.values())) == len(by_slug), "every catalogue school has its own colour"
+    assert school_colour("not-a-catalogue-school") in PALETTE
     assert school_colour(0) == PALETTE[0]
     assert school_colour(len(PALETTE) + 2) == PALETTE[2]
     assert school_colour("aviation") == school_colour("aviation")
