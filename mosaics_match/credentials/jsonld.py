@@ -95,6 +95,7 @@ class _Loader:
         self.documents = docs
         self.cache = _pyld.LRUCache(maxsize=200)
         self.memo = _pyld.LRUCache(maxsize=4096)
+        self.analysis = _pyld.LRUCache(maxsize=256)
         self._lock = threading.Lock()
 
     def __call__(self, url: str, options: Any = None) -> dict:
@@ -357,15 +358,37 @@ def canonicalize(doc: dict, *, loader: LoaderFn | None = None, strict: bool = Fa
         On an unknown context URL or invalid JSON-LD (``code="jsonld.context.unknown"`` /
         ``"jsonld.invalid"``); with ``strict``, ``code="jsonld.undefined_term"`` and ``pointer`` set.
     """
-    ld = _resolve_loader(loader)
-    dropped: set[str] | None = set() if strict else None
+    canon, lost = _analyse(doc, _resolve_loader(loader))
+    if strict and lost:
+        raise ContextError(f"term(s) not defined by the @context would be dropped: {', '.join(lost)}",
+                           code="jsonld.undefined_term", pointer=lost[0])
+    return canon
+
+
+def _doc_key(doc: dict) -> str | None:
+    try:
+        return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+
+
+def _analyse(doc: dict, ld: _Loader) -> tuple[str, tuple[str, ...]]:
+    """Canonical N-Quads and lost terms of ``doc`` from one expansion, remembered by content.
+
+    A verifier asks for both (the lossless check, then the proof); the key is the document's full JSON text,
+    so a changed document is always processed afresh.
+    """
+    key = _doc_key(doc)
+    if key is not None:
+        hit = ld.analysis.get(key)
+        if hit is not None:
+            return hit
+    dropped: set[str] = set()
     dataset, expanded = _dataset(doc, ld, dropped)
-    if strict:
-        lost = _lost(doc, expanded, dropped or set())
-        if lost:
-            raise ContextError(f"term(s) not defined by the @context would be dropped: {', '.join(lost)}",
-                               code="jsonld.undefined_term", pointer=lost[0])
-    return rdfc_from_dataset(dataset)
+    result = (rdfc_from_dataset(dataset), tuple(_lost(doc, expanded, dropped)))
+    if key is not None:
+        ld.analysis[key] = result
+    return result
 
 
 def undefined_terms(doc: dict, *, loader: LoaderFn | None = None) -> list[str]:
@@ -386,9 +409,7 @@ def undefined_terms(doc: dict, *, loader: LoaderFn | None = None) -> list[str]:
     ContextError
         On an unknown context URL or invalid JSON-LD.
     """
-    dropped: set[str] = set()
-    expanded = expand(doc, loader=loader, on_dropped=lambda t: dropped.add(t if t is not None else ""))
-    return _lost(doc, expanded, dropped)
+    return list(_analyse(doc, _resolve_loader(loader))[1])
 
 
 def _lost(doc: dict, expanded: list, dropped: set[str]) -> list[str]:
