@@ -19,6 +19,7 @@ __all__ = [
     "OB3_CONTEXT",
     "build_credential",
     "sign_credential",
+    "ob3_jwt_payload",
     "format_datetime",
     "TAG_PREFIXES",
 ]
@@ -203,6 +204,33 @@ def build_credential(*, credential_id: str, issuer: dict, achievement: dict, rec
     return cred
 
 
+def _epoch(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int(dt.timestamp()) if dt.tzinfo is not None else None
+
+
+def ob3_jwt_payload(credential: dict) -> dict:
+    """JWT payload in the Open Badges 3.0 form: the credential itself plus ``iss``, ``jti``, ``nbf``, ``exp`` and
+    ``sub`` claims mirroring it (what OB 3.0 verifiers such as openbadgeslib require)."""
+    payload = dict(credential)
+    issuer = credential.get("issuer")
+    subject = credential.get("credentialSubject")
+    claims = {
+        "iss": issuer.get("id") if isinstance(issuer, dict) else issuer,
+        "jti": credential.get("id"),
+        "nbf": _epoch(credential.get("validFrom") or credential.get("issuanceDate")),
+        "exp": _epoch(credential.get("validUntil") or credential.get("expirationDate")),
+        "sub": subject.get("id") if isinstance(subject, dict) else None,
+    }
+    payload.update({k: v for k, v in claims.items() if v is not None})
+    return payload
+
+
 def sign_credential(credential: dict, private_key: Any, *, verification_method: str | None = None,
                     fmt: str = "eddsa-rdfc-2022", created: datetime | None = None) -> dict | str:
     """Sign ``credential``.
@@ -230,9 +258,10 @@ def sign_credential(credential: dict, private_key: Any, *, verification_method: 
     if verification_method is None:
         verification_method = keys.did_key_verification_method(keys.did_key_for(keys.public_key_of(private_key)))
     if fmt in ("jwt", "vc-jwt"):
-        from .jwt import sign_vc_jwt
+        from .jwt import sign_compact_jws
 
-        return sign_vc_jwt(credential, private_key, kid=verification_method, vc_version=2)
+        return sign_compact_jws({"kid": verification_method, "typ": "JWT"}, ob3_jwt_payload(credential),
+                                private_key)
     from .proofs import sign_data_integrity
 
     if fmt == "Ed25519Signature2020" and ED25519_2020_CONTEXT not in credential.get("@context", []):

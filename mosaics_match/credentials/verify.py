@@ -41,6 +41,8 @@ __all__ = [
 VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 PROBLEM_BASE = "urn:mosaics:credentials:problem:"
+# RFC 7519 registered claims (and cnf, RFC 7800): token metadata, not credential properties
+JWT_REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "cnf"})
 
 #: Every check id, in execution order, with its plain-language meaning.
 CHECKS: dict[str, str] = {
@@ -786,7 +788,8 @@ class _Run:
             if end not in cred and isinstance(claims.get("exp"), (int, float)):
                 cred[end] = _epoch_iso(claims["exp"])
         else:
-            cred = copy.deepcopy(payload)
+            # OB 3.0 / VC-JOSE-COSE: the payload is the credential, with JWT registered claims beside it
+            cred = {k: copy.deepcopy(v) for k, v in payload.items() if k not in JWT_REGISTERED_CLAIMS}
         self.cred = cred
         self.jws = token
         self.jwt_header = header
