@@ -97,7 +97,7 @@ def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop,
     if new_earner_ids:
         _seed_credentials(rt, new_earner_ids, report, progress, workers)
     with rt.Session.begin() as session:
-        report.accounts = _seed_accounts(session)
+        report.accounts = _seed_accounts(session, settings=rt.settings)
         if repo.get_state(session, key=DEMO_MARKER) is None:
             repo.set_state(session, key=DEMO_MARKER, value=datetime.now(timezone.utc).isoformat())
         if report.changed:
@@ -333,7 +333,7 @@ def _set_next_index(session: Session, signer: issuing.Signer, number: int, next_
             lst.next_index = max(lst.next_index, next_index)
 
 
-def _seed_accounts(session: Session) -> int:
+def _seed_accounts(session: Session, settings=None) -> int:  # noqa: ANN001
     stored = repo.get_state(session, key=DEMO_PASSWORDS_KEY)
     passwords: dict[str, str] = json.loads(stored) if stored else {}
     added = 0
@@ -353,7 +353,7 @@ def _seed_accounts(session: Session) -> int:
                             organisation=org, earner_id=earner_id))
         added += 1
         if role == "earner":
-            _give_demo_earner_credentials(session, earner)
+            _give_demo_earner_credentials(session, earner, settings)
     if added:
         repo.set_state(session, key=DEMO_PASSWORDS_KEY, value=json.dumps(passwords))
     return added
@@ -362,11 +362,11 @@ def _seed_accounts(session: Session) -> int:
 DEMO_EARNER_ACHIEVEMENT_WORDS = ("analytics", "data", "sql", "power bi", "python", "cloud")
 
 
-def _give_demo_earner_credentials(session: Session, earner: Earner) -> None:
+def _give_demo_earner_credentials(session: Session, earner: Earner, settings=None) -> None:  # noqa: ANN001
     """The demo earner holds a few claimed data-analytics credentials, one in each proof format."""
     from .settings import load_settings
 
-    settings = load_settings()
+    settings = settings or load_settings()
     if repo.credentials_of(session, earner=earner):
         return
     signer = issuing.open_signer(session, settings=settings)
