@@ -234,6 +234,11 @@ def collect(files: Iterable[tuple[str, bytes]], *, limits: BatchLimits = BatchLi
             continue
         budget[0] -= len(data)
         items.append(BatchItem(name, data=data))
+    seen: dict[str, int] = {}
+    for item in items:  # the same file twice must still give two distinct rows
+        seen[item.name] = seen.get(item.name, 0) + 1
+        if seen[item.name] > 1:
+            item.name = f"{item.name} ({seen[item.name]})"
     return items
 
 

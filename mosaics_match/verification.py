@@ -619,6 +619,7 @@ class BatchRow:
     name: str
     verification: PortalVerification | None
     problem: str | None = None
+    raw: bytes | None = None  # kept in memory for Re-verify; never stored
 
     def table_row(self) -> dict[str, str]:
         """The results-table row: file, earner, achievement, issuer, verdict, failing check."""
@@ -662,7 +663,7 @@ def verify_batch(source_db: SessionSource, items: Sequence[Any], *, viewer: View
                 pv = _evaluate(item.data, ctx, session, email_given=email is not None, source="batch",
                                file_name=item.name, checked_at=now or utcnow())
                 pv.audit_id = _audit(session, pv, viewer)
-            rows.append(BatchRow(item.name, pv))
+            rows.append(BatchRow(item.name, pv, raw=item.data))
         if progress is not None:
             progress(done, total, item.name)
     return rows

@@ -1,0 +1,108 @@
+"""Batch verification for employers and staff: many files or a ZIP, a progress bar, a filterable results table,
+CSV/JSON export, and the single-verification detail view for any row."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mosaics_match import reports, verification
+from mosaics_match.batch import BatchError, BatchItem, BatchLimits, collect
+from pages import common
+from pages.verify import md, render_verification
+
+LIMITS = BatchLimits()
+ROWS = "batch_rows"
+
+
+def _table(rows: list[verification.BatchRow]) -> pd.DataFrame:
+    return pd.DataFrame([r.table_row() for r in rows], columns=list(reports.BATCH_COLUMNS))
+
+
+def main() -> None:
+    viewer = common.guard(__file__)
+    rt = common.runtime()
+    base_url = rt.settings.base_url
+
+    st.title("Batch verification")
+    st.write(f"Check many credentials at once: select several files, or a ZIP archive of them (up to "
+             f"{LIMITS.max_files} credentials, {LIMITS.max_upload_bytes // 1_000_000} MB per upload). Archives "
+             "inside the ZIP, links and unsafe paths are skipped with a reason.")
+    files = st.file_uploader("Credential files (.json, .jwt, .png, .svg) or a .zip of them",
+                             type=["json", "jwt", "png", "svg", "zip"], accept_multiple_files=True,
+                             key="batch_files", max_upload_size=LIMITS.max_upload_bytes // 1_000_000)
+    if st.button(f"Verify {len(files)} file(s)" if files else "Verify", key="batch_go", type="primary",
+                 disabled=not files):
+        try:
+            items = collect(((f.name, f.getvalue()) for f in files), limits=LIMITS)
+        except BatchError as exc:
+            st.error(str(exc))
+            items = []
+        if items:
+            bar = st.progress(0.0, text="Starting…")
+
+            def progress(done: int, total: int, name: str) -> None:
+                bar.progress(done / total, text=f"Checked {done} of {total}: {name[:80]}")
+
+            rows = verification.verify_batch(rt, items, viewer=viewer, progress=progress)
+            bar.empty()
+            st.session_state[ROWS] = rows
+            st.session_state.pop("batch_detail", None)
+
+    rows: list[verification.BatchRow] | None = st.session_state.get(ROWS)
+    if not rows:
+        return
+    table = _table(rows)
+    counts = table["Verdict"].value_counts()
+    cols = st.columns(4)
+    for col, label in zip(cols, ("Verified", "Not valid", "Cannot be confirmed", "Not read")):
+        col.metric(label, int(counts.get(label, 0)))
+
+    f1, f2 = st.columns([2, 3])
+    chosen = f1.multiselect("Show verdicts", ["Verified", "Not valid", "Cannot be confirmed", "Not read"],
+                            default=None, key="batch_filter_verdict", placeholder="All verdicts")
+    search = f2.text_input("Search file, earner, achievement or issuer", key="batch_filter_text").strip().lower()
+    shown = table
+    if chosen:
+        shown = shown[shown["Verdict"].isin(chosen)]
+    if search:
+        hay = (shown["File"] + " " + shown["Earner"] + " " + shown["Achievement"] + " " + shown["Issuer"]).str.lower()
+        shown = shown[hay.str.contains(search, regex=False)]
+    event = st.dataframe(shown, hide_index=True, use_container_width=True, on_select="rerun",
+                         selection_mode="single-row", key="batch_table")
+    st.caption(f"{len(shown)} of {len(table)} file(s) shown. Select a row, or pick a file below, to see its "
+               "details.")
+    d1, d2 = st.columns(2)
+    d1.download_button("Results (CSV)", data=lambda: reports.batch_csv(rows), file_name="batch-verification.csv",
+                       mime="text/csv", key="batch_csv", icon="📊")
+    d2.download_button("Results (JSON)", data=lambda: reports.batch_json(rows, base_url=base_url),
+                       file_name="batch-verification.json", mime="application/json", key="batch_json", icon="📄")
+
+    names = [r.name for r in rows]
+    selected_name = None
+    selection = getattr(getattr(event, "selection", None), "rows", None) or []
+    if selection:
+        selected_name = shown.iloc[selection[0]]["File"]
+    picked = st.selectbox("Details of", names, index=None, key="batch_detail", placeholder="Choose a file…")
+    selected_name = picked or selected_name
+    if selected_name is None:
+        return
+    index = names.index(selected_name)
+    row = rows[index]
+    st.subheader(f"Details: {md(row.name)}", anchor=False)
+    if row.verification is None:
+        st.error(md(row.problem or "This file could not be read."))
+        return
+
+    def reverify() -> None:
+        item_rows = st.session_state.get(ROWS) or []
+        fresh = verification.verify_batch(rt, [BatchItem(row.name, data=row.raw)], viewer=viewer)
+        if fresh and index < len(item_rows):
+            item_rows[index] = fresh[0]
+
+    render_verification(row.verification, key=f"batch_row_{index}", base_url=base_url,
+                        on_reverify=reverify if row.raw is not None else None)
+
+
+if __name__ == "__main__":
+    main()

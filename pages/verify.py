@@ -1,0 +1,324 @@
+"""Verify one credential: upload, paste, deep link (?credential=<id>) or a photo of the certificate's QR code.
+
+No sign-in needed. The result is one verdict banner, one line per check, a card of what the credential says,
+a Re-verify button and the report downloads. ``render_verification`` is also used by the batch page for the
+detail view of a row (importing this module does not run the page: Streamlit runs pages as ``__main__``).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from mosaics_match import reports, verification
+from mosaics_match.auth import Viewer
+from mosaics_match.issuing import credential_url
+from mosaics_match.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED, PortalVerification
+
+MAX_FILE_BYTES = 4_000_000  # the engine's own input bound; checked here first for a clear message
+MAX_PASTE_CHARS = 400_000
+UPLOAD_TYPES = ["json", "jwt", "png", "svg"]
+PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]
+STATE = "verify_current"
+
+_ICONS = {True: "✅", False: "❌", None: "⚠️"}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG photo"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"), (b"MZ", "a Windows program"),
+    (b"\x7fELF", "a program"), (b"\x1f\x8b", "a compressed (gzip) file"), (b"RIFF", "a media file"),
+)
+
+
+def md(text: object) -> str:
+    """Escape credential-supplied text for Markdown (it comes from the uploader, so it must not format)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _safe_url(url: str | None) -> str | None:
+    if not url or not re.match(r"^https?://[^\s<>\"'()\[\]]+$", url):
+        return None
+    return url
+
+
+def _what_it_is(data: bytes) -> str | None:
+    for magic, label in _MAGIC:
+        if data.startswith(magic):
+            return label
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        return "an XML or HTML document" if b"<svg" not in data[:65536] else "an SVG image"
+    if head.startswith((b"{", b"[")):
+        return "JSON text"
+    return None
+
+
+def upload_problem(name: str, data: bytes) -> str | None:
+    """A specific message when an upload is too large, empty, or not what its extension says; else ``None``."""
+    size = len(data)
+    if size == 0:
+        return f"“{name}” is empty."
+    if size > MAX_FILE_BYTES:
+        return (f"“{name}” is {size / 1_000_000:.1f} MB; the largest credential file accepted is "
+                f"{MAX_FILE_BYTES // 1_000_000} MB. A badge image or credential is normally well under 1 MB.")
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    actual = _what_it_is(data)
+    expected = {"png": "a PNG image", "svg": "an SVG image", "json": "JSON text"}.get(ext)
+    if expected is not None and actual != expected:
+        found = f"it is {actual}" if actual else "its content is not recognisable"
+        return f"“{name}” is named .{ext} but is not {expected}: {found}. Upload the original badge file."
+    if ext == "jwt":
+        from mosaics_match.credentials.inputs import detect_kind
+
+        if detect_kind(data) != "jws":
+            found = f"it is {actual}" if actual else "it does not have the three dot-separated parts of a token"
+            return f"“{name}” is named .jwt but is not a signed token: {found}."
+    return None
+
+
+def _svg_img(svg: str, width: int = 150) -> str:
+    # Shown through <img>, where an SVG cannot run scripts or load anything.
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img src="data:image/svg+xml;base64,{data}" width="{width}" alt="Badge image"/>'
+
+
+def _human_date(value: str | None) -> str:
+    if not value:
+        return "—"
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return f"{dt.day} {dt:%B %Y}"
+
+
+def _banner(pv: PortalVerification) -> None:
+    text = f"**{pv.headline}** — {md(pv.reason)}"
+    if pv.verdict == VERIFIED:
+        st.success(text, icon="✅")
+    elif pv.verdict == NOT_VALID:
+        st.error(text, icon="❌")
+    else:
+        st.warning(text, icon="⚠️")
+    if pv.input_problem:
+        return
+    if pv.authenticity == "forged":
+        st.caption("🚫 **Not authentic.** The signature does not match the content: this file was altered after "
+                   "it was issued, or it was never issued by the named issuer.")
+    elif pv.verdict == CANNOT_CONFIRM and pv.authenticity == "authentic" and not pv.result.issuer_trusted:
+        st.caption("🔎 **Authentic, but from an issuer you do not know.** The signature is genuine and nothing was "
+                   "changed; the portal simply has no record that this issuer is trustworthy. It is not a "
+                   "forgery.")
+
+
+def _card(pv: PortalVerification) -> None:
+    card = pv.card
+    if card is None:
+        return
+    with st.container(border=True):
+        if pv.authenticity != "authentic":
+            st.caption("What the credential claims — not confirmed, see the checks above.")
+        left, right = st.columns([1, 4])
+        with left:
+            if card.image_png is not None:
+                st.image(card.image_png, width=150)
+            elif card.image_svg:
+                st.markdown(_svg_img(card.image_svg), unsafe_allow_html=True)
+            else:
+                st.markdown("🎓")
+        with right:
+            st.subheader(card.achievement or "(no achievement name)", anchor=False)
+            facts = []
+            if card.earner_name:
+                facts.append(f"**Earner:** {md(card.earner_name)}")
+            issuer = md(card.issuer_name or card.issuer_id or "unknown")
+            facts.append(f"**Issuer:** {issuer}")
+            facts.append(f"**Valid from:** {_human_date(card.valid_from)}")
+            facts.append("**Valid until:** " + (_human_date(card.valid_until) if card.valid_until
+                                                else "does not expire"))
+            st.markdown(" · ".join(facts))
+            extra = [f"{k.capitalize()}: {md(v)}" for k, v in card.details.items() if k in ("partner", "hours", "level")]
+            if extra:
+                st.caption(" · ".join(extra))
+            if card.description:
+                st.markdown(md(card.description))
+        if card.criteria:
+            st.markdown(f"**Criteria.** {md(card.criteria)}")
+        if card.competencies:
+            st.markdown("**Competencies**")
+            items = []
+            for comp in card.competencies:
+                url = _safe_url(comp.url)
+                label = md(comp.name)
+                if url and comp.is_esco:
+                    items.append(f"- {label} — [ESCO: {md(comp.code or 'skill')}]({url})")
+                elif url:
+                    items.append(f"- {label} — [{md(comp.framework or 'details')}]({url})")
+                else:
+                    items.append(f"- {label}")
+            st.markdown("\n".join(items))
+        st.caption(f"Credential id: `{card.credential_id or '—'}` · Issuer id: `{card.issuer_id or '—'}`")
+
+
+def render_verification(pv: PortalVerification, *, key: str, base_url: str | None,
+                        on_reverify: Callable[[], None] | None = None) -> None:
+    """Show one verification: verdict banner, check lines, credential card, Re-verify and downloads.
+
+    Parameters
+    ----------
+    pv : PortalVerification
+        The result to show.
+    key : str
+        Unique widget-key prefix (the batch page shows one detail at a time).
+    base_url : str | None
+        This portal's address (printed in the reports).
+    on_reverify : callable, optional
+        Called when Re-verify is pressed (as a button callback, before the page reruns).
+    """
+    _banner(pv)
+    if not pv.input_problem:
+        st.markdown("\n".join(f"{_ICONS[line.ok]} {md(line.text)}  " for line in pv.lines))
+    checked = pv.checked_at.astimezone(timezone.utc)
+    cols = st.columns([2, 1, 1, 1])
+    cols[0].caption(f"Last checked {checked:%d %B %Y at %H:%M:%S} UTC")
+    if on_reverify is not None:
+        cols[1].button("Re-verify", key=f"{key}_reverify", on_click=on_reverify, icon="🔄",
+                       help="Check again now (status and trust can change).")
+    link = credential_url(base_url, pv.card.credential_id) if (
+        base_url and pv.card and pv.card.issued_here and pv.card.credential_id) else None
+    stem = reports.report_file_stem(pv)
+    cols[2].download_button("Report (JSON)", data=lambda: reports.report_json(pv, base_url=base_url),
+                            file_name=f"{stem}.json", mime="application/json", key=f"{key}_json", icon="📄")
+    cols[3].download_button("Report (PDF)",
+                            data=lambda: reports.report_pdf(pv, base_url=base_url, verification_link=link),
+                            file_name=f"{stem}.pdf", mime="application/pdf", key=f"{key}_pdf", icon="🧾")
+    _card(pv)
+    with st.expander("Technical details (every check)"):
+        for c in pv.result.checks:
+            st.markdown(f"`{c.id}` — **{c.status}** — {md(c.message)}")
+            for p in c.problems[:5]:
+                st.caption(f"{md(p.get('title', ''))}: {md(p.get('detail', ''))}"
+                           + (f" (at `{p['pointer']}`)" if p.get("pointer") else ""))
+
+
+# --- the page -------------------------------------------------------------------------------------------------
+
+def _run(rt, viewer: Viewer, data: bytes, *, source: str, file_name: str | None, email: str | None) -> None:  # noqa: ANN001
+    pv = verification.verify_submission(rt, data, email=email, viewer=viewer, source=source, file_name=file_name)
+    st.session_state[STATE] = {"data": data, "source": source, "file_name": file_name, "pv": pv}
+    st.session_state.pop("verify_error", None)
+
+
+def _fail(message: str) -> None:
+    st.session_state["verify_error"] = message
+    st.session_state.pop(STATE, None)
+
+
+def _verify_issued(rt, viewer: Viewer, credential_id: str, *, source: str, email: str | None) -> None:  # noqa: ANN001
+    with rt.Session() as session:
+        row = verification.load_issued(session, credential_id)
+        document = row.document if row is not None else None
+        public = bool(row.public) if row is not None else False
+    if row is None:
+        _fail(f"No credential with the id “{credential_id[:100]}” was issued by this portal. Check the link, or "
+              "ask the candidate for the badge file.")
+    elif not public:
+        _fail("The holder of this credential has not made it public. Ask them for the badge file and upload it.")
+    else:
+        _run(rt, viewer, document.encode("utf-8"), source=source, file_name=None, email=email)
+
+
+def main() -> None:
+    from pages import common
+
+    viewer = common.guard(__file__)
+    rt = common.runtime()
+    base_url = rt.settings.base_url
+
+    st.title("Verify a credential")
+    st.write("Check that a Seneca Mosaics micro-credential (or any Open Badge 3.0 / verifiable credential) is "
+             "authentic, was issued by a trusted issuer and is still valid. No sign-in needed.")
+    email = st.text_input("Candidate's e-mail address (optional)", key="verify_email", max_chars=320,
+                          placeholder="name@example.com",
+                          help="If given, the portal checks that the credential was issued to this address. The "
+                               "address is not stored.").strip() or None
+
+    # Deep link: /verify?credential=urn:uuid:...
+    linked = st.query_params.get("credential")
+    if linked and st.session_state.get("verify_link_done") != linked:
+        st.session_state["verify_link_done"] = linked
+        _verify_issued(rt, viewer, linked, source="link", email=email)
+
+    upload_tab, paste_tab, qr_tab = st.tabs(["📤 Upload a file", "📋 Paste", "📷 QR code"])
+    with upload_tab:
+        uploaded = st.file_uploader("Badge image or credential file (.png, .svg, .json, .jwt)", type=UPLOAD_TYPES,
+                                    key="verify_upload", max_upload_size=5)
+        if uploaded is not None and st.session_state.get("verify_upload_id") != uploaded.file_id:
+            st.session_state["verify_upload_id"] = uploaded.file_id
+            data = uploaded.getvalue()
+            problem = upload_problem(uploaded.name, data)
+            if problem:
+                _fail(problem)
+            else:
+                _run(rt, viewer, data, source="upload", file_name=uploaded.name, email=email)
+    with paste_tab:
+        text = st.text_area("Credential JSON or signed token (JWT)", key="verify_paste", height=140,
+                            max_chars=MAX_PASTE_CHARS, placeholder='{"@context": [...], ...}  or  eyJhbGciOi...')
+        if st.button("Verify pasted text", key="verify_paste_go", type="primary"):
+            if not text.strip():
+                _fail("Paste a credential first: its JSON text, or a signed token starting with “eyJ”.")
+            elif len(text) > MAX_PASTE_CHARS:
+                _fail(f"The pasted text is longer than {MAX_PASTE_CHARS:,} characters.")
+            else:
+                _run(rt, viewer, text.strip().encode("utf-8"), source="paste", file_name=None, email=email)
+    with qr_tab:
+        st.caption("Upload a photo or scan of the QR code printed on a Seneca Mosaics certificate.")
+        photo = st.file_uploader("Photo or scan of the QR code", type=PHOTO_TYPES, key="verify_qr",
+                                 max_upload_size=12)
+        if st.toggle("Use this device's camera", key="verify_camera_on"):
+            shot = st.camera_input("Point the camera at the QR code", key="verify_camera")
+            photo = shot or photo
+        if photo is not None and st.session_state.get("verify_qr_id") != photo.file_id:
+            st.session_state["verify_qr_id"] = photo.file_id
+            _from_qr(rt, viewer, photo.getvalue(), base_url=base_url, email=email)
+
+    error = st.session_state.get("verify_error")
+    current = st.session_state.get(STATE)
+    if error:
+        st.error(md(error), icon="🚫")
+    elif current is not None:
+        def reverify() -> None:
+            _run(rt, viewer, current["data"], source=current["source"], file_name=current["file_name"],
+                 email=(st.session_state.get("verify_email") or "").strip() or None)
+
+        if current["file_name"]:
+            st.caption(f"File: {md(current['file_name'])}")
+        render_verification(current["pv"], key="verify", base_url=base_url, on_reverify=reverify)
+
+
+def _from_qr(rt, viewer: Viewer, data: bytes, *, base_url: str, email: str | None) -> None:  # noqa: ANN001
+    from mosaics_match import qr
+
+    try:
+        link = qr.read_verify_link(data)
+    except qr.QrError as exc:
+        _fail(str(exc))
+        return
+    if link.credential_id:
+        _verify_issued(rt, viewer, link.credential_id, source="qr", email=email)
+        return
+    from mosaics_match.credentials.inputs import is_compact_jws
+
+    if is_compact_jws(link.text) or link.text.startswith("{"):
+        _run(rt, viewer, link.text.encode("utf-8"), source="qr", file_name=None, email=email)
+        return
+    shown = link.text[:80]
+    _fail(f"The QR code does not hold a credential verification link (it says “{shown}”).")
+
+
+if __name__ == "__main__":
+    main()
