@@ -94,8 +94,13 @@ def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seeded") / "demo.db"
     runtime = open_runtime(make_settings(f"sqlite:///{path}"))
     demo.seed(runtime, earners=SEEDED_EARNERS, workers=1)
-    with runtime.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    # Outside any transaction: the engine opens every transaction with BEGIN IMMEDIATE, and a checkpoint inside
+    # one fails with "database table is locked".
+    raw = runtime.engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
     runtime.engine.dispose()
     return path
 
