@@ -602,14 +602,22 @@ def _supported_suites() -> set[str]:
     return set(SUITES)
 
 
+_ABS_IRI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|_:)")
+
+
 def _lossless_shape(node: Any, key: str | None = None) -> Any:
-    # Dropping of terms depends on keys, contexts and type values (type-scoped contexts), not on other values.
+    # Whether JSON-LD processing drops something depends on the keys, the contexts and the type values (they
+    # select type-scoped contexts), and for other strings only on whether they are absolute IRIs (a relative
+    # IRI under an @id-typed term is dropped). Credentials of one template therefore share one shape, so the
+    # expensive expansion runs once per template instead of once per credential.
     if isinstance(node, dict):
         return {k: _lossless_shape(v, k) for k, v in sorted(node.items())}
     if isinstance(node, list):
         return [_lossless_shape(v, key) for v in node]
-    if key in ("@context", "type", "@type", "id", "@id") or (isinstance(node, str) and key in ("@vocab",)):
+    if key in ("@context", "type", "@type", "@vocab", "@base", "@language", "@direction"):
         return node
+    if isinstance(node, str):
+        return "" if not node else ("abs" if _ABS_IRI.match(node) else "str")
     return type(node).__name__
 
 
@@ -626,6 +634,7 @@ class _Run:
         self.cred: dict | None = None
         self.kind: str | None = None
         self.jws: str | None = None
+        self.jws_parts: tuple = ()
         self.jwt_header: dict | None = None
         self.jwt_claims: dict | None = None
         self.proofs: list[dict] = []
@@ -760,7 +769,7 @@ class _Run:
         from .jwt import parse_jws
 
         try:
-            header, payload, _si, _sig = parse_jws(token)
+            header, payload, signing_input, signature = parse_jws(token)
         except Exception as exc:
             self.add("input.format", "failure", "The signed token is malformed.",
                      [_problem("bad-jws", "Malformed token", getattr(exc, "detail", str(exc))[:300])])
@@ -772,7 +781,7 @@ class _Run:
         claims = payload
         vc = payload.get("vc")
         if isinstance(vc, dict):
-            cred = copy.deepcopy(vc)
+            cred = dict(vc)  # parse_jws returns fresh objects; only top-level members are added below
             # VC-JWT 1.1: registered claims stand in for credential properties the vc claim leaves out
             if "issuer" not in cred and isinstance(claims.get("iss"), str):
                 cred["issuer"] = claims["iss"]
@@ -780,7 +789,7 @@ class _Run:
                 cred["id"] = claims["jti"]
             subj = cred.get("credentialSubject")
             if isinstance(subj, dict) and "id" not in subj and isinstance(claims.get("sub"), str):
-                subj["id"] = claims["sub"]
+                cred["credentialSubject"] = {**subj, "id": claims["sub"]}
             is_v1 = VC1_CONTEXT in _as_list(cred.get("@context"))
             start, end = ("issuanceDate", "expirationDate") if is_v1 else ("validFrom", "validUntil")
             if start not in cred and isinstance(claims.get("nbf"), (int, float)):
@@ -789,9 +798,10 @@ class _Run:
                 cred[end] = _epoch_iso(claims["exp"])
         else:
             # OB 3.0 / VC-JOSE-COSE: the payload is the credential, with JWT registered claims beside it
-            cred = {k: copy.deepcopy(v) for k, v in payload.items() if k not in JWT_REGISTERED_CLAIMS}
+            cred = {k: v for k, v in payload.items() if k not in JWT_REGISTERED_CLAIMS}
         self.cred = cred
         self.jws = token
+        self.jws_parts = (header, signing_input, signature)
         self.jwt_header = header
         self.jwt_claims = claims
         self.add("input.format", "success", f"Read a signed token (JWS){self._from(kind)}.")
@@ -993,7 +1003,6 @@ class _Run:
 
     def _check_jws_signature(self) -> None:
         from .errors import CredentialError
-        from .jwt import verify_jws
 
         try:
             candidates = self._jws_candidates()
@@ -1012,7 +1021,7 @@ class _Run:
         last: Exception | None = None
         for rk in candidates:
             try:
-                verify_jws(self.jws, rk.key)  # type: ignore[arg-type]
+                _verify_jws_parts(*self.jws_parts, rk.key)
             except CredentialError as exc:
                 last = exc
                 continue
@@ -1373,6 +1382,44 @@ class _Run:
             summary = summarize(None)
         return VerificationResult(verdict, self.issuer_trusted, self.recipient_match, checks, self.cred, summary,
                                   self.kind)
+
+
+def _verify_jws_parts(header: dict, signing_input: bytes, signature: bytes, public_key: Any) -> None:
+    """Check a JWS signature already split by ``jwt.parse_jws`` (avoids decoding the token twice).
+
+    Same rules as ``jwt.verify_jws``: the algorithm is pinned by the key type, never taken from the header.
+    """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    from .errors import ProofError
+    from .jwt import ALG_FOR_KIND
+
+    kind = getattr(public_key, "kind", None)
+    expected = ALG_FOR_KIND.get(kind) if isinstance(kind, str) else None
+    if expected is None:
+        raise ProofError("unsupported verification key", code="jws.key")
+    if header.get("alg") != expected:
+        raise ProofError(f"JWS alg {str(header.get('alg'))[:20]!r} is not accepted for a {kind} key "
+                         f"(expected {expected})", code="jws.alg")
+    try:
+        if expected == "EdDSA":
+            if len(signature) != 64:
+                raise InvalidSignature
+            public_key.key.verify(signature, signing_input)
+        elif expected == "ES256":
+            if len(signature) != 64:
+                raise InvalidSignature
+            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+            public_key.key.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
+        else:
+            if public_key.key.key_size < 2048:
+                raise ProofError("RSA key is too short", code="jws.key")
+            public_key.key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise ProofError("JWS signature does not verify", code="proof.signature") from None
 
 
 def _epoch_iso(value: float) -> str:

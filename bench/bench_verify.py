@@ -1,0 +1,152 @@
+"""Verification throughput of the credential engine, compared with raw Ed25519 in the same run.
+
+Command (from the repository root)::
+
+    python bench/bench_verify.py                 # per-format rates + 10,000 mixed credentials with status checks
+    python bench/bench_verify.py --per-format 300 --batch 2000   # quicker
+
+Prints one table per part:
+
+1. per format (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020, VC-JWT EdDSA, baked PNG): full ``verify()``
+   runs per second (every check, status lists included) and the ratio to raw Ed25519 signature checks/s
+   measured in the same process (the floor cost of one signature);
+2. a mixed batch (all formats, every credential with revocation + suspension status entries, 1 % revoked) through
+   ``verify_many`` with 1 and 2 worker processes, against the 1,000 credentials/s target.
+
+All documents are served from memory (no network); every credential is distinct, so no per-document cache helps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
+
+from mosaics_match.credentials import keys  # noqa: E402
+from mosaics_match.credentials.bake import bake_png  # noqa: E402
+from mosaics_match.credentials.build import build_credential, sign_credential  # noqa: E402
+from mosaics_match.credentials.fetcher import DictFetcher  # noqa: E402
+from mosaics_match.credentials.proofs import sign_data_integrity  # noqa: E402
+from mosaics_match.credentials.status import StatusBits, build_status_list_credential, status_entry  # noqa: E402
+from mosaics_match.credentials.trust import TrustRegistry  # noqa: E402
+from mosaics_match.credentials.verify import VerifyContext, verify, verify_many  # noqa: E402
+
+NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+BASE = "https://mosaics.example"
+FORMATS = ["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020", "jwt", "png"]
+
+
+class World:
+    """One issuer, its two status lists, and a fetcher serving them."""
+
+    def __init__(self, revoked_share: float = 0.01, seed: int = 7) -> None:
+        self.key = keys.generate_ed25519()
+        self.did = keys.did_key_for(keys.public_key_of(self.key))
+        self.vm = keys.did_key_verification_method(self.did)
+        self.fetcher = DictFetcher()
+        self.rng = random.Random(seed)
+        self.revoked_share = revoked_share
+        self.revocation = StatusBits()
+        self.counter = 0
+        buf = io.BytesIO()
+        from PIL import Image
+
+        Image.new("RGB", (64, 64), (30, 90, 160)).save(buf, "PNG")
+        self.png = buf.getvalue()
+
+    def publish(self) -> None:
+        for purpose, bits in (("revocation", self.revocation), ("suspension", StatusBits())):
+            url = f"{BASE}/status/{purpose}-1"
+            doc = build_status_list_credential(list_url=url, issuer=self.did, purpose=purpose, bits=bits,
+                                               valid_from=NOW - timedelta(days=1))
+            self.fetcher.add(url, sign_data_integrity(doc, self.key, verification_method=self.vm,
+                                                      cryptosuite="eddsa-rdfc-2022", created=NOW))
+
+    def credential(self, fmt: str) -> bytes | dict | str:
+        self.counter += 1
+        n = self.counter
+        if self.rng.random() < self.revoked_share:
+            self.revocation.set(n)
+        unsigned = build_credential(
+            credential_id=f"urn:uuid:7f000000-0000-4000-8000-{n:012d}",
+            issuer={"id": self.did, "name": "Seneca Polytechnic", "url": "https://www.senecapolytechnic.ca"},
+            achievement={"id": f"{BASE}/achievements/a{n % 50}", "name": f"Micro-credential {n % 50}",
+                         "description": "Applied skills.", "criteria": "Passed the assessed project.",
+                         "alignments": [{"targetName": f"skill {n % 13}", "targetUrl":
+                                         f"http://data.europa.eu/esco/skill/{n % 13:08d}", "targetFramework": "ESCO"}],
+                         "hours": 40, "level": "Intermediate"},
+            recipient_email=f"earner{n}@example.com", salt=f"salt-{n:08d}", earner_name=f"Earner {n}",
+            valid_from=NOW - timedelta(days=30), valid_until=NOW + timedelta(days=700),
+            status=[status_entry(list_url=f"{BASE}/status/{p}-1", index=n, purpose=p)
+                    for p in ("revocation", "suspension")])
+        if fmt == "png":
+            return bake_png(self.png, sign_credential(unsigned, self.key, fmt="eddsa-rdfc-2022", created=NOW))
+        return sign_credential(unsigned, self.key, fmt=fmt, created=NOW)
+
+    def ctx(self) -> VerifyContext:
+        return VerifyContext(clock=lambda: NOW, fetcher=self.fetcher, trust=TrustRegistry({self.did: "Seneca"}))
+
+
+def raw_ed25519_rate(seconds: float = 1.0) -> float:
+    key = ed25519.Ed25519PrivateKey.generate()
+    pub = key.public_key()
+    msg = os.urandom(64)
+    sig = key.sign(msg)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(200):
+            pub.verify(sig, msg)
+        n += 200
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--per-format", type=int, default=500, help="credentials per format in part 1")
+    ap.add_argument("--batch", type=int, default=10_000, help="size of the mixed batch in part 2")
+    args = ap.parse_args()
+
+    world = World()
+    print(f"generating {args.per_format} x {len(FORMATS)} + {args.batch} signed credentials ...", flush=True)
+    per_format = {fmt: [world.credential(fmt) for _ in range(args.per_format)] for fmt in FORMATS}
+    mixed = [world.credential(FORMATS[i % len(FORMATS)]) for i in range(args.batch)]
+    world.publish()
+
+    baseline = raw_ed25519_rate()
+    print()
+    print(f"{'format':<24}{'verify/s':>10}{'x raw Ed25519':>15}   verdicts")
+    print(f"{'raw Ed25519 verify':<24}{baseline:>10.0f}{1.0:>15.4f}")
+    for fmt, items in per_format.items():
+        ctx = world.ctx()
+        verify(items[0], ctx=ctx)  # warm: status lists fetched and checked once
+        start = time.perf_counter()
+        results = [verify(item, ctx=ctx) for item in items[1:]]
+        rate = (len(items) - 1) / (time.perf_counter() - start)
+        verdicts = {v: sum(r.verdict == v for r in results) for v in ("valid", "invalid", "indeterminate")}
+        print(f"{fmt:<24}{rate:>10.0f}{rate / baseline:>15.4f}   {verdicts}")
+
+    print()
+    print(f"mixed batch of {len(mixed):,} (all with status checks), target >= 1,000 credentials/s")
+    print(f"{'workers':<10}{'seconds':>10}{'cred/s':>10}{'x raw Ed25519':>15}{'target met':>12}   verdicts")
+    for workers in (1, 2):
+        ctx = world.ctx()
+        start = time.perf_counter()
+        results = verify_many(mixed, ctx, workers=workers)
+        elapsed = time.perf_counter() - start
+        rate = len(mixed) / elapsed
+        verdicts = {v: sum(r.verdict == v for r in results) for v in ("valid", "invalid", "indeterminate")}
+        print(f"{workers:<10}{elapsed:>10.2f}{rate:>10.0f}{rate / baseline:>15.4f}{str(rate >= 1000):>12}   "
+              f"{verdicts}")
+
+
+if __name__ == "__main__":
+    main()
