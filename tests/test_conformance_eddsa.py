@@ -222,3 +222,29 @@ def test_dcc_fixtures_verify_except_the_tampered_one() -> None:
     assert expected_bad, "the fixture set should contain a tampered credential"
     assert {k for k, v in outcomes.items() if v != "ok"} == expected_bad
     assert all(outcomes[k] == "proof.signature" for k in expected_bad)
+
+
+# --- the fast JCS path must equal the rfc8785 reference -------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**60), 2**60),
+              st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=6), children,
+                                                                               max_size=4)),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=_json)
+def test_fast_jcs_equals_rfc8785(value) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:
+        with pytest.raises(ProofError):
+            proofs.jcs(value)
+        return
+    assert proofs.jcs(value) == expected
