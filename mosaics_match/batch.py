@@ -155,9 +155,9 @@ def read_zip(data: bytes, *, limits: BatchLimits = BatchLimits(), budget: list[i
         for info in infos:
             name = info.filename
             shown = f"{prefix}{name}" if prefix else name
-            if info.is_dir() or _skippable(name):
-                continue
             problem = _unsafe_path(name)
+            if info.is_dir() or (problem is None and _skippable(name)):
+                continue
             mode = (info.external_attr >> 16) & 0xFFFF
             if problem is None and stat.S_ISLNK(mode):
                 problem = "it is a link, not a file"

@@ -68,7 +68,7 @@ def main() -> None:
     if search:
         hay = (shown["File"] + " " + shown["Earner"] + " " + shown["Achievement"] + " " + shown["Issuer"]).str.lower()
         shown = shown[hay.str.contains(search, regex=False)]
-    event = st.dataframe(shown, hide_index=True, use_container_width=True, on_select="rerun",
+    event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="batch_table")
     st.caption(f"{len(shown)} of {len(table)} file(s) shown. Select a row, or pick a file below, to see its "
                "details.")

@@ -50,7 +50,7 @@ def main() -> None:
     if search:
         hay = (shown["Achievement"] + " " + shown["Earner"] + " " + shown["Issuer"] + " " + shown["File"]).str.lower()
         shown = shown[hay.str.contains(search, regex=False)]
-    st.dataframe(shown, hide_index=True, use_container_width=True)
+    st.dataframe(shown, hide_index=True, width="stretch")
     st.caption(f"{len(shown)} of {len(table)} verification(s) shown.")
     st.download_button("Download (CSV)", data=lambda: shown.to_csv(index=False).encode("utf-8"),
                        file_name="verification-history.csv", mime="text/csv", key="history_csv")
