@@ -227,7 +227,7 @@ def credential_files(
     image_svg:
         The achievement's badge artwork; a plain PNG badge is drawn when there is none.
     """
-    from .credentials import bake
+    from .credentials.bake import bake as bake_image
 
     stem = _file_stem(achievement_slug, earner_name)
     files: list[DownloadFile] = []
@@ -239,10 +239,10 @@ def credential_files(
         pretty = json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
         files.append(DownloadFile("Download JSON", f"{stem}.json", "application/vc+ld+json", pretty))
     if image_svg:
-        baked = bake.bake(image_svg.encode("utf-8"), payload)
+        baked = bake_image(image_svg.encode("utf-8"), payload)
         files.append(DownloadFile("Download badge image (SVG)", f"{stem}.svg", "image/svg+xml", baked))
     else:
-        baked = bake.bake(_fallback_badge_png(achievement_slug), payload)
+        baked = bake_image(_fallback_badge_png(achievement_slug), payload)
         files.append(DownloadFile("Download badge image (PNG)", f"{stem}.png", "image/png", baked))
     return files
 

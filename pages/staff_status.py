@@ -1,0 +1,160 @@
+"""Staff: find credentials and revoke, suspend or reinstate them (with a reason, after confirmation)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mosaics_match import certificate, issuing, repo
+from pages import common
+
+viewer = common.guard(__file__)
+rt = common.runtime()
+
+FLASH_KEY = "staff_status_flash"
+AUDITED_KEY = "staff_status_last_search"
+PENDING_KEY = "staff_status_pending"
+ACTIONS = {
+    "revoke": ("Revoke", "Revoking is permanent: the credential will fail verification from now on."),
+    "suspend": ("Suspend", "A suspended credential fails verification until it is reinstated."),
+    "reinstate": ("Reinstate", "The credential will verify again."),
+}
+
+st.title("Revoke and suspend")
+st.caption(
+    "Changes take effect at once: the signed status list that verifiers check is updated and re-signed in the "
+    "same step, and the earner drops out of partner searches while the credential is not valid."
+)
+
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    st.success(flash)
+
+
+def state_of(cred) -> str:  # noqa: ANN001 - IssuedCredential
+    if cred.revoked:
+        return "revoked"
+    if cred.suspended:
+        return "suspended"
+    return "valid"
+
+
+def _dismissed() -> None:
+    st.session_state.pop(PENDING_KEY, None)
+
+
+# The pending action lives in session state so the dialog stays open across its own reruns (typing the reason)
+# and closes on confirm, cancel or dismissal.
+@st.dialog("Confirm the status change", on_dismiss=_dismissed)
+def confirm(credential_id: str, action: str, label: str) -> None:
+    verb, consequence = ACTIONS[action]
+    st.markdown(f"**{verb}** {label}?")
+    st.caption(consequence)
+    reason = st.text_area("Reason (kept in the audit log)", max_chars=500, key=f"reason_{action}")
+    c1, c2 = st.columns(2)
+    if c1.button(f"Yes, {verb.lower()}", type="primary", key="confirm_yes"):
+        if action != "reinstate" and not reason.strip():
+            st.error("Give a reason before confirming.")
+            return
+        if not rt.settings.key_secret:
+            st.error("Signing is switched off (no key secret is configured), so the status list cannot be re-signed.")
+            return
+        try:
+            with rt.Session.begin() as session:
+                cred = repo.get_credential(session, credential_id=credential_id)
+                if cred is None:
+                    raise issuing.IssuingError("This credential no longer exists.")
+                signer = issuing.open_signer(session, settings=rt.settings)
+                issuing.change_status(session, signer=signer, credential=cred, action=action, reason=reason,
+                                      actor=viewer.email)
+        except issuing.IssuingError as exc:
+            st.error(str(exc))
+            return
+        st.session_state.pop(PENDING_KEY, None)
+        st.session_state[FLASH_KEY] = f"{verb} done: {label}."
+        st.rerun()
+    if c2.button("Cancel", key="confirm_no"):
+        st.session_state.pop(PENDING_KEY, None)
+        st.rerun()
+
+
+c1, c2 = st.columns([3, 1])
+query = c1.text_input("Search by earner email or name, micro-credential, or credential ID", max_chars=200,
+                      key="status_query")
+state = c2.selectbox("Show", ["any", "valid", "suspended", "revoked"], key="status_state")
+
+with rt.Session() as session:
+    found = repo.search_credentials(session, query=query, state=state or "any", limit=200)
+    if query.strip() and st.session_state.get(AUDITED_KEY) != (query.strip(), state):
+        # One audit event per distinct search, not per rerun of the page.
+        with rt.Session.begin() as audit_session:
+            repo.record_audit(audit_session, actor=viewer.email, actor_role=viewer.role, action="search",
+                              subject=f"credentials:{query.strip()[:200]}", outcome=f"{len(found)} found",
+                              details={"page": "staff_status", "state": state})
+        st.session_state[AUDITED_KEY] = (query.strip(), state)
+    rows = [
+        {"Earner": c.earner.name, "Email": c.earner.email, "Micro-credential": c.achievement.name,
+         "Issued": c.issued_at.strftime("%Y-%m-%d"), "Status": state_of(c), "Format": c.proof_format,
+         "Credential ID": c.credential_id}
+        for c in found
+    ]
+    options = {c.credential_id: f"{c.earner.name} — {c.achievement.name} ({state_of(c)}, {c.credential_id[-8:]})"
+               for c in found}
+
+if not rows:
+    st.info("No credentials match." if query.strip() else "No credentials have been issued yet.")
+    st.stop()
+st.caption(f"{len(rows)} credential(s)" + (" (showing the newest 200)" if len(rows) == 200 else ""))
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+chosen = st.selectbox("Credential", options=list(options), format_func=lambda cid: options[cid], key="status_pick")
+if chosen:
+    with rt.Session() as session:
+        cred = repo.get_credential(session, credential_id=chosen)
+        assert cred is not None
+        _ = cred.achievement.competencies
+        lists = {lst.purpose: lst for lst in repo.status_lists(session)
+                 if lst.number == cred.status_list_number and lst.issuer_id == cred.issuer_id}
+    label = f"{cred.achievement.name} for {cred.earner.name}"
+    with st.container(border=True):
+        st.markdown(f"**{label}** · {cred.earner.email}")
+        status = state_of(cred)
+        colour = {"valid": "green", "suspended": "orange", "revoked": "red"}[status]
+        st.markdown(f"Status: :{colour}[**{status}**]" + (f" — reason: {cred.status_reason}" if cred.status_reason else ""))
+        st.caption(
+            f"Issued {cred.issued_at:%Y-%m-%d} · valid from {cred.valid_from:%Y-%m-%d}"
+            + (f" until {cred.valid_until:%Y-%m-%d}" if cred.valid_until else " · no end date")
+            + f" · status list {cred.status_list_number}, entry {cred.status_index}"
+        )
+        for purpose, lst in sorted(lists.items()):
+            st.caption(f"{purpose.capitalize()} list {lst.number}: version {lst.version}, re-signed "
+                       f"{lst.updated_at:%Y-%m-%d %H:%M:%S} UTC — {issuing.status_list_url(rt.settings.base_url, purpose, lst.number)}")
+        b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+        if not cred.revoked:
+            if b1.button("Revoke…", key="do_revoke"):
+                st.session_state[PENDING_KEY] = (chosen, "revoke")
+            if not cred.suspended and b2.button("Suspend…", key="do_suspend"):
+                st.session_state[PENDING_KEY] = (chosen, "suspend")
+            if cred.suspended and b3.button("Reinstate…", key="do_reinstate"):
+                st.session_state[PENDING_KEY] = (chosen, "reinstate")
+            pending = st.session_state.get(PENDING_KEY)
+            if pending and pending[0] == chosen:
+                confirm(chosen, pending[1], label)
+        else:
+            st.caption("Revocation is permanent.")
+        link = issuing.credential_url(rt.settings.base_url, chosen)
+        st.markdown(f"Verification link: [{link}]({link})")
+        with st.expander("Files and certificate"):
+            files = certificate.credential_files(
+                document=cred.document, proof_format=cred.proof_format, achievement_slug=cred.achievement.slug,
+                earner_name=cred.earner.name, image_svg=cred.achievement.image_svg,
+            )
+            cols = st.columns(len(files) + 1)
+            for col, f in zip(cols, files):
+                col.download_button(f.label, data=f.data, file_name=f.filename, mime=f.mime, key=f"st_{f.filename}")
+            cols[-1].download_button(
+                "Printable certificate (PDF)",
+                data=certificate.certificate_pdf(certificate.certificate_for(cred, base_url=rt.settings.base_url)),
+                file_name=f"{files[0].filename.rsplit('.', 1)[0]}-certificate.pdf", mime="application/pdf",
+                key="st_pdf",
+            )
