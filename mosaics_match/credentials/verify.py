@@ -605,6 +605,36 @@ def _supported_suites() -> set[str]:
 _ABS_IRI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|_:)")
 
 
+_VOCAB_TERMS: frozenset[str] | None = None
+
+
+def _vocab_terms() -> frozenset[str]:
+    """Terms whose values are expanded as vocabulary terms (``"@type": "@vocab"``) in any pinned context."""
+    global _VOCAB_TERMS
+    if _VOCAB_TERMS is None:
+        found: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if isinstance(v, dict) and v.get("@type") == "@vocab":
+                        found.add(k)
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+
+        try:
+            from .jsonld import CONTEXTS_DIR, pinned_contexts
+
+            for entry in pinned_contexts():
+                walk(json.loads((CONTEXTS_DIR / entry["file"]).read_text(encoding="utf-8")))
+        except Exception:  # without the list every such value is kept verbatim below
+            found.add("*")
+        _VOCAB_TERMS = frozenset(found)
+    return _VOCAB_TERMS
+
+
 def _lossless_shape(node: Any, key: str | None = None) -> Any:
     # Whether JSON-LD processing drops something depends on the keys, the contexts and the type values (they
     # select type-scoped contexts), and for other strings only on whether they are absolute IRIs (a relative
@@ -616,6 +646,9 @@ def _lossless_shape(node: Any, key: str | None = None) -> Any:
         return [_lossless_shape(v, key) for v in node]
     if key in ("@context", "type", "@type", "@vocab", "@base", "@language", "@direction"):
         return node
+    vocab = _vocab_terms()
+    if key in vocab or "*" in vocab:
+        return node  # expanded as a term: which term it is decides whether it is defined
     if isinstance(node, str):
         return "" if not node else ("abs" if _ABS_IRI.match(node) else "str")
     return type(node).__name__
