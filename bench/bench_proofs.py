@@ -2,8 +2,8 @@
 
 Command (from the repository root)::
 
-    python bench/bench_proofs.py            # ~30-60 s on 2 cores
-    python bench/bench_proofs.py --n 300 --budget 1    # quicker
+    python bench/bench_proofs.py            # about 35-50 s on 2 cores
+    python bench/bench_proofs.py --n 600 --budget 1.5    # quicker
 
 Workload: N distinct Open Badges 3.0 credentials (rdfc rows visit each at most once per measurement) (VC 2.0 + OB 3.0.3 contexts, like the portal issues),
 differing in subject, name, id and validFrom, so no per-document cache can help. Rows:
@@ -107,8 +107,9 @@ def naive_hash(doc: dict, proof: dict) -> bytes:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=600, help="distinct credentials (default 600)")
-    ap.add_argument("--budget", type=float, default=2.5, help="seconds per measurement (default 2.5)")
+    ap.add_argument("--n", type=int, default=900, help="distinct credentials (default 900)")
+    ap.add_argument("--budget", type=float, default=2.4,
+                    help="seconds per row and operation, split over 3 rounds (default 2.4)")
     args = ap.parse_args()
 
     sk = keys.generate_ed25519()
@@ -154,12 +155,23 @@ def main() -> None:
          lambda i: proofs.verify_proof(proofs.unsecured_document(rdfc[i]), rdfc[i]["proof"], pub)),
         ("naive pyld rdfc", naive_sign, naive_verify),
     ]
-    results = {}
+    # Rounds interleave the rows so that load from other processes hits all of them alike; best round counts.
+    # rdfc rows get a fresh slice of documents per round and start with empty document caches (the
+    # processed contexts stay cached: that is the product's steady state).
+    rounds = 3
+    chunk = (args.n - 1) // rounds
+    results = {name: (0.0, 0.0) for name, _, _ in rows}
     for name, s, v in rows:
-        repeat = "rdfc" not in name
-        # a separate warm-up document per row, so no timed document was seen before
-        s(0), v(0)
-        results[name] = (rate(s, idx[1:], args.budget, repeat=repeat), rate(v, idx[1:], args.budget, repeat=repeat))
+        s(0), v(0)  # warm-up on a document never timed
+    for r in range(rounds):
+        part = idx[1 + r * chunk: 1 + (r + 1) * chunk]
+        for name, s, v in rows:
+            repeat = "rdfc" not in name
+            proofs.clear_caches()
+            sr = rate(s, part, args.budget / rounds, repeat=repeat)
+            proofs.clear_caches()
+            vr = rate(v, part, args.budget / rounds, repeat=repeat)
+            results[name] = (max(results[name][0], sr), max(results[name][1], vr))
 
     raw_s, raw_v = results["raw Ed25519 (same-size msg)"]
     nai_s, nai_v = results["naive pyld rdfc"]

@@ -169,6 +169,14 @@ def _resolve_loader(loader: LoaderFn | None) -> _Loader:
     raise TypeError("loader must come from document_loader_with()")
 
 
+def clear_document_cache() -> None:
+    """Forget remembered per-document results (canonical forms, lost terms); contexts stay processed.
+
+    For benchmarks that must not re-time a document already seen.
+    """
+    _current().analysis.clear()
+
+
 def document_loader(url: str, options: Any = None) -> dict:
     """pyld document loader serving only pinned contexts (plus any active :func:`extra_contexts`).
 
@@ -481,5 +489,5 @@ def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: 
 
 __all__ = [
     "ContextError", "pinned_contexts", "test_documents", "document_loader", "document_loader_with", "extra_contexts",
-    "canonicalize", "canonicalize_pyld", "rdfc_from_dataset", "expand", "to_rdf_dataset", "undefined_terms",
+    "canonicalize", "canonicalize_pyld", "clear_document_cache", "rdfc_from_dataset", "expand", "to_rdf_dataset", "undefined_terms",
 ]

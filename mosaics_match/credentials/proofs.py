@@ -119,6 +119,13 @@ class _LRU:
 _proof_config_cache = _LRU(4096)
 
 
+def clear_caches() -> None:
+    """Forget cached proof-configuration and document canonical forms (benchmarks; memory pressure)."""
+    with _proof_config_cache.lock:
+        _proof_config_cache.data.clear()
+    jsonld.clear_document_cache()
+
+
 def _rdfc(doc: dict, *, strict: bool, pointer_prefix: str = "") -> str:
     try:
         return jsonld.canonicalize(doc, strict=strict)
@@ -331,4 +338,5 @@ def verify_with_private(doc: dict, private_key: Any) -> None:
 __all__ = [
     "SUITES", "sign_data_integrity", "verify_proof", "proof_list", "document_for_proof", "unsecured_document",
     "format_datetime", "verify_with_private", "signing_input", "proof_configuration", "jcs",
+    "clear_caches",
 ]
