@@ -676,6 +676,7 @@ class _Run:
         self.binding_ok = False
         self.recipient_match: bool | None = None
         self.issuer_trusted = False
+        self.internal_problem: dict | None = None
 
     # --- recording
     def add(self, cid: str, status: str, message: str, problems: list[dict] | None = None) -> CheckResult:
@@ -1475,21 +1476,27 @@ def verify(data: bytes | str | dict, *, ctx: VerifyContext | None = None) -> Ver
         Never raises; every problem is a check result with a reason.
     """
     ctx = ctx or VerifyContext()
-    run = _Run(ctx)
+    try:
+        run = _Run(ctx)
+    except Exception as exc:  # e.g. an injected clock that fails
+        run = _Run(VerifyContext(clock=_utcnow, fetcher=ctx.fetcher, trust=ctx.trust, email=ctx.email,
+                                 limits=ctx.limits, key_resolver=ctx.key_resolver, cache=ctx.cache))
+        run.internal_problem = _problem("internal-error", "Clock failed", exc.__class__.__name__)
     try:
         run.execute(data)
     except Exception as exc:  # last line of defence: verify() never raises
+        run.internal_problem = _problem("internal-error", "Unexpected problem",
+                                        f"{exc.__class__.__name__}: {str(exc)[:200]}")
+    if run.internal_problem is not None:
         done = {c.id for c in run.checks}
         for cid in CHECKS:
             if cid not in done:
-                run.add(cid, "failure" if cid == "input.format" and cid not in done else "skipped",
-                        "The verifier hit an unexpected problem." if cid == "input.format"
-                        else "Not checked because of an earlier problem.",
-                        [_problem("internal-error", "Unexpected problem", exc.__class__.__name__)]
-                        if cid == "input.format" else [])
-        if all(c.status != "failure" for c in run.checks):
-            run.add("input.format", "failure", "The verifier hit an unexpected problem.",
-                    [_problem("internal-error", "Unexpected problem", exc.__class__.__name__)])
+                run.add(cid, "skipped", "Not checked because of an earlier problem.")
+        if not any(c.status == "failure" for c in run.checks):
+            target = next((c for c in run.checks if c.status == "skipped"), run.checks[0])
+            target.status = "failure"
+            target.message = "The verifier hit an unexpected problem, so the credential could not be checked."
+            target.problems.append(run.internal_problem)
     return run.result()
 
 
