@@ -15,7 +15,8 @@ EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 
 # Copies of the same URLs in ../shared/vectors (published by the spec repos rather than npm).
 VECTOR_COPIES = {
-    "https://purl.imsglobal.org/spec/ob/v3p0/context.json": ("1edtech-openbadges-specification", "ob_v3p0/context.json"),
+    "https://purl.imsglobal.org/spec/ob/v3p0/context.json":
+        ("1edtech-openbadges-specification", "ob_v3p0/context.json"),
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json":
         ("1edtech-openbadges-specification", "ob_v3p0/context-3.0.1.json"),
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json":
@@ -142,10 +143,11 @@ def _node(depth: int):
         return leaf
     child = _node(depth - 1)
     return st.builds(
-        lambda base, kids, ident, typ: {**base, **kids, **({"id": ident} if ident else {}), **({"type": typ} if typ else {})},
+        lambda base, kids, ident, typ: {**base, **kids, **({"id": ident} if ident else {}),
+                                        **({"type": typ} if typ else {})},
         leaf,
-        st.dictionaries(st.sampled_from(["knows", "part", "evidenceItem"]), st.one_of(child, st.lists(child, max_size=3)),
-                        max_size=2),
+        st.dictionaries(st.sampled_from(["knows", "part", "evidenceItem"]),
+                        st.one_of(child, st.lists(child, max_size=3)), max_size=2),
         st.one_of(st.none(), st.sampled_from(["urn:x:1", "urn:x:2", "did:example:3"])),
         st.one_of(st.none(), st.sampled_from(["Thing", "Achievement", "Profile"])),
     )

@@ -276,7 +276,8 @@ def test_suite_relabelling_fails(ed) -> None:
 @pytest.mark.parametrize("value", ["", "u" + "A" * 86, "z0OIl", "z" + "1" * 150, 42, None])
 def test_garbled_proof_values_are_malformed(ed, value) -> None:
     sk, pub = ed
-    signed = proofs.sign_data_integrity(CRED, sk, verification_method="did:example:issuer#k", cryptosuite="eddsa-jcs-2022",
+    signed = proofs.sign_data_integrity(CRED, sk, verification_method="did:example:issuer#k",
+                                        cryptosuite="eddsa-jcs-2022",
                                         created=WHEN)
     bad = dict(signed["proof"], proofValue=value)
     with pytest.raises(ProofError) as info:
@@ -295,9 +296,34 @@ def test_relative_verification_method_is_refused(ed) -> None:
 
 def test_data_integrity_refuses_non_ed25519_keys(ed) -> None:
     sk, _ = ed
-    signed = proofs.sign_data_integrity(CRED, sk, verification_method="did:example:issuer#k", cryptosuite="eddsa-rdfc-2022",
+    signed = proofs.sign_data_integrity(CRED, sk, verification_method="did:example:issuer#k",
+                                        cryptosuite="eddsa-rdfc-2022",
                                         created=WHEN)
     p256 = keys.public_key_of(ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(ProofError) as info:
         proofs.verify_proof(CRED, signed["proof"], p256)
     assert info.value.code == "proof.key"
+
+
+def test_jsonld_never_dereferences_a_string_input() -> None:
+    from mosaics_match.credentials import jsonld
+    from mosaics_match.credentials.errors import ContextError
+
+    with pytest.raises(ContextError):
+        jsonld.canonicalize("https://www.w3.org/ns/credentials/v2")  # type: ignore[arg-type]
+
+
+def test_absurdly_nested_document_fails_cleanly(ed) -> None:
+    _, pub = ed
+    doc = copy.deepcopy(CRED)
+    node = doc["credentialSubject"]
+    for _ in range(5000):
+        node["knows"] = {"name": "n"}
+        node = node["knows"]
+    with pytest.raises(ProofError):
+    sig = multibase_encode(bytes(range(64)))  # well-formed, so canonicalization really runs
+    for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
+        with pytest.raises(ProofError) as info:
+            proofs.verify_proof(doc, {"type": "DataIntegrityProof", "cryptosuite": suite,
+                                      "created": "2024-01-01T00:00:00Z", "proofValue": sig}, pub)
+        assert info.value.code != "proof.malformed"

@@ -376,7 +376,7 @@ def canonicalize(doc: dict, *, loader: LoaderFn | None = None, strict: bool = Fa
 def _doc_key(doc: dict) -> str | None:
     try:
         return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
 
 
@@ -386,6 +386,9 @@ def _analyse(doc: dict, ld: _Loader) -> tuple[str, tuple[str, ...]]:
     A verifier asks for both (the lossless check, then the proof); the key is the document's full JSON text,
     so a changed document is always processed afresh.
     """
+    if not isinstance(doc, (dict, list)):
+        # A string would be dereferenced as a URL by pyld; only in-memory documents are processed here.
+        raise ContextError("JSON-LD input must be a JSON object or array", code="jsonld.invalid")
     key = _doc_key(doc)
     if key is not None:
         hit = ld.analysis.get(key)
@@ -393,7 +396,10 @@ def _analyse(doc: dict, ld: _Loader) -> tuple[str, tuple[str, ...]]:
             return hit
     dropped: set[str] = set()
     dataset, expanded = _dataset(doc, ld, dropped)
-    result = (rdfc_from_dataset(dataset), tuple(_lost(doc, expanded, dropped)))
+    try:
+        result = (rdfc_from_dataset(dataset), tuple(_lost(doc, expanded, dropped)))
+    except RecursionError:
+        raise ContextError("document is nested too deeply", code="jsonld.too_complex") from None
     if key is not None:
         ld.analysis[key] = result
     return result
@@ -489,5 +495,6 @@ def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: 
 
 __all__ = [
     "ContextError", "pinned_contexts", "test_documents", "document_loader", "document_loader_with", "extra_contexts",
-    "canonicalize", "canonicalize_pyld", "clear_document_cache", "rdfc_from_dataset", "expand", "to_rdf_dataset", "undefined_terms",
+    "canonicalize", "canonicalize_pyld", "clear_document_cache", "rdfc_from_dataset", "expand", "to_rdf_dataset",
+    "undefined_terms",
 ]
