@@ -320,7 +320,6 @@ def test_absurdly_nested_document_fails_cleanly(ed) -> None:
     for _ in range(5000):
         node["knows"] = {"name": "n"}
         node = node["knows"]
-    with pytest.raises(ProofError):
     sig = multibase_encode(bytes(range(64)))  # well-formed, so canonicalization really runs
     for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
         with pytest.raises(ProofError) as info:
