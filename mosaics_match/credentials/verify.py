@@ -635,23 +635,25 @@ def _vocab_terms() -> frozenset[str]:
     return _VOCAB_TERMS
 
 
+_SHAPE_VERBATIM = frozenset({"@context", "type", "@type", "@vocab", "@base", "@language", "@direction"})
+
+
 def _lossless_shape(node: Any, key: str | None = None) -> Any:
     # Whether JSON-LD processing drops something depends on the keys, the contexts and the type values (they
     # select type-scoped contexts), and for other strings only on whether they are absolute IRIs (a relative
     # IRI under an @id-typed term is dropped). Credentials of one template therefore share one shape, so the
-    # expensive expansion runs once per template instead of once per credential.
-    if isinstance(node, dict):
-        return {k: _lossless_shape(v, k) for k, v in sorted(node.items())}
-    if isinstance(node, list):
-        return [_lossless_shape(v, key) for v in node]
-    if key in ("@context", "type", "@type", "@vocab", "@base", "@language", "@direction"):
-        return node
-    vocab = _vocab_terms()
-    if key in vocab or "*" in vocab:
-        return node  # expanded as a term: which term it is decides whether it is defined
-    if isinstance(node, str):
+    # expensive expansion runs once per template instead of once per credential. The shape itself is the
+    # cache key (compared by equality, so there are no hash-collision shortcuts).
+    t = type(node)
+    if t is dict:
+        return ("{", tuple((k, _lossless_shape(v, k)) for k, v in node.items()))
+    if t is list:
+        return ("[", tuple(_lossless_shape(v, key) for v in node))
+    if key in _SHAPE_VERBATIM or key in _vocab_terms() or "*" in _vocab_terms():
+        return ("=", json.dumps(node, sort_keys=True)) if isinstance(node, (dict, list)) else ("=", node)
+    if t is str:
         return "" if not node else ("abs" if _ABS_IRI.match(node) else "str")
-    return type(node).__name__
+    return t.__name__
 
 
 class _Run:
@@ -715,7 +717,7 @@ class _Run:
                          [_problem("not-json", "Not JSON", "The object cannot be represented as JSON.")])
                 raise _Fatal
             self._check_limits(raw)
-            self.cred = parse_json_bounded(raw, max_bytes=len(raw) + 1, max_depth=self.limits.max_json_depth)  # type: ignore[assignment]
+            self.cred = data  # checks never modify the credential
             self.add("input.format", "success", "Read a credential given as a JSON object.")
             return
         raw_bytes = data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -899,7 +901,7 @@ class _Run:
 
         cred = self.cred
         assert cred is not None
-        shape = hashlib.sha256(json.dumps(_lossless_shape(cred), sort_keys=True).encode()).hexdigest()
+        shape = _lossless_shape(cred)
         cached = self.ctx.cache.get(self.ctx.cache.lossless, shape)
         if cached is None:
             try:
