@@ -330,9 +330,10 @@ class KeyResolver:
             vm = self._find_vm(doc, vm_ref, did)
             if vm is None:
                 raise KeyFormatError(f"{vm_ref} is not in the DID document", code="did.web.vm")
-            return ResolvedKey(vm_ref, vm.get("controller") if isinstance(vm.get("controller"), str) else None,
-                               keys.public_key_from_verification_method(vm), self._is_assertion(doc, vm_ref, did),
-                               "did:web")
+            # a method inside the DID's own document without an explicit controller is the DID's
+            controller = vm.get("controller") if isinstance(vm.get("controller"), str) else did
+            return ResolvedKey(vm_ref, controller, keys.public_key_from_verification_method(vm),
+                               self._is_assertion(doc, vm_ref, did), "did:web")
         if vm_ref.startswith("https://"):
             base = vm_ref.split("#", 1)[0]
             doc = self.fetch_json(base)
@@ -1143,6 +1144,16 @@ class _Run:
     def check_purpose(self) -> None:
         problems = []
         for proof, rk in self.verified:
+            expires = proof.get("expires") if proof is not None else None
+            if expires is not None:
+                try:
+                    exp_dt = parse_datetime(expires)
+                except (ValueError, OverflowError):
+                    exp_dt = None
+                if exp_dt is None or self.now > exp_dt:
+                    problems.append(_problem("proof-expired", "Signature expired",
+                                             f"The proof expired ({str(expires)[:40]}).", "/proof/expires"))
+                    continue
             if proof is not None and proof.get("proofPurpose") != "assertionMethod":
                 problems.append(_problem("purpose", "Wrong proof purpose",
                                          f"proofPurpose is {str(proof.get('proofPurpose'))[:60]!r}, "
