@@ -58,7 +58,8 @@ CHECKS: dict[str, str] = {
     "proof.signature": "The signature is mathematically valid for the credential's content and the signing key.",
     "proof.key_binding": "The signing key belongs to the issuer named in the credential (and token claims agree "
                          "with the credential).",
-    "proof.purpose": "The key is authorised to issue credentials (assertionMethod).",
+    "proof.purpose": "The key is authorised to issue credentials (assertionMethod) and the signature has not "
+                     "passed its own expiry (if it has one).",
     "issuer.trusted": "The issuer is on your list of trusted issuers (reported separately; does not make a "
                       "credential invalid).",
     "time.valid_from": "The credential is already valid (its validFrom / issuanceDate is not in the future).",
