@@ -170,3 +170,23 @@ def test_verify_many_with_two_workers_matches_serial() -> None:
     serial = [r.verdict for r in verify_many(creds, issuer.ctx())]
     parallel = [r.verdict for r in verify_many(creds, issuer.ctx(), workers=2, chunksize=8)]
     assert serial == parallel and serial.count("invalid") == 1
+
+
+@pytest.mark.parametrize("did,url", [
+    ("did:web:example.com", "https://example.com/.well-known/did.json"),
+    ("did:web:example.com:user:alice", "https://example.com/user/alice/did.json"),
+    ("did:web:localhost%3A8443", "https://localhost:8443/.well-known/did.json"),
+])
+def test_did_web_urls(did: str, url: str) -> None:
+    from mosaics_match.credentials.verify import KeyResolver
+
+    assert KeyResolver.did_web_url(did) == url
+
+
+@pytest.mark.parametrize("did", ["did:web:", "did:web:evil.example%2Fpath", "did:web:user%40evil.example"])
+def test_did_web_malformed(did: str) -> None:
+    from mosaics_match.credentials.fetcher import FetchError
+    from mosaics_match.credentials.verify import KeyResolver
+
+    with pytest.raises(FetchError):
+        KeyResolver.did_web_url(did)
