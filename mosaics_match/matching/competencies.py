@@ -50,7 +50,7 @@ class TextEncoder:
             else:
                 vec = TfidfVectorizer(
                     analyzer="char_wb", ngram_range=config.char_ngram_range, sublinear_tf=config.sublinear_tf,
-                    min_df=config.min_df, max_df=config.max_df, dtype=np.float32,
+                    min_df=config.min_df, max_df=min(config.max_df, config.char_max_df), dtype=np.float32,
                 )
             self.blocks.append(_Block(kind, vec, float(np.sqrt(share)), 0))
         self.n_features = 0
@@ -119,44 +119,52 @@ class CompetencyIndex:
 
     def similarities(self, texts: Sequence[str]) -> np.ndarray:
         """Dense ``len(texts) x len(self)`` cosine matrix (float32)."""
-        q = self.encoder.transform(list(texts))
-        return np.asarray((q @ self._matrix_t).toarray(), dtype=np.float32)
+        return self.similarities_of(self.encoder.transform(list(texts)))
+
+    def similarities_of(self, query_matrix: sp.csr_matrix) -> np.ndarray:
+        """Dense cosine matrix for already transformed queries (rows of :meth:`query_vectors`)."""
+        return np.asarray((query_matrix @ self._matrix_t).toarray(), dtype=np.float32)
 
     def query_vectors(self, texts: Sequence[str]) -> sp.csr_matrix:
         return self.encoder.transform(list(texts))
 
     def why_terms(
         self, requirement_texts: Sequence[str], pairs: Iterable[tuple[int, int, float]], n: int,
-        *, _cache: dict | None = None,
+        *, query_matrix: sp.csr_matrix | None = None, _cache: dict | None = None,
     ) -> list[tuple[str, float]]:
         """Posting words that carried the matches ``(requirement index, competency row, weight)``.
 
         A pair's contribution per feature is ``q_f * x_f`` (its share of the cosine); it is split evenly over
         the requirement words that produced the feature and summed over pairs, weighted by ``weight``.
+        ``query_matrix`` (the transformed requirements) saves re-vectorising them.
         """
         cache = _cache if _cache is not None else {}
         totals: dict[str, float] = defaultdict(float)
+        X = self.matrix
         for r, c, weight in pairs:
-            key = (r, c)
-            contrib = cache.get(key)
+            contrib = cache.get((r, c))
             if contrib is None:
                 qkey = ("q", r)
                 if qkey not in cache:
-                    cache[qkey] = (
-                        self.encoder.transform([requirement_texts[r]]),
-                        self.encoder.feature_words(requirement_texts[r]),
-                    )
-                qv, fmap = cache[qkey]
-                prod = qv.multiply(self.matrix[c]).tocoo()
+                    qm, row = ((query_matrix, r) if query_matrix is not None
+                               else (self.encoder.transform([requirement_texts[r]]), 0))
+                    cols = qm.indices[qm.indptr[row] : qm.indptr[row + 1]]
+                    vals = qm.data[qm.indptr[row] : qm.indptr[row + 1]]
+                    order = np.argsort(cols)
+                    cache[qkey] = (cols[order], vals[order], self.encoder.feature_words(requirement_texts[r]))
+                q_cols, q_vals, fmap = cache[qkey]
+                lo, hi = X.indptr[c], X.indptr[c + 1]
+                common, qi, xi = np.intersect1d(q_cols, X.indices[lo:hi], assume_unique=True, return_indices=True)
+                vals = q_vals[qi] * X.data[lo:hi][xi]
                 contrib = defaultdict(float)
-                for col, val in zip(prod.col.tolist(), prod.data.tolist()):
+                for col, val in zip(common.tolist(), vals.tolist()):
                     ws = fmap.get(col)
                     if not ws:
                         continue
                     share = val / len(ws)
                     for w in ws:
                         contrib[w] += share
-                cache[key] = contrib
+                cache[(r, c)] = contrib
             for w, v in contrib.items():
                 totals[w] += v * weight
         ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -210,16 +218,36 @@ def _check_posting(posting: str) -> None:
 def competency_scores(index: CompetencyIndex, posting: str) -> np.ndarray:
     """Score of every competency for a posting, following ``index.config.posting_mode``."""
     _check_posting(posting)
+    return competency_score_matrix(index, [posting])[0]
+
+
+def competency_score_matrix(index: CompetencyIndex, postings: Sequence[str], *, chunk: int = 256) -> np.ndarray:
+    """``len(postings) x len(index)`` scores (batched version of :func:`competency_scores`; empty postings
+    score 0 everywhere)."""
     cfg = index.config
-    scores = np.zeros(len(index), dtype=np.float32)
-    if cfg.posting_mode in ("whole", "mix"):
-        whole = index.similarities([posting])[0]
-        scores += whole * (cfg.mix_alpha if cfg.posting_mode == "mix" else 1.0)
-    if cfg.posting_mode in ("max", "mix"):
-        reqs = split_requirements(posting, max_requirements=cfg.max_requirements) or [posting]
-        best = index.similarities(reqs).max(axis=0)
-        scores += best * ((1.0 - cfg.mix_alpha) if cfg.posting_mode == "mix" else 1.0)
-    return scores
+    out = np.zeros((len(postings), len(index)), dtype=np.float32)
+    use_whole = cfg.posting_mode in ("whole", "mix")
+    use_max = cfg.posting_mode in ("max", "mix")
+    w_whole = cfg.mix_alpha if cfg.posting_mode == "mix" else 1.0
+    w_max = (1.0 - cfg.mix_alpha) if cfg.posting_mode == "mix" else 1.0
+    for lo in range(0, len(postings), chunk):
+        part = [p or "" for p in postings[lo : lo + chunk]]
+        if use_whole:
+            out[lo : lo + len(part)] += w_whole * index.similarities(part)
+        if use_max:
+            reqs: list[str] = []
+            owner: list[int] = []
+            for i, p in enumerate(part):
+                rs = split_requirements(p, max_requirements=cfg.max_requirements) or ([p] if p.strip() else [])
+                reqs.extend(rs)
+                owner.extend([i] * len(rs))
+            if reqs:
+                sims = index.similarities(reqs)
+                owners = np.array(owner)
+                starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+                best = np.maximum.reduceat(sims, starts, axis=0)
+                out[lo + owners[starts]] += w_max * best
+    return out
 
 
 def rank_competencies(index: CompetencyIndex, posting: str, *, k: int = 50) -> list[tuple[str, float]]:

@@ -11,6 +11,7 @@ from typing import Literal
 
 Analyzer = Literal["word", "char_wb", "word+char_wb"]
 PostingMode = Literal["whole", "max", "mix"]
+Combine = Literal["max", "noisy_or"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class MatchConfig:
         ``"english"`` to drop scikit-learn's English stop list from the word block, ``None`` to keep them.
     min_df, max_df
         Document-frequency cut-offs applied when fitting on the competency catalogue.
+    char_max_df
+        Extra document-frequency cut-off for the char block only: character n-grams found in more than this
+        share of competencies (``"ing"``, ``" the"``) carry little signal but dominate query cost.
     posting_mode
         How ``rank_competencies`` scores a competency against a multi-sentence posting: ``"whole"`` (cosine to
         the whole text), ``"max"`` (best cosine over the posting's requirements), or ``"mix"``
@@ -48,6 +52,11 @@ class MatchConfig:
     per_requirement_top
         Only the best this-many achievements per requirement give credit (bounds query work; ties beyond it are
         rare at useful similarities).
+    combine
+        How an earner's credentials combine per requirement: ``"max"`` (best single competency) or
+        ``"noisy_or"`` (``1 - prod(1 - credit)``: several pieces of evidence for a requirement add up, unrelated
+        credentials contribute nothing). Either way requirements are then averaged (coverage), so holding
+        extra unrelated credentials never lowers a score, unlike one TF-IDF vector per earner.
     max_requirements
         Requirements kept from a posting (the first ones); protects against pasted novels.
     exclude_unmatchable
@@ -69,11 +78,13 @@ class MatchConfig:
     stop_words: Literal["english"] | None = "english"
     min_df: int = 1
     max_df: float = 1.0
+    char_max_df: float = 1.0
     posting_mode: PostingMode = "mix"
     mix_alpha: float = 0.5
     min_similarity: float = 0.15
     full_similarity: float = 0.5
     per_requirement_top: int = 200
+    combine: Combine = "noisy_or"
     max_requirements: int = 40
     exclude_unmatchable: bool = True
     band_thresholds: tuple[float, float, float] = (0.75, 0.5, 0.25)
@@ -84,6 +95,8 @@ class MatchConfig:
             raise ValueError(f"unknown analyzer {self.analyzer!r}")
         if self.posting_mode not in ("whole", "max", "mix"):
             raise ValueError(f"unknown posting_mode {self.posting_mode!r}")
+        if self.combine not in ("max", "noisy_or"):
+            raise ValueError(f"unknown combine {self.combine!r}")
         if not 0.0 <= self.char_weight <= 1.0 or not 0.0 <= self.mix_alpha <= 1.0:
             raise ValueError("char_weight and mix_alpha must be in [0, 1]")
         if not 0.0 <= self.min_similarity < self.full_similarity <= 1.0:

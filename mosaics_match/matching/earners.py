@@ -136,6 +136,7 @@ def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
 @dataclass
 class _Query:
     requirements: list[str]
+    query_matrix: object  # R x F sparse TF-IDF of the requirements
     sims: np.ndarray  # R x C requirement-competency cosine
     unit_sim: np.ndarray  # R x U best cosine per achievement unit
     credit: np.ndarray  # R x U credit after floor, saturation and top-m pruning
@@ -187,7 +188,8 @@ class EarnerIndex:
         reqs = split_requirements(posting, max_requirements=cfg.max_requirements)
         if not reqs or self.n_units == 0:
             return None
-        sims = self.competencies.similarities(reqs)
+        qm = self.competencies.query_vectors(reqs)
+        sims = self.competencies.similarities_of(qm)
         unit_sim = np.maximum.reduceat(sims[:, self.unit_comp], self.unit_indptr[:-1], axis=1)
         credit = np.where(
             unit_sim >= cfg.min_similarity, np.minimum(1.0, unit_sim / cfg.full_similarity), 0.0
@@ -200,7 +202,7 @@ class EarnerIndex:
         # still a real gap, whereas one no competency reaches ("we are a fun team") says nothing about earners.
         matchable = sims.max(axis=1) >= cfg.min_similarity
         denominator = int(matchable.sum()) if cfg.exclude_unmatchable else len(reqs)
-        return _Query(reqs, sims, unit_sim, credit, denominator, matchable)
+        return _Query(reqs, qm, sims, unit_sim, credit, denominator, matchable)
 
     def _entries_of_units(self, units: np.ndarray, cutoff: int | None) -> np.ndarray:
         pos, _ = _ranges(self.u_indptr, units)
@@ -219,7 +221,12 @@ class EarnerIndex:
         if cutoff is not None:
             credit = credit * (self.e_issued[pos] > cutoff)
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        best = np.maximum.reduceat(credit, offsets, axis=1)
+        if self.config.combine == "noisy_or":
+            # 1 - prod(1 - c): extra evidence for a requirement helps, unrelated credentials (c = 0) change nothing
+            log_miss = np.log1p(-np.minimum(credit, np.float32(1.0 - 1e-6)))
+            best = 1.0 - np.exp(np.add.reduceat(log_miss, offsets, axis=1))
+        else:
+            best = np.maximum.reduceat(credit, offsets, axis=1)
         out[nonempty] = best.sum(axis=0, dtype=np.float64) / max(q.denominator, 1)
         return out
 
@@ -248,28 +255,36 @@ class EarnerIndex:
         return allowed
 
     def _explain(self, q: _Query, earner: int, cutoff: int | None, cache: dict) -> tuple[list[Covered], list[str], list[tuple[str, float]]]:
-        pos, _ = _ranges(self.e_indptr, np.array([earner]))
+        lo, hi = int(self.e_indptr[earner]), int(self.e_indptr[earner + 1])
+        pos = np.arange(lo, hi)
         if cutoff is not None:
             pos = pos[self.e_issued[pos] > cutoff]
+        if pos.size == 0:
+            return [], list(q.requirements), []
         units = self.e_unit[pos]
+        credits = q.credit[:, units]
+        best_j = credits.argmax(axis=1)
+        best = credits[np.arange(len(q.requirements)), best_j]
         covered: list[Covered] = []
         missing: list[str] = []
         pairs: list[tuple[int, int, float]] = []
         for r, req in enumerate(q.requirements):
-            credits = q.credit[r, units] if units.size else np.zeros(0)
-            if credits.size == 0 or credits.max() <= 0:
+            if best[r] <= 0:
                 missing.append(req)
                 continue
-            j = int(np.argmax(credits))
+            j = int(best_j[r])
             u = int(units[j])
-            comps = self.unit_comp[self.unit_indptr[u] : self.unit_indptr[u + 1]]
-            c = int(comps[np.argmax(q.sims[r, comps])])
+            c = cache.get(("comp", r, u))
+            if c is None:
+                comps = self.unit_comp[self.unit_indptr[u] : self.unit_indptr[u + 1]]
+                c = cache[("comp", r, u)] = int(comps[np.argmax(q.sims[r, comps])])
             cred_pos = int(self.e_cred[pos[j]])
             cred_id = str(self.credential_ids[cred_pos]) if self.credential_ids is not None else f"entry:{cred_pos}"
             covered.append(Covered(req, self.competencies.ids[c], self.competency_names[c], cred_id,
                                    float(q.unit_sim[r, u])))
-            pairs.append((r, c, float(credits[j])))
-        terms = self.competencies.why_terms(q.requirements, pairs, self.config.n_terms, _cache=cache)
+            pairs.append((r, c, float(best[r])))
+        terms = self.competencies.why_terms(q.requirements, pairs, self.config.n_terms,
+                                            query_matrix=q.query_matrix, _cache=cache)
         return covered, missing, terms
 
 
@@ -294,10 +309,15 @@ def _assemble(
         raise ValueError("entry_earner out of range")
     if entry_unit.size and (entry_unit.min() < 0 or entry_unit.max() >= n_u):
         raise ValueError("entry_achievement out of range")
-    order = np.argsort(entry_earner, kind="stable")
+    # One entry per (earner, achievement unit): the latest credential stands for re-issued ones, so evidence is
+    # not counted twice and ``issued_after`` sees the most recent issue.
+    order = np.lexsort((-entry_issued.astype(np.int64), entry_unit, entry_earner))
+    if order.size:
+        first = np.r_[True, (np.diff(entry_earner[order]) != 0) | (np.diff(entry_unit[order]) != 0)]
+        order = order[first]
     e_unit = entry_unit[order]
     e_issued = entry_issued[order]
-    counts = np.bincount(entry_earner, minlength=n_e)
+    counts = np.bincount(entry_earner[order], minlength=n_e)
     e_indptr = np.zeros(n_e + 1, dtype=np.int64)
     np.cumsum(counts, out=e_indptr[1:])
     e_earner = entry_earner[order]
