@@ -244,3 +244,20 @@ def test_batch_shares_status_lists(issuer: Issuer) -> None:
 def test_every_check_id_has_a_meaning() -> None:
     assert all(isinstance(v, str) and len(v) > 20 for v in CHECKS.values())
     assert ADVISORY_CHECKS <= set(CHECKS)
+
+
+def test_lossless_cache_cannot_be_primed_through_inline_aliases(issuer: Issuer) -> None:
+    """A credential with an inline @type alias must be checked on its own, not via a cached template result."""
+    unsigned = issuer.unsigned(status=False)
+    unsigned["@context"] = unsigned["@context"] + [{"kind": "@type"}]
+    unsigned["credentialSubject"]["kind"] = "AchievementSubject"
+    signed = sign_data_integrity(unsigned, issuer.private_key, verification_method=issuer.vm,
+                                 cryptosuite="eddsa-jcs-2022", created=NOW)
+    ctx = issuer.ctx()
+    assert verify(signed, ctx=ctx).verdict == "valid"
+    primed = copy.deepcopy(unsigned)
+    primed["credentialSubject"]["kind"] = "undefinedThing"
+    resigned = sign_data_integrity(primed, issuer.private_key, verification_method=issuer.vm,
+                                   cryptosuite="eddsa-jcs-2022", created=NOW)
+    r = verify(resigned, ctx=ctx)
+    assert r.check("jsonld.lossless").status == "failure" and r.verdict == "invalid"

@@ -611,7 +611,8 @@ _VOCAB_TERMS: frozenset[str] | None = None
 
 
 def _vocab_terms() -> frozenset[str]:
-    """Terms whose values are expanded as vocabulary terms (``"@type": "@vocab"``) in any pinned context."""
+    """Terms whose values are expanded as vocabulary terms (``"@type": "@vocab"``) or that alias ``@type``, in any
+    pinned context."""
     global _VOCAB_TERMS
     if _VOCAB_TERMS is None:
         found: set[str] = set()
@@ -621,6 +622,8 @@ def _vocab_terms() -> frozenset[str]:
                 for k, v in node.items():
                     if isinstance(v, dict) and v.get("@type") == "@vocab":
                         found.add(k)
+                    if v == "@type" or (isinstance(v, dict) and v.get("@id") == "@type"):
+                        found.add(k)  # an alias of @type: its values select type-scoped contexts
                     walk(v)
             elif isinstance(node, list):
                 for v in node:
@@ -635,6 +638,18 @@ def _vocab_terms() -> frozenset[str]:
             found.add("*")
         _VOCAB_TERMS = frozenset(found)
     return _VOCAB_TERMS
+
+
+def _has_inline_context(node: Any) -> bool:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "@context" and any(not isinstance(c, str) for c in _as_list(v)):
+                return True
+            if isinstance(v, (dict, list)) and _has_inline_context(v):
+                return True
+    elif isinstance(node, list):
+        return any(_has_inline_context(v) for v in node)
+    return False
 
 
 _SHAPE_VERBATIM = frozenset({"@context", "type", "@type", "@vocab", "@base", "@language", "@direction"})
@@ -903,14 +918,16 @@ class _Run:
 
         cred = self.cred
         assert cred is not None
-        shape = _lossless_shape(cred)
-        cached = self.ctx.cache.get(self.ctx.cache.lossless, shape)
+        # Inline contexts can alias terms in ways the shape does not capture: never share results for them.
+        shape = None if _has_inline_context(cred) else _lossless_shape(cred)
+        cached = self.ctx.cache.get(self.ctx.cache.lossless, shape) if shape is not None else None
         if cached is None:
             try:
                 cached = list(undefined_terms(cred))
             except ContextError as exc:
                 cached = exc
-            self.ctx.cache._put(self.ctx.cache.lossless, shape, cached)
+            if shape is not None:
+                self.ctx.cache._put(self.ctx.cache.lossless, shape, cached)
         if isinstance(cached, ContextError):
             status = "indeterminate" if "context" in cached.code and "unknown" in cached.detail.lower() else "failure"
             self.add("jsonld.lossless", status, "The credential is not valid linked data.",
