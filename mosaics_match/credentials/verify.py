@@ -1011,6 +1011,12 @@ class _Run:
                 if exc.code.startswith("jsonld") and "unknown" in exc.detail.lower():
                     pending.append(_problem("jsonld", "Cannot process", exc.detail[:300], pointer))
                     continue
+                if exc.code.startswith("jsonld.undefined"):
+                    self.add("proof.signature", "failure",
+                             "The signature cannot be confirmed because the credential contains fields its "
+                             "vocabulary does not define (they would not be covered by the signature).",
+                             [_problem("signature-undefined-terms", "Unsigned fields", exc.detail[:300], pointer)])
+                    raise _Fatal
                 self.add("proof.signature", "failure",
                          "The signature does not match: the credential was changed after it was signed, or it was "
                          "not signed by this key.",
