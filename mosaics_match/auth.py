@@ -1,7 +1,18 @@
-"""Built-in sign-in: Argon2id passwords, throttling and lock-out, signed expiring session tokens.
+"""Sign-in: Argon2id passwords, throttling and lock-out, signed expiring session tokens, OIDC identities.
 
 Sessions are stateless tokens ``base64url(payload).base64url(HMAC-SHA256)``; the payload names the account and
 its ``session_epoch``. Signing out everywhere bumps the epoch, which invalidates every outstanding token.
+
+OpenID Connect identities (Streamlit's ``st.login``) carry no role: :func:`resolve_oidc_identity` maps the
+verified email to an account row, and an identity without one is the public. Because the identity cookie is the
+provider's, "sign out everywhere" cannot delete it from other browsers; instead the time of the last sign-out is
+kept per account and an identity token issued (``iat``) before it is refused, as is one older than
+:data:`SESSION_TTL`.
+
+Failed password sign-ins are counted per email whether or not the email has an account (in the account row
+when there is one, so every replica sees it, and in a bounded in-process :class:`FailureTracker` for every
+email), and the delay and lock-out follow the same rule in both cases, so that neither the message nor the
+timing class tells a guesser which emails have accounts. The page sleeps ``delay_seconds`` before answering.
 """
 
 from __future__ import annotations
@@ -10,8 +21,12 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +38,9 @@ SESSION_TTL = timedelta(hours=8)
 MAX_FAILURES_BEFORE_LOCK = 5
 LOCK_DURATION = timedelta(minutes=15)
 GENERIC_FAILURE = "That email and password do not match an account, or the account is locked for a while."
+MAX_EMAIL_LENGTH = 320
+MAX_PASSWORD_LENGTH = 1024
+SIGNED_OUT_AT_KEY = "auth.signed_out_at.{account_id}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,7 @@ class SignInResult:
     message: str
     account: Account | None = None
     delay_seconds: float = 0.0
+    token: str | None = None
 
 
 def throttle_delay(failures: int) -> float:
@@ -63,33 +82,145 @@ def throttle_delay(failures: int) -> float:
     return 0.0 if failures <= 1 else min(0.5 * (2 ** (failures - 2)), 4.0)
 
 
-def authenticate(session: Session, *, email: str, password: str, now: datetime | None = None) -> SignInResult:
-    """Check a password sign-in, counting failures and locking the account after repeated ones.
+class FailureTracker:
+    """Recent failed sign-ins per email, in process memory, bounded in size.
 
-    The message never reveals whether the email has an account.
+    Counts failures for every email typed, including emails without an account, so that unknown emails are
+    slowed and locked exactly like known ones. Failures older than ``window`` are forgotten.
+
+    Parameters
+    ----------
+    window:
+        How long a failure counts (also the lock duration).
+    max_keys:
+        Most emails remembered; the least recently failed ones are dropped first.
+    """
+
+    def __init__(self, *, window: timedelta = LOCK_DURATION, max_keys: int = 10_000) -> None:
+        self.window = window
+        self.max_keys = max_keys
+        self._entries: OrderedDict[str, tuple[int, datetime, datetime | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(email: str) -> str:
+        return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+    def _current(self, key: str, now: datetime) -> tuple[int, datetime | None]:
+        entry = self._entries.get(key)
+        if entry is None:
+            return 0, None
+        count, last, locked_until = entry
+        if locked_until is not None and locked_until <= now:
+            del self._entries[key]  # the lock has run out: start afresh
+            return 0, None
+        if locked_until is None and now - last > self.window:
+            del self._entries[key]
+            return 0, None
+        return count, locked_until
+
+    def failures(self, email: str, now: datetime) -> int:
+        """Failures counted for ``email`` at ``now``."""
+        with self._lock:
+            return self._current(self.key(email), now)[0]
+
+    def locked_until(self, email: str, now: datetime) -> datetime | None:
+        """End of the lock on ``email``, or ``None`` when it is not locked."""
+        with self._lock:
+            return self._current(self.key(email), now)[1]
+
+    def record_failure(self, email: str, now: datetime) -> int:
+        """Count one more failure; lock the email after :data:`MAX_FAILURES_BEFORE_LOCK`. Returns the count."""
+        key = self.key(email)
+        with self._lock:
+            count, _ = self._current(key, now)
+            count += 1
+            locked = now + self.window if count >= MAX_FAILURES_BEFORE_LOCK else None
+            self._entries[key] = (count, now, locked)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_keys:
+                self._entries.popitem(last=False)
+            return count
+
+    def reset(self, email: str) -> None:
+        with self._lock:
+            self._entries.pop(self.key(email), None)
+
+
+DEFAULT_TRACKER = FailureTracker()
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, now: datetime | None = None,
+    tracker: FailureTracker | None = None,
+) -> SignInResult:
+    """Check a password sign-in, counting failures and locking the email after repeated ones.
+
+    The message never reveals whether the email has an account, and the delay (``delay_seconds``, which the
+    caller sleeps before answering) depends only on how many failures the email has had, known or not.
+
+    Parameters
+    ----------
+    session:
+        Open transaction; the caller commits (failure counts and the audit event).
+    email, password:
+        What was typed. Over-long values are refused without hashing.
+    now:
+        The clock (tests inject one).
+    tracker:
+        Failure counter for every email; default the process-wide one.
     """
     now = now or datetime.now(timezone.utc)
-    email = email.strip()
+    tracker = tracker or DEFAULT_TRACKER
+    email = (email or "").strip()
+    password = password or ""
+    if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+        email = email[:MAX_EMAIL_LENGTH]
+        password = ""  # never hash megabytes; still a normal, counted failure
     account = repo.get_account(session, email=email) if email else None
-    if account is not None and account.locked_until is not None and account.locked_until > now:
+    if account is not None and account.locked_until is not None and account.locked_until <= now:
+        account.failed_attempts = 0  # the lock ran out: a fresh allowance of attempts
+        account.locked_until = None
+    failures = max(tracker.failures(email, now), account.failed_attempts if account is not None else 0)
+    locked = tracker.locked_until(email, now) is not None or (
+        account is not None and account.locked_until is not None and account.locked_until > now)
+    actor = email or "(empty)"
+    if locked:
         verify_password(None, password)  # same work as a real check
-        repo.record_audit(session, actor=email, actor_role="public", action="sign_in", outcome="locked")
-        return SignInResult(False, GENERIC_FAILURE, delay_seconds=throttle_delay(account.failed_attempts))
-    ok = verify_password(account.password_hash if account and account.active else None, password)
+        repo.record_audit(session, actor=actor, actor_role="public", action="sign_in", outcome="locked",
+                          details={"method": "password"})
+        return SignInResult(False, GENERIC_FAILURE, delay_seconds=throttle_delay(failures))
+    ok = password != "" and verify_password(account.password_hash if account and account.active else None, password)
+    if not password:
+        verify_password(None, "")  # keep the timing class of a real check
     if not ok:
-        delay = 0.0
+        failures = max(tracker.record_failure(email, now), failures + 1)
         if account is not None:
-            account.failed_attempts += 1
-            delay = throttle_delay(account.failed_attempts)
-            if account.failed_attempts >= MAX_FAILURES_BEFORE_LOCK:
+            account.failed_attempts = failures
+            if failures >= MAX_FAILURES_BEFORE_LOCK:
                 account.locked_until = now + LOCK_DURATION
-        repo.record_audit(session, actor=email or "(empty)", actor_role="public", action="sign_in", outcome="failure")
-        return SignInResult(False, GENERIC_FAILURE, delay_seconds=delay)
+        repo.record_audit(session, actor=actor, actor_role="public", action="sign_in", outcome="failure",
+                          details={"method": "password", "failures": failures})
+        return SignInResult(False, GENERIC_FAILURE, delay_seconds=throttle_delay(failures))
     assert account is not None
     account.failed_attempts = 0
     account.locked_until = None
-    repo.record_audit(session, actor=account.email, actor_role=account.role, action="sign_in", outcome="success")
+    tracker.reset(email)
+    repo.record_audit(session, actor=account.email, actor_role=account.role, action="sign_in", outcome="success",
+                      details={"method": "password"})
     return SignInResult(True, f"Signed in as {account.display_name}.", account=account)
+
+
+def sign_in(
+    session: Session, *, email: str, password: str, secret: str, now: datetime | None = None,
+    tracker: FailureTracker | None = None,
+) -> SignInResult:
+    """:func:`authenticate`, and on success a fresh session token in ``result.token``."""
+    result = authenticate(session, email=email, password=password, now=now, tracker=tracker)
+    if not result.ok or result.account is None:
+        return result
+    token = issue_session_token(result.account, secret=secret, now=now)
+    return SignInResult(True, result.message, account=result.account, token=token)
 
 
 def _b64(data: bytes) -> str:
@@ -131,6 +262,81 @@ def account_from_token(session: Session, *, token: str, secret: str, now: dateti
     return account
 
 
-def sign_out_everywhere(session: Session, *, account: Account) -> None:
+def sign_out_everywhere(session: Session, *, account: Account, now: datetime | None = None) -> None:
+    """End every session of ``account``: password tokens (epoch bump) and older OIDC identities (timestamp)."""
+    now = now or datetime.now(timezone.utc)
     account.session_epoch += 1
+    repo.set_state(session, key=SIGNED_OUT_AT_KEY.format(account_id=account.id), value=f"{now.timestamp():.6f}")
     repo.record_audit(session, actor=account.email, actor_role=account.role, action="sign_out", outcome="everywhere")
+
+
+# --- OpenID Connect -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OidcResolution:
+    """What an OIDC identity means here.
+
+    Attributes
+    ----------
+    viewer:
+        The account's viewer, or :data:`PUBLIC`.
+    email:
+        The identity's email claim, if any.
+    status:
+        ``account`` (mapped to an active account), ``no-account``, ``no-email``, ``unverified`` (the provider
+        says the email is not verified), ``expired`` (identity older than :data:`SESSION_TTL` or without
+        ``iat``) or ``signed-out`` (issued before the account last signed out everywhere).
+    """
+
+    viewer: Viewer
+    email: str | None
+    status: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "account"
+
+
+def resolve_oidc_identity(
+    session: Session, *, claims: Mapping[str, Any], now: datetime | None = None,
+) -> OidcResolution:
+    """Map the claims of a signed-in OIDC user (``st.user``) to a viewer; OIDC itself grants no role.
+
+    Parameters
+    ----------
+    session:
+        Read-only use.
+    claims:
+        ID-token claims as Streamlit exposes them (``email``, ``email_verified``, ``iat`` ...).
+    now:
+        The clock (tests inject one).
+    """
+    now = now or datetime.now(timezone.utc)
+    email = claims.get("email")
+    if not isinstance(email, str) or not email.strip() or len(email) > MAX_EMAIL_LENGTH:
+        return OidcResolution(PUBLIC, None, "no-email")
+    email = email.strip()
+    if claims.get("email_verified") is False or str(claims.get("email_verified")).lower() == "false":
+        return OidcResolution(PUBLIC, email, "unverified")
+    try:
+        issued = float(claims["iat"])
+    except (KeyError, TypeError, ValueError):
+        return OidcResolution(PUBLIC, email, "expired")
+    if issued + SESSION_TTL.total_seconds() < now.timestamp():
+        return OidcResolution(PUBLIC, email, "expired")
+    account = repo.get_account(session, email=email)
+    if account is None or not account.active:
+        return OidcResolution(PUBLIC, email, "no-account")
+    signed_out = repo.get_state(session, key=SIGNED_OUT_AT_KEY.format(account_id=account.id))
+    if signed_out is not None and issued <= float(signed_out):
+        return OidcResolution(PUBLIC, email, "signed-out")
+    return OidcResolution(viewer_for(account), email, "account")
+
+
+def record_oidc_sign_in(session: Session, *, resolution: OidcResolution) -> None:
+    """Audit an OIDC sign-in as this portal sees it (once per browser session; the caller decides when)."""
+    viewer = resolution.viewer
+    repo.record_audit(
+        session, actor=resolution.email or "(no email)", actor_role=viewer.role, action="sign_in",
+        outcome="success" if resolution.ok else resolution.status, details={"method": "oidc"},
+    )
