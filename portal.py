@@ -17,10 +17,9 @@ common.ensure_demo_data(rt)
 viewer = common.current_viewer()
 
 pages_by_section: dict[str, list[st.Page]] = {}
-for spec in common.PAGES:
-    if viewer.role in spec.roles and spec.available():
-        page = st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
-        pages_by_section.setdefault(spec.section, []).append(page)
+for spec in common.routed_pages(viewer.role):
+    page = st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
+    pages_by_section.setdefault(spec.section, []).append(page)
 
 common.render_sidebar(viewer)
 st.navigation(pages_by_section, position="sidebar").run()

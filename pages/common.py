@@ -5,6 +5,7 @@ This is the UI edge: Streamlit lives here and in the page files, never in ``mosa
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,39 +81,103 @@ def ensure_demo_data(rt: Runtime) -> None:
     st.session_state["_demo_checked"] = True
 
 
-def _viewer_from_oidc(rt: Runtime) -> Viewer | None:
+def oidc_configured() -> bool:
+    """Whether an OpenID Connect provider is configured (an ``[auth]`` section in Streamlit's secrets)."""
+    try:
+        return bool(st.secrets.get("auth"))
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _oidc_claims() -> dict | None:
+    if not oidc_configured():
+        return None  # without [auth], st.user is never trusted as an identity
     try:
         if not st.user.is_logged_in:
             return None
-    except Exception:  # no [auth] section configured
+        return dict(st.user.to_dict())
+    except Exception:
         return None
-    email = st.user.get("email")
-    if not email:
-        return None
-    from mosaics_match import repo
 
+
+def oidc_resolution() -> auth.OidcResolution | None:
+    """How this browser's OIDC identity maps to an account here (``None`` when not signed in with OIDC)."""
+    claims = _oidc_claims()
+    if claims is None:
+        return None
+    rt = runtime()
     with rt.Session() as session:
-        account = repo.get_account(session, email=str(email))
-        if account is None or not account.active:
-            return None
-        return auth.viewer_for(account)
+        resolution = auth.resolve_oidc_identity(session, claims=claims)
+    marker = (resolution.email, claims.get("iat"), resolution.status)
+    if st.session_state.get("_oidc_audited") != marker:
+        with rt.Session.begin() as session:
+            auth.record_oidc_sign_in(session, resolution=resolution)
+        st.session_state["_oidc_audited"] = marker
+    return resolution
 
 
 def current_viewer() -> Viewer:
-    """Resolve the viewer on the server: OIDC identity or a signed session token, else the public."""
+    """Resolve the viewer on the server, on every run: OIDC identity or a signed session token, else the public.
+
+    The role always comes from the database. Nothing the browser controls is trusted except a token whose HMAC
+    signature, expiry and session epoch check out (see :func:`persist_session_cookie` for how it survives a
+    refresh); a tampered ``session_state`` cannot change the account, because only the token is read from it.
+    """
     rt = runtime()
-    oidc = _viewer_from_oidc(rt)
-    if oidc is not None:
-        return oidc
-    token = st.session_state.get("session_token") or st.context.cookies.get(SESSION_COOKIE)
-    if token:
+    resolution = oidc_resolution()
+    if resolution is not None and resolution.ok:
+        return resolution.viewer
+    for source, token in (("state", st.session_state.get("session_token")),
+                          ("cookie", st.context.cookies.get(SESSION_COOKIE))):
+        if not token or not isinstance(token, str):
+            continue
         with rt.Session() as session:
             account = auth.account_from_token(session, token=token, secret=rt.settings.session_secret)
             if account is not None:
                 st.session_state["session_token"] = token
                 return auth.viewer_for(account)
-        st.session_state.pop("session_token", None)
+        if source == "state":
+            st.session_state.pop("session_token", None)
     return PUBLIC
+
+
+def persist_session_cookie() -> None:
+    """Keep the browser's session cookie in step with the signed-in session (call once per run).
+
+    Streamlit 1.67 pages cannot set HTTP response headers: a page run talks to the browser over the WebSocket,
+    after the HTTP handshake that carried the cookies (``st.context.cookies`` is that snapshot). So the token is
+    written by a tiny script rendered with ``st.html(..., unsafe_allow_javascript=True)`` and read back on the
+    next page load from ``st.context.cookies``. Trade-offs:
+
+    * The cookie cannot be ``HttpOnly`` (script-set), so script injected into the page could read it. Mitigated
+      by the token itself: HMAC-signed, expires after ``auth.SESSION_TTL``, bound to the account's session epoch
+      (sign-out everywhere kills every copy), ``SameSite=Strict`` (never sent on cross-site requests), ``Secure``
+      over HTTPS, and the portal renders no user-supplied HTML. An ``HttpOnly`` cookie would need a custom HTTP
+      route (``st.App`` routes) that sets it, i.e. a second sign-in endpoint outside the page; OIDC sign-in
+      (``st.login``) does use Streamlit's own ``HttpOnly`` identity cookie.
+    * The token never appears in the URL (no leaks through history, logs or Referer headers).
+    * ``st.context.cookies`` is fixed for the life of a browser session, so a stale cookie is cleared by script
+      as soon as the server finds it invalid (expired, signed out, tampered).
+    * Browsers without JavaScript cannot run Streamlit at all, so nothing is lost there.
+    """
+    token = st.session_state.get("session_token")
+    cookie = st.context.cookies.get(SESSION_COOKIE)
+    if token and token != cookie:
+        max_age = int(auth.SESSION_TTL.total_seconds())
+        script = (f"document.cookie = {json.dumps(SESSION_COOKIE)} + '=' + {json.dumps(token)} + "
+                  f"'; Path=/; Max-Age={max_age}; SameSite=Strict' + "
+                  "(window.location.protocol === 'https:' ? '; Secure' : '');")
+    elif not token and cookie:
+        script = (f"document.cookie = {json.dumps(SESSION_COOKIE)} + '=; Path=/; Max-Age=0; SameSite=Strict' + "
+                  "(window.location.protocol === 'https:' ? '; Secure' : '');")
+    else:
+        return
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True, width="content")
+
+
+def routed_pages(role: str) -> list[PageSpec]:
+    """The pages st.navigation offers ``role`` (written pages whose roles include it)."""
+    return [spec for spec in PAGES if role in spec.roles and spec.available()]
 
 
 def require_role(*roles: str) -> Viewer:
@@ -144,16 +209,29 @@ def guard(page_file: str) -> Viewer:
 
 
 def render_sidebar(viewer: Viewer) -> None:
+    """Who is signed in, the sign-out button, and the session cookie upkeep."""
+    message = st.session_state.pop("_signed_in_message", None)
+    if message and viewer.signed_in:
+        st.toast(message, icon="✅")
     with st.sidebar:
         if viewer.signed_in:
             st.caption(f"Signed in as **{viewer.display_name}** · {viewer.role}")
-            if st.button("Sign out", key="sidebar_sign_out"):
+            if st.button("Sign out", key="sidebar_sign_out", help="Signs you out on every device"):
                 sign_out(viewer)
         else:
-            st.caption("Not signed in · public pages only")
+            resolution = oidc_resolution()
+            if resolution is not None and not resolution.ok:
+                st.caption("Single sign-on identity has no portal access · public pages only")
+                if st.button("Sign out of single sign-on", key="sidebar_sso_sign_out"):
+                    sign_out(viewer)
+            else:
+                st.caption("Not signed in · public pages only")
+        persist_session_cookie()
 
 
 def sign_out(viewer: Viewer) -> None:
+    """Sign out everywhere: bump the account's session epoch (every token dies), forget the token here, end the
+    OIDC identity in this browser (``st.logout``), and clear the cookie on the next run."""
     rt = runtime()
     if viewer.account_id is not None:
         from mosaics_match.models import Account
@@ -162,10 +240,9 @@ def sign_out(viewer: Viewer) -> None:
             account = session.get(Account, viewer.account_id)
             if account is not None:
                 auth.sign_out_everywhere(session, account=account)
-    st.session_state.pop("session_token", None)
-    try:
-        if st.user.is_logged_in:
-            st.logout()
-    except Exception:
-        pass
+    for key in ("session_token", "_oidc_audited"):
+        st.session_state.pop(key, None)
+    if _oidc_claims() is not None:
+        st.logout()
+        return
     st.rerun()
