@@ -85,13 +85,6 @@ state = c2.selectbox("Show", ["any", "valid", "suspended", "revoked"], key="stat
 
 with rt.Session() as session:
     found = repo.search_credentials(session, query=query, state=state or "any", limit=200)
-    if query.strip() and st.session_state.get(AUDITED_KEY) != (query.strip(), state):
-        # One audit event per distinct search, not per rerun of the page.
-        with rt.Session.begin() as audit_session:
-            repo.record_audit(audit_session, actor=viewer.email, actor_role=viewer.role, action="search",
-                              subject=f"credentials:{query.strip()[:200]}", outcome=f"{len(found)} found",
-                              details={"page": "staff_status", "state": state})
-        st.session_state[AUDITED_KEY] = (query.strip(), state)
     rows = [
         {"Earner": c.earner.name, "Email": c.earner.email, "Micro-credential": c.achievement.name,
          "Issued": c.issued_at.strftime("%Y-%m-%d"), "Status": state_of(c), "Format": c.proof_format,
@@ -100,6 +93,14 @@ with rt.Session() as session:
     ]
     options = {c.credential_id: f"{c.earner.name} — {c.achievement.name} ({state_of(c)}, {c.credential_id[-8:]})"
                for c in found}
+
+if query.strip() and st.session_state.get(AUDITED_KEY) != (query.strip(), state):
+    # One audit event per distinct search, not per rerun of the page.
+    with rt.Session.begin() as session:
+        repo.record_audit(session, actor=viewer.email, actor_role=viewer.role, action="search",
+                          subject=f"credentials:{query.strip()[:200]}", outcome=f"{len(rows)} found",
+                          details={"page": "staff_status", "state": state})
+    st.session_state[AUDITED_KEY] = (query.strip(), state)
 
 if not rows:
     st.info("No credentials match." if query.strip() else "No credentials have been issued yet.")
