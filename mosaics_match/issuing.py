@@ -110,6 +110,9 @@ def rotate_key(session: Session, *, settings: Settings, actor: str) -> SigningKe
     With a ``did:key`` issuer a new key is a new DID, so a new (trusted, local) issuer row is created and the old
     one keeps its keys for verification; with ``did:web`` the DID document lists every key.
     """
+    if not settings.key_secret:
+        raise IssuingError("No key secret is configured (MOSAICS_KEY_SECRET): the portal will not create signing "
+                           "keys without one, so the key was not rotated.")
     issuer = ensure_local_issuer(session, settings=settings)
     current = repo.active_key(session, issuer=issuer)
     now = utcnow()
