@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from mosaics_match.credentials import keys
 from mosaics_match.credentials.build import build_credential
-from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.identity import identity_hash, recipient_matches
 from mosaics_match.credentials.jsonld import undefined_terms
 from mosaics_match.credentials.proofs import sign_data_integrity

@@ -11,8 +11,6 @@ fetched: never read as "not revoked"); otherwise ``valid``.
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
 import re
 import urllib.parse
