@@ -102,6 +102,10 @@ class CheckResult:
         """JSON-ready form."""
         return {"id": self.id, "status": self.status, "message": self.message, "problems": list(self.problems)}
 
+    def __reduce__(self) -> tuple:
+        # compact pickling: batches return thousands of these from worker processes
+        return (CheckResult, (self.id, self.status, self.message, self.problems))
+
 
 @dataclass
 class VerificationResult:
