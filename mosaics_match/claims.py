@@ -55,7 +55,7 @@ def recent_failures(session: Session, *, actor: str, now: datetime) -> int:
     """Wrong claim codes typed by ``actor`` within :data:`CLAIM_WINDOW` before ``now``."""
     stmt = select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "claim", AuditEvent.actor == actor,
-        AuditEvent.outcome.in_(("failure", "malformed")), AuditEvent.at >= now - CLAIM_WINDOW,
+        AuditEvent.outcome.in_(("failure", "malformed")), AuditEvent.at >= now - CLAIM_WINDOW, AuditEvent.at <= now,
     )
     return int(session.scalar(stmt) or 0)
 
@@ -84,25 +84,30 @@ def claim_credential(
         Never raises for bad input; every attempt is audited.
     """
     now = now or datetime.now(timezone.utc)
+
+    def audit(outcome: str, subject: str | None = None) -> None:
+        event = repo.record_audit(session, actor=actor, actor_role="earner", action="claim", subject=subject,
+                                  outcome=outcome)
+        event.at = now  # the throttle counts events on the same clock as the attempts
+
     if recent_failures(session, actor=actor, now=now) >= MAX_CLAIM_FAILURES:
-        repo.record_audit(session, actor=actor, actor_role="earner", action="claim", outcome="throttled")
+        audit("throttled")
         minutes = int(CLAIM_WINDOW.total_seconds() // 60)
         return ClaimResult(False, f"Too many wrong codes. Wait {minutes} minutes, then try again, or ask Seneca "
                                   "staff to send the code again.", outcome="throttled")
     normalised = normalise_code(code)
     if normalised is None:
-        repo.record_audit(session, actor=actor, actor_role="earner", action="claim", outcome="malformed")
+        audit("malformed")
         return ClaimResult(False, "That does not look like a claim code. Codes look like ABCD-EFGH-JKMN "
                                   "(letters and digits).", outcome="malformed")
     wanted = hash_claim_code(normalised)
     row = session.scalars(select(IssuedCredential).where(IssuedCredential.claim_code_hash == wanted)).first()
     if row is None or row.earner_id != earner_id:
         # A code of someone else's credential is treated exactly like a wrong code: it says nothing about it.
-        repo.record_audit(session, actor=actor, actor_role="earner", action="claim", outcome="failure")
+        audit("failure")
         return ClaimResult(False, "That claim code is not valid. Check it and try again; codes work once.")
     if row.claimed_at is not None:
-        repo.record_audit(session, actor=actor, actor_role="earner", action="claim", subject=row.credential_id,
-                          outcome="already")
+        audit("already", row.credential_id)
         return ClaimResult(False, "You have already claimed this credential: it is in your list below.",
                            credential_id=row.credential_id, outcome="already")
     # Conditional update, so that two simultaneous claims of one code cannot both succeed.
@@ -113,13 +118,11 @@ def claim_credential(
         .execution_options(synchronize_session=False)
     ).rowcount
     if done != 1:
-        repo.record_audit(session, actor=actor, actor_role="earner", action="claim", subject=row.credential_id,
-                          outcome="already")
+        audit("already", row.credential_id)
         return ClaimResult(False, "You have already claimed this credential: it is in your list below.",
                            credential_id=row.credential_id, outcome="already")
     session.refresh(row)
-    repo.record_audit(session, actor=actor, actor_role="earner", action="claim", subject=row.credential_id,
-                      outcome="success")
+    audit("success", row.credential_id)
     name = row.achievement.name if row.achievement is not None else "credential"
     return ClaimResult(True, f"Claimed: {name}. It is now in your list.", credential_id=row.credential_id,
                        outcome="success")

@@ -27,7 +27,7 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .credentials import bake
+from .credentials.bake import bake_png, bake_svg
 from .issuing import credential_url
 from .models import Achievement, IssuedCredential
 
@@ -172,12 +172,12 @@ def badge_png(achievement: Achievement | None, *, size: int = 400) -> bytes:
 
 def baked_png(row: IssuedCredential) -> bytes:
     """The badge PNG with the signed credential baked in (an ``openbadgecredential`` iTXt chunk)."""
-    return bake.bake_png(badge_png(row.achievement), document_of(row))
+    return bake_png(badge_png(row.achievement), document_of(row))
 
 
 def baked_svg(row: IssuedCredential) -> bytes:
     """The badge SVG with the signed credential baked in (an ``openbadges:credential`` element)."""
-    return bake.bake_svg(badge_svg(row.achievement), document_of(row)).encode("utf-8")
+    return bake_svg(badge_svg(row.achievement), document_of(row)).encode("utf-8")
 
 
 def verification_link(base_url: str, credential_id: str) -> str:

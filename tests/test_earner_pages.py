@@ -1,0 +1,263 @@
+"""The earner page: own credentials only (no IDOR), claim codes, downloads that carry the credential, the
+verification link and its QR code, and consent that takes effect in partner searches at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from tests.test_auth import (  # noqa: F401  (fixtures)
+    EMAILS,
+    T0,
+    World,
+    _cheap_dummy_hash,
+    build_world,
+    portal_test,
+    token_for,
+    world_env,
+    world_runtime,
+    world_template,
+)
+
+MY_PAGE = "pages/my_credentials.py"
+
+
+@pytest.fixture
+def wrt(rt):  # noqa: ANN001, ANN201
+    """A runtime on a fresh database holding the small world (PostgreSQL too, when configured)."""
+    return rt, build_world(rt)
+
+
+def _titles(at) -> list[str]:  # noqa: ANN001
+    return [m.value for m in at.markdown if m.value.startswith("**")]
+
+
+def _my_page(world: World, who: str = "earner"):  # noqa: ANN202
+    at = portal_test(token=token_for(world, who))
+    at.switch_page(MY_PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+# --- sharing: scoping, status, downloads ----------------------------------------------------------------------
+
+@pytest.mark.storage
+def test_credentials_are_scoped_to_their_earner(wrt) -> None:
+    from mosaics_match import sharing
+
+    rt, world = wrt
+    with rt.Session() as session:
+        mine = {c.credential_id for c in sharing.owned_credentials(session, earner_id=world.earner_id)}
+        assert mine == {world.credential_ids[k] for k in ("valid", "jwt", "revoked")}  # claimed ones only
+        assert sharing.owned_credential(session, earner_id=world.earner_id,
+                                        credential_id=world.credential_ids["other"]) is None
+        assert sharing.owned_credential(session, earner_id=world.earner_id,
+                                        credential_id=world.credential_ids["unclaimed"]) is None
+        assert sharing.owned_credential(session, earner_id=world.earner_id,
+                                        credential_id=world.credential_ids["valid"]) is not None
+
+
+@pytest.mark.storage
+def test_status_of_each_credential(wrt) -> None:
+    from mosaics_match import repo, sharing
+
+    rt, world = wrt
+    expected = {"valid": "valid", "revoked": "revoked", "other_suspended": "suspended", "expired": "expired"}
+    with rt.Session() as session:
+        for label, status in expected.items():
+            row = repo.get_credential(session, credential_id=world.credential_ids[label])
+            assert sharing.credential_status(row, now=T0) == status, label
+        row = sharing.owned_credential(session, earner_id=world.earner_id, credential_id=world.credential_ids["valid"])
+        assert sharing.credential_status(row, now=row.valid_from - timedelta(days=1)) == "pending"
+
+
+@pytest.mark.storage
+def test_downloads_carry_the_signed_credential(wrt) -> None:
+    from mosaics_match import sharing
+    from mosaics_match.credentials.bake import unbake_png, unbake_svg
+
+    rt, world = wrt
+    with rt.Session() as session:
+        di = sharing.owned_credential(session, earner_id=world.earner_id, credential_id=world.credential_ids["valid"])
+        jwt = sharing.owned_credential(session, earner_id=world.earner_id, credential_id=world.credential_ids["jwt"])
+        di_files = {d.file_name.rsplit(".", 1)[1]: d for d in sharing.downloads(di)}
+        jwt_files = {d.file_name.rsplit(".", 1)[1]: d for d in sharing.downloads(jwt)}
+        assert set(di_files) == {"json", "png", "svg"} and set(jwt_files) == {"json", "jwt", "png", "svg"}
+        assert json.loads(di_files["json"].data) == json.loads(di.document)
+        assert json.loads(unbake_png(di_files["png"].data)) == json.loads(di.document)
+        assert json.loads(unbake_svg(di_files["svg"].data)) == json.loads(di.document)
+        assert jwt_files["jwt"].data.decode() == jwt.document
+        assert unbake_png(jwt_files["png"].data) == jwt.document
+        assert unbake_svg(jwt_files["svg"].data) == jwt.document
+        assert json.loads(jwt_files["json"].data)["id"] == jwt.credential_id  # decoded payload, for reading
+
+
+def test_qr_code_encodes_the_verification_link() -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from mosaics_match import sharing
+
+    link = sharing.verification_link("https://mosaics.example", "urn:uuid:12345678-1234-4123-8123-123456789abc")
+    assert link == "https://mosaics.example/verify?credential=urn%3Auuid%3A12345678-1234-4123-8123-123456789abc"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(sharing.qr_png(link))))
+    assert [d.text for d in decoded] == [link]
+
+
+# --- claim codes ----------------------------------------------------------------------------------------------
+
+def _claim(rt, world: World, code: str, *, who: str = "earner", now=T0):  # noqa: ANN001, ANN202
+    from mosaics_match import claims
+
+    earner_id = world.earner_id if who == "earner" else world.earner2_id
+    with rt.Session.begin() as session:
+        return claims.claim_credential(session, earner_id=earner_id, actor=EMAILS[who], code=code, now=now)
+
+
+@pytest.mark.storage
+def test_claim_code_works_once_and_only_for_its_earner(wrt) -> None:
+    from mosaics_match import repo, sharing
+
+    rt, world = wrt
+    code = world.claim_codes["unclaimed"]
+    assert not _claim(rt, world, code, who="earner2").ok  # someone else's code: like a wrong one
+    first = _claim(rt, world, code.lower().replace("-", " "))  # typed loosely
+    assert first.ok and first.credential_id == world.credential_ids["unclaimed"]
+    again = _claim(rt, world, code)
+    assert not again.ok and again.outcome == "already"
+    with rt.Session() as session:
+        mine = {c.credential_id for c in sharing.owned_credentials(session, earner_id=world.earner_id)}
+        assert world.credential_ids["unclaimed"] in mine
+        events = repo.list_audit(session, action="claim")
+        assert sorted(e.outcome for e in events) == ["already", "failure", "success"]
+        assert not any(code in json.dumps(e.details) or code in (e.subject or "") for e in events)
+
+
+@pytest.mark.storage
+def test_wrong_claim_codes_are_throttled(wrt) -> None:
+    from mosaics_match import claims
+
+    rt, world = wrt
+    for i in range(claims.MAX_CLAIM_FAILURES):
+        result = _claim(rt, world, f"ZZZZ-ZZZZ-ZZZ{i + 2}", now=T0 + timedelta(seconds=i))
+        assert not result.ok and result.outcome == "failure"
+    right = world.claim_codes["unclaimed"]
+    blocked = _claim(rt, world, right, now=T0 + timedelta(minutes=1))
+    assert not blocked.ok and blocked.outcome == "throttled"
+    assert _claim(rt, world, right, now=T0 + claims.CLAIM_WINDOW + timedelta(minutes=1)).ok
+
+
+def test_claim_code_normalisation() -> None:
+    from mosaics_match import claims
+
+    assert claims.normalise_code(" abcd-efgh-jkmn ") == "ABCD-EFGH-JKMN"
+    assert claims.normalise_code("abcd efgh jkmn") == "ABCD-EFGH-JKMN"
+    for bad in ("", "short", "ABCD-EFGH-JKM<", "A" * 200, "ÄBCD-EFGH-JKMN"):
+        assert claims.normalise_code(bad) is None
+
+
+# --- the page -------------------------------------------------------------------------------------------------
+
+def test_earner_sees_exactly_their_own_credentials_with_status(world_env) -> None:
+    at = _my_page(world_env)
+    titles = " ".join(_titles(at))
+    for name in ("Data Analytics Foundations", "Cloud Operations Essentials", "SQL Reporting"):
+        assert name in titles
+    assert len(_titles(at)) == 3
+    assert any("My credentials (3)" == h.value for h in at.subheader)
+    assert any("revoked" in w.value for w in at.warning)  # the revoked one says so
+    downloads = at.get("download_button")
+    assert len(downloads) == 3 + 4 + 3  # DI: json/png/svg, JWT: json/jwt/png/svg, DI revoked
+    codes = [c.value for c in at.code]
+    assert any(world_env.credential_ids["valid"].replace(":", "%3A") in c for c in codes)
+    assert len(at.get("image")) == 3  # one QR code per credential
+    assert any("waiting for a claim code" in c.value for c in at.caption)
+
+
+def test_other_earner_sees_only_theirs(world_env) -> None:
+    at = _my_page(world_env, "earner2")
+    titles = " ".join(_titles(at))
+    assert "Data Analytics Foundations" in titles and "Cloud Operations Essentials" in titles  # other, expired
+    assert len(_titles(at)) == 3
+    codes = " ".join(c.value for c in at.code)
+    for label in ("valid", "jwt", "revoked"):
+        assert world_env.credential_ids[label].replace(":", "%3A") not in codes
+
+
+def test_session_state_tampering_does_not_reach_other_earners(world_env) -> None:
+    """Whatever the browser session holds besides a valid token, the page uses the token's account."""
+    at = portal_test(token=token_for(world_env, "earner2"))
+    for key, value in (("earner_id", world_env.earner_id), ("viewer", {"earner_id": world_env.earner_id}),
+                       ("account_id", 1), ("role", "staff"), ("credential_id", world_env.credential_ids["valid"])):
+        at.session_state[key] = value
+    at.switch_page(MY_PAGE).run()
+    codes = " ".join(c.value for c in at.code)
+    assert world_env.credential_ids["valid"].replace(":", "%3A") not in codes
+    assert world_env.credential_ids["other"].replace(":", "%3A") in codes
+
+
+def test_forged_or_foreign_tokens_give_no_access(world_env) -> None:
+    good = token_for(world_env, "earner2")
+    body, sig = good.split(".")
+    import base64
+
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload["a"] = 1  # another account id, signature left as it was
+    forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode() + "." + sig
+    for token in (forged, "not-a-token", good + "x"):
+        at = portal_test(token=token)
+        assert "Not signed in" in " ".join(c.value for c in at.sidebar.caption)
+        with pytest.raises(ValueError):
+            at.switch_page(MY_PAGE)
+
+
+def test_claim_through_the_page(world_env) -> None:
+    at = _my_page(world_env)
+    at.text_input(key="claim_code").input("WRONG-CODE-1")
+    next(b for b in at.button if b.label == "Claim").click()
+    at.run()
+    assert any("not valid" in e.value for e in at.error)
+    at.text_input(key="claim_code").input(world_env.claim_codes["unclaimed"])
+    next(b for b in at.button if b.label == "Claim").click()
+    at.run()
+    assert any(s.value.startswith("Claimed") for s in at.success)
+    assert any("My credentials (4)" == h.value for h in at.subheader)
+
+
+def test_consent_toggle_bumps_the_data_version_and_hides_the_earner(world_env) -> None:
+    from mosaics_match import repo
+
+    rt = world_runtime(world_env)
+    with rt.Session() as session:
+        before = repo.data_version(session)
+        assert world_env.earner_id in {r.earner_id for r in repo.matching_rows(session, at=T0)}
+    at = _my_page(world_env)
+    at.toggle(key="consent_discoverable").set_value(False).run()
+    assert not at.exception
+    assert any("no longer find you" in s.value for s in at.success)
+    with rt.Session() as session:
+        assert repo.data_version(session) > before
+        assert world_env.earner_id not in {r.earner_id for r in repo.matching_rows(session, at=T0)}
+        assert world_env.earner2_id in {r.earner_id for r in repo.matching_rows(session, at=T0)}
+        assert [e.outcome for e in repo.list_audit(session, action="consent")] == ["hidden"]
+    at.run()  # nothing changed: no second bump
+    with rt.Session() as session:
+        assert len(repo.list_audit(session, action="consent")) == 1
+    rt.engine.dispose()
+
+
+def test_demo_earner_holds_three_claimed_credentials(seeded_rt) -> None:
+    from mosaics_match import repo, sharing
+
+    with seeded_rt.Session() as session:
+        account = repo.get_account(session, email="earner@mosaics.example")
+        assert account is not None and account.earner_id is not None
+        rows = sharing.owned_credentials(session, earner_id=account.earner_id)
+        assert len(rows) == 3
+        assert {sharing.credential_status(r) for r in rows} == {"valid"}
+        for row in rows:
+            assert sharing.downloads(row)
