@@ -89,3 +89,14 @@ def test_json_string_holding_a_token_is_read_as_a_token() -> None:
     token = issuer.issue("jwt", status=False)
     r = verify(json.dumps(token), ctx=VerifyContext(clock=lambda: NOW))
     assert r.verdict == "valid" and r.input_kind == "jws"
+
+
+def test_presentation_and_ob2_assertion_get_clear_reasons() -> None:
+    issuer = Issuer()
+    vp = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+          "verifiableCredential": [issuer.issue(status=False)]}
+    r = verify(vp)
+    assert r.verdict == "invalid" and "presentation holding 1 credential" in r.reason
+    ob2 = {"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": "https://x.example/a/1"}
+    r = verify(ob2)
+    assert r.verdict == "invalid" and "Open Badges 2.0" in r.reason

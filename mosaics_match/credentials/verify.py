@@ -867,6 +867,23 @@ class _Run:
         assert cred is not None
         ctx = cred.get("@context")
         items = _as_list(ctx)
+        types = _as_list(cred.get("type"))
+        if "VerifiablePresentation" in types:
+            inner = len(_as_list(cred.get("verifiableCredential")))
+            self.add("structure.context", "failure",
+                     f"This is a verifiable presentation holding {inner} credential(s), not a credential; verify "
+                     "each credential separately.",
+                     [_problem("presentation", "Presentation, not credential",
+                               "type includes VerifiablePresentation.", "/type")])
+            raise _Fatal
+        if any(isinstance(c, str) and c.startswith("https://w3id.org/openbadges/v") for c in items) \
+                or "Assertion" in types:
+            self.add("structure.context", "failure",
+                     "This is an Open Badges 2.0 assertion; only Open Badges 3.0 / verifiable credentials can be "
+                     "verified here.",
+                     [_problem("ob2-assertion", "Open Badges 2.0", "OB 2.0 uses hosted or signed assertions, not "
+                               "verifiable credentials.", "/@context")])
+            raise _Fatal
         if not items or items[0] not in (VC1_CONTEXT, VC2_CONTEXT):
             self.add("structure.context", "failure",
                      "The credential does not declare the W3C Verifiable Credentials context first.",
