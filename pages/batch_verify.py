@@ -9,7 +9,7 @@ import streamlit as st
 from mosaics_match import reports, verification
 from mosaics_match.batch import BatchError, BatchItem, BatchLimits, collect
 from pages import common
-from pages.verify import md, render_verification
+from pages.verify import leave_pages_directory_mode, md, render_verification
 
 LIMITS = BatchLimits()
 ROWS = "batch_rows"
@@ -20,6 +20,7 @@ def _table(rows: list[verification.BatchRow]) -> pd.DataFrame:
 
 
 def main() -> None:
+    leave_pages_directory_mode()
     viewer = common.guard(__file__)
     rt = common.runtime()
     base_url = rt.settings.base_url
@@ -31,7 +32,7 @@ def main() -> None:
     files = st.file_uploader("Credential files (.json, .jwt, .png, .svg) or a .zip of them",
                              type=["json", "jwt", "png", "svg", "zip"], accept_multiple_files=True,
                              key="batch_files", max_upload_size=LIMITS.max_upload_bytes // 1_000_000)
-    if st.button(f"Verify {len(files)} file(s)" if files else "Verify", key="batch_go", type="primary",
+    if st.button((f"Verify {len(files)} file" + ("s" if len(files) > 1 else "")) if files else "Verify", key="batch_go", type="primary",
                  disabled=not files):
         try:
             items = collect(((f.name, f.getvalue()) for f in files), limits=LIMITS)
@@ -69,7 +70,8 @@ def main() -> None:
         hay = (shown["File"] + " " + shown["Earner"] + " " + shown["Achievement"] + " " + shown["Issuer"]).str.lower()
         shown = shown[hay.str.contains(search, regex=False)]
     event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key="batch_table")
+                         selection_mode="single-row", key="batch_table",
+                         column_order=["Verdict", "File", "Earner", "Achievement", "Issuer", "Failing check"])
     st.caption(f"{len(shown)} of {len(table)} file(s) shown. Select a row, or pick a file below, to see its "
                "details.")
     d1, d2 = st.columns(2)
