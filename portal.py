@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages import common
 
-st.set_page_config(page_title="Seneca Mosaics portal", page_icon="🧩", layout="wide")
+st.set_page_config(page_title="Seneca Mosaics portal", page_icon=":material/extension:", layout="wide")
 
 rt = common.runtime()
 common.ensure_demo_data(rt)

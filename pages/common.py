@@ -38,22 +38,22 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/home.py", "Home", "🏠", "home", ALL_ROLES, "Mosaics", default=True),
-    PageSpec("pages/verify.py", "Verify a credential", "✅", "verify", ALL_ROLES, "Mosaics"),
-    PageSpec("pages/catalogue.py", "Micro-credential catalogue", "📚", "catalogue", ALL_ROLES, "Mosaics"),
-    PageSpec("pages/batch_verify.py", "Batch verification", "🗂️", "batch", ("employer", "staff"), "Employers"),
-    PageSpec("pages/verification_history.py", "Verification history", "🕘", "history", ("employer",), "Employers"),
-    PageSpec("pages/match.py", "Match a job posting", "🎯", "match", ("partner", "staff"), "Industry partners"),
-    PageSpec("pages/shortlists.py", "Shortlists", "⭐", "shortlists", ("partner",), "Industry partners"),
-    PageSpec("pages/my_credentials.py", "My credentials", "🎓", "my-credentials", ("earner",), "Earners"),
-    PageSpec("pages/staff_issue.py", "Issue credentials", "🖋️", "staff-issue", ("staff",), "Staff console"),
-    PageSpec("pages/staff_status.py", "Revoke and suspend", "⛔", "staff-status", ("staff",), "Staff console"),
-    PageSpec("pages/staff_earners.py", "Earners", "👥", "staff-earners", ("staff",), "Staff console"),
-    PageSpec("pages/staff_keys.py", "Signing keys", "🔑", "staff-keys", ("staff",), "Staff console"),
-    PageSpec("pages/staff_trust.py", "Trusted issuers", "🛡️", "staff-trust", ("staff",), "Staff console"),
-    PageSpec("pages/staff_gaps.py", "Coverage gaps", "🧭", "staff-gaps", ("staff",), "Staff console"),
-    PageSpec("pages/staff_audit.py", "Audit log", "📜", "staff-audit", ("staff",), "Staff console"),
-    PageSpec("pages/sign_in.py", "Sign in", "🔐", "sign-in", ("public",), "Account"),
+    PageSpec("pages/home.py", "Home", ":material/home:", "home", ALL_ROLES, "Mosaics", default=True),
+    PageSpec("pages/verify.py", "Verify a credential", ":material/verified:", "verify", ALL_ROLES, "Mosaics"),
+    PageSpec("pages/catalogue.py", "Micro-credential catalogue", ":material/menu_book:", "catalogue", ALL_ROLES, "Mosaics"),
+    PageSpec("pages/batch_verify.py", "Batch verification", ":material/folder_zip:", "batch", ("employer", "staff"), "Employers"),
+    PageSpec("pages/verification_history.py", "Verification history", ":material/history:", "history", ("employer",), "Employers"),
+    PageSpec("pages/match.py", "Match a job posting", ":material/person_search:", "match", ("partner", "staff"), "Industry partners"),
+    PageSpec("pages/shortlists.py", "Shortlists", ":material/star:", "shortlists", ("partner",), "Industry partners"),
+    PageSpec("pages/my_credentials.py", "My credentials", ":material/school:", "my-credentials", ("earner",), "Earners"),
+    PageSpec("pages/staff_issue.py", "Issue credentials", ":material/draw:", "staff-issue", ("staff",), "Staff console"),
+    PageSpec("pages/staff_status.py", "Revoke and suspend", ":material/block:", "staff-status", ("staff",), "Staff console"),
+    PageSpec("pages/staff_earners.py", "Earners", ":material/group:", "staff-earners", ("staff",), "Staff console"),
+    PageSpec("pages/staff_keys.py", "Signing keys", ":material/key:", "staff-keys", ("staff",), "Staff console"),
+    PageSpec("pages/staff_trust.py", "Trusted issuers", ":material/shield:", "staff-trust", ("staff",), "Staff console"),
+    PageSpec("pages/staff_gaps.py", "Coverage gaps", ":material/explore:", "staff-gaps", ("staff",), "Staff console"),
+    PageSpec("pages/staff_audit.py", "Audit log", ":material/receipt_long:", "staff-audit", ("staff",), "Staff console"),
+    PageSpec("pages/sign_in.py", "Sign in", ":material/login:", "sign-in", ("public",), "Account"),
 )
 
 
@@ -212,7 +212,7 @@ def render_sidebar(viewer: Viewer) -> None:
     """Who is signed in, the sign-out button, and the session cookie upkeep."""
     message = st.session_state.pop("_signed_in_message", None)
     if message and viewer.signed_in:
-        st.toast(message, icon="✅")
+        st.toast(message, icon=":material/verified:")
     with st.sidebar:
         if viewer.signed_in:
             st.caption(f"Signed in as **{viewer.display_name}** · {viewer.role}")
