@@ -165,12 +165,17 @@ def _status_signer(session: Session, *, signer: Signer, issuer: Issuer) -> Signe
 
 def _allocate_status_index(session: Session, *, signer: Signer) -> tuple[int, int]:
     """Take the next free index in the newest list pair (creating a pair when full). Rows are locked on PostgreSQL."""
+    # Lock the issuer row first: when no list (or no free list) exists yet there is no list row to lock, and two
+    # transactions would both create list N (unique violation, a lost issuance). SQLite serializes writers with
+    # BEGIN IMMEDIATE instead.
+    session.execute(select(Issuer.id).where(Issuer.id == signer.issuer.id).with_for_update())
     stmt = (
         select(StatusList)
         .where(StatusList.issuer_id == signer.issuer.id, StatusList.purpose == "revocation")
         .order_by(StatusList.number.desc())
         .limit(1)
         .with_for_update()
+        .execution_options(populate_existing=True)  # the locked row's current values, not the identity map's
     )
     current = session.scalars(stmt).first()
     if current is None or current.next_index >= current.size:
@@ -370,6 +375,8 @@ def change_status(
         raise IssuingError(f"Unknown status action {action!r}.")
     if action in ("revoke", "suspend") and not reason:
         raise IssuingError("Give a reason: it is kept in the audit log.")
+    # Re-read the credential under a row lock: a concurrent revocation must be seen before deciding.
+    session.refresh(credential, with_for_update=True)
     if credential.revoked:
         raise IssuingError("This credential is revoked; revocation is permanent.")
     if action == "reinstate" and not credential.suspended:
@@ -379,7 +386,8 @@ def change_status(
     lst = session.scalars(
         select(StatusList).where(StatusList.issuer_id == credential.issuer_id,
                                  StatusList.number == credential.status_list_number,
-                                 StatusList.purpose == purpose).with_for_update()
+                                 StatusList.purpose == purpose)
+        .with_for_update().execution_options(populate_existing=True)
     ).first()
     if lst is None or issuer is None:
         raise IssuingError("The status list of this credential is missing.")
