@@ -166,10 +166,18 @@ class EarnerIndex:
     _units_of_achievement: dict[str, np.ndarray] = field(default_factory=dict)
     _units_of_competency: dict[int, np.ndarray] | None = None
     _earner_row: dict[str, int] | None = None
+    _max_per_earner: int | None = None
 
     @property
     def n_earners(self) -> int:
         return len(self.e_indptr) - 1
+
+    @property
+    def max_per_earner(self) -> int:
+        """Most achievement units any earner holds (bounds the pruning in :meth:`_pruned_candidates`)."""
+        if self._max_per_earner is None:
+            self._max_per_earner = int(np.diff(self.e_indptr).max()) if self.n_earners else 0
+        return self._max_per_earner
 
     @property
     def n_units(self) -> int:
@@ -253,6 +261,68 @@ class EarnerIndex:
             if allowed.size == 0:
                 break
         return allowed
+
+    def _pruned_candidates(
+        self, q: _Query, unit_total: np.ndarray, limit: int, floor: float, cutoff: int | None,
+        allowed: np.ndarray | None, seed_entries: int = 4096, max_candidates: int = 200_000,
+    ) -> np.ndarray | None:
+        """Earners that can reach the top ``limit``, touching only holders of high-credit achievements.
+
+        A seed (holders of the best achievements) is scored exactly; its ``limit``-th best score ``theta``
+        lower-bounds the final ``limit``-th best. An earner's score is at most the sum of its achievements'
+        total credits over the denominator, so reaching ``theta`` needs one held achievement with total credit
+        >= ``theta * denominator / max_per_earner``: only holders of those are candidates. Returns ``None``
+        when the seed is too small or the candidates too many (the caller then uses the full bound pass).
+        """
+        if self.n_earners == 0:
+            return None
+        rel = np.flatnonzero(unit_total > 0)
+        if rel.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        rel = rel[np.argsort(-unit_total[rel], kind="stable")]
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(self.n_earners, dtype=bool)
+            mask[allowed] = True
+        sizes = self.u_indptr[rel + 1] - self.u_indptr[rel]
+        t = int(np.searchsorted(np.cumsum(sizes), seed_entries)) + 1
+        seed = self._entries_of_units(rel[:t], cutoff)
+        if mask is not None:
+            seed = seed[mask[seed]]
+        seed = np.unique(seed)
+        if seed.size < limit:
+            return None
+        s_scores = self._exact(q, seed, cutoff)
+        theta = max(-float(np.partition(-s_scores, limit - 1)[limit - 1]), floor)
+        high = unit_total[rel] >= theta * q.denominator / max(self.max_per_earner, 1) - 1e-6
+        need = rel[high]
+        low_max = float(unit_total[rel[~high]].max()) if (~high).any() else 0.0
+        pos, lengths = _ranges(self.u_indptr, need)
+        weights = np.repeat(unit_total[need], lengths)
+        if cutoff is not None:
+            keep = self.u_issued[pos] > cutoff
+            pos, weights = pos[keep], weights[keep]
+        if pos.size > 4 * max_candidates:
+            return None
+        holders = self.u_earner[pos]
+        partial = np.bincount(holders, weights=weights, minlength=self.n_earners)
+        n_high = np.bincount(holders, minlength=self.n_earners)
+        cand = np.flatnonzero(n_high)
+        if mask is not None:
+            cand = cand[mask[cand]]
+        # Bound: credits of the high achievements held, plus every other held achievement at the best low credit.
+        n_other = np.diff(self.e_indptr)[cand] - n_high[cand] if low_max > 0 else 0
+        upper = (partial[cand] + n_other * low_max) / q.denominator
+        cand = cand[upper >= theta - 1e-6]
+        if cand.size > max_candidates:
+            return None
+        # Tighter bound from the earner side: the summed credit of every held achievement.
+        pos, lengths = _ranges(self.e_indptr, cand)
+        w = unit_total[self.e_unit[pos]]
+        if cutoff is not None:
+            w = w * (self.e_issued[pos] > cutoff)
+        upper = np.add.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1]))) / q.denominator
+        return cand[upper >= theta - 1e-6]
 
     def _explain(self, q: _Query, earner: int, cutoff: int | None, cache: dict) -> tuple[list[Covered], list[str], list[tuple[str, float]]]:
         lo, hi = int(self.e_indptr[earner]), int(self.e_indptr[earner + 1])
@@ -514,7 +584,13 @@ def rank(
     if allowed is not None and allowed.size == 0:
         return []
 
-    unit_total = q.credit.sum(axis=0)
+    unit_total = q.credit.sum(axis=0, dtype=np.float64)
+    floor = max(min_score, 1e-12)
+    slack = 1e-6  # float32 exact sums vs float64 bounds
+    cand = index._pruned_candidates(q, unit_total, limit, floor, cutoff, allowed)
+    if cand is not None:
+        return _finish(index, q, cand, limit, floor, cutoff, explain)
+
     relevant = np.flatnonzero(unit_total > 0)
     # Best achievements first, so the first gathered entries are a good seed for the score threshold.
     relevant = relevant[np.argsort(-unit_total[relevant], kind="stable")]
@@ -533,8 +609,6 @@ def rank(
         masked = np.zeros_like(upper)
         masked[allowed] = upper[allowed]
         upper = masked
-    floor = max(min_score, 1e-12)
-    slack = 1e-6  # float32 exact sums vs float64 bounds
 
     # Threshold pass: score a seed exactly; its k-th best score lower-bounds the final k-th best, so only
     # earners whose bound reaches it can make the list.
@@ -567,6 +641,11 @@ def rank(
             if rest_max < 0 or kth > rest_max + slack:
                 break
             batch *= 4
+    return _finish(index, q, cand, limit, floor, cutoff, explain)
+
+
+def _finish(index: EarnerIndex, q: _Query, cand: np.ndarray, limit: int, floor: float, cutoff: int | None,
+            explain: bool) -> list[Match]:
     if cand.size == 0:
         return []
     scores = index._exact(q, cand, cutoff)
