@@ -92,7 +92,9 @@ def certificate_pdf(data: CertificateData) -> bytes:
         pdf.add_font("Body", "B", str(fonts[1]))
         family, clean = "Body", (lambda s: s)
         fallback = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
-        if fallback.is_file():  # names in scripts DejaVu lacks (CJK)
+        texts = (data.earner_name, data.achievement_name, *data.competencies)
+        # Only for names in scripts DejaVu lacks (CJK): the fallback font is large and slow to load.
+        if fallback.is_file() and any(ord(ch) >= 0x2E80 for t in texts for ch in t):
             pdf.add_font("Fallback", "", str(fallback))
             pdf.set_fallback_fonts(["Fallback"], exact_match=False)
     else:

@@ -62,7 +62,7 @@ def render_receipt(credential_id: str, claim_code: str | None, *, key: str) -> N
             document=cred.document, proof_format=cred.proof_format, achievement_slug=cred.achievement.slug,
             earner_name=cred.earner.name, image_svg=cred.achievement.image_svg,
         )
-        cert = certificate.certificate_pdf(certificate.certificate_for(cred, base_url=rt.settings.base_url))
+        cert_data = certificate.certificate_for(cred, base_url=rt.settings.base_url)
     link = issuing.credential_url(rt.settings.base_url, credential_id)
     st.markdown(f"**{cred.achievement.name}** for **{cred.earner.name}** ({cred.earner.email})")
     st.caption(f"Credential ID `{credential_id}` · {cred.proof_format} · issued {cred.issued_at:%Y-%m-%d %H:%M} UTC")
@@ -74,8 +74,9 @@ def render_receipt(credential_id: str, claim_code: str | None, *, key: str) -> N
     for col, f in zip(cols, files):
         col.download_button(f.label, data=f.data, file_name=f.filename, mime=f.mime, key=f"{key}_{f.filename}")
     stem = files[0].filename.rsplit(".", 1)[0]
-    cols[-1].download_button("Printable certificate (PDF)", data=cert, file_name=f"{stem}-certificate.pdf",
-                             mime="application/pdf", key=f"{key}_pdf")
+    # The PDF is rendered only when clicked (deferred download), not on every rerun of the page.
+    cols[-1].download_button("Printable certificate (PDF)", data=lambda: certificate.certificate_pdf(cert_data),
+                             file_name=f"{stem}-certificate.pdf", mime="application/pdf", key=f"{key}_pdf")
 
 
 one_tab, bulk_tab = st.tabs(["One credential", "From a CSV file"])

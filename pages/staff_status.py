@@ -145,6 +145,7 @@ if chosen:
             st.caption("Revocation is permanent.")
         link = issuing.credential_url(rt.settings.base_url, chosen)
         st.markdown(f"Verification link: [{link}]({link})")
+        cert_data = certificate.certificate_for(cred, base_url=rt.settings.base_url)
         with st.expander("Files and certificate"):
             files = certificate.credential_files(
                 document=cred.document, proof_format=cred.proof_format, achievement_slug=cred.achievement.slug,
@@ -155,7 +156,7 @@ if chosen:
                 col.download_button(f.label, data=f.data, file_name=f.filename, mime=f.mime, key=f"st_{f.filename}")
             cols[-1].download_button(
                 "Printable certificate (PDF)",
-                data=certificate.certificate_pdf(certificate.certificate_for(cred, base_url=rt.settings.base_url)),
+                data=lambda: certificate.certificate_pdf(cert_data),  # rendered only when clicked
                 file_name=f"{files[0].filename.rsplit('.', 1)[0]}-certificate.pdf", mime="application/pdf",
                 key="st_pdf",
             )
