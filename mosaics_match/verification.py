@@ -546,8 +546,12 @@ def _evaluate(data: bytes, ctx: VerifyContext, session: Session, *, email_given:
         verdict, reason = NOT_VALID, problem
     else:
         verdict, reason = _decide(result, authenticity, email_given)
+    lines = _lines(result, email_given)
+    if authenticity == "forged":
+        # Dates and status of a document whose signature fails describe nothing real: never show them as passed.
+        lines = [CheckLine(x.id, None, x.text) if x.ok and not x.id.startswith("proof.") else x for x in lines]
     return PortalVerification(
-        verdict=verdict, reason=reason, authenticity=authenticity, lines=_lines(result, email_given),
+        verdict=verdict, reason=reason, authenticity=authenticity, lines=lines,
         card=_card(result, session, raw=data), result=result, checked_at=checked_at, source=source,
         file_name=file_name, email_given=email_given, input_problem=problem,
     )

@@ -161,7 +161,9 @@ def _card(pv: PortalVerification) -> None:
                 else:
                     items.append(f"- {label}")
             st.markdown("\n".join(items))
-        st.caption(f"Credential id: `{card.credential_id or '—'}` · Issuer id: `{card.issuer_id or '—'}`")
+        cid = (card.credential_id or "—").replace("`", "'")[:200]
+        iid = (card.issuer_id or "—").replace("`", "'")[:200]
+        st.caption(f"Credential id: `{cid}` · Issuer id: `{iid}`")
 
 
 def render_verification(pv: PortalVerification, *, key: str, base_url: str | None,
@@ -244,9 +246,27 @@ def leave_pages_directory_mode() -> None:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # pragma: no cover - Streamlit internals moved
         return
-    if PagesManager.uses_pages_directory:
+    # Once per session only, so a rerun never swallows a click (test harnesses reset the flag on every run).
+    if PagesManager.uses_pages_directory and not st.session_state.get("_left_pages_directory_mode"):
+        st.session_state["_left_pages_directory_mode"] = True
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_engine(_rt) -> bool:  # noqa: ANN001
+    """Verify one stored credential once per process (no audit): loads the engine, contexts and status lists
+    before the first visitor uploads anything, so the first verdict is as fast as the next ones."""
+    from sqlalchemy import select
+
+    from mosaics_match.credentials.verify import verify
+    from mosaics_match.models import IssuedCredential
+
+    with _rt.Session() as session:
+        document = session.scalar(select(IssuedCredential.document).limit(1))
+    if document:
+        verify(document.encode("utf-8"), ctx=verification.build_context(_rt, remote=False))
+    return True
 
 
 def main() -> None:
@@ -306,6 +326,8 @@ def main() -> None:
 
     error = st.session_state.get("verify_error")
     current = st.session_state.get(STATE)
+    if current is None and not error:
+        _warm_engine(rt)
     if error:
         st.error(md(error), icon="🚫")
     elif current is not None:
