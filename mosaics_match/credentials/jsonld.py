@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -96,6 +97,11 @@ class _Loader:
         self.cache = _pyld.LRUCache(maxsize=200)
         self.memo = _pyld.LRUCache(maxsize=4096)
         self.analysis = _pyld.LRUCache(maxsize=256)
+        self.shape_retained = _pyld.LRUCache(maxsize=256)
+        self.shape_templates = _pyld.LRUCache(maxsize=512)
+        terms: set[str] = set()
+        _colon_terms(list(docs.values()), terms)
+        self.colon_terms = frozenset(terms)
         self._lock = threading.Lock()
 
     def __call__(self, url: str, options: Any = None) -> dict:
@@ -175,6 +181,13 @@ def clear_document_cache() -> None:
     For benchmarks that must not re-time a document already seen.
     """
     _current().analysis.clear()
+
+
+def clear_shape_cache() -> None:
+    """Forget the shape templates (see ``_analyse_by_shape``) of the current loader."""
+    ld = _current()
+    ld.shape_templates.clear()
+    ld.shape_retained.clear()
 
 
 def document_loader(url: str, options: Any = None) -> dict:
@@ -394,15 +407,194 @@ def _analyse(doc: dict, ld: _Loader) -> tuple[str, tuple[str, ...]]:
         hit = ld.analysis.get(key)
         if hit is not None:
             return hit
-    dropped: set[str] = set()
-    dataset, expanded = _dataset(doc, ld, dropped)
     try:
-        result = (rdfc_from_dataset(dataset), tuple(_lost(doc, expanded, dropped)))
+        result = _analyse_by_shape(doc, ld) if key is not None and _PH_OPEN not in key else None
+        if result is None:
+            dropped: set[str] = set()
+            dataset, expanded = _dataset(doc, ld, dropped)
+            result = (rdfc_from_dataset(dataset), tuple(_lost(doc, expanded, dropped)))
     except RecursionError:
         raise ContextError("document is nested too deeply", code="jsonld.too_complex") from None
     if key is not None:
         ld.analysis[key] = result
     return result
+
+
+# --- shape templates -----------------------------------------------------------------------------------------
+# Credentials issued by one portal share a shape: the same keys, types, ids and contexts, different literal
+# text. JSON-LD expansion of a string under a term whose definition makes it a plain literal does not depend on
+# the string (only the term definition decides); so we expand a *template* of the document once, with each such
+# string replaced by a unique placeholder, and keep its RDF dataset. A later document of the same shape gets its
+# dataset by putting its strings in place of the placeholders, then canonicalizes as usual. A string position
+# counts as literal only if its placeholder comes out of expansion exactly once, as a plain "@value" (not
+# @json), and nowhere else (not in an IRI, @index, @language, ...); every other position keeps its real value in
+# the cache key. Equality with plain pyld is property-tested.
+
+_PH_OPEN, _PH_CLOSE = "\ue000", "\ue001"
+_PH_RE = re.compile(_PH_OPEN + r"(\d+)" + _PH_CLOSE)
+_PH_FULL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:)?" + _PH_OPEN + r"(\d+)" + _PH_CLOSE)
+_SKELETON_STRING = {"\ue000": 0}  # stands for "a string was here" in the shape key (cannot occur in input)
+
+
+def _walk_strings(node: Any, path: tuple, paths: list[tuple], values: list[str]) -> Any:
+    """Skeleton of ``node`` with string leaves replaced; collects their paths and values (not in @context)."""
+    if isinstance(node, str):
+        paths.append(path)
+        values.append(node)
+        return _SKELETON_STRING
+    if isinstance(node, dict):
+        return {k: (v if k == "@context" else _walk_strings(v, path + (k,), paths, values)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_walk_strings(v, path + (i,), paths, values) for i, v in enumerate(node)]
+    return node
+
+
+def _fill(node: Any, path: tuple, repl: dict[tuple, str]) -> Any:
+    if isinstance(node, str):
+        return repl.get(path, node)
+    if isinstance(node, dict):
+        return {k: (v if k == "@context" else _fill(v, path + (k,), repl)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fill(v, path + (i,), repl) for i, v in enumerate(node)]
+    return node
+
+
+def _placeholder_uses(expanded: Any, out: dict[int, int]) -> None:
+    """Count placeholders appearing as a whole plain ``@value`` or as a whole ``@id``."""
+    if isinstance(expanded, list):
+        for item in expanded:
+            _placeholder_uses(item, out)
+    elif isinstance(expanded, dict):
+        value = expanded.get("@value")
+        if isinstance(value, str) and expanded.get("@type") != "@json":
+            m = _PH_FULL.fullmatch(value)
+            if m:
+                i = int(m.group(1))
+                out[i] = out.get(i, 0) + 1
+        ident = expanded.get("@id")
+        if isinstance(ident, str):
+            m = _PH_FULL.fullmatch(ident)
+            if m and not ident.startswith(_PH_OPEN):  # only IRI placeholders ("scheme:...") may become @id
+                i = int(m.group(1))
+                out[i] = out.get(i, 0) + 1
+        for k, v in expanded.items():
+            if k not in ("@value", "@id"):
+                _placeholder_uses(v, out)
+
+
+# An absolute IRI "scheme:rest" expands to itself unless "scheme" (or the whole value) is a term; its
+# placeholder keeps the scheme, so the template shows whether that scheme is a term at that position.
+_IRI_LIKE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):\S*")
+
+
+def _colon_terms(node: Any, out: set[str]) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if ":" in k:
+                out.add(k)
+            _colon_terms(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _colon_terms(v, out)
+
+
+def _embedded_contexts(node: Any, out: list) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "@context":
+                out.append(v)
+            else:
+                _embedded_contexts(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _embedded_contexts(v, out)
+
+
+def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | None:
+    paths: list[tuple] = []
+    values: list[str] = []
+    skeleton = json.dumps(_walk_strings(doc, (), paths, values), sort_keys=True, ensure_ascii=False)
+    if not paths:
+        return None
+    # Values that equal a term containing ":" would be replaced by that term's IRI: keep them real.
+    ctxs: list = []
+    _embedded_contexts(doc, ctxs)
+    terms = set(ld.colon_terms)
+    _colon_terms(ctxs, terms)
+    # IRIs under pyld's placeholder base count as relative (see _collect_relative): never template them as IRIs.
+    schemes = [m.group(1) if (m := _IRI_LIKE.fullmatch(v)) and v not in terms and not v.startswith(_PYLD_BASE)
+               else None for v in values]
+    index = {p: i for i, p in enumerate(paths)}
+    retained: frozenset[tuple] = ld.shape_retained.get(skeleton) or frozenset(
+        p for p in paths if p and p[-1] in ("type", "@type", "@language", "@direction"))
+    retained = retained | {p for p in paths if values[index[p]] in terms}
+    for _ in range(4):
+        kept = sorted(index[p] for p in retained)
+        # The shape key: skeleton, real values where kept, and the scheme of every IRI-like templated value.
+        key = (skeleton, tuple(kept), tuple(values[i] for i in kept),
+               tuple(schemes[i] for i in range(len(paths)) if paths[i] not in retained))
+        entry = ld.shape_templates.get(key)
+        if entry is None:
+            repl = {}
+            for i, p in enumerate(paths):
+                if p not in retained:
+                    ph = f"{_PH_OPEN}{i}{_PH_CLOSE}"
+                    repl[p] = f"{schemes[i]}:{ph}" if schemes[i] else ph
+            template = _fill(doc, (), repl)
+            dropped: set[str] = set()
+            dataset, expanded = _dataset(template, ld, dropped)
+            good: dict[int, int] = {}
+            _placeholder_uses(expanded, good)
+            seen: dict[int, int] = {}
+            for m in _PH_RE.finditer(json.dumps(expanded, ensure_ascii=False)):
+                i = int(m.group(1))
+                seen[i] = seen.get(i, 0) + 1
+            for graph in dataset:
+                if _PH_RE.search(graph):
+                    return None
+            bad = {paths[i] for i in range(len(paths)) if paths[i] not in retained
+                   and not (good.get(i) == 1 and seen.get(i) == 1)}
+            if bad:
+                retained = retained | bad
+                ld.shape_retained[skeleton] = retained
+                continue
+            entry = (dataset, tuple(_lost(template, expanded, dropped)))
+            ld.shape_retained[skeleton] = retained
+            ld.shape_templates[key] = entry
+        dataset, lost = entry
+        return rdfc_from_dataset(_substitute(dataset, values)), lost
+    return None
+
+
+def _real(component: dict, values: list[str]) -> dict:
+    m = _PH_FULL.fullmatch(component["value"])
+    if m is None:
+        return component
+    i = int(m.group(1))
+    # a literal placeholder is the whole value; an IRI placeholder is "scheme:" + placeholder
+    return dict(component, value=values[i])
+
+
+def _substitute(dataset: dict, values: list[str]) -> dict:
+    out: dict[str, list] = {}
+    for graph, triples in dataset.items():
+        new: list = []
+        seen: set = set()
+        for t in triples:
+            s_, o = t["subject"], t["object"]
+            if _PH_OPEN in s_["value"] or _PH_OPEN in o["value"]:
+                s_, o = _real(s_, values), _real(o, values)
+                t = {"subject": s_, "predicate": t["predicate"], "object": o}
+            # pyld's node map keeps one copy of equal values and merges nodes with equal ids; placeholders
+            # were distinct, real values may not be, and RDF is a set: drop exact repeats.
+            k = (s_["type"], s_["value"], t["predicate"]["value"], o["type"], o["value"], o.get("datatype"),
+                 o.get("language"))
+            if k in seen:
+                continue
+            seen.add(k)
+            new.append(t)
+        out[graph] = new
+    return out
 
 
 def undefined_terms(doc: dict, *, loader: LoaderFn | None = None) -> list[str]:
@@ -487,14 +679,15 @@ def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: 
             if relative and (key in ("type", "@type", "id", "@id") or isinstance(value, (str, list))):
                 vals = value if isinstance(value, list) else [value]
                 for i, v in enumerate(vals):
-                    if isinstance(v, str) and v in relative:
+                    if isinstance(v, str) and (v in relative or v.removeprefix(_PYLD_BASE) in relative):
                         found.add(p if not isinstance(value, list) else f"{p}/{i}")
                         seen.add(v)
+                        seen.add(v.removeprefix(_PYLD_BASE))
             _locate(value, p, dropped, relative, found, seen)
 
 
 __all__ = [
     "ContextError", "pinned_contexts", "test_documents", "document_loader", "document_loader_with", "extra_contexts",
-    "canonicalize", "canonicalize_pyld", "clear_document_cache", "rdfc_from_dataset", "expand", "to_rdf_dataset",
+    "canonicalize", "canonicalize_pyld", "clear_document_cache", "clear_shape_cache", "rdfc_from_dataset", "expand", "to_rdf_dataset",
     "undefined_terms",
 ]
