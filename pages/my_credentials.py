@@ -123,4 +123,5 @@ for n, item in enumerate(items):
                 st.code(item["link"], language=None)
                 st.caption("Use the copy button on the right of the link. Put the QR code on your résumé.")
             with right:
-                st.image(sharing.qr_png(item["link"]), caption="Scan to verify", width=160)
+                st.image(sharing.qr_png(item["link"]), caption="Scan to verify", width=160,
+                         alt="QR code of the verification link")

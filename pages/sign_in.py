@@ -21,7 +21,8 @@ if common.oidc_configured():
     resolution = common.oidc_resolution()
     if resolution is not None and not resolution.ok:
         if resolution.status == "no-account":
-            st.warning(f"You are signed in with single sign-on as **{resolution.email}**, but that email has no "
+            shown = (resolution.email or "").replace("`", "")  # a claim from the provider: shown as code, not markup
+            st.warning(f"You are signed in with single sign-on as `{shown}`, but that email has no "
                        "Mosaics account, so you see the public pages only. Ask Seneca staff for an account, or "
                        "sign out of single sign-on and use another one.")
         elif resolution.status in ("expired", "signed-out"):
