@@ -78,6 +78,38 @@ def test_documents() -> dict[str, dict]:
     return {e["url"]: _load_pinned_file(e) for e in _manifest() if e.get("scope") == "test"}
 
 
+class _SafeLRU(_pyld.LRUCache):
+    """cachetools' LRU cache is not thread-safe (a read reorders it); the portal verifies from many threads."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self._lock = threading.RLock()
+
+    def __getitem__(self, key: Any) -> Any:
+        with self._lock:
+            return super().__getitem__(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        with self._lock:
+            super().__delitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            return super().get(key, default)
+
+    def pop(self, key: Any, *args: Any) -> Any:
+        with self._lock:
+            return super().pop(key, *args)
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
+
+
 class _Loader:
     """A pyld document loader over a fixed URL -> document map, with its own resolved-context cache.
 
@@ -94,15 +126,14 @@ class _Loader:
                 raise ContextError(f"extra document for {url} must be a JSON object", code="jsonld.context")
             docs[url] = copy.deepcopy(doc)
         self.documents = docs
-        self.cache = _pyld.LRUCache(maxsize=200)
-        self.memo = _pyld.LRUCache(maxsize=4096)
-        self.analysis = _pyld.LRUCache(maxsize=256)
-        self.shape_retained = _pyld.LRUCache(maxsize=256)
-        self.shape_templates = _pyld.LRUCache(maxsize=512)
+        self.cache = _SafeLRU(200)
+        self.memo = _SafeLRU(4096)
+        self.analysis = _SafeLRU(256)
+        self.shape_retained = _SafeLRU(256)
+        self.shape_templates = _SafeLRU(512)
         terms: set[str] = set()
         _colon_terms(list(docs.values()), terms)
         self.colon_terms = frozenset(terms)
-        self._lock = threading.Lock()
 
     def __call__(self, url: str, options: Any = None) -> dict:
         doc = self.documents.get(url)

@@ -164,7 +164,9 @@ def jcs(value: Any) -> bytes:
         text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         # Code-point key order equals RFC 8785's UTF-16 order unless characters above U+D7FF occur.
         keys_ok = text.isascii() or not _ABOVE_D7FF.search(text)
-        if keys_ok and not _NOT_ES6_SAFE.search(_JSON_STRINGS.sub("", text)):
+        # Without escaped quotes, splitting on '"' alternates outside/inside strings (much faster than a regex).
+        outside = "".join(text.split('"')[0::2]) if '\\"' not in text else _JSON_STRINGS.sub("", text)
+        if keys_ok and not _NOT_ES6_SAFE.search(outside):
             return text.encode("utf-8")
     except (TypeError, ValueError, RecursionError):
         pass  # let rfc8785 decide and produce its own error
