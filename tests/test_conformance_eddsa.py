@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mosaics_match.credentials import jsonld, keys, proofs
@@ -226,8 +228,6 @@ def test_dcc_fixtures_verify_except_the_tampered_one() -> None:
 
 # --- the fast JCS path must equal the rfc8785 reference -------------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _json = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-(2**60), 2**60),

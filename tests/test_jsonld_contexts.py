@@ -6,6 +6,9 @@ import hashlib
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyld import jsonld as pyld_jsonld
 
 from mosaics_match.credentials import jsonld
 from mosaics_match.credentials.errors import ContextError
@@ -123,9 +126,6 @@ def test_undefined_terms_reports_json_pointers() -> None:
 
 # --- the fast RDFC-1.0 path and the context memo must give exactly pyld's output -------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from pyld import jsonld as pyld_jsonld  # noqa: E402
 
 VOCAB = {EXAMPLES_V2: {"@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}}}
 OB_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",

@@ -326,3 +326,39 @@ def test_absurdly_nested_document_fails_cleanly(ed) -> None:
             proofs.verify_proof(doc, {"type": "DataIntegrityProof", "cryptosuite": suite,
                                       "created": "2024-01-01T00:00:00Z", "proofValue": sig}, pub)
         assert info.value.code != "proof.malformed"
+
+
+# --- encodings ----------------------------------------------------------------------------------------------------
+
+def test_base58_round_trip_keeps_leading_zero_bytes() -> None:
+    from mosaics_match.credentials.multibase import b58decode, b58encode, multibase_decode
+
+    for raw in (b"", b"\0", b"\0\0\1", bytes(range(64)), b"\xff" * 40):
+        assert b58decode(b58encode(raw)) == raw
+        assert multibase_decode(multibase_encode(raw, "z")) == raw
+        assert multibase_decode(multibase_encode(raw, "u")) == raw
+    for bad in ("z0", "zO", "zl", "zI", "x123", "", "uAB=", "uA"):
+        with pytest.raises(KeyFormatError):
+            multibase_decode(bad)
+
+
+def test_p256_did_key_resolves_and_documents() -> None:
+    pub = keys.public_key_of(ec.generate_private_key(ec.SECP256R1()))
+    did = keys.did_key_for(pub)
+    assert did.startswith("did:key:zDn")
+    vm, controller, key = keys.resolve_did_key(did)
+    assert key == pub and controller == did and vm == keys.did_key_verification_method(did)
+    doc = keys.did_key_document(did)
+    assert doc["id"] == did
+    assert doc["verificationMethod"][0]["publicKeyMultibase"] == pub.multikey()
+    assert doc["assertionMethod"] == [vm]
+    assert keys.public_key_from_verification_method(doc["verificationMethod"][0]) == pub
+    assert keys.public_key_from_jwk(pub.jwk()) == pub
+
+
+def test_key_fingerprint_is_stable_and_distinct(ed) -> None:
+    _, pub = ed
+    other = keys.public_key_of(keys.generate_ed25519())
+    assert pub.fingerprint() == keys.public_key_from_multikey(pub.multikey()).fingerprint()
+    assert pub.fingerprint() != other.fingerprint()
+    assert len({pub, keys.public_key_from_jwk(pub.jwk())}) == 1
