@@ -26,7 +26,7 @@ TEST_DOCS = {EXAMPLES_V2: {"@context": {"@vocab": "https://www.w3.org/ns/credent
 
 @pytest.fixture(autouse=True)
 def _examples_context():
-    with jsonld.extra_contexts({**TEST_DOCS, **jsonld.test_documents()}):
+    with jsonld.extra_contexts({**TEST_DOCS, **jsonld.conformance_documents()}):
         yield
 
 

@@ -70,7 +70,7 @@ def _pinned_documents() -> dict[str, dict]:
     return {e["url"]: _load_pinned_file(e) for e in _manifest() if e.get("scope", "product") == "product"}
 
 
-def test_documents() -> dict[str, dict]:
+def conformance_documents() -> dict[str, dict]:
     """Pinned contexts that only conformance tests need (manifest ``scope: "test"``), as ``{url: document}``.
 
     Pass them to :func:`document_loader_with` / :func:`extra_contexts`; the product loader never serves them.
@@ -718,7 +718,8 @@ def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: 
 
 
 __all__ = [
-    "ContextError", "pinned_contexts", "test_documents", "document_loader", "document_loader_with", "extra_contexts",
+    "ContextError", "pinned_contexts", "conformance_documents", "document_loader", "document_loader_with",
+    "extra_contexts",
     "canonicalize", "canonicalize_pyld", "clear_document_cache", "clear_shape_cache", "rdfc_from_dataset", "expand", "to_rdf_dataset",
     "undefined_terms",
 ]

@@ -341,5 +341,5 @@ def did_key_document(did: str) -> dict[str, Any]:
 __all__ = [
     "PublicKey", "generate_ed25519", "public_key_of", "ed25519_public_key", "did_key_for",
     "did_key_verification_method", "resolve_did_key", "public_key_from_multikey", "public_key_from_jwk",
-    "public_key_from_verification_method", "did_key_document", "b58encode",
+    "public_key_from_verification_method", "did_key_document",
 ]
