@@ -362,3 +362,15 @@ def test_key_fingerprint_is_stable_and_distinct(ed) -> None:
     assert pub.fingerprint() == keys.public_key_from_multikey(pub.multikey()).fingerprint()
     assert pub.fingerprint() != other.fingerprint()
     assert len({pub, keys.public_key_from_jwk(pub.jwk())}) == 1
+
+
+def test_proof_context_must_prefix_the_document_context(ed) -> None:
+    sk, pub = ed
+    signed = proofs.sign_data_integrity(CRED, sk, verification_method="did:example:issuer#k",
+                                        cryptosuite="eddsa-jcs-2022", created=WHEN)
+    # The proof configuration takes the document's @context either way, so a matching copy verifies.
+    proofs.verify_proof(CRED, dict(signed["proof"], **{"@context": CRED["@context"]}), pub)
+    bad = dict(signed["proof"], **{"@context": ["https://www.w3.org/2018/credentials/v1"]})
+    with pytest.raises(ProofError) as info:
+        proofs.verify_proof(CRED, bad, pub)
+    assert info.value.code == "proof.context"

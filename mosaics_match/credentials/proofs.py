@@ -313,6 +313,14 @@ def verify_proof(doc_without_proof: dict, proof: dict, public_key: PublicKey, *,
                          pointer="/proof/proofValue")
     if "proof" in doc_without_proof and proof.get("previousProof") is None:
         raise ProofError("pass the document without its proof (use document_for_proof)", code="proof.malformed")
+    if "@context" in proof:
+        # Data Integrity §4.4: a proof's own @context must be a prefix of the document's @context.
+        pctx = proof["@context"] if isinstance(proof["@context"], list) else [proof["@context"]]
+        dctx = doc_without_proof.get("@context")
+        dctx = dctx if isinstance(dctx, list) else [dctx]
+        if dctx[:len(pctx)] != pctx:
+            raise ProofError("the proof's @context does not match the start of the document's @context",
+                             code="proof.context", pointer="/proof/@context")
     if suite == "Ed25519Signature2020" and ED25519_2020_CONTEXT not in _context_urls(doc_without_proof):
         raise ProofError(f"Ed25519Signature2020 needs the {ED25519_2020_CONTEXT} context in the document",
                          code="proof.context", pointer="/@context")
