@@ -112,15 +112,15 @@ for n, item in enumerate(items):
                        "credential, so a verifier will see that it is not currently valid.")
         if item["problem"]:
             st.error("This credential's stored file could not be prepared for download. Ask Seneca staff.")
-        cols = st.columns(max(len(item["files"]), 1))
-        for col, f in zip(cols, item["files"]):
-            col.download_button(f.label, data=f.data, file_name=f.file_name, mime=f.mime, on_click="ignore",
+        row_of_buttons = st.container(horizontal=True)
+        for f in item["files"]:
+            row_of_buttons.download_button(f.label, data=f.data, file_name=f.file_name, mime=f.mime, on_click="ignore",
                                 key=f"dl_{n}_{f.file_name.rsplit('.', 1)[-1]}_{f.label[:4]}")
         with st.expander("Share: verification link and QR code"):
             left, right = st.columns([3, 1])
             with left:
                 st.write("Anyone with this link can check the credential on the Mosaics verify page:")
-                st.code(item["link"], language=None)
+                st.code(item["link"], language=None, wrap_lines=True)
                 st.caption("Use the copy button on the right of the link. Put the QR code on your résumé.")
             with right:
                 st.image(sharing.qr_png(item["link"]), caption="Scan to verify", width=160,

@@ -70,4 +70,4 @@ if rt.settings.demo_mode:
             order = ("employer", "partner", "earner", "staff")
             rows = [{"Role": role, "Email": accounts[role][0], "Password": accounts[role][1]}
                     for role in order if role in accounts]
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.table(pd.DataFrame(rows), hide_index=True)

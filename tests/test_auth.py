@@ -426,7 +426,7 @@ def test_sign_in_page_signs_in_and_shows_demo_accounts(world_env) -> None:
     at = portal_test()
     at.switch_page("pages/sign_in.py").run()
     assert not at.exception
-    demo_tables = [df.value for df in at.dataframe]
+    demo_tables = [t.value for t in at.table]
     assert any(EMAILS["earner"] in df["Email"].tolist() and PASSWORDS["earner"] in df["Password"].tolist()
                for df in demo_tables)
     at.text_input(key="sign_in_email").input(EMAILS["earner"])
@@ -472,7 +472,7 @@ def test_demo_accounts_are_hidden_outside_demo_mode(world_env, monkeypatch) -> N
     at = portal_test()
     at.switch_page("pages/sign_in.py").run()
     assert not at.exception
-    assert not any(PASSWORDS["earner"] in df.to_string() for df in (d.value for d in at.dataframe))
+    assert not any(PASSWORDS["earner"] in t.value.to_string() for t in at.table)
     assert not any("Demo accounts" in e.label for e in at.expander)
 
 
