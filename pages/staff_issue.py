@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, time, timezone
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -37,10 +37,6 @@ by_slug = {a.slug: a for a in achievements}
 if not achievements:
     st.info("The catalogue is empty, so there is nothing to issue yet.")
     st.stop()
-
-
-def _utc_start(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
 
 
 def _remember(receipt: issuing.IssueReceipt) -> None:
@@ -94,21 +90,18 @@ with one_tab:
             help="eddsa-rdfc-2022 suits most wallets; eddsa-jcs-2022 is a lighter JSON signature; vc-jwt gives a "
                  "compact token.",
         )
-        d1, d2, d3 = st.columns(3)
+        d1, d2 = st.columns(2)
         start = d1.date_input("Valid from", value=date.today())
-        has_end = d2.checkbox("Has an end date", value=False)
-        end = d3.date_input("Valid until", value=date(date.today().year + 3, date.today().month, 1))
+        end = d2.date_input("Valid until (leave empty for no end date)", value=None)
         submitted = st.form_submit_button("Issue credential", type="primary", disabled=signing_problem is not None)
     if submitted:
         values, errors = bulk_issue.validate_fields(
             email=email, name=name, achievement=slug or "", fmt=fmt or "", valid_from=start.isoformat() if start else "",
-            valid_until=end.isoformat() if (has_end and end) else "",
+            valid_until=end.isoformat() if end else "",
             achievements=bulk_issue.achievement_index(achievements),
         )
-        if start and start < date.today():
-            values["valid_from"] = _utc_start(start)
-        elif start == date.today():
-            values["valid_from"] = None  # from the moment of issue
+        if start == date.today():
+            values["valid_from"] = None  # from the moment of issue, not from midnight
         if errors:
             st.error("Not issued: " + "; ".join(errors) + ".")
         else:
