@@ -309,16 +309,27 @@ def table(title: str, header: list[str], rows: list[list[object]]) -> None:
 
 
 DEV_GRID = {
-    "default (word+char_wb, sublinear, stop, mix)": {},
+    "MatchConfig() default": {},
     "analyzer=word": {"analyzer": "word"},
     "analyzer=char_wb": {"analyzer": "char_wb"},
+    "char_weight=0.5": {"char_weight": 0.5},
     "sublinear_tf=False": {"sublinear_tf": False},
     "stop_words=None": {"stop_words": None},
     "word_ngram_range=(1,1)": {"word_ngram_range": (1, 1)},
-    "posting_mode=whole": {"posting_mode": "whole"},
+    "char_max_df=1.0 (no cut)": {"char_max_df": 1.0},
+    "posting_mode=mix": {"posting_mode": "mix"},
     "posting_mode=max": {"posting_mode": "max"},
 }
 TUNE_GRID = {
+    "char_weight=0.2": {"char_weight": 0.2},
+    "char_weight=0.4": {"char_weight": 0.4},
+    "char_max_df=0.05": {"char_max_df": 0.05},
+    "char_ngram_range=(2,4)": {"char_ngram_range": (2, 4)},
+    "char_ngram_range=(3,6)": {"char_ngram_range": (3, 6)},
+    "max_df=0.5": {"max_df": 0.5},
+    "posting_mode=mix, mix_alpha=0.7": {"posting_mode": "mix", "mix_alpha": 0.7},
+}
+E_GRID = {
     "char_weight=0.3": {"char_weight": 0.3},
     "char_weight=0.7": {"char_weight": 0.7},
     "mix_alpha=0.3": {"mix_alpha": 0.3},

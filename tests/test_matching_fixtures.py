@@ -96,3 +96,18 @@ def test_reissued_credential_counts_once():
     assert by["x"].score == pytest.approx(by["y"].score)
     # y's latest issue (day 20000, 2024-10-04) survives an issued_after that drops x's only credential
     assert [m.earner_id for m in rank(one, comp.description, issued_after=date(2020, 1, 1))] == ["y"]
+
+
+@pytest.mark.parametrize("config", [MatchConfig(whole_weight=0.3), MatchConfig(combine="max")])
+def test_top_k_equals_brute_force_for_other_scorings(config):
+    cat = make_catalogue(150, seed=4)
+    earners = make_earners(cat, 1500, seed=4)
+    index = build_index_from_arrays(
+        competencies=cat.competencies, achievements=cat.achievements, earner_ids=earners.earner_ids,
+        entry_earner=earners.entry_earner, entry_achievement=earners.entry_achievement, config=config,
+    )
+    posting = make_posting(cat, seed=9)
+    got = rank(index, posting, limit=12, explain=False)
+    want = _brute(index, posting, 12)
+    assert [m.earner_id for m in got] == [w[0] for w in want]
+    assert all(0.0 < m.score <= 1.0 for m in got)

@@ -70,25 +70,39 @@ class TextEncoder:
         mats = [b.vectorizer.transform(texts) * b.scale for b in self.blocks]
         return sp.csr_matrix(sp.hstack(mats, format="csr", dtype=np.float32))
 
-    def feature_words(self, text: str) -> dict[int, list[str]]:
-        """Map each feature column present in ``text`` to the words of ``text`` it came from."""
-        out: dict[int, list[str]] = defaultdict(list)
-        toks = list(dict.fromkeys(words(text)))
-        for b in self.blocks:
-            vocab = b.vectorizer.vocabulary_
-            analyze = b.vectorizer.build_analyzer()
-            if b.kind == "word":
-                for gram in set(analyze(text)):
-                    col = vocab.get(gram)
-                    if col is not None:
-                        out[col + b.offset].extend(gram.split())
-            else:
-                for w in toks:
-                    for gram in set(analyze(w)):
-                        col = vocab.get(gram)
-                        if col is not None:
-                            out[col + b.offset].append(w)
-        return out
+    def feature_words(self, text: str) -> "_FeatureWords":
+        """Lazy map from a feature column present in ``text`` to the words of ``text`` it came from."""
+        return _FeatureWords(self, text)
+
+    def feature_name(self, col: int) -> tuple[str, str]:
+        """``(block kind, feature string)`` of a stacked column."""
+        for b in reversed(self.blocks):
+            if col >= b.offset:
+                if not hasattr(b, "names"):
+                    b.names = b.vectorizer.get_feature_names_out()  # type: ignore[attr-defined]
+                return b.kind, str(b.names[col - b.offset])  # type: ignore[attr-defined]
+        raise IndexError(col)
+
+
+class _FeatureWords:
+    """Resolves feature columns to posting words on demand (only the few features that matched)."""
+
+    def __init__(self, encoder: TextEncoder, text: str) -> None:
+        self.encoder = encoder
+        self.words = list(dict.fromkeys(words(text)))
+        self.padded = [f" {w} " for w in self.words]
+        self.memo: dict[int, list[str]] = {}
+
+    def get(self, col: int) -> list[str]:
+        hit = self.memo.get(col)
+        if hit is None:
+            kind, name = self.encoder.feature_name(col)
+            if kind == "word":
+                hit = [t for t in name.split() if t in self.words] or name.split()
+            else:  # char_wb n-grams are taken from " word " (space padded)
+                hit = [w for w, p in zip(self.words, self.padded) if name in p]
+            self.memo[col] = hit
+        return hit
 
 
 @dataclass

@@ -142,6 +142,7 @@ class _Query:
     credit: np.ndarray  # R x U credit after floor, saturation and top-m pruning
     denominator: int
     matchable: np.ndarray  # R bool
+    weights: np.ndarray  # per credit row: (1 - whole_weight) / denominator for requirements, whole_weight last
 
 
 @dataclass
@@ -196,7 +197,8 @@ class EarnerIndex:
         reqs = split_requirements(posting, max_requirements=cfg.max_requirements)
         if not reqs or self.n_units == 0:
             return None
-        qm = self.competencies.query_vectors(reqs)
+        use_whole = cfg.whole_weight > 0 and len(reqs) > 1
+        qm = self.competencies.query_vectors(reqs + [posting] if use_whole else reqs)
         sims = self.competencies.similarities_of(qm)
         unit_sim = np.maximum.reduceat(sims[:, self.unit_comp], self.unit_indptr[:-1], axis=1)
         credit = np.where(
@@ -208,9 +210,13 @@ class EarnerIndex:
             credit[unit_sim < kth] = 0.0
         # Judged against the whole competency catalogue, held or not: a requirement only nobody holds yet is
         # still a real gap, whereas one no competency reaches ("we are a fun team") says nothing about earners.
-        matchable = sims.max(axis=1) >= cfg.min_similarity
+        matchable = sims[: len(reqs)].max(axis=1) >= cfg.min_similarity
         denominator = int(matchable.sum()) if cfg.exclude_unmatchable else len(reqs)
-        return _Query(reqs, qm, sims, unit_sim, credit, denominator, matchable)
+        share = 1.0 - cfg.whole_weight if use_whole else 1.0
+        weights = np.full(len(reqs), share / max(denominator, 1))
+        if use_whole:
+            weights = np.r_[weights, cfg.whole_weight]
+        return _Query(reqs, qm, sims, unit_sim, credit, denominator, matchable, weights)
 
     def _entries_of_units(self, units: np.ndarray, cutoff: int | None) -> np.ndarray:
         pos, _ = _ranges(self.u_indptr, units)
@@ -235,7 +241,8 @@ class EarnerIndex:
             best = 1.0 - np.exp(np.add.reduceat(log_miss, offsets, axis=1))
         else:
             best = np.maximum.reduceat(credit, offsets, axis=1)
-        out[nonempty] = best.sum(axis=0, dtype=np.float64) / max(q.denominator, 1)
+        # Row-by-row sum (not BLAS): an earner's score must not depend on which batch it was scored in.
+        out[nonempty] = (best.astype(np.float64) * q.weights[:, None]).sum(axis=0)
         return out
 
     def _allowed(self, must_ach: Sequence[str], must_comp: Sequence[str], cutoff: int | None) -> np.ndarray | None:
@@ -270,8 +277,8 @@ class EarnerIndex:
 
         A seed (holders of the best achievements) is scored exactly; its ``limit``-th best score ``theta``
         lower-bounds the final ``limit``-th best. An earner's score is at most the sum of its achievements'
-        total credits over the denominator, so reaching ``theta`` needs one held achievement with total credit
-        >= ``theta * denominator / max_per_earner``: only holders of those are candidates. Returns ``None``
+        weighted credits, so reaching ``theta`` needs one held achievement with weighted credit
+        >= ``theta / max_per_earner``: only holders of those are candidates. Returns ``None``
         when the seed is too small or the candidates too many (the caller then uses the full bound pass).
         """
         if self.n_earners == 0:
@@ -294,7 +301,7 @@ class EarnerIndex:
             return None
         s_scores = self._exact(q, seed, cutoff)
         theta = max(-float(np.partition(-s_scores, limit - 1)[limit - 1]), floor)
-        high = unit_total[rel] >= theta * q.denominator / max(self.max_per_earner, 1) - 1e-6
+        high = unit_total[rel] >= theta / max(self.max_per_earner, 1) - 1e-6
         need = rel[high]
         low_max = float(unit_total[rel[~high]].max()) if (~high).any() else 0.0
         pos, lengths = _ranges(self.u_indptr, need)
@@ -312,7 +319,7 @@ class EarnerIndex:
             cand = cand[mask[cand]]
         # Bound: credits of the high achievements held, plus every other held achievement at the best low credit.
         n_other = np.diff(self.e_indptr)[cand] - n_high[cand] if low_max > 0 else 0
-        upper = (partial[cand] + n_other * low_max) / q.denominator
+        upper = partial[cand] + n_other * low_max
         cand = cand[upper >= theta - 1e-6]
         if cand.size > max_candidates:
             return None
@@ -321,7 +328,7 @@ class EarnerIndex:
         w = unit_total[self.e_unit[pos]]
         if cutoff is not None:
             w = w * (self.e_issued[pos] > cutoff)
-        upper = np.add.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1]))) / q.denominator
+        upper = np.add.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1])))
         return cand[upper >= theta - 1e-6]
 
     def _explain(self, q: _Query, earner: int, cutoff: int | None, cache: dict) -> tuple[list[Covered], list[str], list[tuple[str, float]]]:
@@ -332,9 +339,10 @@ class EarnerIndex:
         if pos.size == 0:
             return [], list(q.requirements), []
         units = self.e_unit[pos]
-        credits = q.credit[:, units]
+        n_req = len(q.requirements)
+        credits = q.credit[:n_req, units]
         best_j = credits.argmax(axis=1)
-        best = credits[np.arange(len(q.requirements)), best_j]
+        best = credits[np.arange(n_req), best_j]
         covered: list[Covered] = []
         missing: list[str] = []
         pairs: list[tuple[int, int, float]] = []
@@ -584,7 +592,7 @@ def rank(
     if allowed is not None and allowed.size == 0:
         return []
 
-    unit_total = q.credit.sum(axis=0, dtype=np.float64)
+    unit_total = q.weights @ q.credit.astype(np.float64)  # weighted credit of each achievement unit
     floor = max(min_score, 1e-12)
     slack = 1e-6  # float32 exact sums vs float64 bounds
     cand = index._pruned_candidates(q, unit_total, limit, floor, cutoff, allowed)
@@ -604,7 +612,6 @@ def rank(
         return []
     # Sum over held achievements of their summed credit bounds the max-per-requirement score from above.
     upper = np.bincount(gathered, weights=weights, minlength=index.n_earners)
-    upper /= q.denominator
     if allowed is not None:
         masked = np.zeros_like(upper)
         masked[allowed] = upper[allowed]
