@@ -78,7 +78,8 @@ if records:
                               details={"format": fmt, "action": action, "actor": actor.strip(),
                                        "since": str(since), "until": str(until)})
 
-    d1, d2, _ = st.columns([1, 1, 3])
+    row = st.container(horizontal=True)
+    d1 = d2 = row
     d1.download_button("Export CSV", data=out.getvalue(), file_name="mosaics-audit.csv", mime="text/csv",
                        on_click=_record_export, args=("csv",), key="audit_csv")
     d2.download_button("Export JSON", data=json.dumps({"events": records}, indent=2, ensure_ascii=False),

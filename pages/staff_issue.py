@@ -66,7 +66,8 @@ def render_receipt(credential_id: str, claim_code: str | None, *, key: str) -> N
         st.markdown("One-time claim code (give it to the earner; it is not shown again after you leave):")
         st.code(claim_code, language=None)
     st.markdown(f"Verification link: [{link}]({link})")
-    cols = st.columns(len(files) + 1)
+    row = st.container(horizontal=True)
+    cols = [row] * (len(files) + 1)
     for col, f in zip(cols, files):
         col.download_button(f.label, data=f.data, file_name=f.filename, mime=f.mime, key=f"{key}_{f.filename}")
     stem = files[0].filename.rsplit(".", 1)[0]

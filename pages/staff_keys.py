@@ -68,7 +68,8 @@ if local is None or active is None:
 else:
     st.markdown(f"**Active key** · fingerprint `{active.fingerprint}`")
     st.caption(f"Issuer {local.identifier} · key ID {active.verification_method} · created {active.created_at:%Y-%m-%d}")
-    c1, c2, _ = st.columns([1, 1, 3])
+    row = st.container(horizontal=True)
+    c1 = c2 = row
     if c1.button("Check the key secret", disabled=not secret_ok,
                  help="Opens the active key with the configured secret, without signing anything."):
         try:
@@ -90,7 +91,7 @@ else:
             "A new key will sign every credential issued from now on. The current key is retired: it stays "
             "published so the credentials it signed keep verifying, and it still maintains their status lists."
         )
-        b1, b2 = st.columns(2)
+        b1 = b2 = st.container(horizontal=True)
         if b1.button("Yes, rotate", type="primary", key="rotate_yes"):
             try:
                 with rt.Session.begin() as session:

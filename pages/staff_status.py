@@ -51,7 +51,7 @@ def confirm(credential_id: str, action: str, label: str) -> None:
     st.markdown(f"**{verb}** {label}?")
     st.caption(consequence)
     reason = st.text_area("Reason (kept in the audit log)", max_chars=500, key=f"reason_{action}")
-    c1, c2 = st.columns(2)
+    c1 = c2 = st.container(horizontal=True)
     if c1.button(f"Yes, {verb.lower()}", type="primary", key="confirm_yes"):
         if action != "reinstate" and not reason.strip():
             st.error("Give a reason before confirming.")
@@ -130,7 +130,7 @@ if chosen:
         for purpose, lst in sorted(lists.items()):
             st.caption(f"{purpose.capitalize()} list {lst.number}: version {lst.version}, re-signed "
                        f"{lst.updated_at:%Y-%m-%d %H:%M:%S} UTC — {issuing.status_list_url(rt.settings.base_url, purpose, lst.number)}")
-        b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+        b1 = b2 = b3 = st.container(horizontal=True)
         if not cred.revoked:
             if b1.button("Revoke…", key="do_revoke"):
                 st.session_state[PENDING_KEY] = (chosen, "revoke")
@@ -151,7 +151,8 @@ if chosen:
                 document=cred.document, proof_format=cred.proof_format, achievement_slug=cred.achievement.slug,
                 earner_name=cred.earner.name, image_svg=cred.achievement.image_svg,
             )
-            cols = st.columns(len(files) + 1)
+            row = st.container(horizontal=True)
+            cols = [row] * (len(files) + 1)
             for col, f in zip(cols, files):
                 col.download_button(f.label, data=f.data, file_name=f.filename, mime=f.mime, key=f"st_{f.filename}")
             cols[-1].download_button(

@@ -97,7 +97,7 @@ with edit_tab:
             @st.dialog("Remove this issuer?", on_dismiss=_dismissed)
             def confirm_remove(identifier: str, label: str) -> None:
                 st.markdown(f"Credentials from **{label}** will show as coming from an untrusted issuer.")
-                b1, b2 = st.columns(2)
+                b1 = b2 = st.container(horizontal=True)
                 if b1.button("Yes, remove", type="primary", key="trust_remove_yes"):
                     try:
                         with rt.Session.begin() as session:
