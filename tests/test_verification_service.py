@@ -173,3 +173,21 @@ def test_qr_round_trip_from_link():
     assert qr.parse_verify_link("eyJhbGciOiJFZERTQSJ9.e30.sig").credential_id is None
     with pytest.raises(qr.QrError, match="not an image"):
         qr.read_qr_text(b"%PDF-1.7 not an image")
+
+
+@pytest.mark.storage
+def test_did_web_documents_of_local_issuers_are_served_from_the_database(rt):
+    from mosaics_match.credentials import keys
+    from mosaics_match.models import SigningKey
+
+    public = keys.public_key_of(keys.generate_ed25519())
+    did = "did:web:portal.example%3A8443:mosaics"
+    with rt.Session.begin() as session:
+        issuer = repo.upsert_issuer(session, identifier=did, name="Seneca Polytechnic", trusted=True, is_local=True)
+        session.add(SigningKey(issuer_id=issuer.id, verification_method=f"{did}#key-1", public_multikey=public.multikey(),
+                               fingerprint=public.fingerprint(), private_key_encrypted=b"not used here"))
+    fetcher = verification.PortalFetcher(rt.Session, remote=None)
+    doc = json.loads(fetcher.fetch("https://portal.example:8443/mosaics/did.json"))
+    assert doc["id"] == did and doc["assertionMethod"] == [f"{did}#key-1"]
+    assert keys.public_key_from_verification_method(doc["verificationMethod"][0]) == public
+    assert "private" not in json.dumps(doc)
