@@ -91,7 +91,7 @@ with rt.Session() as session:
          "Credential ID": c.credential_id}
         for c in found
     ]
-    options = {c.credential_id: f"{c.earner.name} — {c.achievement.name} ({state_of(c)}, {c.credential_id[-8:]})"
+    options = {c.credential_id: f"{c.earner.name} — {c.achievement.name} (…{c.credential_id[-8:]})"
                for c in found}
 
 if query.strip() and st.session_state.get(AUDITED_KEY) != (query.strip(), state):
