@@ -32,8 +32,11 @@ __all__ = [
     "KeyResolver",
     "ResolvedKey",
     "verify",
+    "verify_credential",
     "verify_many",
     "parse_datetime",
+    "summarize",
+    "JWT_REGISTERED_CLAIMS",
 ]
 
 VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
