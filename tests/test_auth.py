@@ -19,6 +19,7 @@ PASSWORDS = {
     "partner": "partner-password-1234",
     "earner": "earner-password-1234",
     "earner2": "other-earner-password-1234",
+    "unlinked": "unlinked-earner-password-1234",
 }
 EMAILS = {
     "staff": "staff@mosaics.example",
@@ -26,6 +27,7 @@ EMAILS = {
     "partner": "partner@mosaics.example",
     "earner": "earner@mosaics.example",
     "earner2": "second.earner@mosaics.example",
+    "unlinked": "unlinked.earner@mosaics.example",
 }
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -86,9 +88,10 @@ def build_world(rt) -> World:  # noqa: ANN001
                                     share_email=True, location="Toronto, ON")
         earner2 = repo.create_earner(session, email=EMAILS["earner2"], name="Second Earner", discoverable=True)
         session.flush()
-        for role in ("staff", "employer", "partner", "earner", "earner2"):
+        for role in ("staff", "employer", "partner", "earner", "earner2", "unlinked"):
             session.add(Account(
-                email=EMAILS[role], display_name=f"Test {role}", role="earner" if role == "earner2" else role,
+                email=EMAILS[role], display_name=f"Test {role}",
+                role="earner" if role in ("earner2", "unlinked") else role,
                 password_hash=hash_password(PASSWORDS[role]),
                 earner_id=earner.id if role == "earner" else earner2.id if role == "earner2" else None))
         world = World(db_url=rt.settings.database_url, earner_id=earner.id, earner2_id=earner2.id)

@@ -188,6 +188,12 @@ def test_other_earner_sees_only_theirs(world_env) -> None:
         assert world_env.credential_ids[label].replace(":", "%3A") not in codes
 
 
+def test_earner_account_without_an_earner_record_sees_a_clear_message(world_env) -> None:
+    at = _my_page(world_env, "unlinked")
+    assert any("not linked to an earner record" in e.value for e in at.error)
+    assert not at.get("download_button") and not [s for s in at.subheader if s.value.startswith("My credentials")]
+
+
 def test_session_state_tampering_does_not_reach_other_earners(world_env) -> None:
     """Whatever the browser session holds besides a valid token, the page uses the token's account."""
     at = portal_test(token=token_for(world_env, "earner2"))
