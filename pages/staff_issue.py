@@ -145,7 +145,7 @@ with bulk_tab:
     upload = st.file_uploader("CSV file of earners and micro-credentials", type=["csv"], key="bulk_csv")
     if upload is not None:
         data = upload.getvalue()
-        digest = hashlib.sha256(data + (default_fmt or "").encode()).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()  # a file issued once is never issued again in this session
         done = st.session_state.setdefault(BULK_DONE_KEY, {})
         plan: bulk_issue.BulkPlan | None = None
         try:
