@@ -13,7 +13,7 @@ from sqlalchemy import func, inspect, select, text
 from mosaics_match import issuing, repo
 from mosaics_match.credentials.multibase import multibase_encode
 from mosaics_match.keystore import KeySecretError, decrypt_private_key
-from mosaics_match.models import AuditEvent, Base, Earner, IssuedCredential, Issuer, SigningKey, StatusList
+from mosaics_match.models import AuditEvent, Earner, IssuedCredential, Issuer, SigningKey, StatusList
 from tests.conftest import TEST_KEY_SECRET, app_test, session_token_for
 from tests.test_staff_bulk_issue import add_catalogue
 
