@@ -81,7 +81,8 @@ with import_tab:
     )
     st.download_button("Download an example file", data=earner_import.template_csv(),
                        file_name="mosaics-earners-example.csv", mime="text/csv")
-    upload = st.file_uploader("CSV file of earners", type=["csv"], key="earner_csv")
+    upload = st.file_uploader("CSV file of earners", type=["csv"], key="earner_csv",
+                              max_upload_size=2)
     if upload is not None:
         data = upload.getvalue()
         digest = hashlib.sha256(data).hexdigest()

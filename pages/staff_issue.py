@@ -142,7 +142,8 @@ with bulk_tab:
                        file_name="mosaics-bulk-issue-example.csv", mime="text/csv")
     default_fmt = st.selectbox("Proof format for rows without one", options=list(issuing.PROOF_FORMATS),
                                key="bulk_default_format")
-    upload = st.file_uploader("CSV file of earners and micro-credentials", type=["csv"], key="bulk_csv")
+    upload = st.file_uploader("CSV file of earners and micro-credentials", type=["csv"], key="bulk_csv",
+                              max_upload_size=1)
     if upload is not None:
         data = upload.getvalue()
         digest = hashlib.sha256(data).hexdigest()  # a file issued once is never issued again in this session

@@ -126,7 +126,7 @@ with file_tab:
         f"(at most {repo.MAX_TRUST_ENTRIES:,} issuers, {repo.MAX_TRUST_FILE_BYTES // 1024} KB). Issuers in the file "
         "are added or updated; issuers not in the file are left as they are."
     )
-    upload = st.file_uploader("Trust registry file", type=["json"], key="trust_json")
+    upload = st.file_uploader("Trust registry file", type=["json"], key="trust_json", max_upload_size=1)
     if upload is not None:
         data = upload.getvalue()
         digest = hashlib.sha256(data).hexdigest()
