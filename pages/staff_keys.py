@@ -67,7 +67,8 @@ if local is None or active is None:
             st.rerun()
 else:
     st.markdown(f"**Active key** · fingerprint `{active.fingerprint}`")
-    st.caption(f"Issuer {local.identifier} · key ID {active.verification_method} · created {active.created_at:%Y-%m-%d}")
+    st.caption(f"Issuer `{local.identifier}` · key ID `{active.verification_method}` · "
+               f"created {active.created_at:%Y-%m-%d}")
     row = st.container(horizontal=True)
     c1 = c2 = row
     if c1.button("Check the key secret", disabled=not secret_ok,

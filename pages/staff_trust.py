@@ -21,7 +21,7 @@ IMPORTED_KEY = "staff_trust_imported"
 st.title("Trusted issuers")
 st.caption(
     "A credential can be genuine and still come from an issuer nobody knows. Verification shows whether the "
-    "issuer is on this list. Issuers are identified by a DID (did:web:…, did:key:…) or a web address."
+    "issuer is on this list. Issuers are identified by a DID (`did:web:…`, `did:key:…`) or a web address."
 )
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:

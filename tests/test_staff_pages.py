@@ -151,6 +151,11 @@ def test_bulk_issue_rejects_a_non_csv_upload_and_stays_usable(portal_env: str, s
     at.run()
     assert not at.exception
     assert any("not UTF-8" in e.value or "binary" in e.value for e in at.error)
+    from mosaics_match.bulk_issue import MAX_CSV_BYTES
+
+    at.file_uploader(key="bulk_csv").set_value(("big.csv", b"email,name,achievement\n" + b"a" * MAX_CSV_BYTES, "text/csv"))
+    at.run()
+    assert any("the limit is" in e.value for e in at.error) and not at.dataframe
     at.text_input[0].input("still@example.org")
     at.run()
     assert not at.exception
