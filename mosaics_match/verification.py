@@ -244,9 +244,12 @@ def _did_web_url(did: str) -> str | None:
 class PortalFetcher:
     """Serve this portal's own documents from the database; anything else through ``remote``.
 
-    Status lists are read fresh on every fetch (a revocation takes effect at once) and served only under the
-    exact URL their signed document carries as its id. DID documents of issuers whose keys are held here
-    (``did:web``) are built from the signing-key table.
+    Status lists are read fresh on every fetch (a revocation takes effect at once). A list is served for a URL
+    ``{origin}/status/{purpose}-{n}`` only when ``origin`` is one this portal has published lists under: its
+    configured base URL, the id of any stored list, or the status URLs of credentials it issued (lists are
+    re-signed under the current base URL, while credentials keep the URL they were issued with). Any other
+    host with the same path is someone else's and goes to ``remote``. DID documents of issuers whose keys are
+    held here (``did:web``) are built from the signing-key table.
 
     Parameters
     ----------
@@ -254,11 +257,35 @@ class PortalFetcher:
         Opens short read-only sessions.
     remote : Fetcher | None
         For everything not served locally; ``None`` means offline.
+    base_url : str, optional
+        This portal's public origin.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], remote: Fetcher | None) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], remote: Fetcher | None,
+                 base_url: str | None = None) -> None:
         self.session_factory = session_factory
         self.remote = remote
+        self.base_url = base_url
+        self._origins: set[str] | None = None
+
+    def origins(self, session: Session) -> set[str]:
+        """Origins under which this portal's status lists are (or were) published."""
+        if self._origins is None:
+            found = {_origin(self.base_url)} if self.base_url else set()
+            numbers: set[int] = set()
+            for lst in session.scalars(select(StatusList)):
+                numbers.add(lst.number)
+                if lst.signed_document:
+                    found.add(_origin(_document_id(lst.signed_document) or ""))
+            for number in numbers:
+                for pick in (IssuedCredential.id.asc(), IssuedCredential.id.desc()):
+                    doc = session.scalar(select(IssuedCredential.document)
+                                         .where(IssuedCredential.status_list_number == number)
+                                         .order_by(pick).limit(1))
+                    for url in re.findall(r'"statusListCredential"\s*:\s*"([^"]{1,500})"', doc or ""):
+                        found.add(_origin(url))
+            self._origins = {o for o in found if o}
+        return self._origins
 
     def local(self, url: str) -> bytes | None:
         """The document for ``url`` if this portal holds it, else ``None``."""
@@ -268,10 +295,13 @@ class PortalFetcher:
         with self.session_factory() as session:
             if m:
                 purpose, number = m.group(1), int(m.group(2))
-                for lst in session.scalars(select(StatusList).where(StatusList.number == number,
-                                                                    StatusList.purpose == purpose)):
-                    if lst.signed_document and _document_id(lst.signed_document) == key:
+                lists = [lst for lst in session.scalars(select(StatusList).where(
+                    StatusList.number == number, StatusList.purpose == purpose)) if lst.signed_document]
+                for lst in lists:
+                    if _document_id(lst.signed_document) == key:
                         return lst.signed_document.encode("utf-8")
+                if lists and _origin(key) in self.origins(session):
+                    return lists[0].signed_document.encode("utf-8")
                 return None
             if key.endswith("/did.json"):
                 for issuer in session.scalars(select(Issuer).where(Issuer.identifier.startswith("did:web:"))):
@@ -287,6 +317,11 @@ class PortalFetcher:
         if self.remote is None:
             raise FetchError(url, "not held by this portal and remote fetching is off")
         return self.remote.fetch(url)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 def _document_id(document: str) -> str | None:
@@ -369,7 +404,7 @@ def build_context(source: SessionSource, *, email: str | None = None, now: datet
     with factory() as session:
         trust = trust_registry(session)
         cache = _shared_verify_cache(session) if now is None else VerifyCache()
-    fetcher = PortalFetcher(factory, remote_fetcher)
+    fetcher = PortalFetcher(factory, remote_fetcher, base_url=_base_url(source))
     clock = (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
     return VerifyContext(clock=clock, fetcher=fetcher, trust=trust, email=email or None, cache=cache)
 

@@ -191,3 +191,27 @@ def test_did_web_documents_of_local_issuers_are_served_from_the_database(rt):
     assert doc["id"] == did and doc["assertionMethod"] == [f"{did}#key-1"]
     assert keys.public_key_from_verification_method(doc["verificationMethod"][0]) == public
     assert "private" not in json.dumps(doc)
+
+
+def test_status_lists_re_signed_under_a_new_base_url_still_serve_older_credentials(seeded_url):
+    from mosaics_match import issuing
+    from mosaics_match.models import IssuedCredential
+    from mosaics_match.runtime import open_runtime
+    from tests.conftest import make_settings
+
+    moved = open_runtime(make_settings(seeded_url, base_url="http://127.0.0.1:9999"))
+    try:
+        with moved.Session.begin() as session:
+            rows = session.query(IssuedCredential).filter_by(revoked=False, suspended=False).limit(2).all()
+            target, other = rows[0], rows[1]
+            docs = {"target": target.document, "other": other.document}
+            signer = issuing.open_signer(session, settings=moved.settings)
+            issuing.change_status(session, signer=signer, credential=target, action="revoke", reason="t", actor="t")
+        revoked = verification.verify_submission(moved, docs["target"], email=None, viewer=PUBLIC, source="api",
+                                                 remote=False)
+        fine = verification.verify_submission(moved, docs["other"], email=None, viewer=PUBLIC, source="api",
+                                              remote=False)
+        assert revoked.verdict == NOT_VALID and revoked.failing_check_id == "status.revocation"
+        assert fine.verdict == VERIFIED, fine.reason
+    finally:
+        moved.engine.dispose()
