@@ -53,7 +53,7 @@ def confirm(credential_id: str, action: str, label: str) -> None:
     reason = st.text_area("Reason (kept in the audit log)", max_chars=500, key=f"reason_{action}")
     c1 = c2 = st.container(horizontal=True)
     if c1.button(f"Yes, {verb.lower()}", type="primary", key="confirm_yes"):
-        if action != "reinstate" and not reason.strip():
+        if not reason.strip():
             st.error("Give a reason before confirming.")
             return
         if not rt.settings.key_secret:

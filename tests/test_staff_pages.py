@@ -191,9 +191,12 @@ def test_revoke_suspend_reinstate_through_confirmation_dialog(portal_env: str, s
     assert "Suspend done" in _texts(at)
 
     at.button(key="do_reinstate").click().run()
+    at.button(key="confirm_yes").click().run()  # a reinstatement needs a reason too
+    assert "Give a reason" in " ".join(e.value for e in at.error) and lists()[1][1] is True
+    at.text_area(key="reason_reinstate").input("Review cleared").run()
     at.button(key="confirm_yes").click().run()
     v2, state = lists()
-    assert state[:2] == (False, False) and v2["suspension"][1] == 0
+    assert state == (False, False, "Review cleared") and v2["suspension"][1] == 0
 
     # Confirming a revocation without a reason is refused inside the dialog and writes nothing.
     at.button(key="do_revoke").click().run()
