@@ -215,15 +215,13 @@ def sign_status_list(session: Session, *, signer: Signer, status_list: StatusLis
 
 
 def _sign(doc: dict, *, signer: Signer, fmt: str) -> dict | str:
-    from .credentials import jwt as cj
-    from .credentials import proofs
+    """Sign with the engine; VC-JWT uses the Open Badges 3.0 JWT form (credential as payload + iss/jti/nbf/exp)."""
+    from .credentials.build import sign_credential
 
-    if fmt == "vc-jwt":
-        return cj.sign_vc_jwt(doc, signer.private_key, kid=signer.verification_method)
-    if fmt not in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
+    if fmt not in PROOF_FORMATS:
         raise IssuingError(f"Unknown proof format {fmt!r}; choose one of {', '.join(PROOF_FORMATS)}.")
-    return proofs.sign_data_integrity(doc, signer.private_key, verification_method=signer.verification_method,
-                                      cryptosuite=fmt, created=utcnow())
+    return sign_credential(doc, signer.private_key, verification_method=signer.verification_method, fmt=fmt,
+                           created=utcnow())
 
 
 # --- issuing --------------------------------------------------------------------------------------------------
