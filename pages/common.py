@@ -6,6 +6,7 @@ This is the UI edge: Streamlit lives here and in the page files, never in ``mosa
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +117,15 @@ def oidc_resolution() -> auth.OidcResolution | None:
     return resolution
 
 
+def _session_cookie() -> str | None:
+    """The session cookie this browser session started with (a string, or ``None``)."""
+    try:
+        value = st.context.cookies.get(SESSION_COOKIE)
+    except Exception:  # no browser context (bare runs)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 def current_viewer() -> Viewer:
     """Resolve the viewer on the server, on every run: OIDC identity or a signed session token, else the public.
 
@@ -128,7 +138,7 @@ def current_viewer() -> Viewer:
     if resolution is not None and resolution.ok:
         return resolution.viewer
     for source, token in (("state", st.session_state.get("session_token")),
-                          ("cookie", st.context.cookies.get(SESSION_COOKIE))):
+                          ("cookie", _session_cookie())):
         if not token or not isinstance(token, str):
             continue
         with rt.Session() as session:
@@ -161,15 +171,20 @@ def persist_session_cookie() -> None:
     * Browsers without JavaScript cannot run Streamlit at all, so nothing is lost there.
     """
     token = st.session_state.get("session_token")
-    cookie = st.context.cookies.get(SESSION_COOKIE)
+    cookie = _session_cookie()
     if token and token != cookie:
         max_age = int(auth.SESSION_TTL.total_seconds())
         script = (f"document.cookie = {json.dumps(SESSION_COOKIE)} + '=' + {json.dumps(token)} + "
                   f"'; Path=/; Max-Age={max_age}; SameSite=Strict' + "
                   "(window.location.protocol === 'https:' ? '; Secure' : '');")
     elif not token and cookie:
-        script = (f"document.cookie = {json.dumps(SESSION_COOKIE)} + '=; Path=/; Max-Age=0; SameSite=Strict' + "
-                  "(window.location.protocol === 'https:' ? '; Secure' : '');")
+        # Only remove the stale value this session saw: another tab may have signed in since and set a new one.
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,512}", cookie):
+            cookie = "-"  # not a token we could have set: never echo it into a script
+        stale = json.dumps(f"{SESSION_COOKIE}={cookie}")
+        script = (f"if (document.cookie.split('; ').includes({stale})) {{ "
+                  f"document.cookie = {json.dumps(SESSION_COOKIE)} + '=; Path=/; Max-Age=0; SameSite=Strict' + "
+                  "(window.location.protocol === 'https:' ? '; Secure' : ''); }")
     else:
         return
     st.html(f"<script>{script}</script>", unsafe_allow_javascript=True, width="content")
