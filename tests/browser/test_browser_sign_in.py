@@ -112,4 +112,3 @@ def test_wrong_password_gives_the_generic_message(live_portal, browser) -> None:
         assert session_cookie(context) is None
     finally:
         context.close()
-
