@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import repo
 from .auth import Viewer
-from .credentials.fetcher import ChainFetcher, FetchError, Fetcher, HttpsFetcher
+from .credentials.fetcher import FetchError, Fetcher, HttpsFetcher
 from .credentials.trust import TrustRegistry
 from .credentials.verify import VerificationResult, VerifyCache, VerifyContext, verify
 from .models import Achievement, IssuedCredential, Issuer, StatusList, utcnow

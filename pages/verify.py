@@ -80,6 +80,14 @@ def upload_problem(name: str, data: bytes) -> str | None:
     return None
 
 
+def _png_size_ok(data: bytes, limit: int = 4096) -> bool:
+    """Whether a PNG's header declares a size worth showing (a decompression bomb claims huge dimensions)."""
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        return False
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return 0 < width <= limit and 0 < height <= limit
+
+
 def _svg_img(svg: str, width: int = 150) -> str:
     # Shown through <img>, where an SVG cannot run scripts or load anything.
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -124,8 +132,11 @@ def _card(pv: PortalVerification) -> None:
             st.caption("What the credential claims — not confirmed, see the checks above.")
         left, right = st.columns([1, 4])
         with left:
-            if card.image_png is not None:
-                st.image(card.image_png, width=150)
+            if card.image_png is not None and _png_size_ok(card.image_png):
+                # The browser decodes it; the server never expands the pixels of an upload.
+                data = base64.b64encode(card.image_png).decode("ascii")
+                st.markdown(f'<img src="data:image/png;base64,{data}" width="150" alt="Badge image"/>',
+                            unsafe_allow_html=True)
             elif card.image_svg:
                 st.markdown(_svg_img(card.image_svg), unsafe_allow_html=True)
             else:

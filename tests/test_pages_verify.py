@@ -7,7 +7,6 @@ import io
 import json
 import zipfile
 
-import pytest
 from sqlalchemy import select
 
 from tests.conftest import BASE_URL, app_test, session_token_for
@@ -301,3 +300,22 @@ def test_batch_and_history_are_not_for_visitors_or_partners(portal_env):
             except Exception:  # not routed at all for this role
                 continue
             assert not any(t.value in ("Batch verification", "Verification history") for t in at.title)
+
+
+def test_badge_png_claiming_huge_dimensions_is_verified_without_expanding_it(portal_env, seeded_rt):
+    import struct
+    import zlib
+
+    from mosaics_match.credentials.bake import bake_png
+
+    # A valid PNG header declaring 40,000 x 40,000 pixels with a tiny, truncated image stream.
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40_000, 40_000, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 100_000)) + chunk(b"IEND", b""))
+    docs = _demo_docs(seeded_rt)
+    at = _verify_page()
+    _upload(at, "badge.png", bake_png(bomb, docs["vc-jwt"]))
+    assert "**Verified**" in _banner(at)
+    assert not any("data:image/png" in m.value for m in at.markdown)
