@@ -127,6 +127,7 @@ def _audit_sign_ins(db_url: str) -> list[tuple[str, str, str]]:
     return [(r[0], r[1], str(r[2])) for r in rows]
 
 
+@pytest.mark.slow
 def test_oidc_sign_in_maps_to_the_account_role(oidc_portal, browser) -> None:
     base = oidc_portal["url"]
     context = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -46,6 +46,7 @@ def session_cookie(context) -> str | None:  # noqa: ANN001
     return next((c["value"] for c in context.cookies() if c["name"] == "mosaics_session"), None)
 
 
+@pytest.mark.slow
 def test_password_sign_in_survives_refresh_and_deep_link_and_signs_out_everywhere(live_portal, browser) -> None:
     base = live_portal["url"]
     email, password = demo_password(live_portal["db_url"], "earner")
