@@ -265,5 +265,23 @@ def test_demo_earner_holds_three_claimed_credentials(seeded_rt) -> None:
         rows = sharing.owned_credentials(session, earner_id=account.earner_id)
         assert len(rows) == 3
         assert {sharing.credential_status(r) for r in rows} == {"valid"}
-        for row in rows:
-            assert sharing.downloads(row)
+
+
+def test_every_download_of_the_demo_earner_verifies(seeded_rt) -> None:
+    """What the earner downloads (signed JSON, JWT, baked PNG and SVG) passes the portal's own verification."""
+    from mosaics_match import repo, sharing, verification
+    from mosaics_match.auth import PUBLIC
+
+    with seeded_rt.Session() as session:
+        account = repo.get_account(session, email="earner@mosaics.example")
+        files = [(row.proof_format, d) for row in sharing.owned_credentials(session, earner_id=account.earner_id)
+                 for d in sharing.downloads(row)]
+    checked = 0
+    for fmt, d in files:
+        if d.label == "JSON (contents)":
+            continue  # the decoded payload of a JWT is for reading; the JWT file is the signed form
+        pv = verification.verify_submission(seeded_rt, d.data, email="earner@mosaics.example", viewer=PUBLIC,
+                                            source="upload", remote=False, audit=False)
+        assert pv.verdict == verification.VERIFIED, (fmt, d.file_name, pv.reason)
+        checked += 1
+    assert checked >= 9  # three credentials, at least three signed files each
