@@ -33,7 +33,11 @@ if common.oidc_configured():
             st.warning("Your single sign-on identity has no email address, so it cannot be used here.")
     st.subheader("With your organisation")
     if st.button("Sign in with single sign-on", type="primary", key="oidc_sign_in"):
-        st.login()
+        try:
+            st.login()
+        except Exception:  # a broken [auth] section must not show a traceback
+            st.error("Single sign-on is not set up correctly on this portal. Use your Mosaics password, or ask "
+                     "Seneca staff to check the [auth] settings.")
     st.divider()
     st.subheader("With a Mosaics password")
 

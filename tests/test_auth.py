@@ -526,3 +526,13 @@ def test_st_user_is_ignored_without_an_auth_section(world_env) -> None:
     user = {"is_logged_in": True, "email": EMAILS["staff"], "iat": int(time.time())}
     at = portal_test(user=user)
     assert "Not signed in" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_broken_sso_settings_give_a_message_not_a_traceback(world_env) -> None:
+    broken = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback"}}  # no client, no secret
+    at = portal_test(secrets=broken)
+    at.switch_page("pages/sign_in.py").run()
+    next(b for b in at.button if b.label == "Sign in with single sign-on").click()
+    at.run()
+    assert not at.exception
+    assert "Single sign-on is not set up correctly" in errors_text(at)
