@@ -52,8 +52,11 @@ class MatchConfig:
     mix_alpha
         Weight of the whole-text cosine in ``"mix"`` mode.
     min_similarity
-        Requirement-to-competency cosine below which a competency gives no credit for a requirement (and the
-        requirement is reported as missing for an earner whose best evidence is below it).
+        Requirement-to-competency cosine below which a competency gives no credit for a requirement.
+    covered_similarity
+        Cosine at which held evidence counts as *covering* a requirement in ``Match.covered`` (below: listed
+        in ``Match.missing``), and which at least one catalogue competency must reach for a requirement to be
+        matchable (``exclude_unmatchable``). Reporting only; it does not change the ranking of earners.
     full_similarity
         Cosine at which a requirement counts as fully covered: the credit of a requirement is
         ``min(1, sim / full_similarity)`` when ``sim >= min_similarity`` and 0 otherwise.
@@ -92,7 +95,8 @@ class MatchConfig:
     char_max_df: float = 0.2
     posting_mode: PostingMode = "whole"
     mix_alpha: float = 0.5
-    min_similarity: float = 0.15
+    min_similarity: float = 0.05
+    covered_similarity: float = 0.15
     full_similarity: float = 0.5
     per_requirement_top: int = 200
     combine: Combine = "noisy_or"
@@ -113,6 +117,8 @@ class MatchConfig:
             raise ValueError("char_weight, mix_alpha and whole_weight must be in [0, 1]")
         if not 0.0 <= self.min_similarity < self.full_similarity <= 1.0:
             raise ValueError("need 0 <= min_similarity < full_similarity <= 1")
+        if not 0.0 <= self.covered_similarity <= 1.0:
+            raise ValueError("covered_similarity must be in [0, 1]")
         s, g, p = self.band_thresholds
         if not 1.0 >= s >= g >= p >= 0.0:
             raise ValueError("band_thresholds must be decreasing in [0, 1]")

@@ -94,12 +94,13 @@ class Match:
     Attributes
     ----------
     score
-        Mean per-requirement credit in [0, 1]: ``min(1, sim / full_similarity)`` of the best held competency
-        for each requirement (0 below ``min_similarity``), averaged over the posting's matchable requirements.
+        In [0, 1]: per requirement, the credits ``min(1, sim / full_similarity)`` (0 below ``min_similarity``)
+        of the held competencies, combined by noisy-or (or max), averaged over the posting's matchable
+        requirements; with ``whole_weight > 0`` the whole posting counts as one more requirement of that weight.
     band
         ``strong`` / ``good`` / ``partial`` / ``weak``, see :func:`mosaics_match.matching.config.band_for`.
     covered, missing
-        Requirements with / without credit.
+        Requirements whose best held evidence reaches / misses ``covered_similarity``.
     terms
         Posting words that carried the covered matches, with their weight, strongest first.
     """
@@ -210,7 +211,9 @@ class EarnerIndex:
             credit[unit_sim < kth] = 0.0
         # Judged against the whole competency catalogue, held or not: a requirement only nobody holds yet is
         # still a real gap, whereas one no competency reaches ("we are a fun team") says nothing about earners.
-        matchable = sims[: len(reqs)].max(axis=1) >= cfg.min_similarity
+        matchable = sims[: len(reqs)].max(axis=1) >= cfg.covered_similarity
+        if cfg.exclude_unmatchable:
+            credit[: len(reqs)][~matchable] = 0.0
         denominator = int(matchable.sum()) if cfg.exclude_unmatchable else len(reqs)
         share = 1.0 - cfg.whole_weight if use_whole else 1.0
         weights = np.full(len(reqs), share / max(denominator, 1))
@@ -346,8 +349,9 @@ class EarnerIndex:
         covered: list[Covered] = []
         missing: list[str] = []
         pairs: list[tuple[int, int, float]] = []
+        covered_at = self.config.covered_similarity
         for r, req in enumerate(q.requirements):
-            if best[r] <= 0:
+            if best[r] <= 0 or q.unit_sim[r, units[best_j[r]]] < covered_at:
                 missing.append(req)
                 continue
             j = int(best_j[r])

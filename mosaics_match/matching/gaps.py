@@ -105,7 +105,8 @@ def gap_recommendations(
     if not ach_ids:
         return []
     best = np.stack(cols, axis=1)  # R x A
-    credit = np.where(best >= cfg.min_similarity, np.minimum(1.0, best / cfg.full_similarity), 0.0)
+    # Only evidence that would be reported as covering a requirement counts for a recommendation.
+    credit = np.where(best >= cfg.covered_similarity, np.minimum(1.0, best / cfg.full_similarity), 0.0)
     have = np.zeros(len(reqs))
     out: list[Recommendation] = []
     for _ in range(limit):
@@ -133,14 +134,14 @@ def uncovered_requirements(
     index_or_catalogue
         An :class:`EarnerIndex` or :class:`CompetencyIndex`.
     threshold
-        Best cosine below which a requirement is uncovered; default ``config.min_similarity``.
+        Best cosine below which a requirement is uncovered; default ``config.covered_similarity``.
 
     Returns
     -------
     UncoveredReport
     """
     ci = _competency_index(index_or_catalogue)
-    thr = ci.config.min_similarity if threshold is None else float(threshold)
+    thr = ci.config.covered_similarity if threshold is None else float(threshold)
     rows: list[UncoveredRequirement] = []
     n_req = 0
     n_post = 0
