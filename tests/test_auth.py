@@ -232,13 +232,17 @@ def errors_text(at) -> str:  # noqa: ANN001
 
 @pytest.fixture(autouse=True)
 def _cheap_dummy_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unknown emails are checked against a dummy hash; give it the test worlds' cheap parameters."""
+    """Unknown emails are checked against a dummy hash; give it the test worlds' cheap parameters. Each test
+    also gets an empty process-wide failure tracker."""
     from argon2 import PasswordHasher
 
     from mosaics_match import passwords
 
+    from mosaics_match import auth
+
     monkeypatch.setattr(passwords, "_DUMMY_HASH",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("dummy-password-x"))
+    monkeypatch.setattr(auth, "DEFAULT_TRACKER", auth.FailureTracker())  # no failures carried between tests
 
 
 @pytest.fixture
