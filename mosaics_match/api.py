@@ -1,0 +1,536 @@
+"""HTTP routes of the portal: what verifiers need to check Seneca credentials, and a verification API.
+
+Plain Starlette endpoints calling the domain (no Streamlit here); ``asgi.py`` mounts them beside the Streamlit UI
+with ``st.App(routes=...)``, and :func:`create_api_app` serves them alone (tests, a separate API process).
+
+Routes
+------
+``GET /.well-known/did.json`` (and ``/{path}/did.json`` for a did:web with a path)
+    The issuer's did:web document: every key held here, current and retired, as ``Multikey`` methods.
+``GET /.well-known/jwks.json``
+    The same keys as a JWK Set (``kid`` = verification method id).
+``GET /status/{purpose}-{n}``
+    A signed Bitstring Status List credential, read from the database per request (ETag = list version).
+``GET /credentials/{id}[?format=json|jwt|png|svg]``
+    A credential its earner made public, as JSON, its VC-JWT, or a baked badge image.
+``POST /api/v1/verify``
+    A credential in (JSON, JWT, PNG, SVG or multipart), the verification result out. Size-bounded, rate-limited.
+``GET /api/v1/openapi.json``
+    OpenAPI 3.1 description.
+
+Every error is an RFC 9457 ``application/problem+json`` document; no traceback ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .ratelimit import TokenBucketLimiter
+from .runtime import Runtime, open_runtime
+
+__all__ = [
+    "ApiConfig", "LazyRuntime", "Problem", "build_routes", "create_api_app", "problem_response",
+    "did_web_document_path", "verification_body", "PROBLEM_BASE",
+]
+
+LOG = logging.getLogger(__name__)
+PROBLEM_BASE = "urn:seneca-mosaics:problem:"
+PROBLEM_JSON = "application/problem+json"
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_LIST_NAME = re.compile(r"^(revocation|suspension)-([1-9][0-9]{0,8})$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+CREDENTIAL_FORMATS = ("json", "jwt", "png", "svg")
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """Limits of the HTTP API.
+
+    Attributes
+    ----------
+    max_body_bytes : int
+        Largest request body accepted by ``POST /api/v1/verify`` (the engine's own input limit).
+    verify_rate : float
+        Verifications per second per client IP (token refill rate), per replica.
+    verify_burst : int
+        Verifications a client may make at once after a quiet period.
+    status_max_age : int
+        ``Cache-Control: max-age`` of status lists, seconds. Short: a revocation should reach verifiers soon.
+    keys_max_age : int
+        ``max-age`` of the DID document and JWK Set.
+    """
+
+    max_body_bytes: int = 4_000_000
+    verify_rate: float = 1.0
+    verify_burst: int = 30
+    status_max_age: int = 60
+    keys_max_age: int = 300
+
+
+class LazyRuntime:
+    """Opens the portal runtime (engine, migrations) once, on first use, from any thread.
+
+    Parameters
+    ----------
+    factory : callable, optional
+        Builds the runtime; default :func:`mosaics_match.runtime.open_runtime` with the process settings.
+    """
+
+    def __init__(self, factory: Callable[[], Runtime] | None = None) -> None:
+        self._factory = factory or open_runtime
+        self._runtime: Runtime | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Runtime:
+        if self._runtime is None:
+            with self._lock:
+                if self._runtime is None:
+                    self._runtime = self._factory()
+        return self._runtime
+
+    def close(self) -> None:
+        """Dispose of the engine if it was opened."""
+        if self._runtime is not None:
+            self._runtime.engine.dispose()
+
+
+class Problem(Exception):
+    """An RFC 9457 problem to answer with (raised inside endpoints).
+
+    Parameters
+    ----------
+    status : int
+        HTTP status code.
+    slug : str
+        Last part of the problem type URN (``too-large``, ``not-found`` ...).
+    title : str
+        Short summary, the same for every occurrence of this type.
+    detail : str
+        What happened this time, in plain words.
+    headers : dict, optional
+        Extra response headers (``Retry-After``, ``Allow``).
+    extra : dict, optional
+        Extension members.
+    """
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, *, headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+    def response(self, instance: str | None = None) -> Response:
+        return problem_response(self.status, self.slug, self.title, self.detail, instance=instance,
+                                headers=self.headers, **self.extra)
+
+
+def problem_response(status: int, slug: str, title: str, detail: str, *, instance: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    """An ``application/problem+json`` response (RFC 9457).
+
+    Parameters
+    ----------
+    status : int
+        HTTP status.
+    slug : str
+        Problem type suffix; the type is ``urn:seneca-mosaics:problem:<slug>``.
+    title, detail : str
+        Summary of the type and explanation of this occurrence.
+    instance : str, optional
+        The request path.
+    headers : dict, optional
+        Extra headers.
+    """
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type=PROBLEM_JSON,
+                    headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _route(path: str, name: str, handlers: dict[str, Handler]) -> Route:
+    """A route answering every method: unknown ones get a 405 problem (Starlette's default is plain text)."""
+    allowed = sorted(set(handlers) | ({"HEAD"} if "GET" in handlers else set()))
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = handlers.get(method)
+        try:
+            if handler is None:
+                raise Problem(405, "method-not-allowed", "Method not allowed",
+                              f"{request.method} is not supported here; use {', '.join(allowed)}.",
+                              headers={"Allow": ", ".join(allowed)})
+            return await handler(request)
+        except Problem as exc:
+            return exc.response(instance=request.url.path)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        except Exception:  # noqa: BLE001 - the one place that turns a bug into a 500 without a traceback
+            LOG.exception("unhandled error in %s %s", request.method, request.url.path)
+            return problem_response(500, "internal-error", "Internal error",
+                                    "The server could not complete the request. It has been logged.",
+                                    instance=request.url.path)
+
+    return Route(path, endpoint, methods=ALL_METHODS, name=name)
+
+
+def client_ip(request: Request) -> str:
+    """The client address as the ASGI server reports it.
+
+    Behind a load balancer run uvicorn with ``--proxy-headers --forwarded-allow-ips=<balancer>`` so this is the
+    real client; headers are not trusted here, or any client could choose its own bucket.
+    """
+    return request.client.host if request.client else "unknown"
+
+
+# --- keys ---------------------------------------------------------------------------------------------------
+
+def did_web_document_path(did: str) -> str | None:
+    """The URL path where a did:web document is published (``None`` for other DID methods).
+
+    ``did:web:example.com`` -> ``/.well-known/did.json``; ``did:web:example.com:issuers:seneca`` ->
+    ``/issuers/seneca/did.json``.
+    """
+    if not did.startswith("did:web:"):
+        return None
+    parts = [unquote(p) for p in did[len("did:web:"):].split(":")]
+    if not parts[0]:
+        return None
+    if len(parts) == 1:
+        return "/.well-known/did.json"
+    return "/" + "/".join(parts[1:]) + "/did.json"
+
+
+def _held_keys(session: Any, issuer_did: str | None) -> list[Any]:
+    from .models import Issuer, SigningKey
+
+    stmt = select(SigningKey).join(Issuer).order_by(SigningKey.id)
+    if issuer_did:
+        stmt = stmt.where(Issuer.identifier == issuer_did)
+    return list(session.scalars(stmt))
+
+
+def _did_document(did: str, keys: list[Any]) -> dict[str, Any]:
+    methods = [{"id": k.verification_method, "type": "Multikey", "controller": did,
+                "publicKeyMultibase": k.public_multikey} for k in keys]
+    ids = [m["id"] for m in methods]
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+        "authentication": ids,
+    }
+
+
+def _jwk(key: Any) -> dict[str, Any]:
+    from .credentials.keys import public_key_from_multikey
+
+    jwk: dict[str, Any] = dict(public_key_from_multikey(key.public_multikey).jwk())
+    jwk.update({"kid": key.verification_method, "use": "sig"})
+    if jwk.get("kty") == "OKP":
+        jwk["alg"] = "EdDSA"
+    elif jwk.get("crv") == "P-256":
+        jwk["alg"] = "ES256"
+    return jwk
+
+
+# --- routes -------------------------------------------------------------------------------------------------
+
+class _Api:
+    def __init__(self, runtime: Callable[[], Runtime], config: ApiConfig) -> None:
+        self.runtime = runtime
+        self.config = config
+        self.limiter = TokenBucketLimiter(config.verify_rate, config.verify_burst)
+
+    # did:web and JWKS
+
+    async def did_document(self, request: Request) -> Response:
+        rt = await run_in_threadpool(self.runtime)
+        did = rt.settings.issuer_did
+        path = did_web_document_path(did) if did else None
+        if path is None:
+            raise Problem(404, "no-did-web", "No did:web document",
+                          "This portal's issuer uses did:key (its DID is its public key), so there is no did:web "
+                          "document to publish. Set MOSAICS_ISSUER_DID to a did:web identifier for this host to "
+                          "publish one; /.well-known/jwks.json lists the keys either way.")
+        if request.url.path != path:
+            raise Problem(404, "not-found", "Not found", "No DID document is published at this path.")
+
+        def load() -> list[Any]:
+            with rt.Session() as session:
+                return _held_keys(session, did)
+
+        keys = await run_in_threadpool(load)
+        if not keys:
+            raise Problem(404, "no-keys", "No keys yet",
+                          f"{did} has no signing key yet: one is created with the first credential issued here.")
+        body = json.dumps(_did_document(did, keys), ensure_ascii=False)
+        return Response(body, media_type="application/did+json",
+                        headers={"Cache-Control": f"public, max-age={self.config.keys_max_age}",
+                                 "Access-Control-Allow-Origin": "*"})
+
+    async def jwks(self, request: Request) -> Response:
+        rt = await run_in_threadpool(self.runtime)
+        did = rt.settings.issuer_did or None
+
+        def load() -> list[dict[str, Any]]:
+            with rt.Session() as session:
+                return [_jwk(k) for k in _held_keys(session, did if did and did.startswith("did:web:") else None)]
+
+        keys = await run_in_threadpool(load)
+        return Response(json.dumps({"keys": keys}), media_type="application/jwk-set+json",
+                        headers={"Cache-Control": f"public, max-age={self.config.keys_max_age}",
+                                 "Access-Control-Allow-Origin": "*"})
+
+    # status lists
+
+    async def status_list(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        m = _LIST_NAME.match(name)
+        if not m:
+            raise Problem(404, "not-found", "Status list not found",
+                          "Status lists are named revocation-<n> or suspension-<n>.")
+        purpose, number = m.group(1), int(m.group(2))
+        rt = await run_in_threadpool(self.runtime)
+
+        def load() -> tuple[str, int] | None:
+            from .models import StatusList
+
+            with rt.Session() as session:
+                row = session.execute(
+                    select(StatusList.signed_document, StatusList.version)
+                    .where(StatusList.purpose == purpose, StatusList.number == number,
+                           StatusList.signed_document.is_not(None))
+                    .order_by(StatusList.version.desc()).limit(1)).first()
+                return (row[0], row[1]) if row else None
+
+        found = await run_in_threadpool(load)
+        if found is None:
+            raise Problem(404, "not-found", "Status list not found", f"There is no status list {name}.")
+        document, version = found
+        etag = f'"{purpose}-{number}-v{version}"'
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={self.config.status_max_age}, must-revalidate",
+                   "Access-Control-Allow-Origin": "*"}
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(document, media_type="application/vc+ld+json", headers=headers)
+
+    # public credentials
+
+    async def credential(self, request: Request) -> Response:
+        raw_id = request.path_params["credential_id"]
+        fmt = request.query_params.get("format", "json").lower()
+        if fmt not in CREDENTIAL_FORMATS:
+            raise Problem(400, "bad-format", "Unknown format",
+                          f"format must be one of {', '.join(CREDENTIAL_FORMATS)}.")
+        credential_id = raw_id if raw_id.startswith("urn:uuid:") else f"urn:uuid:{raw_id}"
+        if not _UUID.match(credential_id[len("urn:uuid:"):]):
+            raise Problem(404, "not-found", "Credential not found", "No public credential has this id.")
+        rt = await run_in_threadpool(self.runtime)
+        result = await run_in_threadpool(_credential_payload, rt, credential_id.lower(), fmt)
+        body, media, stem = result
+        return Response(body, media_type=media, headers={
+            "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*",
+            "Content-Disposition": f'inline; filename="{stem}.{fmt}"',
+        })
+
+    # verification
+
+    async def verify(self, request: Request) -> Response:
+        from .auth import Viewer
+        from .verification import verify_submission
+
+        ip = client_ip(request)
+        decision = self.limiter.take(ip)
+        if not decision.allowed:
+            raise Problem(429, "rate-limited", "Too many requests",
+                          f"This address has made too many verification requests; try again in "
+                          f"{decision.retry_after} s.", headers={"Retry-After": str(decision.retry_after)})
+        data, email, file_name = await self._read_submission(request)
+        rt = await run_in_threadpool(self.runtime)
+        viewer = Viewer(email=f"api:{ip}", role="public")
+        pv = await run_in_threadpool(lambda: verify_submission(rt, data, email=email, viewer=viewer, source="api",
+                                                               file_name=file_name))
+        return JSONResponse(verification_body(pv, base_url=rt.settings.base_url),
+                            headers={"Cache-Control": "no-store",
+                                     "X-RateLimit-Remaining": str(decision.remaining)})
+
+    async def _read_submission(self, request: Request) -> tuple[bytes, str | None, str | None]:
+        limit = self.config.max_body_bytes
+        too_large = Problem(413, "too-large", "Request too large",
+                            f"The request body is larger than {limit:,} bytes, the most this API accepts.",
+                            extra={"max_bytes": limit})
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                raise Problem(400, "bad-request", "Bad request", "Content-Length is not a number.")
+            if int(declared) > limit:
+                raise too_large  # before reading a single byte
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large  # a chunked or lying body is cut off as soon as it passes the limit
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        email: str | None = None
+        file_name: str | None = None
+        if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            request._body = body  # the form parser reads the bounded copy, never the socket again
+            try:
+                form = await request.form(max_files=1, max_fields=4, max_part_size=limit)
+            except HTTPException as exc:
+                raise Problem(400, "bad-form", "Malformed form data", str(exc.detail)) from exc
+            item = form.get("credential")
+            raw_email = form.get("email")
+            if isinstance(raw_email, str):
+                email = raw_email.strip()[:320] or None
+            if isinstance(item, UploadFile):
+                data = await item.read()
+                file_name = (item.filename or "")[:200] or None
+            elif isinstance(item, str):
+                data = item.encode("utf-8")
+            else:
+                raise Problem(400, "missing-credential", "No credential",
+                              "Send the credential in a form field named 'credential' (a file or text).")
+        else:
+            data = body
+        if not data.strip():
+            raise Problem(400, "missing-credential", "No credential",
+                          "The request has no credential: send its JSON, JWT, PNG or SVG as the body.")
+        return data, email, file_name
+
+    async def openapi(self, request: Request) -> Response:
+        from .openapi import openapi_document
+
+        rt = await run_in_threadpool(self.runtime)
+        return JSONResponse(openapi_document(server_url=rt.settings.base_url),
+                            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+
+    async def api_not_found(self, request: Request) -> Response:
+        raise Problem(404, "not-found", "Not found", "There is no API endpoint at this path; see /api/v1/openapi.json.")
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [t.strip() for t in header.split(",")]
+    return etag in tags or f"W/{etag}" in tags
+
+
+def _credential_payload(rt: Runtime, credential_id: str, fmt: str) -> tuple[bytes, str, str]:
+    from . import badge_art, sharing
+    from .credentials.bake import bake_png, bake_svg
+
+    with rt.Session() as session:
+        from .models import IssuedCredential
+
+        row = session.scalar(select(IssuedCredential).where(IssuedCredential.credential_id == credential_id))
+        if row is None or not row.public:
+            # The same answer whether it does not exist or its earner keeps it private.
+            raise Problem(404, "not-found", "Credential not found", "No public credential has this id.")
+        stem = sharing.file_stem(row)
+        if fmt == "json":
+            return sharing.json_download(row), "application/json", stem
+        if fmt == "jwt":
+            token = sharing.jwt_download(row)
+            if token is None:
+                raise Problem(404, "no-jwt", "No JWT form",
+                              "This credential is secured with a Data Integrity proof, not as a VC-JWT; "
+                              "use format=json.")
+            return token, "application/vc+jwt", stem
+        ach = row.achievement
+        doc = sharing.document_of(row)
+        seed = ach.slug if ach is not None else credential_id
+        name = ach.name if ach is not None else "Mosaics credential"
+        school = ach.school if ach is not None else "Seneca Polytechnic"
+        if fmt == "png":
+            return bake_png(badge_art.badge_png(name, school, seed), doc), "image/png", stem
+        svg = badge_art.badge_svg(name, school, seed)
+        return bake_svg(svg, doc).encode("utf-8"), "image/svg+xml", stem
+
+
+def verification_body(pv: Any, *, base_url: str | None) -> dict[str, Any]:
+    """The API answer: the CLI's ``--json`` line (same verdict and checks), each check with its problems, and
+    the portal's plain-language verdict.
+
+    Parameters
+    ----------
+    pv : PortalVerification
+        From :func:`mosaics_match.verification.verify_submission`.
+    base_url : str, optional
+        This portal's origin (names the verifier).
+    """
+    from .credentials.cli import _json_line
+
+    body = _json_line("request", pv.result)
+    body.pop("file", None)
+    problems = {c.id: list(c.problems) for c in pv.result.checks}
+    for check in body["checks"]:
+        check["problems"] = problems.get(check["id"], [])
+    report = pv.to_report(base_url=base_url)
+    body["portal"] = {k: report[k] for k in ("verdict", "headline", "reason", "authenticity", "checked_at",
+                                             "verifier", "email_checked", "email_matches", "input_problem",
+                                             "checks")}
+    body["portal"]["audit_id"] = pv.audit_id
+    return body
+
+
+def build_routes(runtime: Callable[[], Runtime], config: ApiConfig | None = None) -> list[BaseRoute]:
+    """The API routes, for ``st.App(routes=...)`` or a plain Starlette app.
+
+    Parameters
+    ----------
+    runtime : callable
+        Returns the process runtime (e.g. a :class:`LazyRuntime`).
+    config : ApiConfig, optional
+        Limits; defaults suit a public deployment.
+    """
+    api = _Api(runtime, config or ApiConfig())
+    return [
+        _route("/.well-known/did.json", "did_document", {"GET": api.did_document}),
+        _route("/.well-known/jwks.json", "jwks", {"GET": api.jwks}),
+        _route("/status/{name}", "status_list", {"GET": api.status_list}),
+        _route("/credentials/{credential_id}", "credential", {"GET": api.credential}),
+        _route("/api/v1/verify", "verify", {"POST": api.verify}),
+        _route("/api/v1/openapi.json", "openapi", {"GET": api.openapi}),
+        _route("/api/{rest:path}", "api_not_found", {m: api.api_not_found for m in ALL_METHODS if m != "HEAD"}),
+        # did:web identifiers with a path publish their document at /<path>/did.json.
+        _route("/{did_path:path}/did.json", "did_document_path", {"GET": api.did_document}),
+    ]
+
+
+def create_api_app(runtime: Callable[[], Runtime], config: ApiConfig | None = None) -> Starlette:
+    """The API alone as a Starlette app (tests; or a separate API process without the UI)."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return problem_response(404, "not-found", "Not found", "Nothing is published at this path.",
+                                instance=request.url.path)
+
+    return Starlette(routes=build_routes(runtime, config), exception_handlers={404: not_found})
