@@ -62,7 +62,6 @@ def _upload_and_time(page, path: Path, expected: str) -> float:  # noqa: ANN001
     return time.perf_counter() - start
 
 
-@pytest.mark.slow
 def test_newcomer_verifies_demo_and_tampered_credentials_and_downloads_reports(live_portal, browser, tmp_path):
     cid, doc = _demo_document(live_portal["db_url"])
     good = tmp_path / "amara-badge.json"
