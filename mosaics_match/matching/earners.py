@@ -169,10 +169,18 @@ class EarnerIndex:
     _units_of_competency: dict[int, np.ndarray] | None = None
     _earner_row: dict[str, int] | None = None
     _max_per_earner: int | None = None
+    _e_count: np.ndarray | None = None
 
     @property
     def n_earners(self) -> int:
         return len(self.e_indptr) - 1
+
+    @property
+    def e_count(self) -> np.ndarray:
+        """Achievement units held per earner (uint16)."""
+        if self._e_count is None:
+            self._e_count = np.diff(self.e_indptr).astype(np.uint16)
+        return self._e_count
 
     @property
     def max_per_earner(self) -> int:
@@ -315,14 +323,18 @@ class EarnerIndex:
         if pos.size > 4 * max_candidates:
             return None
         holders = self.u_earner[pos]
-        partial = np.bincount(holders, weights=weights, minlength=self.n_earners)
-        n_high = np.bincount(holders, minlength=self.n_earners)
-        cand = np.flatnonzero(n_high)
+        # One pass for both the summed credit and the count of high achievements held: credits are <= 1 and
+        # an earner holds few achievements, so count * 1024 + credit sum decodes exactly.
+        packed = np.bincount(holders, weights=weights + 1024.0, minlength=self.n_earners)
+        cand = np.flatnonzero(packed)
         if mask is not None:
             cand = cand[mask[cand]]
+        packed = packed[cand]
+        n_high = np.floor(packed / 1024.0 + 1e-9)
+        partial = packed - n_high * 1024.0
         # Bound: credits of the high achievements held, plus every other held achievement at the best low credit.
-        n_other = np.diff(self.e_indptr)[cand] - n_high[cand] if low_max > 0 else 0
-        upper = partial[cand] + n_other * low_max
+        n_other = self.e_count[cand] - n_high if low_max > 0 else 0.0
+        upper = partial + n_other * low_max
         cand = cand[upper >= theta - 1e-6]
         if cand.size > max_candidates:
             return None
