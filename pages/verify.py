@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
 import streamlit as st
@@ -231,12 +232,17 @@ def _fail(message: str) -> None:
     st.session_state.pop(STATE, None)
 
 
-def _verify_issued(rt, viewer: Viewer, credential_id: str, *, source: str, email: str | None) -> None:  # noqa: ANN001
+def _verify_issued(rt, viewer: Viewer, credential_id: str, *, source: str, email: str | None,  # noqa: ANN001
+                   host: str | None = None, base_url: str | None = None) -> None:
     with rt.Session() as session:
         row = verification.load_issued(session, credential_id)
         document = row.document if row is not None else None
         public = bool(row.public) if row is not None else False
-    if row is None:
+    ours = urlsplit(base_url).hostname if base_url else None
+    if row is None and host and ours and host.lower() != ours.lower():
+        _fail(f"The link points to another website ({host}). Only credentials issued by this portal can be "
+              "checked from a link; ask the candidate for the badge file instead.")
+    elif row is None:
         _fail(f"No credential with the id “{credential_id[:100]}” was issued by this portal. Check the link, or "
               "ask the candidate for the badge file.")
     elif not public:
@@ -323,7 +329,14 @@ def main() -> None:
             elif len(text) > MAX_PASTE_CHARS:
                 _fail(f"The pasted text is longer than {MAX_PASTE_CHARS:,} characters.")
             else:
-                _run(rt, viewer, text.strip().encode("utf-8"), source="paste", file_name=None, email=email)
+                from mosaics_match.qr import parse_verify_link
+
+                pasted = parse_verify_link(text)
+                if pasted.credential_id:  # someone pasted the verification link itself
+                    _verify_issued(rt, viewer, pasted.credential_id, source="link", email=email,
+                                   host=pasted.host, base_url=base_url)
+                else:
+                    _run(rt, viewer, text.strip().encode("utf-8"), source="paste", file_name=None, email=email)
     with qr_tab:
         st.caption("Upload a photo or scan of the QR code printed on a Seneca Mosaics certificate.")
         photo = st.file_uploader("Photo or scan of the QR code", type=PHOTO_TYPES, key="verify_qr",
@@ -360,7 +373,7 @@ def _from_qr(rt, viewer: Viewer, data: bytes, *, base_url: str, email: str | Non
         _fail(str(exc))
         return
     if link.credential_id:
-        _verify_issued(rt, viewer, link.credential_id, source="qr", email=email)
+        _verify_issued(rt, viewer, link.credential_id, source="qr", email=email, host=link.host, base_url=base_url)
         return
     from mosaics_match.credentials.inputs import is_compact_jws
 

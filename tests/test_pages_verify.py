@@ -318,3 +318,18 @@ def test_badge_png_claiming_huge_dimensions_is_verified_without_expanding_it(por
     _upload(at, "badge.png", bake_png(bomb, docs["vc-jwt"]))
     assert "**Verified**" in _banner(at)
     assert not any("data:image/png" in m.value for m in at.markdown)
+
+
+def test_pasted_link_and_foreign_qr_link(portal_env, seeded_rt):
+    from mosaics_match.issuing import credential_url
+    from mosaics_match.qr import make_qr_png
+
+    cid, _ = _credential(seeded_rt, revoked=False, suspended=False)
+    at = _verify_page()
+    at.text_area(key="verify_paste").input(credential_url(BASE_URL, cid))
+    at.button(key="verify_paste_go").click()
+    at.run()
+    assert "**Verified**" in _banner(at)
+    foreign = credential_url("https://elsewhere.example", "urn:uuid:11111111-2222-4333-8444-555555555555")
+    _upload(at, "qr.png", make_qr_png(foreign), index=1)
+    assert any("points to another website (elsewhere.example)" in e.value.replace("\\", "") for e in at.error)
