@@ -3,6 +3,8 @@ CSV/JSON export, and the single-verification detail view for any row."""
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import streamlit as st
 
@@ -45,10 +47,16 @@ def main() -> None:
             def progress(done: int, total: int, name: str) -> None:
                 bar.progress(done / total, text=f"Checked {done} of {total}: {name[:80]}")
 
-            rows = verification.verify_batch(rt, items, viewer=viewer, progress=progress)
+            try:
+                rows = verification.verify_batch(rt, items, viewer=viewer, progress=progress)
+            except Exception:  # the engine never raises; this is the database or the server itself
+                logging.getLogger(__name__).exception("batch verification failed")
+                st.error("The batch could not be completed because of a problem on our side. Please try again.")
+                rows = None
             bar.empty()
-            st.session_state[ROWS] = rows
-            st.session_state.pop("batch_detail", None)
+            if rows is not None:
+                st.session_state[ROWS] = rows
+                st.session_state.pop("batch_detail", None)
 
     rows: list[verification.BatchRow] | None = st.session_state.get(ROWS)
     if not rows:

@@ -8,6 +8,7 @@ detail view of a row (importing this module does not run the page: Streamlit run
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -222,7 +223,14 @@ def render_verification(pv: PortalVerification, *, key: str, base_url: str | Non
 # --- the page -------------------------------------------------------------------------------------------------
 
 def _run(rt, viewer: Viewer, data: bytes, *, source: str, file_name: str | None, email: str | None) -> None:  # noqa: ANN001
-    pv = verification.verify_submission(rt, data, email=email, viewer=viewer, source=source, file_name=file_name)
+    try:
+        pv = verification.verify_submission(rt, data, email=email, viewer=viewer, source=source,
+                                            file_name=file_name)
+    except Exception:  # the engine never raises; this is the database or the server itself
+        logging.getLogger(__name__).exception("verification failed")
+        _fail("The check could not be completed right now because of a problem on our side. Nothing is wrong "
+              "with your file as far as we know; please try again in a minute.")
+        return
     st.session_state[STATE] = {"data": data, "source": source, "file_name": file_name, "pv": pv}
     st.session_state.pop("verify_error", None)
 
@@ -371,6 +379,10 @@ def _from_qr(rt, viewer: Viewer, data: bytes, *, base_url: str, email: str | Non
         link = qr.read_verify_link(data)
     except qr.QrError as exc:
         _fail(str(exc))
+        return
+    except Exception:  # a decoder failure on a strange image must not become a traceback
+        logging.getLogger(__name__).exception("QR decoding failed")
+        _fail("The QR code in this image could not be read. Try a sharper photo, straight on.")
         return
     if link.credential_id:
         _verify_issued(rt, viewer, link.credential_id, source="qr", email=email, host=link.host, base_url=base_url)

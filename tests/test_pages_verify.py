@@ -194,6 +194,8 @@ def test_hostile_uploads_each_get_a_specific_message(portal_env, seeded_rt):
         ("deep.json", b"[" * 5000 + b"]" * 5000, "nested"),
         ("token.jwt", b"PK\x03\x04not really a token", "is named .jwt but is not a signed token"),
         ("plain.png", _png(), "holds no readable credential"),
+        ("evil.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                     b'<svg xmlns="http://www.w3.org/2000/svg">&x;</svg>', "entities or external references"),
     ]
     for name, data, expected in cases:
         _upload(at, name, data)
