@@ -27,8 +27,11 @@ pytestmark = pytest.mark.storage
 
 @contextmanager
 def replica(db_url: str, log: Path, *, port: int | None = None, base_url: str | None = None,
-            issuer_did: str = "") -> Iterator[str]:
-    """``python -m uvicorn asgi:app`` on a free port (the documented production command); yields its URL."""
+            issuer_did: str = "", streamlit_run: bool = False) -> Iterator[str]:
+    """``python -m uvicorn asgi:app`` on a free port (the documented production command); yields its URL.
+
+    ``streamlit_run=True`` starts ``streamlit run asgi.py`` instead (Streamlit finds the st.App and serves it).
+    """
     port = port or free_port()
     env = dict(os.environ)
     env.update({
@@ -38,8 +41,13 @@ def replica(db_url: str, log: Path, *, port: int | None = None, base_url: str | 
     })
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "asgi:app", "--host", "127.0.0.1", "--port",
-                                 str(port)], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        if streamlit_run:
+            command = [sys.executable, "-m", "streamlit", "run", "asgi.py", "--server.port", str(port),
+                       "--server.address", "127.0.0.1", "--server.headless", "true",
+                       "--browser.gatherUsageStats", "false"]
+        else:
+            command = [sys.executable, "-m", "uvicorn", "asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -136,3 +144,13 @@ def test_real_server_serves_the_ui_and_problem_json(rt, db_url, tmp_path) -> Non
         assert "did:key" in json.loads(body)["detail"]
         status, headers, body = get(url + "/api/v1/unknown")
         assert status == 404 and json.loads(body)["type"].endswith(":not-found")
+
+
+def test_streamlit_run_asgi_serves_the_routes_too(rt, db_url, tmp_path) -> None:  # noqa: ANN001
+    row = issue_one(rt)
+    with replica(db_url, tmp_path / "st.log", streamlit_run=True) as url:
+        status, headers, body = get(f"{url}/status/revocation-{row.status_list_number}")
+        assert status == 200 and headers["etag"]
+        assert get(url + "/_stcore/health")[0] == 200
+        status, _, body = get(f"{url}/credentials/{row.credential_id}")
+        assert status == 200 and json.loads(body)["id"] == row.credential_id
