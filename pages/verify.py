@@ -27,7 +27,8 @@ UPLOAD_TYPES = ["json", "jwt", "png", "svg"]
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]
 STATE = "verify_current"
 
-_ICONS = {True: "✅", False: "❌", None: "⚠️"}
+_ICONS = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]",
+          None: ":orange[:material/error:]"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG photo"), (b"GIF8", "a GIF image"),
@@ -109,18 +110,18 @@ def _human_date(value: str | None) -> str:
 def _banner(pv: PortalVerification) -> None:
     text = f"**{pv.headline}** — {md(pv.reason)}"
     if pv.verdict == VERIFIED:
-        st.success(text, icon="✅")
+        st.success(text, icon=":material/verified:")
     elif pv.verdict == NOT_VALID:
-        st.error(text, icon="❌")
+        st.error(text, icon=":material/cancel:")
     else:
-        st.warning(text, icon="⚠️")
+        st.warning(text, icon=":material/help:")
     if pv.input_problem:
         return
     if pv.authenticity == "forged":
-        st.caption("🚫 **Not authentic.** The signature does not match the content: this file was altered after "
+        st.caption(":material/gpp_bad: **Not authentic.** The signature does not match the content: this file was altered after "
                    "it was issued, or it was never issued by the named issuer.")
     elif pv.verdict == CANNOT_CONFIRM and pv.authenticity == "authentic" and not pv.result.issuer_trusted:
-        st.caption("🔎 **Authentic, but from an issuer you do not know.** The signature is genuine and nothing was "
+        st.caption(":material/travel_explore: **Authentic, but from an issuer you do not know.** The signature is genuine and nothing was "
                    "changed; the portal simply has no record that this issuer is trustworthy. It is not a "
                    "forgery.")
 
@@ -142,7 +143,7 @@ def _card(pv: PortalVerification) -> None:
             elif card.image_svg:
                 st.markdown(_svg_img(card.image_svg), unsafe_allow_html=True)
             else:
-                st.markdown("🎓")
+                st.markdown(":material/school:")
         with right:
             st.subheader(card.achievement or "(no achievement name)", anchor=False)
             facts = []
@@ -201,16 +202,16 @@ def render_verification(pv: PortalVerification, *, key: str, base_url: str | Non
     cols = st.columns([2, 1, 1, 1])
     cols[0].caption(f"Last checked {checked:%d %B %Y at %H:%M:%S} UTC")
     if on_reverify is not None:
-        cols[1].button("Re-verify", key=f"{key}_reverify", on_click=on_reverify, icon="🔄",
+        cols[1].button("Re-verify", key=f"{key}_reverify", on_click=on_reverify, icon=":material/refresh:",
                        help="Check again now (status and trust can change).")
     link = credential_url(base_url, pv.card.credential_id) if (
         base_url and pv.card and pv.card.issued_here and pv.card.credential_id) else None
     stem = reports.report_file_stem(pv)
     cols[2].download_button("Report (JSON)", data=lambda: reports.report_json(pv, base_url=base_url),
-                            file_name=f"{stem}.json", mime="application/json", key=f"{key}_json", icon="📄")
+                            file_name=f"{stem}.json", mime="application/json", key=f"{key}_json", icon=":material/data_object:")
     cols[3].download_button("Report (PDF)",
                             data=lambda: reports.report_pdf(pv, base_url=base_url, verification_link=link),
-                            file_name=f"{stem}.pdf", mime="application/pdf", key=f"{key}_pdf", icon="🧾")
+                            file_name=f"{stem}.pdf", mime="application/pdf", key=f"{key}_pdf", icon=":material/picture_as_pdf:")
     _card(pv)
     with st.expander("Technical details (every check)"):
         for c in pv.result.checks:
@@ -316,7 +317,8 @@ def main() -> None:
         st.session_state["verify_link_done"] = linked
         _verify_issued(rt, viewer, linked, source="link", email=email)
 
-    upload_tab, paste_tab, qr_tab = st.tabs(["📤 Upload a file", "📋 Paste", "📷 QR code"])
+    upload_tab, paste_tab, qr_tab = st.tabs([":material/upload_file: Upload a file", ":material/content_paste: Paste",
+                                            ":material/qr_code_scanner: QR code"])
     with upload_tab:
         uploaded = st.file_uploader("Badge image or credential file (.png, .svg, .json, .jwt)", type=UPLOAD_TYPES,
                                     key="verify_upload", max_upload_size=5)
@@ -361,7 +363,7 @@ def main() -> None:
     if current is None and not error:
         _warm_engine(rt)
     if error:
-        st.error(md(error), icon="🚫")
+        st.error(md(error), icon=":material/error:")
     elif current is not None:
         def reverify() -> None:
             _run(rt, viewer, current["data"], source=current["source"], file_name=current["file_name"],
