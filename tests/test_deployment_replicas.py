@@ -144,6 +144,20 @@ def test_real_server_serves_the_ui_and_problem_json(rt, db_url, tmp_path) -> Non
         assert "did:key" in json.loads(body)["detail"]
         status, headers, body = get(url + "/api/v1/unknown")
         assert status == 404 and json.loads(body)["type"].endswith(":not-found")
+        # A declared 50 MB body is refused from its headers alone: nothing of it is ever sent.
+        import socket
+
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 50000000\r\n\r\n")
+            answer = sock.recv(65536).decode("latin-1")
+        assert answer.startswith("HTTP/1.1 413") and "application/problem+json" in answer
+        request = urllib.request.Request(url + "/status/revocation-1", method="HEAD")
+        with pytest.raises(urllib.error.HTTPError) as failed:  # HEAD of a missing list: the problem's headers
+            urllib.request.urlopen(request, timeout=10)
+        assert failed.value.code == 404
+        assert failed.value.headers["content-type"].startswith("application/problem+json")
 
 
 def test_streamlit_run_asgi_serves_the_routes_too(rt, db_url, tmp_path) -> None:  # noqa: ANN001
