@@ -239,8 +239,7 @@ def _did_document(did: str, keys: list[Any]) -> dict[str, Any]:
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
         "id": did,
         "verificationMethod": methods,
-        "assertionMethod": ids,
-        "authentication": ids,
+        "assertionMethod": ids,  # issuing only: these keys are not for authenticating as the issuer
     }
 
 
