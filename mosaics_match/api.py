@@ -15,6 +15,8 @@ Routes
     A credential its earner made public, as JSON, its VC-JWT, or a baked badge image.
 ``POST /api/v1/verify``
     A credential in (JSON, JWT, PNG, SVG or multipart), the verification result out. Size-bounded, rate-limited.
+``GET /achievements/{slug}.svg|png``
+    The badge image an issued Achievement names as its ``image``.
 ``GET /api/v1/openapi.json``
     OpenAPI 3.1 description.
 
@@ -423,6 +425,39 @@ class _Api:
                           "The request has no credential: send its JSON, JWT, PNG or SVG as the body.")
         return data, email, file_name
 
+    # achievement images (the ``image`` of every Achievement this portal issues)
+
+    async def achievement_image(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        m = re.fullmatch(r"([a-z0-9][a-z0-9-]{0,119})\.(svg|png)", name)
+        if not m:
+            raise Problem(404, "not-found", "Not found", "Achievement images are /achievements/<slug>.svg or .png.")
+        slug, ext = m.group(1), m.group(2)
+        rt = await run_in_threadpool(self.runtime)
+
+        def load() -> bytes | None:
+            from . import badge_art
+            from .models import Achievement
+
+            with rt.Session() as session:
+                ach = session.scalar(select(Achievement).where(Achievement.slug == slug))
+                if ach is None:
+                    return None
+                if ext == "png":
+                    return badge_art.badge_png(ach.name, ach.school, ach.slug)
+                svg = ach.image_svg if ach.image_svg and "<svg" in ach.image_svg else \
+                    badge_art.badge_svg(ach.name, ach.school, ach.slug)
+                return svg.encode("utf-8")
+
+        body = await run_in_threadpool(load)
+        if body is None:
+            raise Problem(404, "not-found", "Achievement not found", f"There is no achievement {slug}.")
+        return Response(body, media_type="image/png" if ext == "png" else "image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*",
+                                 # A stored SVG is served as an image, never as an active document.
+                                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                                 "X-Content-Type-Options": "nosniff"})
+
     async def openapi(self, request: Request) -> Response:
         from .openapi import openapi_document
 
@@ -517,6 +552,7 @@ def build_routes(runtime: Callable[[], Runtime], config: ApiConfig | None = None
         _route("/.well-known/jwks.json", "jwks", {"GET": api.jwks}),
         _route("/status/{name}", "status_list", {"GET": api.status_list}),
         _route("/credentials/{credential_id}", "credential", {"GET": api.credential}),
+        _route("/achievements/{name}", "achievement_image", {"GET": api.achievement_image}),
         _route("/api/v1/verify", "verify", {"POST": api.verify}),
         _route("/api/v1/openapi.json", "openapi", {"GET": api.openapi}),
         _route("/api/{rest:path}", "api_not_found", {m: api.api_not_found for m in ALL_METHODS if m != "HEAD"}),

@@ -170,6 +170,19 @@ _PATHS: dict[str, Any] = {
             **_STD_ERRORS,
         },
     }},
+    "/achievements/{image}": {"get": {
+        "operationId": "getAchievementImage",
+        "summary": "The badge image of an achievement (the `image` of issued credentials)",
+        "parameters": [{"name": "image", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "<slug>.svg or <slug>.png"}],
+        "responses": {
+            "200": {"description": "The image", "content": {
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}}}},
+            "404": _problem("No such achievement or image type"),
+            **_STD_ERRORS,
+        },
+    }},
     "/api/v1/verify": {"post": {
         "operationId": "verifyCredential",
         "summary": "Verify one credential",

@@ -257,8 +257,24 @@ def test_openapi_document_is_3_1_and_lists_every_route(seeded_rt) -> None:  # no
     spec = resp.json()
     assert spec["openapi"].startswith("3.1")
     assert set(spec["paths"]) == {"/.well-known/did.json", "/.well-known/jwks.json", "/status/{list}",
-                                  "/credentials/{id}", "/api/v1/verify", "/api/v1/openapi.json"}
+                                  "/credentials/{id}", "/achievements/{image}", "/api/v1/verify",
+                                  "/api/v1/openapi.json"}
     for path in spec["paths"].values():
         for op in path.values():
             errors = [code for code in op["responses"] if code[0] in "45"]
             assert errors and all("application/problem+json" in op["responses"][c]["content"] for c in errors)
+
+
+def test_achievement_image_named_by_issued_credentials_is_served(seeded_rt) -> None:  # noqa: ANN001
+    client = _client(seeded_rt)
+    doc = json.loads(_credential(seeded_rt, "eddsa-rdfc-2022").document)
+    image = doc["credentialSubject"]["achievement"]["image"]
+    image_url = image["id"] if isinstance(image, dict) else image
+    path = "/" + image_url.split("/", 3)[3]
+    svg = client.get(path)
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in svg.content and "default-src 'none'" in svg.headers["content-security-policy"]
+    png = client.get(path.removesuffix(".svg") + ".png")
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    _is_problem(client.get("/achievements/no-such-thing.svg"), 404)
+    _is_problem(client.get("/achievements/../etc.svg"), 404)
