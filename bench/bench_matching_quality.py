@@ -355,7 +355,7 @@ def main() -> None:
     print(f"ESCO skills: {len(data.skill_ids)}; essential-skill labels mapped to skill texts: {mapped}/{total} "
           f"({amb} ambiguous labels dropped); dev occupations {len(data.occ_dev)}, held-out {len(data.occ_test)}")
     rng = np.random.default_rng(0)
-    n_dev = 150 if args.quick else (600 if args.tune else 300)
+    n_dev = 150 if args.quick else (600 if args.tune else 200)
     dev = data.occ_dev.iloc[np.sort(rng.choice(len(data.occ_dev), size=min(n_dev, len(data.occ_dev)), replace=False))]
     test = data.occ_test if not args.quick else data.occ_test.iloc[:200]
     b_val = [data.decorte(n)[:2] for n in ("tech_validation", "house_validation")]
