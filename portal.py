@@ -1,25 +1,58 @@
-"""Seneca Mosaics employer portal: page config, sign-in, role lookup and navigation.
+"""Seneca Mosaics employer portal: page config, sign-in, role lookup and navigation — and the HTTP routes.
 
-Run with ``streamlit run portal.py``. Pages a viewer's role may not use are not routed at all, and every
-privileged page checks the role again at its top (``pages.common.require_role``).
+``streamlit run portal.py`` serves everything from one process. Streamlit finds the ``st.App`` assigned to
+``app`` below and runs it under uvicorn: the UI (this file, executed for every page view) plus the routes of
+:mod:`mosaics_match.api` (DID document, JWKS, status lists, public credentials, the verification API).
+``uvicorn portal:app`` is the same server for deployments (see docs/deployment.md).
+
+Pages a viewer's role may not use are not routed at all, and every privileged page checks the role again at its
+top (``pages.common.guard``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+if __name__ != "__main__":
+    # Imported once by the server, before any browser session exists.
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+    from pathlib import Path
+    from typing import Any
 
-st.set_page_config(page_title="Seneca Mosaics portal", page_icon=":material/extension:", layout="wide")
+    from starlette.concurrency import run_in_threadpool
+    from streamlit.runtime.pages_manager import PagesManager
 
-rt = common.runtime()
-common.ensure_demo_data(rt)
-viewer = common.current_viewer()
+    from mosaics_match.api import LazyRuntime, build_routes
 
-pages_by_section: dict[str, list[st.Page]] = {}
-for spec in common.routed_pages(viewer.role):
-    page = st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
-    pages_by_section.setdefault(spec.section, []).append(page)
+    # A ``pages/`` folder beside the main script would otherwise make Streamlit start in its old folder-based
+    # navigation until the first st.navigation call, so a deep link as the first request after a start would
+    # miss this file's navigation and role routing.
+    PagesManager.uses_pages_directory = False
 
-common.render_sidebar(viewer)
-st.navigation(pages_by_section, position="sidebar").run()
+    runtime = LazyRuntime()
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        # Connect and migrate before the first request, so a misconfigured database fails the start.
+        await run_in_threadpool(runtime)
+        yield
+        runtime.close()
+
+    app = st.App(Path(__file__).resolve(), routes=build_routes(runtime), lifespan=lifespan)
+else:
+    from pages import common
+
+    st.set_page_config(page_title="Seneca Mosaics portal", page_icon=":material/extension:", layout="wide")
+
+    rt = common.runtime()
+    common.ensure_demo_data(rt)
+    viewer = common.current_viewer()
+
+    pages_by_section: dict[str, list[st.Page]] = {}
+    for spec in common.routed_pages(viewer.role):
+        page = st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
+        pages_by_section.setdefault(spec.section, []).append(page)
+
+    common.render_sidebar(viewer)
+    st.navigation(pages_by_section, position="sidebar").run()

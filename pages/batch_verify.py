@@ -11,7 +11,7 @@ import streamlit as st
 from mosaics_match import reports, verification
 from mosaics_match.batch import BatchError, BatchItem, BatchLimits, collect
 from pages import common
-from pages.verify import leave_pages_directory_mode, md, render_verification
+from pages.verify import md, render_verification
 
 LIMITS = BatchLimits()
 ROWS = "batch_rows"
@@ -22,7 +22,6 @@ def _table(rows: list[verification.BatchRow]) -> pd.DataFrame:
 
 
 def main() -> None:
-    leave_pages_directory_mode()
     viewer = common.guard(__file__)
     rt = common.runtime()
     base_url = rt.settings.base_url

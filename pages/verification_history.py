@@ -9,14 +9,12 @@ import streamlit as st
 
 from mosaics_match import verification
 from pages import common
-from pages.verify import leave_pages_directory_mode
 
 COLUMNS = ["When (UTC)", "Verdict", "Achievement", "Earner", "Issuer", "How", "File", "Reason", "Credential id"]
 HOW = {"upload": "Upload", "paste": "Pasted", "link": "Link", "qr": "QR code", "batch": "Batch", "api": "API"}
 
 
 def main() -> None:
-    leave_pages_directory_mode()
     viewer = common.guard(__file__)
     rt = common.runtime()
     st.title("Verification history")

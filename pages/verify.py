@@ -260,25 +260,6 @@ def _verify_issued(rt, viewer: Viewer, credential_id: str, *, source: str, email
         _run(rt, viewer, document.encode("utf-8"), source=source, file_name=None, email=email)
 
 
-def leave_pages_directory_mode() -> None:
-    """Run through ``portal.py``'s navigation even when a deep link is the first request after a restart.
-
-    Streamlit treats a ``pages/`` folder next to the main script as old-style multipage navigation until the
-    first ``st.navigation`` call in the process; a first request for ``/verify`` would run this file directly,
-    with the folder's file list as the sidebar. Switching the flag off and rerunning sends the request through
-    ``portal.py`` (same page, query parameters kept).
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - Streamlit internals moved
-        return
-    # Once per session only, so a rerun never swallows a click (test harnesses reset the flag on every run).
-    if PagesManager.uses_pages_directory and not st.session_state.get("_left_pages_directory_mode"):
-        st.session_state["_left_pages_directory_mode"] = True
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 @st.cache_resource(show_spinner=False)
 def _warm_engine(_rt) -> bool:  # noqa: ANN001
     """Verify one stored credential once per process (no audit): loads the engine, contexts and status lists
@@ -298,7 +279,6 @@ def _warm_engine(_rt) -> bool:  # noqa: ANN001
 def main() -> None:
     from pages import common
 
-    leave_pages_directory_mode()
     viewer = common.guard(__file__)
     rt = common.runtime()
     base_url = rt.settings.base_url

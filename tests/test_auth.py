@@ -7,7 +7,6 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -148,20 +147,6 @@ def world_template(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     return path, world
 
 
-def _run_main_script_as_v2(main_script_path: str) -> None:
-    """Stand-in for Streamlit's ``_mpa_v1`` during AppTest runs.
-
-    A ``pages/`` folder beside ``portal.py`` makes Streamlit assume the old multipage layout until the first
-    ``st.navigation`` call; AppTest resets that flag before every run, so every run after the first would execute
-    the page file alone instead of ``portal.py`` (a real server runs ``portal.py`` on every run once
-    ``st.navigation`` has been called). Running the main script keeps AppTest faithful to the server.
-    """
-    import sys
-
-    code = compile(Path(main_script_path).read_text(encoding="utf-8"), main_script_path, "exec")
-    exec(code, sys.modules["__main__"].__dict__)  # noqa: S102
-
-
 @pytest.fixture
 def world_env(world_template, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     """Environment for AppTest runs of the portal against a private copy of the small world."""
@@ -169,9 +154,6 @@ def world_env(world_template, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     from dataclasses import replace
 
     import streamlit as st
-    from streamlit.runtime.scriptrunner import script_runner
-
-    monkeypatch.setattr(script_runner, "_mpa_v1", _run_main_script_as_v2)
 
     path, world = world_template
     target = tmp_path / "world.db"

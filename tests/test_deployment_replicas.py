@@ -30,7 +30,8 @@ def replica(db_url: str, log: Path, *, port: int | None = None, base_url: str | 
             issuer_did: str = "", streamlit_run: bool = False) -> Iterator[str]:
     """``python -m uvicorn asgi:app`` on a free port (the documented production command); yields its URL.
 
-    ``streamlit_run=True`` starts ``streamlit run asgi.py`` instead (Streamlit finds the st.App and serves it).
+    ``streamlit_run=True`` starts ``streamlit run portal.py`` instead (the README's command: Streamlit finds the
+    st.App in portal.py and serves it).
     """
     port = port or free_port()
     env = dict(os.environ)
@@ -42,7 +43,7 @@ def replica(db_url: str, log: Path, *, port: int | None = None, base_url: str | 
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as out:
         if streamlit_run:
-            command = [sys.executable, "-m", "streamlit", "run", "asgi.py", "--server.port", str(port),
+            command = [sys.executable, "-m", "streamlit", "run", "portal.py", "--server.port", str(port),
                        "--server.address", "127.0.0.1", "--server.headless", "true",
                        "--browser.gatherUsageStats", "false"]
         else:
@@ -160,7 +161,7 @@ def test_real_server_serves_the_ui_and_problem_json(rt, db_url, tmp_path) -> Non
         assert failed.value.headers["content-type"].startswith("application/problem+json")
 
 
-def test_streamlit_run_asgi_serves_the_routes_too(rt, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_streamlit_run_portal_serves_the_routes_too(rt, db_url, tmp_path) -> None:  # noqa: ANN001
     row = issue_one(rt)
     with replica(db_url, tmp_path / "st.log", streamlit_run=True) as url:
         status, headers, body = get(f"{url}/status/revocation-{row.status_list_number}")
