@@ -32,7 +32,8 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="credential files ('-' reads standard input)")
     p.add_argument("--trust", metavar="FILE", help='trusted issuers: {"issuers": [{"id": ..., "name": ...}]}')
     p.add_argument("--documents", metavar="FILE",
-                   help="JSON mapping URL -> local file (relative to this file) served instead of the network")
+                   help="JSON mapping URL -> local file (relative to this file): the only documents the verifier "
+                        "may fetch (implies --offline)")
     p.add_argument("--at", metavar="ISO-8601", help="verify as of this time (default: now)")
     p.add_argument("--email", metavar="ADDRESS", help="check that the credential was issued to this address")
     p.add_argument("--json", action="store_true", help="one JSON object per input per line")
@@ -84,7 +85,9 @@ def _context(args: argparse.Namespace) -> Any:
             fetchers.append(OfflineFetcher.from_documents_file(args.documents))
         except FetchError as exc:
             raise UsageError(f"cannot read documents file: {exc.reason}") from None
-    if not args.offline:
+    # A documents map is the complete list of what the verifier may "fetch": scripted and offline runs must not
+    # reach the network behind its back.
+    if not args.offline and not args.documents:
         fetchers.append(HttpsFetcher())
     fetcher = CachingFetcher(ChainFetcher(*fetchers)) if fetchers else None
     if args.at:
