@@ -54,6 +54,7 @@ class TextEncoder:
                 )
             self.blocks.append(_Block(kind, vec, float(np.sqrt(share)), 0))
         self.n_features = 0
+        self.word_end = 0  # columns below this belong to the word block
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         mats = []
@@ -64,6 +65,9 @@ class TextEncoder:
             offset += m.shape[1]
             mats.append(m * b.scale)
         self.n_features = offset
+        self.word_end = next((b.offset for b in self.blocks if b.kind == "char_wb"), offset)
+        if self.blocks and self.blocks[0].kind == "char_wb":
+            self.word_end = 0
         return sp.csr_matrix(sp.hstack(mats, format="csr", dtype=np.float32))
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -170,6 +174,11 @@ class CompetencyIndex:
                 lo, hi = X.indptr[c], X.indptr[c + 1]
                 common, qi, xi = np.intersect1d(q_cols, X.indices[lo:hi], assume_unique=True, return_indices=True)
                 vals = q_vals[qi] * X.data[lo:hi][xi]
+                # Whole shared words read better (and are far fewer) than character n-grams; fall back to the
+                # n-grams only when no word is shared (e.g. "programming" vs "programmer").
+                in_words = common < self.encoder.word_end
+                if in_words.any():
+                    common, vals = common[in_words], vals[in_words]
                 contrib = defaultdict(float)
                 for col, val in zip(common.tolist(), vals.tolist()):
                     ws = fmap.get(col)
