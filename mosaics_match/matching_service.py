@@ -1,0 +1,422 @@
+"""Glue between the database and the matching engine for industry partners (no Streamlit here).
+
+The engine (:mod:`mosaics_match.matching`) ranks exactly what it is given. This module decides what that is:
+only credentials that count as evidence right now (``repo.matching_rows``: proof verified, not revoked or
+suspended, within validity) of earners who consented to be found. It also decides what a partner may see of an
+earner: the name always, the email only when the earner agreed to share it, nothing else.
+
+An index is built once per data version (``repo.data_version``, bumped by issuing, status changes and consent
+changes) and cached by the UI. Expiry needs no event: each index knows the moment its evidence changes by
+itself (the next ``valid_until`` or future ``valid_from``) and reports itself stale from then on.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import repo
+from .issuing import credential_url
+from .matching import (
+    Competency,
+    CredentialRef,
+    EarnerIndex,
+    MatchConfig,
+    Recommendation,
+    UncoveredReport,
+    build_index,
+    gap_recommendations,
+    rank,
+    split_requirements,
+    uncovered_requirements,
+)
+from .matching import EmptyPostingError as EmptyPostingError  # re-exported for pages
+from .models import Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
+
+MAX_RESULTS = 200
+
+
+@dataclass(frozen=True)
+class AchievementInfo:
+    """What the UI shows of a micro-credential."""
+
+    slug: str
+    name: str
+    school: str
+    competency_ids: tuple[str, ...]
+
+
+@dataclass
+class PartnerIndex:
+    """The engine index plus the catalogue facts needed to explain matches, for one data version.
+
+    Attributes
+    ----------
+    version
+        ``repo.data_version`` the index was built from.
+    built_at
+        When it was built (UTC).
+    stale_after
+        First moment some included credential expires or a future-dated one starts; ``None`` if never.
+    engine
+        The :class:`~mosaics_match.matching.EarnerIndex`.
+    achievements
+        Slug -> :class:`AchievementInfo` (active catalogue).
+    competency_names
+        Competency id (``str`` of the database id) -> name.
+    credential_achievement
+        Credential id -> achievement slug, for every credential in the index.
+    n_earners, n_credentials
+        Discoverable earners with evidence, and valid credentials indexed.
+    """
+
+    version: int
+    built_at: datetime
+    stale_after: datetime | None
+    engine: EarnerIndex
+    achievements: dict[str, AchievementInfo]
+    competency_names: dict[str, str]
+    credential_achievement: dict[str, str]
+    n_earners: int
+    n_credentials: int
+
+    def is_stale(self, now: datetime | None = None) -> bool:
+        """Whether an expiry or start date passed since the build (the index must be rebuilt)."""
+        now = now or datetime.now(timezone.utc)
+        return self.stale_after is not None and now >= self.stale_after
+
+    def achievement_competencies(self) -> dict[str, list[str]]:
+        return {slug: list(info.competency_ids) for slug, info in self.achievements.items()}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _next_change(session: Session, now: datetime) -> datetime | None:
+    """When the set of valid credentials next changes by the clock alone (expiry or a future start)."""
+    base = (
+        select(IssuedCredential)
+        .join(Earner, Earner.id == IssuedCredential.earner_id)
+        .where(Earner.discoverable.is_(True), IssuedCredential.verified_at.is_not(None),
+               IssuedCredential.revoked.is_(False), IssuedCredential.suspended.is_(False))
+        .subquery()
+    )
+    ends = session.scalar(select(func.min(base.c.valid_until)).where(base.c.valid_until > now))
+    starts = session.scalar(select(func.min(base.c.valid_from)).where(base.c.valid_from > now))
+    moments = [m for m in (_aware(ends), _aware(starts)) if m is not None]
+    return min(moments) if moments else None
+
+
+def build_partner_index(session: Session, *, at: datetime | None = None,
+                        config: MatchConfig | None = None) -> PartnerIndex:
+    """Build the matching index from what counts as evidence now.
+
+    Parameters
+    ----------
+    session
+        Open database session (read only).
+    at
+        Evaluate validity at this moment (default: now).
+    config
+        Engine configuration (default ``MatchConfig()``).
+
+    Returns
+    -------
+    PartnerIndex
+    """
+    now = at or datetime.now(timezone.utc)
+    version = repo.data_version(session)
+    achievements: dict[str, AchievementInfo] = {}
+    competencies: dict[str, Competency] = {}
+    names: dict[str, str] = {}
+    for ach in repo.list_achievements(session):
+        ids = []
+        for comp in ach.competencies:
+            cid = str(comp.id)
+            ids.append(cid)
+            names[cid] = comp.name
+            competencies[cid] = Competency(id=cid, name=comp.name, description=comp.description or "",
+                                           esco_label=comp.esco_label, achievement_id=ach.slug)
+        achievements[ach.slug] = AchievementInfo(ach.slug, ach.name, ach.school, tuple(ids))
+    credentials: dict[str, CredentialRef] = {}
+    holdings: dict[str, list[str]] = {}
+    cred_ach: dict[str, str] = {}
+    for row in repo.matching_rows(session, at=now):
+        if row.achievement_slug not in achievements:
+            continue  # retired micro-credential: no competencies to match
+        credentials[row.credential_id] = CredentialRef(achievement_id=row.achievement_slug,
+                                                       issued_at=_aware(row.issued_at))
+        holdings.setdefault(str(row.earner_id), []).append(row.credential_id)
+        cred_ach[row.credential_id] = row.achievement_slug
+    engine = build_index(competencies=competencies, credentials=credentials, holdings=holdings, config=config)
+    return PartnerIndex(
+        version=version, built_at=now, stale_after=_next_change(session, now), engine=engine,
+        achievements=achievements, competency_names=names, credential_achievement=cred_ach,
+        n_earners=len(holdings), n_credentials=len(credentials),
+    )
+
+
+# --- searching ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Partner filters. Must-haves are achievement slugs / competency ids; ``issued_after`` is the recency cut."""
+
+    must_achievements: tuple[str, ...] = ()
+    must_competencies: tuple[str, ...] = ()
+    min_score: float = 0.0
+    issued_after: date | None = None
+    limit: int = 50
+
+    def describe(self) -> dict:
+        """JSON-safe summary for the audit log."""
+        return {"must_achievements": list(self.must_achievements), "must_competencies": list(self.must_competencies),
+                "min_score": round(self.min_score, 3),
+                "issued_after": self.issued_after.isoformat() if self.issued_after else None, "limit": self.limit}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A requirement, the competency that covers it, and the credential that proves it (with its link)."""
+
+    requirement: str
+    competency: str
+    achievement: str
+    credential_id: str
+    verify_url: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked earner, holding only what the partner may see."""
+
+    earner_id: int
+    name: str
+    email: str | None
+    score: float
+    band: str
+    covered: tuple[Evidence, ...]
+    missing: tuple[str, ...]
+    terms: tuple[tuple[str, float], ...]
+
+    @property
+    def verify_links(self) -> list[str]:
+        return list(dict.fromkeys(e.verify_url for e in self.covered))
+
+
+@dataclass
+class SearchResult:
+    """Ranked candidates plus the counts the page shows."""
+
+    requirements: list[str]
+    candidates: list[Candidate]
+    n_scored: int = 0
+    n_at_least: int = 0
+    gaps: list[Recommendation] = field(default_factory=list)
+
+
+def posting_hash(text: str) -> str:
+    """Short, stable fingerprint of a posting text for the audit log (the text itself is not logged)."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def search(session: Session, index: PartnerIndex, *, posting: str, filters: SearchFilters,
+           base_url: str) -> SearchResult:
+    """Rank discoverable earners for ``posting``; see :class:`SearchResult`.
+
+    ``n_scored`` counts every earner with a positive score under the must-have and recency filters, and
+    ``n_at_least`` those reaching ``filters.min_score`` (the live count); ``candidates`` are the best
+    ``filters.limit`` of the latter.
+
+    Raises
+    ------
+    EmptyPostingError
+        The posting is empty.
+    """
+    engine = index.engine
+    requirements = split_requirements(posting, max_requirements=engine.config.max_requirements)
+    common = dict(must_have_achievements=filters.must_achievements,
+                  must_have_competencies=filters.must_competencies, issued_after=filters.issued_after)
+    everyone = rank(engine, posting, limit=max(engine.n_earners, 1), explain=False, **common)
+    n_at_least = sum(1 for m in everyone if m.score >= filters.min_score)
+    limit = max(1, min(filters.limit, MAX_RESULTS))
+    matches = rank(engine, posting, limit=limit, min_score=filters.min_score, explain=True, **common)
+    people = repo.earners_by_ids(session, ids=[int(m.earner_id) for m in matches])
+    candidates: list[Candidate] = []
+    for m in matches:
+        person = people.get(int(m.earner_id))
+        if person is None or not person.discoverable:
+            continue  # consent withdrawn after the build: never show
+        evidence = tuple(
+            Evidence(
+                requirement=c.requirement, competency=c.competency_name,
+                achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
+                verify_url=credential_url(base_url, c.credential_id), similarity=c.similarity,
+            )
+            for c in m.covered
+        )
+        candidates.append(Candidate(
+            earner_id=person.id, name=person.name, email=person.email if person.share_email else None,
+            score=m.score, band=m.band, covered=evidence, missing=tuple(m.missing), terms=tuple(m.terms),
+        ))
+    gaps = gap_recommendations(engine, posting, achievements=index.achievement_competencies(),
+                               requirements=requirements or None, limit=5) if requirements else []
+    return SearchResult(requirements=requirements, candidates=candidates, n_scored=len(everyone),
+                        n_at_least=n_at_least, gaps=gaps)
+
+
+def _achievement_name(index: PartnerIndex, credential_id: str) -> str:
+    slug = index.credential_achievement.get(credential_id)
+    info = index.achievements.get(slug or "")
+    return info.name if info else (slug or "")
+
+
+def record_search(session: Session, *, actor: str, actor_role: str, title: str, posting: str,
+                  filters: SearchFilters, result_count: int) -> None:
+    """Audit a partner search: posting title and fingerprint, filters, result count (no earner data)."""
+    repo.record_audit(
+        session, actor=actor, actor_role=actor_role, action="search", subject=f"posting:{posting_hash(posting)}",
+        outcome="ok", details={"posting_title": title[:200], "posting_sha256_16": posting_hash(posting),
+                               "filters": filters.describe(), "result_count": result_count},
+    )
+
+
+def candidates_csv(candidates: Sequence[Candidate]) -> str:
+    """CSV of candidates with one verification link per covering credential (what a partner may see only)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["rank", "name", "email", "score", "band", "matched requirements", "missing requirements",
+                     "verification links"])
+    for i, c in enumerate(candidates, 1):
+        writer.writerow([i, _csv_safe(c.name), _csv_safe(c.email or ""), f"{c.score:.2f}", c.band,
+                         _csv_safe("; ".join(dict.fromkeys(e.requirement for e in c.covered))),
+                         _csv_safe("; ".join(c.missing)), " ".join(c.verify_links)])
+    return out.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ is run as a formula by spreadsheet programs.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# --- shortlists -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ShortlistRow:
+    """A shortlist entry as the partner sees it now (consent and credential status re-checked)."""
+
+    entry_id: int
+    earner_id: int
+    name: str
+    email: str | None
+    score: float | None
+    discoverable: bool
+    valid_credentials: tuple[tuple[str, str], ...]  # (achievement name, verification link)
+    no_longer_valid: int
+    added_at: datetime
+
+
+def create_shortlist(session: Session, *, account_id: int, name: str, posting_id: int | None = None) -> Shortlist:
+    """A new, empty shortlist of ``account_id``."""
+    name = (name or "").strip()[:200] or "Shortlist"
+    shortlist = Shortlist(account_id=account_id, name=name, posting_id=posting_id)
+    session.add(shortlist)
+    session.flush()
+    return shortlist
+
+
+def owned_shortlist(session: Session, *, account_id: int, shortlist_id: int) -> Shortlist | None:
+    """The shortlist if it belongs to ``account_id`` (never another partner's)."""
+    shortlist = session.get(Shortlist, shortlist_id)
+    return shortlist if shortlist is not None and shortlist.account_id == account_id else None
+
+
+def remove_entry(session: Session, *, account_id: int, entry_id: int) -> bool:
+    """Remove one entry from one of ``account_id``'s shortlists; ``False`` if it is not theirs."""
+    entry = session.get(ShortlistEntry, entry_id)
+    if entry is None or entry.shortlist.account_id != account_id:
+        return False
+    session.delete(entry)
+    return True
+
+
+def shortlist_rows(session: Session, *, shortlist: Shortlist, base_url: str,
+                   at: datetime | None = None) -> list[ShortlistRow]:
+    """Entries with their current status; an earner who withdrew consent shows no personal data."""
+    now = at or datetime.now(timezone.utc)
+    valid = {r.credential_id: r for r in repo.matching_rows(session, at=now)}
+    ids = [e.earner_id for e in shortlist.entries]
+    people = repo.earners_by_ids(session, ids=ids)
+    creds: dict[int, list[IssuedCredential]] = {}
+    if ids:
+        for cred in session.scalars(select(IssuedCredential).where(IssuedCredential.earner_id.in_(ids))):
+            creds.setdefault(cred.earner_id, []).append(cred)
+    names = {a.id: a.name for a in session.scalars(select(Achievement))}
+    rows: list[ShortlistRow] = []
+    for entry in shortlist.entries:
+        person = people.get(entry.earner_id)
+        visible = person is not None and person.discoverable
+        mine = creds.get(entry.earner_id, []) if visible else []
+        good = tuple((names.get(c.achievement_id, ""), credential_url(base_url, c.credential_id))
+                     for c in mine if c.credential_id in valid)
+        rows.append(ShortlistRow(
+            entry_id=entry.id, earner_id=entry.earner_id,
+            name=person.name if visible else "(no longer shares their profile)",
+            email=person.email if visible and person.share_email else None, score=entry.score,
+            discoverable=visible, valid_credentials=good, no_longer_valid=len(mine) - len(good),
+            added_at=entry.added_at,
+        ))
+    return rows
+
+
+def shortlist_csv(rows: Sequence[ShortlistRow]) -> str:
+    """CSV export of a shortlist with current status and verification links."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "score when added", "still discoverable", "valid credentials",
+                     "no longer valid", "verification links"])
+    for r in rows:
+        writer.writerow([_csv_safe(r.name), _csv_safe(r.email or ""),
+                         "" if r.score is None else f"{r.score:.2f}", "yes" if r.discoverable else "no",
+                         _csv_safe("; ".join(n for n, _ in r.valid_credentials)), r.no_longer_valid,
+                         " ".join(u for _, u in r.valid_credentials)])
+    return out.getvalue()
+
+
+# --- staff: coverage gaps -------------------------------------------------------------------------------------
+
+def coverage_gaps(session: Session, index: PartnerIndex) -> tuple[UncoveredReport, dict[str, str]]:
+    """Requirements of the saved postings that no micro-credential covers; also posting id -> title."""
+    postings = repo.list_postings(session)
+    texts = {str(p.id): p.text for p in postings}
+    titles = {str(p.id): f"{p.title} — {p.employer}" for p in postings}
+    return uncovered_requirements(texts, index.engine), titles
+
+
+def gaps_csv(report: UncoveredReport, titles: dict[str, str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["posting", "requirement", "best similarity"])
+    for r in report.rows:
+        writer.writerow([_csv_safe(titles.get(r.posting_id, r.posting_id)), _csv_safe(r.requirement),
+                         f"{r.best_similarity:.3f}"])
+    return out.getvalue()
+
+
+__all__ = [
+    "AchievementInfo", "Candidate", "EmptyPostingError", "Evidence", "MAX_RESULTS", "PartnerIndex",
+    "SearchFilters", "SearchResult", "ShortlistRow", "build_partner_index", "candidates_csv", "coverage_gaps",
+    "create_shortlist", "gaps_csv", "owned_shortlist", "posting_hash", "record_search", "remove_entry", "search",
+    "shortlist_csv", "shortlist_rows",
+]
