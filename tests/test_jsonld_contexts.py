@@ -260,3 +260,108 @@ def test_shape_templates_are_used_for_same_shape_documents(monkeypatch) -> None:
     for d in docs[1:]:
         assert jsonld.canonicalize(d, loader=loader) == _reference(d)
     assert calls == [], "documents of the same shape must not be expanded again"
+
+
+# --- shape templates on the credentials this portal issues ---------------------------------------------------------
+
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from mosaics_match.credentials.build import build_credential, ob3_jwt_payload  # noqa: E402
+from mosaics_match.credentials.status import StatusBits, build_status_list_credential, status_entry  # noqa: E402
+
+# Small pools, so that values often coincide (equal ids merge nodes; equal literals collapse triples).
+_iri = st.one_of(
+    st.sampled_from(["urn:uuid:1", "did:example:issuer", "https://mosaics.example/a/1", "https://mosaics.example/a/1",
+                     "http://data.europa.eu/esco/skill/1", "did:key:z6Mk1", "xsd:string", "schema:Thing",
+                     "urn:x:\u00e9"]),
+    st.builds(lambda scheme, tail: f"{scheme}:{tail}", st.sampled_from(["urn", "did", "https", "mailto", "tag"]),
+              st.text(alphabet="abcXYZ019-._~/#:%", min_size=1, max_size=10)),
+)
+_words = st.one_of(_text.filter(str.strip), st.sampled_from(["Achievement", "Profile", "en", "hours:40", "@id",
+                                                             "_:b0", "2024-01-01T00:00:00Z", "a", "a"]))
+_when = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1),
+                     timezones=st.just(timezone.utc))
+
+
+@st.composite
+def _issued(draw) -> dict:
+    valid_from = draw(_when)
+    alignments = draw(st.lists(st.fixed_dictionaries(
+        {"targetName": _words, "targetUrl": _iri},
+        optional={"targetFramework": _words, "targetCode": _words, "targetDescription": _words}), max_size=2))
+    achievement = {"id": draw(_iri), "name": draw(_words), "description": draw(_words), "criteria": draw(_words),
+                   "alignments": alignments, "hours": draw(st.integers(1, 400)), "level": draw(_words)}
+    status = [status_entry(list_url=draw(_iri), index=draw(st.integers(0, 10**6)), purpose=p)
+              for p in draw(st.sampled_from([(), ("revocation",), ("revocation", "suspension")]))]
+    return build_credential(
+        credential_id=draw(_iri), issuer={"id": draw(_iri), "name": draw(_words), "url": draw(_iri)},
+        achievement=achievement, recipient_email=draw(_words) + "@example.com",
+        salt=draw(st.text(alphabet="0123456789abcdef", min_size=8, max_size=16)), earner_name=draw(_words),
+        valid_from=valid_from,
+        valid_until=draw(st.one_of(st.none(), st.just(valid_from + timedelta(days=draw(st.integers(1, 2000)))))),
+        status=status)
+
+
+def _pyld_only(doc: dict) -> str:
+    return jsonld.canonicalize_pyld(doc, loader=jsonld.document_loader_with({}))
+
+
+_ISSUED_LOADER = jsonld.document_loader_with({})
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cred=_issued())
+def test_issued_credentials_canonicalize_like_pyld(cred: dict) -> None:
+    # One loader for all examples: later examples run on templates made by earlier ones.
+    assert jsonld.canonicalize(cred, loader=_ISSUED_LOADER) == _pyld_only(cred)
+    assert jsonld.undefined_terms(cred, loader=_ISSUED_LOADER) == jsonld.undefined_terms(
+        cred, loader=jsonld.document_loader_with({}))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cred=_issued())
+def test_vc11_jwt_payloads_canonicalize_like_pyld(cred: dict) -> None:
+    # iss/jti/nbf/exp are not JSON-LD terms: dropped, and reported as undefined, whatever their values.
+    payload = ob3_jwt_payload(cred)
+    assert jsonld.canonicalize(payload, loader=_ISSUED_LOADER) == _pyld_only(payload)
+    assert jsonld.undefined_terms(payload, loader=_ISSUED_LOADER) == jsonld.undefined_terms(
+        payload, loader=jsonld.document_loader_with({}))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(url=_iri, issuer=_iri, purpose=st.sampled_from(["revocation", "suspension", "message"]),
+       set_bits=st.lists(st.integers(0, 131071), max_size=5), when=_when)
+def test_status_list_credentials_canonicalize_like_pyld(url: str, issuer: str, purpose: str, set_bits: list[int],
+                                                        when: datetime) -> None:
+    bits = StatusBits()
+    for i in set_bits:
+        bits.set(i)
+    doc = build_status_list_credential(list_url=url, issuer=issuer, purpose=purpose, bits=bits, valid_from=when,
+                                       valid_until=when + timedelta(days=1))
+    assert jsonld.canonicalize(doc, loader=_ISSUED_LOADER) == _pyld_only(doc)
+
+
+def test_issued_credentials_share_one_template(monkeypatch) -> None:
+    loader = jsonld.document_loader_with({})
+    base = datetime(2025, 3, 1, tzinfo=timezone.utc)
+
+    def cred(n: int) -> dict:
+        return build_credential(
+            credential_id=f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+            issuer={"id": "did:key:z6MkTest", "name": "Seneca Polytechnic", "url": "https://example.edu"},
+            achievement={"id": f"https://mosaics.example/achievements/a{n % 3}", "name": f"Badge {n % 3}",
+                         "description": f"About {n}", "criteria": "Passed.", "hours": n, "level": "Intro",
+                         "alignments": [{"targetName": f"skill {n}", "targetUrl": f"http://esco.example/s/{n}"}]},
+            recipient_email=f"e{n}@example.com", salt=f"salt{n:08d}", earner_name=f"Earner {n}",
+            valid_from=base + timedelta(days=n), valid_until=base + timedelta(days=900 + n),
+            status=[status_entry(list_url=f"https://mosaics.example/status/{p}-{n % 2}", index=n, purpose=p)
+                    for p in ("revocation", "suspension")])
+
+    jsonld.canonicalize(cred(0), loader=loader)
+    calls = []
+    original = jsonld._dataset
+    monkeypatch.setattr(jsonld, "_dataset", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for n in range(1, 8):
+        assert jsonld.canonicalize(cred(n), loader=loader) == _pyld_only(cred(n))
+    assert calls == [], "credentials that differ only in values must reuse one template"
+    assert len(loader.shape_templates) == 1

@@ -541,6 +541,23 @@ def _embedded_contexts(node: Any, out: list) -> None:
             _embedded_contexts(v, out)
 
 
+def _key_of(path: tuple) -> str | None:
+    """The member name a string leaf sits under (array positions skipped)."""
+    for step in reversed(path):
+        if isinstance(step, str):
+            return step
+    return None
+
+
+def _under_dropped(path: tuple, dropped: set[str]) -> bool:
+    """Whether a member on ``path`` is one pyld dropped (the key decides that, before its value is looked at).
+
+    A string leaf whose placeholder is absent from the expansion and that sits under a dropped key does not
+    reach the RDF at all, whatever its value; it need not be kept real (e.g. ``jti`` in a VC 1.1 JWT payload).
+    """
+    return any(isinstance(step, str) and step in dropped for step in path)
+
+
 def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | None:
     paths: list[tuple] = []
     values: list[str] = []
@@ -556,8 +573,10 @@ def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | No
     schemes = [m.group(1) if (m := _IRI_LIKE.fullmatch(v)) and v not in terms and not v.startswith(_PYLD_BASE)
                else None for v in values]
     index = {p: i for i, p in enumerate(paths)}
+    # Types choose type-scoped contexts, so a templated type would change how its siblings expand: start with
+    # every type (also inside a type array) and language/direction kept real.
     retained: frozenset[tuple] = ld.shape_retained.get(skeleton) or frozenset(
-        p for p in paths if p and p[-1] in ("type", "@type", "@language", "@direction"))
+        p for p in paths if _key_of(p) in ("type", "@type", "@language", "@direction"))
     retained = retained | {p for p in paths if values[index[p]] in terms}
     for _ in range(4):
         kept = sorted(index[p] for p in retained)
@@ -573,7 +592,10 @@ def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | No
                     repl[p] = f"{schemes[i]}:{ph}" if schemes[i] else ph
             template = _fill(doc, (), repl)
             dropped: set[str] = set()
-            dataset, expanded = _dataset(template, ld, dropped)
+            try:
+                dataset, expanded = _dataset(template, ld, dropped)
+            except ContextError:
+                return None  # let the real document decide (it may be valid where the template is not)
             good: dict[int, int] = {}
             _placeholder_uses(expanded, good)
             seen: dict[int, int] = {}
@@ -584,7 +606,8 @@ def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | No
                 if _PH_RE.search(graph):
                     return None
             bad = {paths[i] for i in range(len(paths)) if paths[i] not in retained
-                   and not (good.get(i) == 1 and seen.get(i) == 1)}
+                   and not (good.get(i) == 1 and seen.get(i) == 1)
+                   and not (i not in seen and _under_dropped(paths[i], dropped))}
             if bad:
                 retained = retained | bad
                 ld.shape_retained[skeleton] = retained
