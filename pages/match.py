@@ -1,0 +1,257 @@
+"""Industry partners (and staff): rank discoverable earners for a job posting by their verified competencies."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from mosaics_match import matching_service as ms
+from mosaics_match import posting_text as pt
+from mosaics_match import repo
+from mosaics_match.models import Account, Shortlist
+from pages import common
+
+viewer = common.guard(__file__)
+rt = common.runtime()
+
+AUDITED_KEY = "match_last_audited"
+FLASH_KEY = "match_flash"
+RECENCY = {"Any time": None, "Last 6 months": 183, "Last year": 365, "Last 2 years": 730, "Last 3 years": 1095}
+BAND_LABEL = {"strong": "Strong", "good": "Good", "partial": "Partial", "weak": "Weak"}
+
+
+@st.cache_resource(max_entries=2, show_spinner="Preparing the list of verified skills…")
+def _partner_index(version: int, database_url: str) -> ms.PartnerIndex:
+    """One index per data version: issuing, revoking or a consent change bumps the version, so the next
+    search builds a fresh index and no restart is needed."""
+    with rt.Session() as session:
+        return ms.build_partner_index(session)
+
+
+def current_index() -> ms.PartnerIndex:
+    with rt.Session() as session:
+        version = repo.data_version(session)
+    index = _partner_index(version, rt.settings.database_url)
+    if index.is_stale():  # a credential expired (or a future-dated one started) since the build
+        _partner_index.clear()
+        index = _partner_index(version, rt.settings.database_url)
+    return index
+
+
+st.title("Match a job posting")
+st.caption(
+    "Find earners whose **verified** micro-credentials cover what a job asks for. Only currently valid "
+    "credentials count, and only earners who chose to be discoverable appear. The ranking is a starting point "
+    "for a person to review: it does not reject anyone, and a low score only means the posting's words were "
+    "not found in someone's verified credentials."
+)
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    st.success(flash)
+
+index = current_index()
+with rt.Session() as session:
+    postings = repo.list_postings(session)
+    posting_choices = {p.id: (p.title, p.employer, p.text) for p in postings}
+
+# --- the posting ------------------------------------------------------------------------------------------------
+source = st.radio("Job posting", ["Choose a saved posting", "Paste the text", "Upload a file"], horizontal=True,
+                  key="match_source")
+title = ""
+posting: pt.PostingText | None = None
+if source == "Choose a saved posting":
+    if not posting_choices:
+        st.info("No saved postings yet. Paste a posting's text or upload it instead.")
+    else:
+        chosen = st.selectbox("Saved posting", list(posting_choices),
+                              format_func=lambda i: f"{posting_choices[i][0]} — {posting_choices[i][1]}",
+                              key="match_saved")
+        title = f"{posting_choices[chosen][0]} — {posting_choices[chosen][1]}"
+        with st.expander("Posting text"):
+            st.text(posting_choices[chosen][2])
+        try:
+            posting = pt.from_pasted(posting_choices[chosen][2])
+        except pt.PostingTextError as exc:
+            st.error(str(exc))
+elif source == "Paste the text":
+    title = st.text_input("Job title (for your records)", max_chars=200, key="match_title").strip() or "Pasted posting"
+    pasted = st.text_area("Posting text", height=220, max_chars=pt.MAX_TEXT_CHARS, key="match_text",
+                          placeholder="Paste the job posting here: duties, requirements, nice-to-haves…")
+    if pasted.strip():
+        try:
+            posting = pt.from_pasted(pasted)
+        except pt.PostingTextError as exc:
+            st.error(str(exc))
+else:
+    upload = st.file_uploader("Posting file (.txt, .pdf or .docx)", type=["txt", "pdf", "docx"], key="match_upload",
+                              max_upload_size=pt.MAX_UPLOAD_BYTES // 1_048_576)
+    if upload is not None:
+        title = upload.name[:200]
+        try:
+            posting = pt.from_upload(upload.name, upload.getvalue())
+            st.caption(f"Read {len(posting.text):,} characters from {upload.name}"
+                       + (f" ({posting.pages} pages)" if posting.pages else "") + ".")
+        except pt.PostingTextError as exc:
+            st.error(str(exc))
+if posting is not None and posting.truncated:
+    st.warning(f"The posting is very long; only its first {pt.MAX_TEXT_CHARS:,} characters are used.")
+
+# --- filters ----------------------------------------------------------------------------------------------------
+ach_names = {slug: info.name for slug, info in index.achievements.items()}
+comp_labels = {cid: f"{name} ({index.achievements[slug].name})"
+               for slug, info in index.achievements.items() for cid in info.competency_ids
+               for name in [index.competency_names[cid]]}
+with st.expander("Filters", expanded=False, icon=":material/filter_alt:"):
+    c1, c2 = st.columns(2)
+    must_ach = c1.multiselect("Must hold these micro-credentials", sorted(ach_names, key=ach_names.get),
+                              format_func=ach_names.get, key="match_must_ach")
+    must_comp = c2.multiselect("Must have these competencies", sorted(comp_labels, key=comp_labels.get),
+                               format_func=comp_labels.get, key="match_must_comp")
+    c3, c4 = st.columns(2)
+    min_score = c3.slider("Minimum score", 0.0, 1.0, 0.0, 0.05, key="match_min_score",
+                          help="Roughly the share of the posting's requirements a person's verified skills cover.")
+    recency = c4.selectbox("Credentials earned", list(RECENCY), key="match_recency",
+                           help="Only credentials issued in this period count, for the score and the must-haves.")
+days = RECENCY[recency]
+filters = ms.SearchFilters(must_achievements=tuple(must_ach), must_competencies=tuple(must_comp),
+                           min_score=float(min_score),
+                           issued_after=(date.today() - timedelta(days=days)) if days else None, limit=50)
+
+if posting is None:
+    st.info("Choose, paste or upload a job posting to see matching earners.")
+    st.stop()
+
+# --- search -----------------------------------------------------------------------------------------------------
+started = time.perf_counter()
+with rt.Session() as session:
+    try:
+        result = ms.search(session, index, posting=posting.text, filters=filters, base_url=rt.settings.base_url)
+    except ms.EmptyPostingError:
+        st.error("The posting is empty. Paste or upload the full job posting.")
+        st.stop()
+elapsed = time.perf_counter() - started
+marker = (ms.posting_hash(posting.text), repr(filters.describe()))
+if st.session_state.get(AUDITED_KEY) != marker:
+    with rt.Session.begin() as session:
+        ms.record_search(session, actor=viewer.email, actor_role=viewer.role, title=title, posting=posting.text,
+                         filters=filters, result_count=result.n_at_least)
+    st.session_state[AUDITED_KEY] = marker
+
+candidates = result.candidates
+m1, m2, m3 = st.columns(3)
+m1.metric("Reach the minimum score", f"{result.n_at_least:,}",
+          help="Discoverable earners at or above the minimum score, with the filters above.")
+m2.metric("With any match", f"{result.n_scored:,}", help=f"Of {index.n_earners:,} discoverable earners with "
+          "verified credentials.")
+m3.metric("Requirements read", len(result.requirements))
+st.caption(f"Searched in {elapsed * 1000:.0f} ms. Showing the best {len(candidates)}.")
+
+if not result.requirements:
+    st.warning("No requirements could be read from this posting. Make sure it lists duties or skills.")
+if not candidates:
+    st.info("No discoverable earner's verified credentials match this posting with these filters. Try fewer "
+            "filters or a lower minimum score.")
+else:
+    table = pd.DataFrame([
+        {
+            "Rank": i,
+            "Name": c.name,
+            "Email": c.email or "not shared",
+            "Score": round(c.score, 3),
+            "Band": BAND_LABEL.get(c.band, c.band),
+            "Matched": "; ".join(dict.fromkeys(e.competency for e in c.covered)),
+            "Missing": "; ".join(c.missing),
+            "Evidence": c.verify_links[0] if c.verify_links else None,
+        }
+        for i, c in enumerate(candidates, 1)
+    ])
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={
+            "Score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.2f",
+                                                     help="Share of the posting's requirements covered"),
+            "Evidence": st.column_config.LinkColumn("Evidence", display_text="Verify",
+                                                    help="Opens the credential's verification"),
+            "Matched": st.column_config.TextColumn("Matched competencies", width="large"),
+            "Missing": st.column_config.TextColumn("Missing requirements", width="large"),
+        },
+    )
+
+    @st.dialog("Why this match", width="large")
+    def details(candidate: ms.Candidate) -> None:
+        st.subheader(candidate.name)
+        if candidate.email:
+            st.write(candidate.email)
+        st.markdown(f"**Score {candidate.score:.2f}** · {BAND_LABEL.get(candidate.band, candidate.band)} match. "
+                    "A person should review the evidence before deciding anything.")
+        if candidate.covered:
+            st.markdown("**Requirements covered by verified credentials**")
+            for e in candidate.covered:
+                st.markdown(f"- {e.requirement} — *{e.competency}* from [{e.achievement}]({e.verify_url})")
+        if candidate.missing:
+            st.markdown("**Requirements not found in their verified credentials**")
+            for req in candidate.missing:
+                st.markdown(f"- {req}")
+        if candidate.terms:
+            st.markdown("**Words of the posting that carried the match:** "
+                        + ", ".join(f"`{w}`" for w, _ in candidate.terms))
+
+    by_id = {c.earner_id: c for c in candidates}
+    d1, d2 = st.columns([3, 1], vertical_alignment="bottom")
+    pick = d1.selectbox("See why someone matched", list(by_id), format_func=lambda e: by_id[e].name,
+                        key="match_detail_pick")
+    if d2.button("Show details", key="match_detail", icon=":material/info:"):
+        details(by_id[pick])
+
+    st.download_button("Download CSV (with verification links)", ms.candidates_csv(candidates),
+                       file_name="mosaics-matches.csv", mime="text/csv", icon=":material/download:",
+                       key="match_csv")
+
+    if viewer.account_id is not None and viewer.role == "partner":
+        st.subheader("Shortlist")
+        with rt.Session() as session:
+            account = session.get(Account, viewer.account_id)
+            lists = {s.id: s.name for s in repo.shortlists_of(session, account=account)} if account else {}
+        s1, s2 = st.columns(2)
+        people = s1.multiselect("People to add", list(by_id), format_func=lambda e: by_id[e].name,
+                                key="match_shortlist_people")
+        NEW = -1
+        target = s2.selectbox("Shortlist", [NEW, *lists], format_func=lambda i: "New shortlist…" if i == NEW
+                              else lists[i], key="match_shortlist_target")
+        new_name = ""
+        if target == NEW:
+            new_name = s2.text_input("Name of the new shortlist", value=title[:200], max_chars=200,
+                                     key="match_shortlist_name")
+        if st.button("Add to shortlist", key="match_shortlist_add", disabled=not people, icon=":material/star:"):
+            posting_id = st.session_state.get("match_saved") if source == "Choose a saved posting" else None
+            with rt.Session.begin() as session:
+                if target == NEW:
+                    shortlist = ms.create_shortlist(session, account_id=viewer.account_id, name=new_name,
+                                                    posting_id=posting_id)
+                else:
+                    shortlist = ms.owned_shortlist(session, account_id=viewer.account_id, shortlist_id=target)
+                if shortlist is None:
+                    st.error("That shortlist no longer exists.")
+                    st.stop()
+                added = repo.add_to_shortlist(session, shortlist=shortlist, earner_ids=people,
+                                              scores={e: by_id[e].score for e in people})
+                name = shortlist.name
+            st.session_state[FLASH_KEY] = f"Added {added} of {len(people)} to “{name}”."
+            st.session_state.pop("match_shortlist_people", None)
+            st.rerun()
+
+if result.gaps:
+    st.subheader("Micro-credentials that would close the gaps")
+    st.caption("Earning these would cover the most of this posting's requirements. Useful for training plans.")
+    gap_rows = [{"Micro-credential": index.achievements[g.achievement_id].name
+                 if g.achievement_id in index.achievements else g.achievement_id,
+                 "School": index.achievements[g.achievement_id].school
+                 if g.achievement_id in index.achievements else "",
+                 "Requirements it covers": "; ".join(g.covers),
+                 "Added coverage": round(g.score, 3)} for g in result.gaps]
+    st.dataframe(pd.DataFrame(gap_rows), hide_index=True, width="stretch",
+                 column_config={"Added coverage": st.column_config.ProgressColumn(
+                     "Added coverage", min_value=0.0, max_value=1.0, format="%.2f")})
