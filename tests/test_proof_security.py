@@ -105,6 +105,26 @@ def test_each_key_type_round_trips_and_detects_tampering() -> None:
             assert info.value.code == "proof.signature"
 
 
+
+def test_verify_jws_parts_applies_the_same_rules_as_verify_jws(ed) -> None:
+    sk, pub = ed
+    token = jwt.sign_vc_jwt(CRED, sk, kid="did:example:issuer#k")
+    header, _payload, signing_input, signature = jwt.parse_jws(token)
+    jwt.verify_jws_parts(header, signing_input, signature, pub)  # accepted
+    cases = [
+        (dict(header, alg="none"), signing_input, signature, pub, "jws.alg"),
+        (dict(header, alg="ES256"), signing_input, signature, pub, "jws.alg"),
+        ({k: v for k, v in header.items() if k != "alg"}, signing_input, signature, pub, "jws.alg"),
+        (header, signing_input + b"x", signature, pub, "proof.signature"),
+        (header, signing_input, signature[:63], pub, "proof.signature"),
+        (header, signing_input, signature, keys.public_key_of(ec.generate_private_key(ec.SECP256R1())), "jws.alg"),
+        (header, signing_input, signature, "not a key", "jws.key"),
+    ]
+    for h, si, sig, key, code in cases:
+        with pytest.raises(ProofError) as info:
+            jwt.verify_jws_parts(h, si, sig, key)
+        assert info.value.code == code, (h, code)
+
 def test_short_rsa_keys_are_refused() -> None:
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     with pytest.raises(KeyFormatError):

@@ -1101,10 +1101,12 @@ class _Run:
             self.add("proof.signature", "failure", "None of the issuer's published keys matches the token.",
                      [_problem("key-not-found", "Key not found", "No key with the token's kid.")])
             raise _Fatal
+        from .jwt import verify_jws_parts
+
         last: Exception | None = None
         for rk in candidates:
             try:
-                _verify_jws_parts(*self.jws_parts, rk.key)
+                verify_jws_parts(*self.jws_parts, rk.key)
             except CredentialError as exc:
                 last = exc
                 continue
@@ -1475,44 +1477,6 @@ class _Run:
             summary = summarize(None)
         return VerificationResult(verdict, self.issuer_trusted, self.recipient_match, checks, self.cred, summary,
                                   self.kind)
-
-
-def _verify_jws_parts(header: dict, signing_input: bytes, signature: bytes, public_key: Any) -> None:
-    """Check a JWS signature already split by ``jwt.parse_jws`` (avoids decoding the token twice).
-
-    Same rules as ``jwt.verify_jws``: the algorithm is pinned by the key type, never taken from the header.
-    """
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding
-    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-
-    from .errors import ProofError
-    from .jwt import ALG_FOR_KIND
-
-    kind = getattr(public_key, "kind", None)
-    expected = ALG_FOR_KIND.get(kind) if isinstance(kind, str) else None
-    if expected is None:
-        raise ProofError("unsupported verification key", code="jws.key")
-    if header.get("alg") != expected:
-        raise ProofError(f"JWS alg {str(header.get('alg'))[:20]!r} is not accepted for a {kind} key "
-                         f"(expected {expected})", code="jws.alg")
-    try:
-        if expected == "EdDSA":
-            if len(signature) != 64:
-                raise InvalidSignature
-            public_key.key.verify(signature, signing_input)
-        elif expected == "ES256":
-            if len(signature) != 64:
-                raise InvalidSignature
-            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
-            public_key.key.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
-        else:
-            if public_key.key.key_size < 2048:
-                raise ProofError("RSA key is too short", code="jws.key")
-            public_key.key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        raise ProofError("JWS signature does not verify", code="proof.signature") from None
 
 
 def _epoch_iso(value: float) -> str:
