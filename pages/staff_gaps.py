@@ -1,0 +1,55 @@
+"""Staff: requirements of the saved job postings that no micro-credential in the catalogue covers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mosaics_match import matching_service as ms
+from mosaics_match import repo
+from pages import common
+
+viewer = common.guard(__file__)
+rt = common.runtime()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Comparing postings with the catalogue…")
+def _gap_report(version: int, database_url: str) -> tuple[object, dict[str, str]]:
+    with rt.Session() as session:
+        index = ms.build_partner_index(session)
+        return ms.coverage_gaps(session, index)
+
+
+st.title("Coverage gaps")
+st.caption("Requirements from the saved job postings that no micro-credential's competencies cover. A starting "
+           "point for planning new micro-credentials with partners; wording differences can hide a real match, "
+           "so read the list before acting on it.")
+
+with rt.Session() as session:
+    version = repo.data_version(session)
+report, titles = _gap_report(version, rt.settings.database_url)
+
+c1, c2, c3 = st.columns(3)
+c1.metric("Postings", report.n_postings)
+c2.metric("Requirements read", report.n_requirements)
+c3.metric("Not covered", len(report.rows), f"{report.share_uncovered:.0%} of requirements", delta_color="off")
+
+if not report.rows:
+    st.success("Every requirement of the saved postings is covered by at least one micro-credential.")
+    st.stop()
+
+postings = sorted({titles.get(r.posting_id, r.posting_id) for r in report.rows})
+chosen = st.multiselect("Only these postings", postings, key="gaps_postings")
+rows = [r for r in report.rows if not chosen or titles.get(r.posting_id, r.posting_id) in chosen]
+table = pd.DataFrame([{"Posting": titles.get(r.posting_id, r.posting_id), "Requirement": r.requirement,
+                       "Closest match": round(r.best_similarity, 3)} for r in rows])
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "Requirement": st.column_config.TextColumn(width="large"),
+    "Closest match": st.column_config.NumberColumn(help="Similarity to the closest competency (0 = nothing alike)",
+                                                   format="%.2f"),
+})
+by_posting = table.groupby("Posting").size().sort_values(ascending=False).rename("Uncovered requirements")
+st.subheader("By posting")
+st.bar_chart(by_posting, horizontal=True)
+st.download_button("Download the report (CSV)", ms.gaps_csv(report, titles), file_name="coverage-gaps.csv",
+                   mime="text/csv", key="gaps_csv", icon=":material/download:")
