@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, timedelta
 
@@ -20,7 +21,12 @@ rt = common.runtime()
 AUDITED_KEY = "match_last_audited"
 FLASH_KEY = "match_flash"
 RECENCY = {"Any time": None, "Last 6 months": 183, "Last year": 365, "Last 2 years": 730, "Last 3 years": 1095}
-BAND_LABEL = {"strong": "Strong", "good": "Good", "partial": "Partial", "weak": "Weak"}
+BAND_LABEL = {"strong": "Strong", "good": "Good", "partial": "Partial", "weak": "Limited"}
+
+
+def _md(text: str) -> str:
+    """Text shown literally inside Markdown (postings and names are not markup)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text or "")
 
 
 @st.cache_resource(max_entries=2, show_spinner="Preparing the list of verified skills…")
@@ -182,22 +188,23 @@ else:
 
     @st.dialog("Why this match", width="large")
     def details(candidate: ms.Candidate) -> None:
-        st.subheader(candidate.name)
+        st.subheader(candidate.name, anchor=False)
         if candidate.email:
-            st.write(candidate.email)
+            st.text(candidate.email)
         st.markdown(f"**Score {candidate.score:.2f}** · {BAND_LABEL.get(candidate.band, candidate.band)} match. "
                     "A person should review the evidence before deciding anything.")
         if candidate.covered:
             st.markdown("**Requirements covered by verified credentials**")
             for e in candidate.covered:
-                st.markdown(f"- {e.requirement} — *{e.competency}* from [{e.achievement}]({e.verify_url})")
+                st.markdown(f"- {_md(e.requirement)} — *{_md(e.competency)}* from "
+                            f"[{_md(e.achievement)}]({e.verify_url})")
         if candidate.missing:
             st.markdown("**Requirements not found in their verified credentials**")
             for req in candidate.missing:
-                st.markdown(f"- {req}")
+                st.markdown(f"- {_md(req)}")
         if candidate.terms:
             st.markdown("**Words of the posting that carried the match:** "
-                        + ", ".join(f"`{w}`" for w, _ in candidate.terms))
+                        + ", ".join(_md(w) for w, _ in candidate.terms))
 
     by_id = {c.earner_id: c for c in candidates}
     d1, d2 = st.columns([3, 1], vertical_alignment="bottom")

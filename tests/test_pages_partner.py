@@ -199,3 +199,30 @@ def test_staff_may_use_match_page(portal_env: str) -> None:
     at = app_test("pages/match.py", token=session_token_for(portal_env, STAFF))
     assert not at.exception and len(_results(at)) > 0
     assert not [b for b in at.button if b.key == "match_shortlist_add"]  # shortlists are partners' own
+
+
+def test_withdrawal_and_revocation_reach_the_page_without_a_restart(portal_env: str) -> None:
+    from mosaics_match import issuing, repo
+    from mosaics_match.models import Earner, IssuedCredential
+
+    at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
+    first, second = list(_results(at)["Name"][:2])
+    rt = _rt(portal_env)
+    with rt.Session.begin() as session:
+        earner = session.scalars(select(Earner).where(Earner.name == first, Earner.discoverable.is_(True))).one()
+        repo.set_consent(session, earner=earner, discoverable=False, actor="earner@x", actor_role="earner")
+    at.run()  # same browser session, same cached resources: the data version changed
+    assert not at.exception
+    assert first not in set(_results(at)["Name"])
+    with rt.Session.begin() as session:
+        signer = issuing.open_signer(session, settings=rt.settings)
+        earner = session.scalars(select(Earner).where(Earner.name == second, Earner.discoverable.is_(True))).one()
+        for cred in session.scalars(select(IssuedCredential).where(IssuedCredential.earner_id == earner.id,
+                                                                   IssuedCredential.revoked.is_(False))):
+            issuing.change_status(session, signer=signer, credential=cred, action="revoke", reason="test",
+                                  actor="staff@x")
+    rt.engine.dispose()
+    at.run()
+    assert not at.exception
+    remaining = _results(at)
+    assert remaining is None or second not in set(remaining["Name"])
