@@ -196,10 +196,13 @@ def _sign_chunk(args: tuple[bytes, str, list[tuple[str, dict]]]) -> list[tuple[s
     for credential_id, doc in items:
         signed = proofs.sign_data_integrity(doc, private, verification_method=vm, cryptosuite="eddsa-rdfc-2022",
                                             created=datetime.fromisoformat(doc["validFrom"]))
-        unsigned = dict(signed)
-        proof = unsigned.pop("proof")
-        proofs.verify_proof(unsigned, proof, public)
-        out.append((credential_id, json.dumps(signed, separators=(",", ":"), ensure_ascii=False)))
+        text = json.dumps(signed, separators=(",", ":"), ensure_ascii=False)
+        # Verify what is stored, recomputed from its text: forget the canonical forms signing remembered.
+        proofs.clear_caches()
+        stored = json.loads(text)
+        proof = stored.pop("proof")
+        proofs.verify_proof(stored, proof, public)
+        out.append((credential_id, text))
     return out
 
 

@@ -24,6 +24,7 @@ from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 from pyld.nquads import serialize_nquad
+from pyld.nquads import RDF_LANGSTRING as _RDF_LANGSTRING, XSD_STRING as _XSD_STRING
 
 from .errors import ContextError
 
@@ -467,16 +468,32 @@ _PH_FULL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:)?" + _PH_OPEN + r"(\d+)" + 
 _SKELETON_STRING = {"\ue000": 0}  # stands for "a string was here" in the shape key (cannot occur in input)
 
 
-def _walk_strings(node: Any, path: tuple, paths: list[tuple], values: list[str]) -> Any:
-    """Skeleton of ``node`` with string leaves replaced; collects their paths and values (not in @context)."""
-    if isinstance(node, str):
+def _walk_strings(node: Any, path: tuple, paths: list[tuple], values: list[str],
+                  contexts: list | None = None) -> Any:
+    """Skeleton of ``node`` with string leaves replaced; collects their paths and values (not in @context).
+
+    With ``contexts``, also collects every embedded ``@context`` value.
+    """
+    if type(node) is str:
         paths.append(path)
         values.append(node)
         return _SKELETON_STRING
     if isinstance(node, dict):
-        return {k: (v if k == "@context" else _walk_strings(v, path + (k,), paths, values)) for k, v in node.items()}
+        out = {}
+        for k, v in node.items():
+            if k == "@context":
+                out[k] = v
+                if contexts is not None:
+                    contexts.append(v)
+            else:
+                out[k] = _walk_strings(v, path + (k,), paths, values, contexts)
+        return out
     if isinstance(node, list):
-        return [_walk_strings(v, path + (i,), paths, values) for i, v in enumerate(node)]
+        return [_walk_strings(v, path + (i,), paths, values, contexts) for i, v in enumerate(node)]
+    if isinstance(node, str):  # a str subclass: walk it like a string
+        paths.append(path)
+        values.append(node)
+        return _SKELETON_STRING
     return node
 
 
@@ -529,18 +546,6 @@ def _colon_terms(node: Any, out: set[str]) -> None:
             _colon_terms(v, out)
 
 
-def _embedded_contexts(node: Any, out: list) -> None:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == "@context":
-                out.append(v)
-            else:
-                _embedded_contexts(v, out)
-    elif isinstance(node, list):
-        for v in node:
-            _embedded_contexts(v, out)
-
-
 def _key_of(path: tuple) -> str | None:
     """The member name a string leaf sits under (array positions skipped)."""
     for step in reversed(path):
@@ -561,14 +566,13 @@ def _under_dropped(path: tuple, dropped: set[str]) -> bool:
 def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | None:
     paths: list[tuple] = []
     values: list[str] = []
-    skeleton = json.dumps(_walk_strings(doc, (), paths, values), sort_keys=True, ensure_ascii=False)
+    ctxs: list = []
+    skeleton = json.dumps(_walk_strings(doc, (), paths, values, ctxs), sort_keys=True, ensure_ascii=False)
     if not paths:
         return None
     # Values that equal a term containing ":" would be replaced by that term's IRI: keep them real.
-    ctxs: list = []
-    _embedded_contexts(doc, ctxs)
     terms = set(ld.colon_terms)
-    _colon_terms(ctxs, terms)
+    _colon_terms([c for c in ctxs if not isinstance(c, str)], terms)
     # IRIs under pyld's placeholder base count as relative (see _collect_relative): never template them as IRIs.
     schemes = [m.group(1) if (m := _IRI_LIKE.fullmatch(v)) and v not in terms and not v.startswith(_PYLD_BASE)
                else None for v in values]
@@ -612,12 +616,155 @@ def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | No
                 retained = retained | bad
                 ld.shape_retained[skeleton] = retained
                 continue
-            entry = (dataset, tuple(_lost(template, expanded, dropped)))
+            entry = (dataset, tuple(_lost(template, expanded, dropped)), _compile(dataset))
             ld.shape_retained[skeleton] = retained
             ld.shape_templates[key] = entry
-        dataset, lost = entry
-        return rdfc_from_dataset(_substitute(dataset, values)), lost
+        dataset, lost, compiled = entry
+        canon = compiled.canonical(values) if compiled is not None else None
+        if canon is None:
+            canon = rdfc_from_dataset(_substitute(dataset, values))
+        return canon, lost
     return None
+
+
+# Compiled templates: the whole template dataset as one N-Quads format string. Value slots are "{n}" fields;
+# blank nodes are markers that no input string may contain (checked per document), relabelled afterwards.
+_BN_OPEN, _BN_CLOSE = "\ue002", "\ue003"
+_BN_RE = re.compile(_BN_OPEN + r"\d+" + _BN_CLOSE)
+
+
+class _Compiled:
+    """A template dataset turned into one N-Quads pattern, for RDFC-1.0 of same-shape documents.
+
+    Produces exactly the lines ``rdfc_from_dataset(_substitute(dataset, values))`` would, without building
+    the substituted dataset: one ``str.format`` fills every value, blank nodes are relabelled by text
+    replacement. Whenever the general path could differ (a value containing a marker, shared first-degree
+    hashes) it declines (returns None) and the caller takes the general path.
+    """
+
+    def __init__(self, fmt: str, slots: list[tuple[int, bool]], by_bnode: dict[str, list[int]],
+                 markers: int) -> None:
+        self.fmt = fmt
+        self.slots = slots
+        self.by_bnode = by_bnode
+        self.markers = markers
+
+    def canonical(self, values: list[str]) -> str | None:
+        args = [_nquad_escape(values[i]) if escaped else values[i] for i, escaped in self.slots]
+        text = self.fmt.format(*args)
+        if text.count(_BN_OPEN) != self.markers or text.count(_BN_CLOSE) != self.markers:
+            return None  # a value contains a marker character
+        lines = text.split("\n")
+        lines.pop()  # the text ends with a newline
+        by_bnode = self.by_bnode
+        if len(set(lines)) != len(lines):
+            # Equal real values made two quads one (pyld merges nodes with equal ids and keeps one copy of
+            # equal values; RDF is a set): keep the first, as _substitute does.
+            first: dict[str, int] = {}
+            for k, line in enumerate(lines):
+                first.setdefault(line, k)
+            keep = sorted(first.values())
+            renumber = {old: new for new, old in enumerate(keep)}
+            lines = [lines[k] for k in keep]
+            by_bnode = {ref: [renumber[k] for k in qidx if k in renumber] for ref, qidx in by_bnode.items()}
+            by_bnode = {ref: qidx for ref, qidx in by_bnode.items() if qidx}
+        if not by_bnode:
+            return "".join(sorted(line + "\n" for line in lines))
+        sub = _BN_RE.sub
+        hashes: dict[str, str] = {}
+        for ref, qidx in by_bnode.items():
+            hl = sorted(sub("_:z", lines[k].replace(ref, "_:a")) + "\n" for k in qidx)
+            hashes[ref] = hashlib.sha256("".join(hl).encode("utf-8")).hexdigest()
+        if len(set(hashes.values())) != len(hashes):
+            return None
+        labels = {ref: f"_:c14n{i}" for i, ref in enumerate(sorted(hashes, key=hashes.__getitem__))}
+        out = sub(lambda m: labels[m.group(0)], "\n".join(lines))
+        return "".join(sorted(line + "\n" for line in out.split("\n")))
+
+
+def _nquad_escape(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+            .replace('"', '\\"'))
+
+
+def _compile(dataset: dict) -> _Compiled | None:
+    """The N-Quads pattern of a template dataset (see :class:`_Compiled`), or None if it has an unexpected form."""
+    slots: list[tuple[int, bool]] = []
+    marker_of: dict[str, str] = {}
+    by_bnode: dict[str, list[int]] = {}
+    markers = 0
+
+    def fixed(text: str) -> str | None:
+        if any(c in text for c in (_PH_OPEN, _PH_CLOSE, _BN_OPEN, _BN_CLOSE, "\n")):
+            return None
+        return text.replace("{", "{{").replace("}", "}}")
+
+    def bnode(label: str, k: int) -> str:
+        nonlocal markers
+        mark = marker_of.setdefault(label, f"{_BN_OPEN}{len(marker_of)}{_BN_CLOSE}")
+        # one entry per blank-node position, as in rdfc_from_dataset
+        by_bnode.setdefault(mark, []).append(k)
+        markers += 1
+        return mark
+
+    def node(c: dict, k: int) -> str | None:
+        v = c["value"]
+        if c["type"] == "blank node":
+            return bnode(v, k) if fixed(v) is not None else None
+        if c["type"] != "IRI":
+            return None
+        m = _PH_FULL.fullmatch(v)
+        if m is not None:
+            slots.append((int(m.group(1)), False))
+            return "<{}>"
+        f = fixed(v)
+        return None if f is None else "<" + f + ">"
+
+    lines: list[str] = []
+    for graph_name, triples in dataset.items():
+        for t in triples:
+            k = len(lines)
+            s_, p, o = t["subject"], t["predicate"], t["object"]
+            subj = node(s_, k)
+            pred = fixed(p["value"]) if p["type"] == "IRI" else None
+            if subj is None or pred is None:
+                return None
+            if o["type"] == "literal":
+                dt, lang = o.get("datatype"), o.get("language")
+                m = _PH_FULL.fullmatch(o["value"])
+                if m is not None:
+                    slots.append((int(m.group(1)), True))
+                    obj = '"{}"'
+                else:
+                    f = fixed(_nquad_escape(o["value"]))
+                    if f is None:
+                        return None
+                    obj = '"' + f + '"'
+                if dt == _RDF_LANGSTRING:
+                    if lang:
+                        f = fixed(lang)
+                        if f is None:
+                            return None
+                        obj += "@" + f
+                elif dt != _XSD_STRING:
+                    f = fixed(dt) if isinstance(dt, str) else None
+                    if f is None:
+                        return None
+                    obj += "^^<" + f + ">"
+            else:
+                obj = node(o, k)
+                if obj is None:
+                    return None
+            line = subj + " <" + pred + "> " + obj
+            if graph_name != "@default":
+                if fixed(graph_name) is None:
+                    return None
+                line += " " + (bnode(graph_name, k) if graph_name.startswith("_:") else "<" + fixed(graph_name) + ">")
+            lines.append(line + " .\n")
+    if len(marker_of) > MAX_BLANK_NODES:
+        return None
+    # "{}" fields are numbered in order of appearance, matching slots
+    return _Compiled("".join(lines), slots, by_bnode, markers)
 
 
 def _real(component: dict, values: list[str]) -> dict:

@@ -260,10 +260,22 @@ def sign_data_integrity(doc: dict, private_key: Any, *, verification_method: str
                   "proofPurpose": proof_purpose})
     data = _hash_data(unsigned, proof, cryptosuite, strict=strict)
     proof["proofValue"] = multibase_encode(private_key.sign(data), "z")
-    out = copy.deepcopy(unsigned)
+    out = _copy_json(unsigned)
     existing = proof_list(doc)
-    out["proof"] = [copy.deepcopy(p) for p in existing] + [proof] if existing else proof
+    out["proof"] = [_copy_json(p) for p in existing] + [proof] if existing else proof
     return out
+
+
+def _copy_json(value: Any) -> Any:
+    """Deep copy of JSON-shaped data (dicts, lists, scalars); anything else goes through ``copy.deepcopy``."""
+    t = type(value)
+    if t is dict:
+        return {k: _copy_json(v) for k, v in value.items()}
+    if t is list:
+        return [_copy_json(v) for v in value]
+    if t in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def verify_proof(doc_without_proof: dict, proof: dict, public_key: PublicKey, *, strict: bool = True) -> None:
