@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -226,6 +227,29 @@ class SearchResult:
     gaps: list[Recommendation] = field(default_factory=list)
 
 
+_BULLET_LINE = re.compile(r"^\s*(?:[-*+\u2022\u00b7\u25aa\u25cf\u2013\u2014]|\(?\d{1,2}[.)])\s*")
+
+
+def mark_headings(posting: str) -> str:
+    """End heading lines with a colon so requirement splitting drops them.
+
+    Postings often introduce a list with a short line and no colon ("What you'll do", "Nice to have"); those
+    are not asks, but without the colon they would be scored (and reported as missing). A line counts as a
+    heading when it has at most six words, no closing punctuation, is not itself a list item, and the next
+    non-empty line is one.
+    """
+    lines = posting.split("\n")
+    out = list(lines)
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if not text or _BULLET_LINE.match(text) or text[-1] in ".!?:;," or len(text.split()) > 6:
+            continue
+        following = next((n.strip() for n in lines[i + 1:] if n.strip()), "")
+        if following and _BULLET_LINE.match(following):
+            out[i] = line.rstrip() + ":"
+    return "\n".join(out)
+
+
 def posting_hash(text: str) -> str:
     """Short, stable fingerprint of a posting text for the audit log (the text itself is not logged)."""
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
@@ -245,6 +269,7 @@ def search(session: Session, index: PartnerIndex, *, posting: str, filters: Sear
         The posting is empty.
     """
     engine = index.engine
+    posting = mark_headings(posting)
     requirements = split_requirements(posting, max_requirements=engine.config.max_requirements)
     common = dict(must_have_achievements=filters.must_achievements,
                   must_have_competencies=filters.must_competencies, issued_after=filters.issued_after)
@@ -399,7 +424,7 @@ def shortlist_csv(rows: Sequence[ShortlistRow]) -> str:
 def coverage_gaps(session: Session, index: PartnerIndex) -> tuple[UncoveredReport, dict[str, str]]:
     """Requirements of the saved postings that no micro-credential covers; also posting id -> title."""
     postings = repo.list_postings(session)
-    texts = {str(p.id): p.text for p in postings}
+    texts = {str(p.id): mark_headings(p.text) for p in postings}
     titles = {str(p.id): f"{p.title} — {p.employer}" for p in postings}
     return uncovered_requirements(texts, index.engine), titles
 
@@ -417,6 +442,6 @@ def gaps_csv(report: UncoveredReport, titles: dict[str, str]) -> str:
 __all__ = [
     "AchievementInfo", "Candidate", "EmptyPostingError", "Evidence", "MAX_RESULTS", "PartnerIndex",
     "SearchFilters", "SearchResult", "ShortlistRow", "build_partner_index", "candidates_csv", "coverage_gaps",
-    "create_shortlist", "gaps_csv", "owned_shortlist", "posting_hash", "record_search", "remove_entry", "search",
+    "create_shortlist", "gaps_csv", "mark_headings", "owned_shortlist", "posting_hash", "record_search", "remove_entry", "search",
     "shortlist_csv", "shortlist_rows",
 ]

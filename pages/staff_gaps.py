@@ -32,7 +32,8 @@ report, titles = _gap_report(version, rt.settings.database_url)
 c1, c2, c3 = st.columns(3)
 c1.metric("Postings", report.n_postings)
 c2.metric("Requirements read", report.n_requirements)
-c3.metric("Not covered", len(report.rows), f"{report.share_uncovered:.0%} of requirements", delta_color="off")
+c3.metric("Not covered", len(report.rows), help="Requirements no competency in the catalogue comes close to")
+st.caption(f"{report.share_uncovered:.0%} of the requirements read are not covered by any micro-credential.")
 
 if not report.rows:
     st.success("Every requirement of the saved postings is covered by at least one micro-credential.")
@@ -48,8 +49,9 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "Closest match": st.column_config.NumberColumn(help="Similarity to the closest competency (0 = nothing alike)",
                                                    format="%.2f"),
 })
-by_posting = table.groupby("Posting").size().sort_values(ascending=False).rename("Uncovered requirements")
+by_posting = (table.groupby("Posting").size().rename("Uncovered requirements").reset_index()
+              .sort_values("Uncovered requirements", ascending=False))
 st.subheader("By posting")
-st.bar_chart(by_posting, horizontal=True)
+st.bar_chart(by_posting, x="Posting", y="Uncovered requirements", horizontal=True, sort="-Uncovered requirements")
 st.download_button("Download the report (CSV)", ms.gaps_csv(report, titles), file_name="coverage-gaps.csv",
                    mime="text/csv", key="gaps_csv", icon=":material/download:")

@@ -187,3 +187,12 @@ def test_csv_exports_neutralise_formulas_and_carry_links() -> None:
     rows = list(csv.reader(io.StringIO(ms.candidates_csv([c]))))
     assert rows[1][1].startswith("'=")
     assert rows[1][-1] == evidence.verify_url
+
+
+def test_list_headings_are_not_requirements() -> None:
+    from mosaics_match.matching import split_requirements
+
+    posting = "Line Cook\nWhat you'll do\n- Prepare mise en place\n\nNice to have\n\n* Food handler certificate\nAbout us\nWe cook."
+    reqs = split_requirements(ms.mark_headings(posting))
+    assert "What you'll do" not in reqs and "Nice to have" not in reqs
+    assert {"Prepare mise en place", "Food handler certificate", "About us", "We cook."} <= set(reqs)
