@@ -42,6 +42,7 @@ from .matching import EmptyPostingError as EmptyPostingError  # re-exported for 
 from .models import Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
 
 MAX_RESULTS = 200
+SCORE_MEMO_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ class PartnerIndex:
     credential_achievement: dict[str, str]
     n_earners: int
     n_credentials: int
+    # Scores of everyone for recent (posting, must-haves, recency) keys: moving the minimum-score slider then
+    # only re-runs the short explained ranking. Shared by sessions, like the index itself.
+    score_memo: dict = field(default_factory=dict, repr=False)
 
     def is_stale(self, now: datetime | None = None) -> bool:
         """Whether an expiry or start date passed since the build (the index must be rebuilt)."""
@@ -273,8 +277,15 @@ def search(session: Session, index: PartnerIndex, *, posting: str, filters: Sear
     requirements = split_requirements(posting, max_requirements=engine.config.max_requirements)
     common = dict(must_have_achievements=filters.must_achievements,
                   must_have_competencies=filters.must_competencies, issued_after=filters.issued_after)
-    everyone = rank(engine, posting, limit=max(engine.n_earners, 1), explain=False, **common)
-    n_at_least = sum(1 for m in everyone if m.score >= filters.min_score)
+    key = (hashlib.sha256(posting.encode("utf-8")).digest(), filters.must_achievements, filters.must_competencies, filters.issued_after)
+    scores = index.score_memo.get(key)
+    if scores is None:
+        everyone = rank(engine, posting, limit=max(engine.n_earners, 1), explain=False, **common)
+        scores = [m.score for m in everyone]
+        while len(index.score_memo) >= SCORE_MEMO_SIZE:
+            index.score_memo.pop(next(iter(index.score_memo)), None)
+        index.score_memo[key] = scores
+    n_at_least = sum(1 for x in scores if x >= filters.min_score)
     limit = max(1, min(filters.limit, MAX_RESULTS))
     matches = rank(engine, posting, limit=limit, min_score=filters.min_score, explain=True, **common)
     people = repo.earners_by_ids(session, ids=[int(m.earner_id) for m in matches])
@@ -297,7 +308,7 @@ def search(session: Session, index: PartnerIndex, *, posting: str, filters: Sear
         ))
     gaps = gap_recommendations(engine, posting, achievements=index.achievement_competencies(),
                                requirements=requirements or None, limit=5) if requirements else []
-    return SearchResult(requirements=requirements, candidates=candidates, n_scored=len(everyone),
+    return SearchResult(requirements=requirements, candidates=candidates, n_scored=len(scores),
                         n_at_least=n_at_least, gaps=gaps)
 
 
