@@ -226,3 +226,32 @@ def test_withdrawal_and_revocation_reach_the_page_without_a_restart(portal_env: 
     assert not at.exception
     remaining = _results(at)
     assert remaining is None or second not in set(remaining["Name"])
+
+
+def test_uploaded_docx_is_matched_and_a_fake_pdf_gives_a_clear_error(portal_env: str) -> None:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Requirements")
+    for req in ("Write SQL queries against a data warehouse", "Build Power BI dashboards",
+                "Clean data with Python and pandas"):
+        document.add_paragraph(req, style="List Bullet")
+    buf = io.BytesIO()
+    document.save(buf)
+
+    at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
+    at.radio(key="match_source").set_value("Upload a file").run()
+    at.file_uploader(key="match_upload").set_value(("fake.pdf", b"MZ this is not a pdf" * 20, "application/pdf"))
+    at.run()
+    assert not at.exception
+    assert "not a PDF" in " ".join(e.value for e in at.error)
+    assert _results(at) is None
+    at.file_uploader(key="match_upload").set_value(
+        ("posting.docx", buf.getvalue(),
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
+    at.run()
+    assert not at.exception and not at.error
+    assert len(_results(at)) > 0
+    assert "Read " in _texts(at)
