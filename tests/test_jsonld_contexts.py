@@ -388,3 +388,10 @@ def test_compiled_templates_equal_the_general_path(cred: dict, image: str | None
         general = jsonld.rdfc_from_dataset(jsonld._substitute(dataset, values))
         fast = compiled.canonical(values)
         assert fast is None or fast == general
+
+
+@given(value=st.text(alphabet=st.sampled_from(list('ab\\\t\n\r"\u00e9\ue000 ')), max_size=20))
+def test_nquad_escaping_matches_pyld(value: str) -> None:
+    from pyld.nquads import escape
+
+    assert jsonld._nquad_escape(value) == escape(value)

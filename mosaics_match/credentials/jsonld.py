@@ -682,7 +682,13 @@ class _Compiled:
         return "".join(sorted(line + "\n" for line in out.split("\n")))
 
 
+_NQ_SPECIAL = re.compile(r'[\\\t\n\r"]')
+
+
 def _nquad_escape(value: str) -> str:
+    """N-Quads string escaping exactly as pyld's ``nquads.escape``."""
+    if _NQ_SPECIAL.search(value) is None:
+        return value
     return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
             .replace('"', '\\"'))
 
