@@ -111,3 +111,46 @@ def test_top_k_equals_brute_force_for_other_scorings(config):
     want = _brute(index, posting, 12)
     assert [m.earner_id for m in got] == [w[0] for w in want]
     assert all(0.0 < m.score <= 1.0 for m in got)
+
+
+def test_pruned_search_is_exact_with_heavy_holders_and_cutoff(monkeypatch):
+    """Earners holding many units (above the holder-count stratum cap) and issue-date cutoffs: the pruned
+    candidate search must return exactly the brute-force top k, and must actually be the path taken."""
+    import mosaics_match.matching.earners as earners_mod
+
+    monkeypatch.setattr(earners_mod, "_COUNT_CAP", 4)
+    cat = make_catalogue(300, seed=21)
+    base = make_earners(cat, 3000, seed=21)
+    rng = np.random.default_rng(21)
+    n_units = len(cat.achievements)
+    heavy = np.repeat(np.arange(40), 12)  # 40 earners with 12 credentials each, well above the cap
+    entry_earner = np.r_[base.entry_earner, heavy]
+    entry_ach = np.r_[base.entry_achievement, rng.integers(0, n_units, heavy.size)]
+    entry_issued = np.r_[base.entry_issued, rng.integers(int(base.entry_issued.min()),
+                                                         int(base.entry_issued.max()) + 1, heavy.size)]
+    index = build_index_from_arrays(
+        competencies=cat.competencies, achievements=cat.achievements, earner_ids=base.earner_ids,
+        entry_earner=entry_earner, entry_achievement=entry_ach, entry_issued=entry_issued,
+    )
+    assert index.max_per_earner > 4 and index.u_cstart.shape[1] == 4 + 2
+    calls = []
+    original = earners_mod.EarnerIndex._pruned_candidates
+
+    def spy(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(earners_mod.EarnerIndex, "_pruned_candidates", spy)
+    cutoff_day = int(np.median(entry_issued))
+    after = date(1970, 1, 1) + (date(1970, 1, 2) - date(1970, 1, 1)) * cutoff_day
+    for seed in range(4):
+        posting = make_posting(cat, seed=100 + seed)
+        got = [(m.earner_id, m.score) for m in rank(index, posting, limit=15, explain=False)]
+        want = _brute(index, posting, 15)
+        assert [g[0] for g in got] == [w[0] for w in want]
+        assert [g[1] for g in got] == pytest.approx([w[1] for w in want])
+        got = [m.earner_id for m in rank(index, posting, limit=15, issued_after=after, explain=False)]
+        want = _brute(index, posting, 15, cutoff=_day(after))
+        assert got == [w[0] for w in want]
+    assert all(calls) and len(calls) == 8

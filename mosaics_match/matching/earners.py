@@ -14,6 +14,7 @@ filtering the ``credentials`` mapping is enough to drop revoked or expired crede
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -31,6 +32,10 @@ from .text import split_requirements
 
 _NO_DATE = np.iinfo(np.int32).min
 _EPOCH = date(1970, 1, 1)
+# Holder counts above this share one stratum of the unit -> earners postings (keeps ``u_cstart`` small).
+_COUNT_CAP = 64
+# Gather holders of units worth >= this share of theta / (units held): lower gathers more but bounds tighter.
+_GATHER_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,16 @@ def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.arange(total, dtype=np.int64) + shifts, lengths
 
 
+def _spans(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(starts[i], ends[i])``, and each span's length."""
+    lengths = (ends - starts).astype(np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), lengths
+    shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return np.arange(total, dtype=np.int64) + shifts, lengths
+
+
 @dataclass
 class _Query:
     requirements: list[str]
@@ -165,11 +180,13 @@ class EarnerIndex:
     u_earner: np.ndarray
     u_issued: np.ndarray
     config: MatchConfig
+    u_cstart: np.ndarray | None = None
     _units_of_achievement: dict[str, np.ndarray] = field(default_factory=dict)
     _units_of_competency: dict[int, np.ndarray] | None = None
     _earner_row: dict[str, int] | None = None
     _max_per_earner: int | None = None
     _e_count: np.ndarray | None = None
+    _local: threading.local | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_earners(self) -> int:
@@ -196,8 +213,8 @@ class EarnerIndex:
     def nbytes(self) -> int:
         """Bytes held by the index's numpy arrays (excludes the TF-IDF vocabulary and id lists)."""
         arrays = (self.unit_indptr, self.unit_comp, self.e_indptr, self.e_unit, self.e_issued, self.e_cred,
-                  self.u_indptr, self.u_earner, self.u_issued)
-        return int(sum(a.nbytes for a in arrays))
+                  self.u_indptr, self.u_earner, self.u_issued, self.u_cstart)
+        return int(sum(a.nbytes for a in arrays if a is not None))
 
     # -- per-query scoring -------------------------------------------------------------------------------
     def _query(self, posting: str) -> _Query | None:
@@ -280,6 +297,16 @@ class EarnerIndex:
                 break
         return allowed
 
+    def _scratch(self) -> np.ndarray:
+        """A zeroed float64 buffer of one slot per earner, private to the calling thread (callers re-zero it)."""
+        local = self._local
+        if local is None:
+            local = self._local = threading.local()
+        buf = getattr(local, "acc", None)
+        if buf is None or buf.size != self.n_earners:
+            buf = local.acc = np.zeros(self.n_earners, dtype=np.float64)
+        return buf
+
     def _pruned_candidates(
         self, q: _Query, unit_total: np.ndarray, limit: int, floor: float, cutoff: int | None,
         allowed: np.ndarray | None, seed_entries: int = 4096, max_candidates: int = 200_000,
@@ -288,8 +315,9 @@ class EarnerIndex:
 
         A seed (holders of the best achievements) is scored exactly; its ``limit``-th best score ``theta``
         lower-bounds the final ``limit``-th best. An earner's score is at most the sum of its achievements'
-        weighted credits, so reaching ``theta`` needs one held achievement with weighted credit
-        >= ``theta / max_per_earner``: only holders of those are candidates. Returns ``None``
+        weighted credits, so an earner holding ``c`` achievements reaches ``theta`` only through one with
+        weighted credit >= ``theta / c``: only those holders are gathered (a suffix of each achievement's
+        count-ordered postings), bounded, and the survivors bounded again from the earner side. Returns ``None``
         when the seed is too small or the candidates too many (the caller then uses the full bound pass).
         """
         if self.n_earners == 0:
@@ -311,11 +339,20 @@ class EarnerIndex:
         if seed.size < limit:
             return None
         s_scores = self._exact(q, seed, cutoff)
-        theta = max(-float(np.partition(-s_scores, limit - 1)[limit - 1]), floor)
-        high = unit_total[rel] >= theta / max(self.max_per_earner, 1) - 1e-6
-        need = rel[high]
-        low_max = float(unit_total[rel[~high]].max()) if (~high).any() else 0.0
-        pos, lengths = _ranges(self.u_indptr, need)
+        theta = max(-float(np.partition(-s_scores, limit - 1)[limit - 1]), floor) - 1e-6
+        # An earner holding c units can reach theta only through a held unit u with c * total[u] >= theta.
+        # Postings are ordered by holder count, so unit u contributes only its holders with c >= theta /
+        # total[u]: a suffix starting at u_cstart[u, c_min].
+        top_c = max(self.max_per_earner, 1)
+        reach = theta * _GATHER_FRACTION
+        need = rel[unit_total[rel] * top_c >= reach]
+        if self.u_cstart is None or need.size == 0:
+            return np.zeros(0, dtype=np.int64) if need.size == 0 else None
+        cap = self.u_cstart.shape[1] - 2
+        c_min = np.ceil(reach / unit_total[need] - 1e-9).astype(np.int64)
+        np.clip(c_min, 1, max(cap, 1), out=c_min)
+        starts = self.u_cstart[need, c_min]
+        pos, lengths = _spans(starts, self.u_indptr[need + 1])
         weights = np.repeat(unit_total[need], lengths)
         if cutoff is not None:
             keep = self.u_issued[pos] > cutoff
@@ -323,19 +360,28 @@ class EarnerIndex:
         if pos.size > 4 * max_candidates:
             return None
         holders = self.u_earner[pos]
-        # One pass for both the summed credit and the count of high achievements held: credits are <= 1 and
-        # an earner holds few achievements, so count * 1024 + credit sum decodes exactly.
-        packed = np.bincount(holders, weights=weights + 1024.0, minlength=self.n_earners)
-        cand = np.flatnonzero(packed)
         if mask is not None:
-            cand = cand[mask[cand]]
-        packed = packed[cand]
+            keep = mask[holders]
+            holders, weights = holders[keep], weights[keep]
+        # Sum per holder in a reusable dense buffer (no 1M-element allocation or scan per query). Credits are
+        # <= 1 and an earner holds few units, so count * 1024 + credit sum decodes exactly.
+        acc = self._scratch()
+        try:
+            np.add.at(acc, holders, weights + 1024.0)
+            cand = np.sort(holders)
+            if cand.size:
+                cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
+            packed = acc[cand]
+        finally:
+            acc[holders] = 0.0
         n_high = np.floor(packed / 1024.0 + 1e-9)
         partial = packed - n_high * 1024.0
-        # Bound: credits of the high achievements held, plus every other held achievement at the best low credit.
-        n_other = self.e_count[cand] - n_high if low_max > 0 else 0.0
-        upper = partial + n_other * low_max
-        cand = cand[upper >= theta - 1e-6]
+        # Units not gathered for an earner with c units have total < reach / c, and below reach overall.
+        below = unit_total[unit_total < reach]
+        low_max = float(below.max()) if below.size else 0.0
+        count = self.e_count[cand].astype(np.float64)
+        upper = partial + (count - n_high) * np.minimum(reach / np.maximum(count, 1.0), low_max)
+        cand = cand[upper >= theta]
         if cand.size > max_candidates:
             return None
         # Tighter bound from the earner side: the summed credit of every held achievement.
@@ -343,8 +389,10 @@ class EarnerIndex:
         w = unit_total[self.e_unit[pos]]
         if cutoff is not None:
             w = w * (self.e_issued[pos] > cutoff)
+        if cand.size == 0:
+            return cand.astype(np.int64)
         upper = np.add.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1])))
-        return cand[upper >= theta - 1e-6]
+        return cand[upper >= theta]
 
     def _explain(self, q: _Query, earner: int, cutoff: int | None, cache: dict) -> tuple[list[Covered], list[str], list[tuple[str, float]]]:
         lo, hi = int(self.e_indptr[earner]), int(self.e_indptr[earner + 1])
@@ -416,12 +464,23 @@ def _assemble(
     np.cumsum(counts, out=e_indptr[1:])
     e_earner = entry_earner[order]
     del entry_earner, entry_issued
-    order2 = np.argsort(e_unit, kind="stable")
+    # Within a unit, holders are ordered by how many units they hold, so a query can take only the holders
+    # that hold few enough units to reach a threshold (see ``EarnerIndex._pruned_candidates``).
+    cap = int(min(counts.max(), _COUNT_CAP)) if n_e and counts.size else 0
+    held = np.minimum(counts, cap).astype(np.int64)[e_earner]
+    key = e_unit.astype(np.int64) * (cap + 1) + held
+    del held
+    order2 = np.argsort(key, kind="stable")
+    key = key[order2]
     u_earner = e_earner[order2]
     u_issued = e_issued[order2]
     del e_earner, order2
     u_indptr = np.zeros(n_u + 1, dtype=np.int64)
     np.cumsum(np.bincount(e_unit, minlength=n_u), out=u_indptr[1:])
+    # u_cstart[u, c]: first posting of unit u whose holder holds >= c units (c capped at ``cap``).
+    grid = np.arange(n_u, dtype=np.int64)[:, None] * (cap + 1) + np.arange(cap + 2, dtype=np.int64)[None, :]
+    u_cstart = np.searchsorted(key, grid).astype(np.int64)
+    del key
     lengths = np.array([len(c) for c in unit_comps], dtype=np.int64)
     unit_indptr = np.zeros(n_u + 1, dtype=np.int64)
     np.cumsum(lengths, out=unit_indptr[1:])
@@ -433,7 +492,7 @@ def _assemble(
         competencies=comp_index, competency_names=comp_names, unit_achievement=unit_achievement,
         unit_indptr=unit_indptr, unit_comp=unit_comp, earner_ids=earner_ids, e_indptr=e_indptr,
         e_unit=e_unit, e_issued=e_issued, e_cred=order.astype(np.int32), credential_ids=credential_ids,
-        u_indptr=u_indptr, u_earner=u_earner, u_issued=u_issued, config=config,
+        u_indptr=u_indptr, u_earner=u_earner, u_issued=u_issued, config=config, u_cstart=u_cstart,
         _units_of_achievement={a: np.array(u, dtype=np.int64) for a, u in by_ach.items()},
     )
 
