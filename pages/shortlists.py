@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,11 @@ viewer = common.guard(__file__)
 rt = common.runtime()
 
 FLASH_KEY = "shortlists_flash"
+
+
+def _md(text: str) -> str:
+    """Names shown literally inside Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text or "")
 
 st.title("Shortlists")
 st.caption("People you shortlisted from a match. Their credentials are checked again every time you open this "
@@ -64,7 +71,8 @@ for shortlist_id, name, created, rows in views:
         with st.expander("All verification links"):
             for r in rows:
                 if r.valid_credentials:
-                    st.markdown(f"**{r.name}**: " + " · ".join(f"[{n}]({u})" for n, u in r.valid_credentials))
+                    st.markdown(f"**{_md(r.name)}**: "
+                                + " · ".join(f"[{_md(n)}]({u})" for n, u in r.valid_credentials))
         c1, c2, c3 = st.columns([3, 1, 2], vertical_alignment="bottom")
         labels = {r.entry_id: r.name for r in rows}
         entry = c1.selectbox("Remove someone", list(labels), format_func=labels.get, key=f"sl_pick_{shortlist_id}")
