@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -91,6 +92,7 @@ class PartnerIndex:
     # Scores of everyone for recent (posting, must-haves, recency) keys: moving the minimum-score slider then
     # only re-runs the short explained ranking. Shared by sessions, like the index itself.
     score_memo: dict = field(default_factory=dict, repr=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def is_stale(self, now: datetime | None = None) -> bool:
         """Whether an expiry or start date passed since the build (the index must be rebuilt)."""
@@ -278,13 +280,15 @@ def search(session: Session, index: PartnerIndex, *, posting: str, filters: Sear
     common = dict(must_have_achievements=filters.must_achievements,
                   must_have_competencies=filters.must_competencies, issued_after=filters.issued_after)
     key = (hashlib.sha256(posting.encode("utf-8")).digest(), filters.must_achievements, filters.must_competencies, filters.issued_after)
-    scores = index.score_memo.get(key)
+    with index._memo_lock:
+        scores = index.score_memo.get(key)
     if scores is None:
         everyone = rank(engine, posting, limit=max(engine.n_earners, 1), explain=False, **common)
         scores = [m.score for m in everyone]
-        while len(index.score_memo) >= SCORE_MEMO_SIZE:
-            index.score_memo.pop(next(iter(index.score_memo)), None)
-        index.score_memo[key] = scores
+        with index._memo_lock:  # the index is shared by every browser session of the process
+            while len(index.score_memo) >= SCORE_MEMO_SIZE:
+                index.score_memo.pop(next(iter(index.score_memo)))
+            index.score_memo[key] = scores
     n_at_least = sum(1 for x in scores if x >= filters.min_score)
     limit = max(1, min(filters.limit, MAX_RESULTS))
     matches = rank(engine, posting, limit=limit, min_score=filters.min_score, explain=True, **common)
