@@ -12,7 +12,7 @@ import streamlit as st
 from mosaics_match import matching_service as ms
 from mosaics_match import posting_text as pt
 from mosaics_match import repo
-from mosaics_match.models import Account, Shortlist
+from mosaics_match.models import Account
 from pages import common
 
 viewer = common.guard(__file__)
