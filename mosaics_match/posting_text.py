@@ -129,7 +129,7 @@ def _from_pdf(data: bytes) -> PostingText:
         raise PostingTextError("This file is not a PDF (its content does not start like one).")
     try:
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
+        from pypdf.errors import LimitReachedError, PyPdfError
 
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -148,7 +148,9 @@ def _from_pdf(data: bytes) -> PostingText:
                 break
     except PostingTextError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
+    except LimitReachedError as exc:  # pypdf's own caps on decompressed stream sizes
+        raise PostingTextError("This PDF expands to too much data to read safely.") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
             RecursionError, AssertionError, ZeroDivisionError) as exc:
         raise PostingTextError("This PDF is damaged or uses features that cannot be read. "
                                "Paste the posting's text instead.") from exc

@@ -169,3 +169,17 @@ def test_oversized_and_unsupported_uploads() -> None:
         pt.from_upload("posting.doc", b"\xd0\xcf\x11\xe0")
     with pytest.raises(PostingTextError, match="empty"):
         pt.from_upload("posting.txt", b"")
+
+
+def test_pdf_whose_content_stream_is_a_decompression_bomb_is_refused() -> None:
+    import zlib
+
+    bomb = zlib.compress(b"\x00" * (80 * 1024 * 1024), 9)  # inflates past pypdf's per-stream cap
+    pdf = _pdf(["placeholder"])
+    start = pdf.index(b"<< /Length ")
+    end = pdf.index(b"endstream", start) + len(b"endstream")
+    stream_obj = b"<< /Length " + str(len(bomb)).encode() + b" /Filter /FlateDecode >>\nstream\n" + bomb + b"\nendstream"
+    broken = pdf[:start] + stream_obj + pdf[end:]  # xref offsets now stale: pypdf rebuilds them (strict=False)
+    assert len(broken) < pt.MAX_UPLOAD_BYTES
+    with pytest.raises(PostingTextError, match="too much data"):
+        pt.from_upload("bomb.pdf", broken)
