@@ -102,6 +102,8 @@ else:
                        + (f" ({posting.pages} pages)" if posting.pages else "") + ".")
         except pt.PostingTextError as exc:
             st.error(str(exc))
+        except Exception:  # noqa: BLE001 - a parser bug on a hostile file must not show a traceback
+            st.error("This file could not be read. Paste the posting's text instead.")
 if posting is not None and posting.truncated:
     st.warning(f"The posting is very long; only its first {pt.MAX_TEXT_CHARS:,} characters are used.")
 
