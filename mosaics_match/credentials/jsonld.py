@@ -643,11 +643,13 @@ class _Compiled:
     """
 
     def __init__(self, fmt: str, slots: list[tuple[int, bool]], by_bnode: dict[str, list[int]],
-                 markers: int) -> None:
+                 markers: int, hash_fmts: dict[str, str]) -> None:
         self.fmt = fmt
         self.slots = slots
         self.by_bnode = by_bnode
         self.markers = markers
+        self.hash_fmts = hash_fmts
+        self.bnode_quads = frozenset(k for qidx in by_bnode.values() for k in qidx)
 
     def canonical(self, values: list[str]) -> str | None:
         args = [_nquad_escape(values[i]) if escaped else values[i] for i, escaped in self.slots]
@@ -657,6 +659,7 @@ class _Compiled:
         lines = text.split("\n")
         lines.pop()  # the text ends with a newline
         by_bnode = self.by_bnode
+        hash_fmts: dict[str, str] | None = self.hash_fmts
         if len(set(lines)) != len(lines):
             # Equal real values made two quads one (pyld merges nodes with equal ids and keeps one copy of
             # equal values; RDF is a set): keep the first, as _substitute does.
@@ -664,6 +667,8 @@ class _Compiled:
             for k, line in enumerate(lines):
                 first.setdefault(line, k)
             keep = sorted(first.values())
+            if not self.bnode_quads.issubset(keep):
+                hash_fmts = None  # a dropped quad mentions a blank node: its patterns no longer apply
             renumber = {old: new for new, old in enumerate(keep)}
             lines = [lines[k] for k in keep]
             by_bnode = {ref: [renumber[k] for k in qidx if k in renumber] for ref, qidx in by_bnode.items()}
@@ -672,9 +677,15 @@ class _Compiled:
             return "".join(sorted(line + "\n" for line in lines))
         sub = _BN_RE.sub
         hashes: dict[str, str] = {}
-        for ref, qidx in by_bnode.items():
-            hl = sorted(sub("_:z", lines[k].replace(ref, "_:a")) + "\n" for k in qidx)
-            hashes[ref] = hashlib.sha256("".join(hl).encode("utf-8")).hexdigest()
+        if hash_fmts is not None:
+            for ref, hfmt in hash_fmts.items():
+                hl = hfmt.format(*args).split("\n")
+                hl.pop()
+                hashes[ref] = hashlib.sha256("".join(sorted(x + "\n" for x in hl)).encode("utf-8")).hexdigest()
+        else:
+            for ref, qidx in by_bnode.items():
+                hl = sorted(sub("_:z", lines[k].replace(ref, "_:a")) + "\n" for k in qidx)
+                hashes[ref] = hashlib.sha256("".join(hl).encode("utf-8")).hexdigest()
         if len(set(hashes.values())) != len(hashes):
             return None
         labels = {ref: f"_:c14n{i}" for i, ref in enumerate(sorted(hashes, key=hashes.__getitem__))}
@@ -722,7 +733,7 @@ def _compile(dataset: dict) -> _Compiled | None:
         m = _PH_FULL.fullmatch(v)
         if m is not None:
             slots.append((int(m.group(1)), False))
-            return "<{}>"
+            return "<{%d}>" % (len(slots) - 1)
         f = fixed(v)
         return None if f is None else "<" + f + ">"
 
@@ -740,7 +751,7 @@ def _compile(dataset: dict) -> _Compiled | None:
                 m = _PH_FULL.fullmatch(o["value"])
                 if m is not None:
                     slots.append((int(m.group(1)), True))
-                    obj = '"{}"'
+                    obj = '"{%d}"' % (len(slots) - 1)
                 else:
                     f = fixed(_nquad_escape(o["value"]))
                     if f is None:
@@ -769,8 +780,10 @@ def _compile(dataset: dict) -> _Compiled | None:
             lines.append(line + " .\n")
     if len(marker_of) > MAX_BLANK_NODES:
         return None
-    # "{}" fields are numbered in order of appearance, matching slots
-    return _Compiled("".join(lines), slots, by_bnode, markers)
+    # Each blank node's first-degree quads, itself as _:a and every other blank node as _:z (RDFC-1.0 §4.6).
+    hash_fmts = {mark: "".join(_BN_RE.sub("_:z", lines[k].replace(mark, "_:a")) for k in qidx)
+                 for mark, qidx in by_bnode.items()}
+    return _Compiled("".join(lines), slots, by_bnode, markers, hash_fmts)
 
 
 def _real(component: dict, values: list[str]) -> dict:
