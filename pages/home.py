@@ -55,6 +55,6 @@ if achievements:
             for a in achievements
         ]
     )
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
 else:
     st.info("The catalogue is empty. Staff can load it with `python -m mosaics_match demo`.")
