@@ -44,7 +44,8 @@ def _human_time(dt: datetime) -> str:
     return f"{dt.day} {dt:%B %Y, %H:%M:%S} UTC"
 
 
-def _human_date(value: str | None) -> str:
+def human_date(value: str | None) -> str:
+    """An ISO-8601 date as people read it (\"14 August 2024\"); unparseable text is returned as it is."""
     if not value:
         return "—"
     try:
@@ -160,8 +161,8 @@ def report_pdf(pv: PortalVerification, *, base_url: str | None = None, verificat
             ("Earner", card.earner_name or "—"),
             ("Issuer", card.issuer_name or "—"),
             ("Issuer id", _shorten(card.issuer_id, 100) if card.issuer_id else "—"),
-            ("Valid from", _human_date(card.valid_from)),
-            ("Valid until", _human_date(card.valid_until) if card.valid_until else "Does not expire"),
+            ("Valid from", human_date(card.valid_from)),
+            ("Valid until", human_date(card.valid_until) if card.valid_until else "Does not expire"),
             ("Credential id", card.credential_id or "—"),
         ]
         for k in ("partner", "hours", "level"):

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
-from datetime import datetime, timezone
+from datetime import timezone
 
 import streamlit as st
 
@@ -97,16 +97,6 @@ def _svg_img(svg: str, width: int = 150) -> str:
     return f'<img src="data:image/svg+xml;base64,{data}" width="{width}" alt="Badge image"/>'
 
 
-def _human_date(value: str | None) -> str:
-    if not value:
-        return "—"
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    return f"{dt.day} {dt:%B %Y}"
-
-
 def _banner(pv: PortalVerification) -> None:
     text = f"**{pv.headline}** — {md(pv.reason)}"
     if pv.verdict == VERIFIED:
@@ -151,8 +141,8 @@ def _card(pv: PortalVerification) -> None:
                 facts.append(f"**Earner:** {md(card.earner_name)}")
             issuer = md(card.issuer_name or card.issuer_id or "unknown")
             facts.append(f"**Issuer:** {issuer}")
-            facts.append(f"**Valid from:** {_human_date(card.valid_from)}")
-            facts.append("**Valid until:** " + (_human_date(card.valid_until) if card.valid_until
+            facts.append(f"**Valid from:** {reports.human_date(card.valid_from)}")
+            facts.append("**Valid until:** " + (reports.human_date(card.valid_until) if card.valid_until
                                                 else "does not expire"))
             st.markdown(" · ".join(facts))
             extra = [f"{k.capitalize()}: {md(v)}" for k, v in card.details.items() if k in ("partner", "hours", "level")]
