@@ -177,3 +177,24 @@ def test_rank_is_exact_and_deterministic_on_synthetic_data(analyzer):
     order = np.lexsort((np.arange(index.n_earners), -scores))[:15]
     assert [m.earner_id for m in got] == [index.earner_ids[i] for i in order]
     assert [m.score for m in got] == pytest.approx([float(scores[i]) for i in order])
+
+
+@pytest.mark.parametrize("analyzer", ["word+char_wb", "word", "char_wb"])
+def test_fast_transform_and_product_match_sklearn_and_scipy(analyzer):
+    """The hand-rolled query transform and product give sklearn's / scipy's values (up to float32 rounding)."""
+    import scipy.sparse as sp
+
+    from mosaics_match.matching.fixtures import make_catalogue, make_posting
+
+    cat = make_catalogue(120, seed=7)
+    cindex = build_competency_index([(k, v.text()) for k, v in cat.competencies.items()],
+                                    config=MatchConfig(analyzer=analyzer))
+    enc = cindex.encoder
+    texts = [make_posting(cat, seed=1), "", "zzqx wvvk", "Python, SQL and C++ developer", "data data data"]
+    got = enc.transform(texts)
+    want = sp.hstack([b.vectorizer.transform(texts) * b.scale for b in enc.blocks], format="csr")
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.toarray(), want.toarray(), rtol=0, atol=1e-6)
+    assert got.nnz == want.nnz
+    sims = cindex.similarities_of(got)
+    np.testing.assert_array_equal(sims, np.asarray((got @ cindex._matrix_t).toarray(), dtype=np.float32))

@@ -10,6 +10,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+try:  # the multiply pass of scipy's sparse product (private; ``similarities_of`` falls back to ``@``)
+    from scipy.sparse._sparsetools import csr_matmat as _csr_matmat
+except ImportError:  # pragma: no cover
+    _csr_matmat = None
+
 from .config import MatchConfig
 from .text import split_requirements, words
 
@@ -28,6 +33,7 @@ class _Block:
     vectorizer: TfidfVectorizer
     scale: float  # sqrt of the block's share of the cosine
     offset: int  # first column of the block in the stacked matrix
+    fitted: tuple | None = None  # (analyzer, vocabulary, idf, sublinear_tf) of the fitted vectoriser
 
 
 class TextEncoder:
@@ -61,6 +67,7 @@ class TextEncoder:
         offset = 0
         for b in self.blocks:
             m = b.vectorizer.fit_transform(texts)
+            b.fitted = None
             b.offset = offset
             offset += m.shape[1]
             mats.append(m * b.scale)
@@ -71,8 +78,60 @@ class TextEncoder:
         return sp.csr_matrix(sp.hstack(mats, format="csr", dtype=np.float32))
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        mats = [b.vectorizer.transform(texts) * b.scale for b in self.blocks]
-        return sp.csr_matrix(sp.hstack(mats, format="csr", dtype=np.float32))
+        """Stacked, block-scaled TF-IDF rows of ``texts`` (same values as the fitted vectorisers' ``transform``).
+
+        Counting runs on the fitted analyzers and vocabularies directly (values match sklearn's to within one
+        float32 rounding): sklearn's ``transform`` re-validates
+        its parameters and input on every call, which costs more than the counting for a posting's few rows.
+        """
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        for b in self.blocks:
+            r, c, v = self._block_rows(b, texts)
+            rows.append(r)
+            cols.append(c + b.offset)
+            vals.append(v)
+        row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        order = np.argsort(row, kind="stable")
+        indptr = np.zeros(len(texts) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(row, minlength=len(texts)), out=indptr[1:])
+        col = (np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64))[order].astype(np.int32)
+        val = (np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32))[order]
+        return sp.csr_matrix((val, col, indptr), shape=(len(texts), self.n_features))
+
+    def _block_rows(self, b: _Block, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        fitted = b.fitted
+        if fitted is None:
+            vec = b.vectorizer
+            fitted = b.fitted = (vec.build_analyzer(), vec.vocabulary_, np.asarray(vec.idf_),
+                                 bool(vec.sublinear_tf))
+        analyze, vocab, idf, sublinear = fitted
+        lookup = vocab.get
+        row: list[int] = []
+        col: list[int] = []
+        cnt: list[int] = []
+        for i, text in enumerate(texts):
+            counts: dict[int, int] = {}
+            for feature in analyze(text):
+                j = lookup(feature)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            row.extend([i] * len(counts))
+            col.extend(counts)
+            cnt.extend(counts.values())
+        r = np.asarray(row, dtype=np.int64)
+        c = np.asarray(col, dtype=np.int64)
+        v = np.asarray(cnt, dtype=np.float32)
+        if sublinear:
+            np.log(v, out=v)
+            v += np.float32(1.0)
+        v *= idf[c]
+        # Norms in float64: values agree with sklearn's ``transform`` to within one float32 rounding.
+        norm = np.sqrt(np.bincount(r, weights=v.astype(np.float64) ** 2, minlength=len(texts)))
+        norm[norm == 0.0] = 1.0
+        v = v.astype(np.float64) / norm[r]
+        return r, c, (v * b.scale).astype(np.float32)
 
     def feature_words(self, text: str) -> "_FeatureWords":
         """Lazy map from a feature column present in ``text`` to the words of ``text`` it came from."""
@@ -141,7 +200,27 @@ class CompetencyIndex:
 
     def similarities_of(self, query_matrix: sp.csr_matrix) -> np.ndarray:
         """Dense cosine matrix for already transformed queries (rows of :meth:`query_vectors`)."""
-        return np.asarray((query_matrix @ self._matrix_t).toarray(), dtype=np.float32)
+        q = sp.csr_matrix(query_matrix)
+        xt = self._matrix_t
+        n_rows, n_cols = q.shape[0], xt.shape[1]
+        if _csr_matmat is not None and n_rows * n_cols < 2**31:
+            # scipy's ``@`` first counts the product's non-zeros in a separate pass; a posting's product has at
+            # most rows x competencies entries, so allocate that and run the multiply pass alone.
+            try:
+                cap = n_rows * n_cols
+                indptr = np.empty(n_rows + 1, dtype=np.int32)
+                indices = np.empty(cap, dtype=np.int32)
+                data = np.empty(cap, dtype=np.float32)
+                _csr_matmat(n_rows, n_cols, q.indptr.astype(np.int32, copy=False),
+                            q.indices.astype(np.int32, copy=False), q.data.astype(np.float32, copy=False),
+                            xt.indptr.astype(np.int32, copy=False), xt.indices.astype(np.int32, copy=False),
+                            xt.data.astype(np.float32, copy=False), indptr, indices, data)
+                nnz = int(indptr[-1])
+                out = sp.csr_matrix((data[:nnz], indices[:nnz], indptr), shape=(n_rows, n_cols))
+                return np.asarray(out.toarray(), dtype=np.float32)
+            except (TypeError, ValueError):  # private scipy API changed: fall back to the public operator
+                pass
+        return np.asarray((q @ xt).toarray(), dtype=np.float32)
 
     def query_vectors(self, texts: Sequence[str]) -> sp.csr_matrix:
         return self.encoder.transform(list(texts))
