@@ -198,3 +198,13 @@ def test_fast_transform_and_product_match_sklearn_and_scipy(analyzer):
     assert got.nnz == want.nnz
     sims = cindex.similarities_of(got)
     np.testing.assert_array_equal(sims, np.asarray((got @ cindex._matrix_t).toarray(), dtype=np.float32))
+
+
+def test_a_catalogue_of_three_competencies_can_be_indexed_and_ranked():
+    from mosaics_match.matching import build_competency_index, rank_competencies
+
+    index = build_competency_index([("c1", "Build interactive dashboards in Power BI"),
+                                    ("c2", "Write SQL queries to join and aggregate data"),
+                                    ("c3", "Plan play-based activities for preschool children")])
+    ranked = rank_competencies(index, "Data analyst: SQL and Power BI reporting", k=2)
+    assert {cid for cid, _ in ranked} == {"c1", "c2"}

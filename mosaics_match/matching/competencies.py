@@ -66,7 +66,12 @@ class TextEncoder:
         mats = []
         offset = 0
         for b in self.blocks:
-            m = b.vectorizer.fit_transform(texts)
+            vec = b.vectorizer
+            if isinstance(vec.max_df, float) and isinstance(vec.min_df, int) and vec.max_df * len(texts) < vec.min_df:
+                # A catalogue of a handful of texts cannot have "n-grams in more than 20 % of them" pruned:
+                # sklearn would refuse to fit. Keep every n-gram instead.
+                vec.set_params(max_df=1.0)
+            m = vec.fit_transform(texts)
             b.fitted = None
             b.offset = offset
             offset += m.shape[1]
