@@ -12,6 +12,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -204,43 +205,56 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def live_portal(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -> Iterator[dict]:
-    """``streamlit run portal.py`` on a free port against a copy of the seeded database."""
-    work = tmp_path_factory.mktemp("live")
+@contextmanager
+def running_portal(work: Path, seeded_sqlite: Path, *, port: int | None = None,
+                   extra_args: tuple[str, ...] = ()) -> Iterator[dict]:
+    """``streamlit run portal.py`` (the README's command) on a free port against a copy of the seeded database.
+
+    ``url`` is known before the server starts (``portal_url(port)``), so callers can write files that name it.
+    """
     db = work / "live.db"
     shutil.copy(seeded_sqlite, db)
-    port = free_port()
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env.update({
         "DATABASE_URL": f"sqlite:///{db}", "MOSAICS_KEY_SECRET": TEST_KEY_SECRET,
-        "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET, "MOSAICS_BASE_URL": f"http://127.0.0.1:{port}",
+        "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET, "MOSAICS_BASE_URL": url,
         "MOSAICS_DEMO": "1", "MOSAICS_DEMO_EARNERS": str(SEEDED_EARNERS),
     })
-    log = (work / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "portal.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    log_path = work / "streamlit.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "portal.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             *extra_args],
+            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail(f"streamlit did not start; log: {(work / 'streamlit.log').read_text()[-2000:]}")
-    yield {"url": url, "db_url": f"sqlite:///{db}", "log": work / "streamlit.log"}
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                        if resp.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.3)
+            else:
+                pytest.fail(f"streamlit did not start; log: {log_path.read_text()[-2000:]}")
+            yield {"url": url, "db_url": f"sqlite:///{db}", "log": log_path}
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_portal(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -> Iterator[dict]:
+    """The real portal on a free port against a copy of the seeded database (session-scoped)."""
+    with running_portal(tmp_path_factory.mktemp("live"), seeded_sqlite) as portal:
+        yield portal
 
 
 @pytest.fixture(scope="session")

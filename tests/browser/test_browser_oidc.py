@@ -6,18 +6,13 @@ email stays public, and signing out ends the portal session."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SEEDED_EARNERS, TEST_KEY_SECRET, TEST_SESSION_SECRET, free_port, screenshot
+from tests.conftest import free_port, running_portal, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -51,8 +46,6 @@ def oidc_provider() -> Iterator[str]:
 def oidc_portal(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path, oidc_provider: str) -> Iterator[dict]:
     """``streamlit run portal.py`` with a temporary secrets.toml whose [auth] section names the mock provider."""
     work = tmp_path_factory.mktemp("oidc")
-    db = work / "live.db"
-    shutil.copy(seeded_sqlite, db)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     secrets = work / "secrets.toml"
@@ -64,40 +57,8 @@ def oidc_portal(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path, o
         'client_secret = "mosaics-test-secret"\n'
         f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n',
         encoding="utf-8")
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": f"sqlite:///{db}", "MOSAICS_KEY_SECRET": TEST_KEY_SECRET,
-        "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET, "MOSAICS_BASE_URL": url,
-        "MOSAICS_DEMO": "1", "MOSAICS_DEMO_EARNERS": str(SEEDED_EARNERS),
-    })
-    log_path = work / "streamlit.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "portal.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--secrets.files", str(secrets)],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail(f"streamlit did not start; log: {log_path.read_text()[-2000:]}")
-    try:
-        yield {"url": url, "db_url": f"sqlite:///{db}", "log": log_path}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with running_portal(work, seeded_sqlite, port=port, extra_args=("--secrets.files", str(secrets))) as portal:
+        yield portal
 
 
 def warm_up(page, base: str) -> None:  # noqa: ANN001
