@@ -192,21 +192,28 @@ class BulkRow:
         return not self.errors
 
 
-@dataclass
-class BulkPlan:
-    """The parsed file: every row with its problems, and file-level problems."""
+class CsvPlan:
+    """What every validated CSV upload has: ``rows`` (each with ``ok``) and file-level ``problems``."""
 
-    rows: list[BulkRow]
-    problems: list[str] = field(default_factory=list)
+    rows: Sequence
+    problems: list[str]
 
     @property
     def ok(self) -> bool:
-        """True when the file and every row are valid, i.e. issuing may start."""
+        """True when the file and every row are valid, i.e. the import or issuing may start."""
         return not self.problems and bool(self.rows) and all(r.ok for r in self.rows)
 
     @property
     def error_count(self) -> int:
         return len(self.problems) + sum(1 for r in self.rows if not r.ok)
+
+
+@dataclass
+class BulkPlan(CsvPlan):
+    """The parsed file: every row with its problems, and file-level problems."""
+
+    rows: list[BulkRow]
+    problems: list[str] = field(default_factory=list)
 
     def preview(self) -> list[dict[str, str]]:
         """One plain dict per row for a preview table."""

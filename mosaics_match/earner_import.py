@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import repo
-from .bulk_issue import BulkError, decode_upload, email_problem, name_problem, normalise_email, read_csv_rows
+from .bulk_issue import BulkError, CsvPlan, decode_upload, email_problem, name_problem, normalise_email, read_csv_rows
 from .models import Earner
 
 MAX_CSV_BYTES = 1024 * 1024
@@ -46,17 +46,9 @@ class EarnerRow:
 
 
 @dataclass
-class EarnerPlan:
+class EarnerPlan(CsvPlan):
     rows: list[EarnerRow]
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.rows) and all(r.ok for r in self.rows)
-
-    @property
-    def error_count(self) -> int:
-        return len(self.problems) + sum(1 for r in self.rows if not r.ok)
 
     def preview(self) -> list[dict[str, str]]:
         return [
