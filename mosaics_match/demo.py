@@ -156,15 +156,23 @@ def _earner_identity(rng: random.Random, people, i: int) -> tuple[str, str]:  # 
 
 
 def _seed_earners(session: Session, people, n: int, report: SeedReport) -> list[int]:  # noqa: ANN001
+    """Create the seeded earners that are missing; return the ids of every seeded earner without credentials.
+
+    Returning earners without credentials (not only the ones created now) makes seeding resumable: a run that
+    was interrupted after the earners were committed but before their credentials were stored is completed by
+    the next run instead of leaving thousands of earners with nothing to verify or match.
+    """
     rng = random.Random(SEED)
     existing = set(session.scalars(select(Earner.email)))
     rows = []
+    emails = []
     for i in range(n):
         name, email = _earner_identity(rng, people, i)
         discoverable = rng.random() < 0.72
         share_email = discoverable and rng.random() < 0.5
         location = rng.choice(("Toronto, ON", "Mississauga, ON", "Brampton, ON", "Markham, ON", "Vaughan, ON",
                                "Scarborough, ON", "Oshawa, ON", "Richmond Hill, ON", "Newmarket, ON", "Remote"))
+        emails.append(email)
         if email in existing:
             continue
         rows.append({"email": email, "name": name, "discoverable": discoverable, "share_email": share_email,
@@ -172,13 +180,11 @@ def _seed_earners(session: Session, people, n: int, report: SeedReport) -> list[
     if rows:
         session.execute(insert(Earner), rows)
     report.earners = len(rows)
-    if not rows:
-        return []
-    emails = [r["email"] for r in rows]
+    holders = set(session.scalars(select(IssuedCredential.earner_id).distinct()))
     ids: list[int] = []
     for start in range(0, len(emails), 900):
         chunk = emails[start:start + 900]
-        ids.extend(session.scalars(select(Earner.id).where(Earner.email.in_(chunk))))
+        ids.extend(i for i in session.scalars(select(Earner.id).where(Earner.email.in_(chunk))) if i not in holders)
     return sorted(ids)
 
 

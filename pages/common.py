@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,15 +72,29 @@ def ensure_demo_data(rt: Runtime) -> None:
     from mosaics_match import demo
 
     if rt.settings.demo_mode and demo.needs_seeding(rt):
-        with st.status("First start: creating the Mosaics demo data…", expanded=True) as status:
-            bar = st.progress(0.0)
-
-            def progress(done: float, message: str) -> None:
-                bar.progress(min(max(done, 0.0), 1.0), text=message)
-
-            report = demo.seed(rt, progress=progress)
-            status.update(label=f"Demo data ready: {report.summary()}", state="complete", expanded=False)
+        # One seeding at a time per process: a second browser session waits here and then finds the data ready.
+        with _seed_lock():
+            if not demo.needs_seeding(rt):
+                st.session_state["_demo_checked"] = True
+                return
+            _seed_with_progress(rt, demo)
     st.session_state["_demo_checked"] = True
+
+
+@st.cache_resource
+def _seed_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+def _seed_with_progress(rt: Runtime, demo) -> None:  # noqa: ANN001
+    with st.status("First start: creating the Mosaics demo data…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(done: float, message: str) -> None:
+            bar.progress(min(max(done, 0.0), 1.0), text=message)
+
+        report = demo.seed(rt, progress=progress)
+        status.update(label=f"Demo data ready: {report.summary()}", state="complete", expanded=False)
 
 
 def oidc_configured() -> bool:

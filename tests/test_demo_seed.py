@@ -72,3 +72,22 @@ def test_private_key_is_stored_encrypted(rt):
         key = session.scalars(select(SigningKey)).first()
         assert key.private_key_encrypted.startswith(b"MK1")
         assert len(key.private_key_encrypted) > 32 + 16
+
+
+def test_a_seeding_interrupted_after_the_earners_is_completed_by_the_next_run(rt, monkeypatch):
+    # First run dies after committing the earners (as when the first browser tab closes mid-seed).
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "_seed_credentials", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        demo.seed(rt, earners=12, workers=1)
+    assert demo.needs_seeding(rt)
+    monkeypatch.undo()
+    report = demo.seed(rt, earners=12, workers=1)
+    assert report.earners == 0 and report.credentials >= 12
+    with rt.Session() as session:
+        without = session.scalar(
+            select(func.count()).select_from(Earner).where(~Earner.id.in_(select(IssuedCredential.earner_id)))
+        )
+        assert without == 0
