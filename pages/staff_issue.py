@@ -22,6 +22,15 @@ st.caption(
 
 RECEIPTS_KEY = "staff_issue_receipts"
 BULK_DONE_KEY = "staff_issue_bulk_done"
+# The Digital Credentials Consortium verifier (@digitalcredentials/verifier-core, behind Learner Credential Wallet)
+# checks only eddsa-rdfc-2022 / Ed25519Signature2020 proofs, so staff must know what the other choices give up.
+FORMAT_NOTE = (
+    "Which verifiers accept each format: **eddsa-rdfc-2022**: this portal, the Digital Credentials Consortium "
+    "verifier used by Learner Credential Wallet, and most Open Badges 3.0 wallets; the safe choice. "
+    "**eddsa-jcs-2022**: this portal; not the Digital Credentials Consortium verifier or Learner Credential "
+    "Wallet. **vc-jwt**: this portal and verifiers that read Open Badges 3.0 VC-JWTs (for example "
+    "openbadgeslib); not the Digital Credentials Consortium verifier or Learner Credential Wallet."
+)
 
 signing_problem: str | None = None
 if not rt.settings.key_secret:
@@ -91,6 +100,7 @@ with one_tab:
             help="eddsa-rdfc-2022 suits most wallets; eddsa-jcs-2022 is a lighter JSON signature; vc-jwt gives a "
                  "compact token.",
         )
+        st.caption(FORMAT_NOTE)
         d1, d2 = st.columns(2)
         start = d1.date_input("Valid from", value=date.today())
         end = d2.date_input("Valid until (leave empty for no end date)", value=None)
@@ -142,6 +152,7 @@ with bulk_tab:
                        file_name="mosaics-bulk-issue-example.csv", mime="text/csv")
     default_fmt = st.selectbox("Proof format for rows without one", options=list(issuing.PROOF_FORMATS),
                                key="bulk_default_format")
+    st.caption(FORMAT_NOTE)
     upload = st.file_uploader("CSV file of earners and micro-credentials", type=["csv"], key="bulk_csv",
                               max_upload_size=1)
     if upload is not None:

@@ -6,6 +6,8 @@ import io
 import json
 import struct
 import zlib
+from datetime import timedelta
+from xml.etree import ElementTree as ET
 
 import pytest
 from PIL import Image
@@ -15,7 +17,7 @@ from mosaics_match.credentials.bake import (
 )
 from mosaics_match.credentials.verify import verify
 
-from tests.test_verify_support import Issuer
+from tests.test_verify_support import EMAIL, NOW, Issuer
 
 SVG = '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>'
 CRED = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x", "name": "Tricky ]]> & <b>"}
@@ -104,6 +106,8 @@ def test_svg_accepts_last_child_escaped_json_and_jws() -> None:
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="{OB3_NAMESPACE}"><rect/>'
            f"<openbadges:credential>{escaped}</openbadges:credential></svg>")
     assert json.loads(unbake_svg(svg)) == CRED
+    # A JWS as the element's text is no longer what bake_svg writes (it uses the verify attribute), but badges
+    # the portal baked before that change carry it there and must still be read.
     svg_jws = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:ob="{OB3_NAMESPACE}"><rect/>'
                "<ob:credential> aaa.bbb.ccc </ob:credential></svg>")
     assert unbake_svg(svg_jws) == "aaa.bbb.ccc"
@@ -148,3 +152,152 @@ def test_baked_then_tampered_badge_is_invalid() -> None:
     baked = bake_svg(SVG, cred).replace("Data Visualisation Fundamentals", "Data Visualisation Mastery")
     r = verify(baked.encode(), ctx=issuer.ctx())
     assert r.verdict == "invalid" and r.check("proof.signature").status == "failure"
+
+
+# --- OB 3.0 section 5.3.2.1: a VC-JWT travels in the verify attribute of an empty <openbadges:credential> ---
+
+def _credential_elements(svg: str | bytes) -> list[ET.Element]:
+    root = ET.fromstring(svg.encode() if isinstance(svg, str) else svg)
+    return list(root.iter("{" + OB3_NAMESPACE + "}credential"))
+
+
+def _verify_attribute_svg(verify: str, text: str = "", *, prefix: str = "openbadges") -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:{prefix}="{OB3_NAMESPACE}" viewBox="0 0 10 10">'
+            f'<{prefix}:credential verify="{verify}">{text}</{prefix}:credential><rect/></svg>')
+
+
+def _openbadgeslib_signer(issuer: Issuer):  # noqa: ANN202
+    from cryptography.hazmat.primitives import serialization
+    from openbadgeslib import ob3
+
+    pem = issuer.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption())
+    return ob3, ob3.OB3Signer(pem, "EdDSA")
+
+
+def test_svg_baked_by_openbadgeslib_with_jwt_in_verify_attribute_is_read_and_verifies() -> None:
+    issuer = Issuer()
+    ob3, signer = _openbadgeslib_signer(issuer)
+    credential = ob3.OpenBadgeCredential(
+        issuer=ob3.Issuer(id=issuer.did, name="Seneca Polytechnic", url="https://www.senecapolytechnic.ca"),
+        recipient_id=None,
+        achievement=ob3.Achievement(id="https://mosaics.example/achievements/intro", name="Intro to Data",
+                                    description="Basics.", criteria_narrative="Pass the quiz."),
+        issuance_date=NOW - timedelta(days=1), expiration_date=NOW + timedelta(days=365),
+        identifiers=[ob3.IdentityObject.create(EMAIL, salt="s3cr3t-salt")])
+    baked = signer.sign_into_svg(credential, SVG.encode())
+    (element,) = _credential_elements(baked)
+    assert element.get("verify") and not (element.text or "").strip()  # the form this test is about
+    token = unbake_svg(baked)
+    assert token == element.get("verify")
+    r = verify(baked, ctx=issuer.ctx(email=EMAIL))
+    assert r.verdict == "valid", [(c.id, c.status, c.problems) for c in r.checks if c.status != "success"]
+    assert r.input_kind == "svg" and r.recipient_match is True
+
+
+@pytest.mark.parametrize("prefix", ["openbadges", "ob"])
+def test_svg_hand_built_per_spec_with_empty_element_and_verify_attribute(prefix: str) -> None:
+    issuer = Issuer()
+    issuer.publish_lists()
+    token = issuer.issue("jwt")
+    svg = _verify_attribute_svg(token, prefix=prefix)
+    assert unbake_svg(svg) == token
+    self_closing = svg.replace(f'"></{prefix}:credential>', '"/>')
+    assert f'verify="{token}"/>' in self_closing
+    assert unbake_svg(self_closing) == token
+    r = verify(self_closing.encode(), ctx=issuer.ctx())
+    assert r.verdict == "valid", [(c.id, c.status, c.problems) for c in r.checks if c.status != "success"]
+
+
+def test_svg_verify_attribute_and_text_rule() -> None:
+    token = Issuer().issue("jwt", status=False)
+    other = Issuer().issue("jwt", status=False)
+    # the same token in both places is one credential
+    assert unbake_svg(_verify_attribute_svg(token, f" {token} ")) == token
+    # an empty or blank attribute is no credential: the text is read
+    assert unbake_svg(_verify_attribute_svg("  ", token)) == token
+    plain = {"id": "urn:x"}  # CRED itself holds "]]>", which cannot sit in hand-written CDATA
+    assert json.loads(unbake_svg(_verify_attribute_svg("", f"<![CDATA[{json.dumps(plain)}]]>"))) == plain
+    # two different credentials: refused rather than silently picking one another reader would not pick
+    for text in (other, f"<![CDATA[{json.dumps(plain)}]]>"):
+        with pytest.raises(BakeError) as e:
+            unbake_svg(_verify_attribute_svg(token, text))
+        assert e.value.code == "ambiguous" and "verify attribute" in e.value.detail
+
+
+@pytest.mark.parametrize("value", ["https://badges.example/assertions/1", "aaa.bbb.ccc", "{&quot;id&quot;: 1}"])
+def test_svg_verify_attribute_that_is_not_a_compact_jws_is_refused_clearly(value: str) -> None:
+    with pytest.raises(BakeError) as e:
+        unbake_svg(_verify_attribute_svg(value))
+    assert e.value.code == "not-jws" and "compact JWS" in e.value.detail
+    r = verify(_verify_attribute_svg(value).encode(), ctx=Issuer().ctx())
+    assert r.verdict == "invalid" and r.check("input.format").status == "failure"
+    assert any("compact JWS" in p["detail"] for p in r.check("input.format").problems)
+
+
+def test_svg_empty_element_without_verify_attribute_says_so() -> None:
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="{OB3_NAMESPACE}"><openbadges:credential/></svg>'
+    with pytest.raises(BakeError) as e:
+        unbake_svg(svg)
+    assert e.value.code == "no-credential" and "verify attribute" in e.value.detail
+
+
+def test_svg_verify_attribute_is_within_the_node_and_size_bounds() -> None:
+    token = Issuer().issue("jwt", status=False)
+    with pytest.raises(BakeError) as e:
+        unbake_svg(_verify_attribute_svg(token), max_bytes=len(token) // 2)
+    assert e.value.code == "too-large"
+    crowded = _verify_attribute_svg(token).replace("<rect/>", "<rect/>" * 50)
+    with pytest.raises(BakeError) as e:
+        unbake_svg(crowded, max_nodes=20)
+    assert e.value.code == "too-large"
+
+
+@pytest.mark.parametrize("svg", [SVG, '<svg xmlns="http://www.w3.org/2000/svg"/>'])
+def test_jwt_is_baked_into_the_verify_attribute_of_an_empty_element(svg: str) -> None:
+    issuer = Issuer()
+    issuer.publish_lists()
+    token = issuer.issue("jwt")
+    baked = bake_svg(svg, token)
+    (element,) = _credential_elements(baked)
+    assert element.get("verify") == token
+    assert element.text is None and len(element) == 0  # empty, as section 5.3.2.1 asks
+    assert unbake_svg(baked) == token
+    r = verify(baked.encode(), ctx=issuer.ctx())
+    assert r.verdict == "valid", [(c.id, c.status, c.problems) for c in r.checks if c.status != "success"]
+    # rebaking replaces, whichever form was there before
+    as_json = bake_svg(baked, CRED)
+    (element,) = _credential_elements(as_json)
+    assert element.get("verify") is None and json.loads(unbake_svg(as_json)) == CRED
+    back = bake_svg(as_json, token)
+    assert len(_credential_elements(back)) == 1 and unbake_svg(back) == token
+    assert len(_credential_elements(bake_svg(back, token))) == 1
+
+
+def test_json_is_still_baked_as_cdata_text() -> None:
+    baked = bake_svg(SVG, CRED)
+    (element,) = _credential_elements(baked)
+    assert element.get("verify") is None
+    assert "<openbadges:credential><![CDATA[" in baked
+    assert json.loads(element.text or "") == CRED
+
+
+def test_our_jwt_baked_svg_is_read_and_verified_by_openbadgeslib() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from openbadgeslib import ob3
+    from openbadgeslib.verify import verify_badge
+
+    issuer = Issuer()
+    token = issuer.issue("jwt", status=False)
+    baked = bake_svg(SVG, token).encode()
+    assert ob3.OB3Verifier.extract_token_from_svg(baked) == token
+    pub = issuer.private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+    result = verify_badge(baked, "3", pubkey_pem=pub)
+    assert result.valid, result
+
+
+def test_baking_a_string_that_is_not_a_compact_jws_into_svg_is_refused() -> None:
+    with pytest.raises(BakeError) as e:
+        bake_svg(SVG, "not a token")
+    assert e.value.code == "not-jws" and "compact JWS" in e.value.detail

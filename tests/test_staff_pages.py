@@ -344,3 +344,16 @@ def test_audit_page_filters_and_offers_exports(portal_env: str, staff: str) -> N
     assert {d.label for d in at.get("download_button")} == {"Export CSV", "Export JSON"}
     at.text_input(key="audit_actor").input("no-such-actor-anywhere").run()
     assert "No events match these filters." in _texts(at)
+
+
+def test_issue_page_says_which_verifiers_accept_each_proof_format(portal_env: str, staff: str) -> None:
+    at = app_test("pages/staff_issue.py", token=staff)
+    assert not at.exception
+    notes = [c.value for c in at.caption if "Digital Credentials Consortium" in c.value]
+    assert len(notes) == 2, notes  # beside the single-issue choice and the CSV default choice
+    note = notes[0]
+    rdfc, jcs, jwt = (note.split(f"**{fmt}**", 1)[1].split("**", 1)[0]
+                      for fmt in ("eddsa-rdfc-2022", "eddsa-jcs-2022", "vc-jwt"))
+    assert "Digital Credentials Consortium" in rdfc and "not " not in rdfc
+    assert "not the Digital Credentials Consortium" in jcs
+    assert "not the Digital Credentials Consortium" in jwt

@@ -1,9 +1,11 @@
 """Baking credentials into badge images and reading them back (Open Badges 3.0 section "Baking").
 
 PNG: an uncompressed ``iTXt`` chunk with keyword ``openbadgecredential`` holding the credential JSON or compact
-JWS. SVG: an ``<openbadges:credential>`` element (namespace ``https://purl.imsglobal.org/ob/v3p0``) holding the
-JSON in CDATA or the JWS as text. Reading is defensive: PNG chunks are walked with CRC checks and size bounds,
-SVG is parsed with defusedxml (no entity expansion, no external resources).
+JWS. SVG (section 5.3.2.1): an ``<openbadges:credential>`` element (namespace
+``https://purl.imsglobal.org/ob/v3p0``) holding the JSON in CDATA, or, for a VC-JWT, empty with the compact JWS in
+its ``verify`` attribute. Reading also accepts a JWS as the element's text, as older portal badges have it.
+Reading is defensive: PNG chunks are walked with CRC checks and size bounds, SVG is parsed with defusedxml (no
+entity expansion, no external resources).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 import struct
 import zlib
 from typing import Any
+
+from .inputs import is_compact_jws
 
 __all__ = [
     "BakeError",
@@ -38,7 +42,8 @@ class BakeError(Exception):
     Attributes
     ----------
     code : str
-        ``not-png``, ``bad-chunk``, ``bad-crc``, ``no-credential``, ``not-svg``, ``bad-xml``, ``too-large`` ...
+        ``not-png``, ``bad-chunk``, ``bad-crc``, ``no-credential``, ``not-svg``, ``bad-xml``, ``too-large``,
+        ``ambiguous``, ``not-jws`` ...
     detail : str
         Plain-language explanation.
     """
@@ -199,13 +204,22 @@ def bake_svg(svg: str | bytes, credential: dict | str) -> str:
     svg : str | bytes
         The SVG document.
     credential : dict | str
-        Credential JSON (dict, stored in CDATA) or compact JWS (stored as text).
+        Credential JSON (dict, stored as the element's text in CDATA) or compact JWS (stored in the ``verify``
+        attribute of an empty element, where Open Badges 3.0 readers look for a VC-JWT).
 
     Returns
     -------
     str
         The new SVG text.
+
+    Raises
+    ------
+    BakeError
+        When ``svg`` is not an SVG document, or ``credential`` is a string that is not a compact JWS.
     """
+    if isinstance(credential, str) and not is_compact_jws(credential):
+        raise BakeError("not-jws", "Only a credential JSON object or a compact JWS (header.payload.signature) "
+                                   "can be baked; the text given is neither.")
     text = svg.decode("utf-8-sig") if isinstance(svg, bytes) else svg
     root = _svg_root(text)
     if not (isinstance(root.tag, str) and root.tag.rsplit("}", 1)[-1] == "svg"):
@@ -223,9 +237,10 @@ def bake_svg(svg: str | bytes, credential: dict | str) -> str:
     payload = _payload_text(credential)
     if isinstance(credential, dict):
         content = "<![CDATA[" + payload.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+        element = f"<openbadges:credential>{content}</openbadges:credential>"
     else:
-        content = payload.replace("&", "&amp;").replace("<", "&lt;")
-    element = f"<openbadges:credential>{content}</openbadges:credential>"
+        # is_compact_jws allows only base64url characters and dots: nothing to escape in the attribute
+        element = f'<openbadges:credential verify="{payload}"/>'
     prefix = m.group("prefix") or ""
     if self_closing:
         return text[:m.start()] + start_tag + ">" + element + f"</{prefix}svg>" + text[tag_end + 1:]
@@ -235,13 +250,33 @@ def bake_svg(svg: str | bytes, credential: dict | str) -> str:
 def unbake_svg(data: bytes | str, *, max_bytes: int = 4_000_000, max_nodes: int = 20_000) -> str:
     """Return the credential text baked into an SVG.
 
-    Accepts the element anywhere in the document (first or last child), JSON in CDATA or XML-escaped, and a
-    compact JWS as text.
+    Accepts the element anywhere in the document (first or last child) under any prefix bound to the Open Badges
+    3.0 namespace: a compact JWS in its ``verify`` attribute (section 5.3.2.1), JSON as its text (in CDATA or
+    XML-escaped), or a compact JWS as its text.
+
+    When the element has both a non-blank ``verify`` attribute and non-blank text, they must hold the same
+    credential; if they differ the image is refused as ambiguous, because readers that look in only one place
+    would each show a different credential. A blank attribute counts as absent.
+
+    Parameters
+    ----------
+    data : bytes | str
+        The SVG document.
+    max_bytes : int
+        Largest accepted document.
+    max_nodes : int
+        Most elements walked before the document is refused.
+
+    Returns
+    -------
+    str
+        The credential JSON text or compact JWS, without surrounding whitespace.
 
     Raises
     ------
     BakeError
-        When the SVG is malformed, too large, or holds no credential.
+        When the SVG is malformed, too large, holds no credential or more than one, or its ``verify`` attribute
+        is not a compact JWS.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > max_bytes:
@@ -254,19 +289,33 @@ def unbake_svg(data: bytes | str, *, max_bytes: int = 4_000_000, max_nodes: int 
     if not (isinstance(root.tag, str) and root.tag.rsplit("}", 1)[-1] == "svg"):
         raise BakeError("not-svg", "The document's root element is not <svg>.")
     wanted = "{" + OB3_NAMESPACE + "}credential"
-    found: list[str] = []
+    found: list[Any] = []
     for n, el in enumerate(root.iter()):
         if n > max_nodes:
             raise BakeError("too-large", "The SVG has too many elements.")
         if el.tag == wanted:
-            found.append((el.text or "").strip())
+            found.append(el)
     if not found:
         raise BakeError("no-credential", "The SVG holds no Open Badges 3.0 credential.")
     if len(found) > 1:
         raise BakeError("ambiguous", "The SVG holds more than one baked credential.")
-    if not found[0]:
-        raise BakeError("no-credential", "The SVG's credential element is empty.")
-    return found[0]
+    return _element_credential(found[0])
+
+
+def _element_credential(el: Any) -> str:
+    """The credential held by one ``<openbadges:credential>`` element (rules in :func:`unbake_svg`)."""
+    attribute = (el.get("verify") or "").strip()
+    text = (el.text or "").strip()
+    if attribute and not is_compact_jws(attribute):
+        raise BakeError("not-jws", "The SVG's credential element has a verify attribute that is not a compact JWS "
+                                   "(header.payload.signature); Open Badges 3.0 puts only a VC-JWT there.")
+    if attribute and text and attribute != text:
+        raise BakeError("ambiguous", "The SVG's credential element holds one credential in its verify attribute "
+                                     "and a different one as its text, so it is not clear which is meant.")
+    if not (attribute or text):
+        raise BakeError("no-credential", "The SVG's credential element is empty: it has no verify attribute "
+                                         "and no credential text.")
+    return attribute or text
 
 
 def bake(image: bytes, credential: dict | str) -> bytes:
