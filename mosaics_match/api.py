@@ -15,6 +15,9 @@ Routes
     A credential its earner made public, as JSON, its VC-JWT, or a baked badge image.
 ``POST /api/v1/verify``
     A credential in (JSON, JWT, PNG, SVG or multipart), the verification result out. Size-bounded, rate-limited.
+``POST /credentials/verify``
+    The W3C VC-API verifier: ``{"verifiableCredential": {...}, "options": {...}}`` in, a ``VerificationResult``
+    out (200 verified, 400 not). Same verification service, size bound and rate limit as ``/api/v1/verify``.
 ``GET /achievements/{slug}.svg|png``
     The badge image an issued Achievement names as its ``image``.
 ``GET /api/v1/openapi.json``
@@ -48,7 +51,7 @@ from .runtime import Runtime, open_runtime
 
 __all__ = [
     "ApiConfig", "LazyRuntime", "Problem", "build_routes", "create_api_app", "problem_response",
-    "did_web_document_path", "verification_body", "PROBLEM_BASE",
+    "did_web_document_path", "verification_body", "vc_api_result", "PROBLEM_BASE",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -67,9 +70,11 @@ class ApiConfig:
     Attributes
     ----------
     max_body_bytes : int
-        Largest request body accepted by ``POST /api/v1/verify`` (the engine's own input limit).
+        Largest request body accepted by ``POST /api/v1/verify`` and ``POST /credentials/verify`` (the engine's
+        own input limit).
     verify_rate : float
-        Verifications per second per client IP (token refill rate), per replica.
+        Verifications per second per client IP (token refill rate), per replica; both verify routes draw on the
+        same bucket.
     verify_burst : int
         Verifications a client may make at once after a quiet period.
     status_max_age : int
@@ -360,25 +365,48 @@ class _Api:
     # verification
 
     async def verify(self, request: Request) -> Response:
-        from .auth import Viewer
-        from .verification import verify_submission
+        ip, decision = self._admit(request)
+        data, email, file_name = await self._read_submission(request)
+        rt, pv = await self._verify_submission(ip, data, email=email, file_name=file_name)
+        return JSONResponse(verification_body(pv, base_url=rt.settings.base_url),
+                            headers={"Cache-Control": "no-store",
+                                     "X-RateLimit-Remaining": str(decision.remaining)})
 
+    async def vc_api_verify(self, request: Request) -> Response:
+        """``POST /credentials/verify`` (W3C VC-API): 200 when verified, 400 with the errors otherwise."""
+        ip, decision = self._admit(request)
+        body = await self._read_body(request)
+        credential, options = _vc_api_request(body, max_bytes=self.config.max_body_bytes)
+        data = json.dumps(credential, ensure_ascii=False).encode("utf-8")
+        _rt, pv = await self._verify_submission(ip, data, email=None, file_name=None)
+        result = vc_api_result(pv, options=options, credential=credential)
+        return JSONResponse(result, status_code=200 if result["verified"] else 400,
+                            headers={"Cache-Control": "no-store",
+                                     "X-RateLimit-Remaining": str(decision.remaining)})
+
+    def _admit(self, request: Request) -> tuple[str, Any]:
+        """The client's address and its rate-limit decision; a 429 problem when it has none left."""
         ip = client_ip(request)
         decision = self.limiter.take(ip)
         if not decision.allowed:
             raise Problem(429, "rate-limited", "Too many requests",
                           f"This address has made too many verification requests; try again in "
                           f"{decision.retry_after} s.", headers={"Retry-After": str(decision.retry_after)})
-        data, email, file_name = await self._read_submission(request)
+        return ip, decision
+
+    async def _verify_submission(self, ip: str, data: bytes, *, email: str | None,
+                                 file_name: str | None) -> tuple[Runtime, Any]:
+        from .auth import Viewer
+        from .verification import verify_submission
+
         rt = await run_in_threadpool(self.runtime)
         viewer = Viewer(email=f"api:{ip}", role="public")
         pv = await run_in_threadpool(lambda: verify_submission(rt, data, email=email, viewer=viewer, source="api",
                                                                file_name=file_name))
-        return JSONResponse(verification_body(pv, base_url=rt.settings.base_url),
-                            headers={"Cache-Control": "no-store",
-                                     "X-RateLimit-Remaining": str(decision.remaining)})
+        return rt, pv
 
-    async def _read_submission(self, request: Request) -> tuple[bytes, str | None, str | None]:
+    async def _read_body(self, request: Request) -> bytes:
+        """The request body, refused with a 413 problem as soon as it passes ``max_body_bytes``."""
         limit = self.config.max_body_bytes
         too_large = Problem(413, "too-large", "Request too large",
                             f"The request body is larger than {limit:,} bytes, the most this API accepts.",
@@ -396,7 +424,11 @@ class _Api:
             if size > limit:
                 raise too_large  # a chunked or lying body is cut off as soon as it passes the limit
             chunks.append(chunk)
-        body = b"".join(chunks)
+        return b"".join(chunks)
+
+    async def _read_submission(self, request: Request) -> tuple[bytes, str | None, str | None]:
+        limit = self.config.max_body_bytes
+        body = await self._read_body(request)
         ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         email: str | None = None
         file_name: str | None = None
@@ -536,6 +568,129 @@ def verification_body(pv: Any, *, base_url: str | None) -> dict[str, Any]:
     return body
 
 
+# --- W3C VC-API verifier ----------------------------------------------------------------------------------
+
+#: Options of the VC-API ``VerifyCredentialOptions`` understood here; anything else is ignored with a warning.
+VC_API_OPTIONS = ("returnCredential", "returnProblemDetails", "returnResults")
+IGNORED_OPTION = PROBLEM_BASE + "ignored-option"
+
+
+def _vc_api_request(body: bytes, *, max_bytes: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The credential and options of a VC-API verify request, or a 400 problem saying what is wrong with it.
+
+    Parameters
+    ----------
+    body : bytes
+        The (already size-bounded) request body.
+    max_bytes : int
+        The body limit, passed on to the bounded JSON parser.
+    """
+    from .credentials.inputs import InputError, Limits, parse_json_bounded
+
+    if not body.strip():
+        raise Problem(400, "missing-credential", "No credential",
+                      'The request has no body: send {"verifiableCredential": {...}, "options": {...}} as JSON.')
+    try:
+        # One level more than the engine allows a credential: the request wraps it.
+        request = parse_json_bounded(body, max_bytes=max_bytes, max_depth=Limits().max_json_depth + 1)
+    except InputError as exc:
+        raise Problem(400, "bad-json", "Malformed JSON", f"The request body is not usable JSON: {exc.detail}") \
+            from None
+    if not isinstance(request, dict):
+        raise Problem(400, "bad-request", "Bad request",
+                      'The request body must be a JSON object: {"verifiableCredential": {...}, "options": {...}}.')
+    if "verifiableCredential" not in request:
+        raise Problem(400, "missing-credential", "No credential",
+                      "The request has no verifiableCredential member.")
+    credential = request["verifiableCredential"]
+    if not isinstance(credential, dict):
+        raise Problem(400, "bad-request", "Bad request",
+                      f"verifiableCredential must be a JSON object (a credential with its proof), not "
+                      f"{_json_type(credential)}.")
+    options = request.get("options", {})
+    if not isinstance(options, dict):
+        raise Problem(400, "bad-request", "Bad request", f"options must be a JSON object, not {_json_type(options)}.")
+    for name in VC_API_OPTIONS:
+        if name in options and not isinstance(options[name], bool):
+            raise Problem(400, "bad-request", "Bad request", f"options.{name} must be true or false.")
+    return credential, options
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def vc_api_result(pv: Any, *, options: dict[str, Any], credential: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The VC-API ``VerificationResult`` of one verification.
+
+    ``verified`` is the engine's ``valid`` verdict: every check that decides validity passed (signature, key
+    binding and purpose, dates, status). Whether the issuer is on this portal's trust list is advisory, as in
+    the engine, and appears under ``warnings``.
+
+    Parameters
+    ----------
+    pv : PortalVerification
+        From :func:`mosaics_match.verification.verify_submission`.
+    options : dict
+        The request's ``options`` (``returnCredential`` adds the credential as verified; unknown options are
+        reported as warnings).
+    credential : dict, optional
+        The credential as submitted (returned with ``returnCredential``).
+
+    Returns
+    -------
+    dict
+        ``verified``, ``checks`` (ids of the checks that passed), ``warnings`` and ``errors`` (problem details,
+        each naming its ``check``), and ``credential`` when asked for.
+    """
+    from .credentials.verify import ADVISORY_CHECKS
+
+    result = pv.result
+    checks: list[str] = []
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    for check in result.checks:
+        if check.status == "success":
+            checks.append(check.id)
+        elif check.status in ("failure", "indeterminate"):
+            target = warnings if check.id in ADVISORY_CHECKS else errors
+            target.extend(_check_problems(check))
+    verified = result.verdict == "valid"
+    if not verified and not errors:
+        errors.append({"type": PROBLEM_BASE + "not-verified", "title": "Not verified", "detail": result.reason})
+    for name in options:
+        if name not in VC_API_OPTIONS:
+            warnings.append({"type": IGNORED_OPTION, "title": "Option ignored",
+                             "detail": f"options.{name} is not supported here and was ignored; every check is "
+                                       "always run."})
+    body: dict[str, Any] = {"verified": verified, "checks": checks, "warnings": warnings, "errors": errors}
+    if options.get("returnCredential") and credential is not None:
+        body["credential"] = credential
+    return body
+
+
+def _check_problems(check: Any) -> list[dict[str, Any]]:
+    out = []
+    for problem in check.problems or [{"type": PROBLEM_BASE + "check-" + check.id.replace(".", "-"),
+                                       "title": check.message, "detail": check.message}]:
+        item = {"type": str(problem.get("type", "")), "title": str(problem.get("title", "")),
+                "detail": str(problem.get("detail", "")), "check": check.id, "outcome": check.status}
+        if problem.get("pointer"):
+            item["pointer"] = str(problem["pointer"])
+        out.append(item)
+    return out
+
+
 def build_routes(runtime: Callable[[], Runtime], config: ApiConfig | None = None) -> list[BaseRoute]:
     """The API routes, for ``st.App(routes=...)`` or a plain Starlette app.
 
@@ -551,6 +706,8 @@ def build_routes(runtime: Callable[[], Runtime], config: ApiConfig | None = None
         _route("/.well-known/did.json", "did_document", {"GET": api.did_document}),
         _route("/.well-known/jwks.json", "jwks", {"GET": api.jwks}),
         _route("/status/{name}", "status_list", {"GET": api.status_list}),
+        # Before /credentials/{credential_id}, which would otherwise take "verify" for an id.
+        _route("/credentials/verify", "vc_api_verify", {"POST": api.vc_api_verify}),
         _route("/credentials/{credential_id}", "credential", {"GET": api.credential}),
         _route("/achievements/{name}", "achievement_image", {"GET": api.achievement_image}),
         _route("/api/v1/verify", "verify", {"POST": api.verify}),

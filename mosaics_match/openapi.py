@@ -85,6 +85,48 @@ _SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "VcApiVerifyRequest": {
+        "type": "object",
+        "description": "W3C VC-API `VerifyCredentialRequest`.",
+        "required": ["verifiableCredential"],
+        "properties": {
+            "verifiableCredential": {"type": "object", "description": "The credential, with its embedded proof."},
+            "options": {
+                "type": "object",
+                "description": "VC-API `VerifyCredentialOptions`. `returnCredential` echoes the credential; every "
+                               "check is always run, and any other option is ignored with a warning.",
+                "properties": {"returnCredential": {"type": "boolean"},
+                               "returnProblemDetails": {"type": "boolean"},
+                               "returnResults": {"type": "boolean"}},
+            },
+        },
+    },
+    "VcApiProblem": {
+        "type": "object",
+        "description": "A problem found while verifying, naming the check it comes from.",
+        "required": ["type", "title", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "detail": {"type": "string"},
+            "check": {"type": "string", "examples": ["proof.signature"]},
+            "outcome": {"enum": ["failure", "indeterminate"]},
+            "pointer": {"type": "string", "description": "JSON Pointer into the credential"},
+        },
+    },
+    "VcApiVerificationResult": {
+        "type": "object",
+        "description": "W3C VC-API `VerificationResult`. `verified` is true when every check that decides validity "
+                       "passed; whether the issuer is on this portal's trust list is a warning, not an error.",
+        "required": ["verified", "checks", "warnings", "errors"],
+        "properties": {
+            "verified": {"type": "boolean"},
+            "checks": {"type": "array", "items": {"type": "string"}, "description": "Ids of the checks that passed"},
+            "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/VcApiProblem"}},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/VcApiProblem"}},
+            "credential": {"type": "object", "description": "The credential as verified (with returnCredential)"},
+        },
+    },
     "DidDocument": {
         "type": "object",
         "required": ["id", "verificationMethod", "assertionMethod"],
@@ -207,6 +249,30 @@ _PATHS: dict[str, Any] = {
                     "headers": {"X-RateLimit-Remaining": {"schema": {"type": "string"}}},
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}}},
             "400": _problem("No credential in the request, or malformed form data"),
+            "413": _problem("Request body too large"),
+            "429": _problem("Rate limited", {"Retry-After": {"schema": {"type": "string"}, "required": True}}),
+            **_STD_ERRORS,
+        },
+    }},
+    "/credentials/verify": {"post": {
+        "operationId": "vcApiVerifyCredential",
+        "summary": "Verify one credential (W3C VC-API verifier)",
+        "description": "The VC-API verifier endpoint, backed by the same verification service, size bound and rate "
+                       "limit as `/api/v1/verify` (and recorded in the audit log the same way). 200 when the "
+                       "credential is verified; 400 with `verified: false` and the errors when it is not. A request "
+                       "that is not a VC-API request (not JSON, no `verifiableCredential` object) is a 400 problem.",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/VcApiVerifyRequest"}}}},
+        "responses": {
+            "200": {"description": "Verified",
+                    "headers": {"X-RateLimit-Remaining": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/VcApiVerificationResult"}}}},
+            "400": {"description": "Not verified (a VerificationResult with the errors), or a malformed request "
+                                   "(a problem document)",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/VcApiVerificationResult"}},
+                        "application/problem+json": {"schema": _PROBLEM}}},
             "413": _problem("Request body too large"),
             "429": _problem("Rate limited", {"Retry-After": {"schema": {"type": "string"}, "required": True}}),
             **_STD_ERRORS,

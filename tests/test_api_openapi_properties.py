@@ -33,5 +33,8 @@ def test_api_conforms_to_its_openapi_description(case) -> None:  # noqa: ANN001
         # violating" bodies are accepted by design; an empty body is refused (400) although a binary schema allows
         # it. Server errors, status codes, content types and response schemas are still checked.
         excluded = [negative_data_rejection, positive_data_acceptance]
+    elif case.operation.path == "/credentials/verify":
+        # A well-formed VC-API request whose credential does not verify is answered 400, as VC-API specifies.
+        excluded = [positive_data_acceptance]
     response = case.call_and_validate(excluded_checks=excluded)
     assert response.status_code < 500
