@@ -31,10 +31,9 @@ variant's share, so per-document memo caches never hit:
 - (c) the project's general path: ``jsonld.canonicalize`` (``_dataset`` with the memoizing context processor,
   then ``rdfc_from_dataset``) with ``jsonld._analyse_by_shape`` monkeypatched, inside this benchmark only, to
   return None (no shape templates);
-- (d) the project's path as shipped (shape templates and compiled templates; proof-configuration cache);
+- (d) the project's path as shipped (shape templates; proof-configuration cache);
 - supplementary, to price each shortcut separately: (c0) = (c) with pyld's plain processor instead of the
-  memoizing one, (d0) = (d) with ``jsonld._compile`` monkeypatched to return None (shape templates without
-  compiled templates, in their own template cache).
+  memoizing one.
 
 (c), (d) and the supplementary rows also run the strict undefined-term check, which (a) and (b) do not: that
 favours the baselines. Every variant must produce the same canonical N-Quads for every credential (and every
@@ -234,16 +233,6 @@ def variants() -> list[Variant]:
                 patched(jsonld, "_MemoProcessor", pyld_jsonld.JsonLdProcessor):
             yield
 
-    ld = jsonld._current()  # the loader verification canonicalizes with
-    uncompiled_templates = type(ld.shape_templates)(512)
-
-    @contextlib.contextmanager
-    def not_compiled():
-        # shape templates without compiled templates, kept apart from the shipped (compiled) templates
-        with patched(jsonld, "_compile", lambda dataset: None), \
-                patched(ld, "shape_templates", uncompiled_templates):
-            yield
-
     product = lambda: (_product_config, _product_doc)  # noqa: E731
     out = [
         Variant("a", "(a) pyld cold", cold_fns, cold=True),
@@ -251,7 +240,6 @@ def variants() -> list[Variant]:
         Variant("c", "(c) general path, shapes off", product, shapes_off),
         Variant("d", "(d) shipped fast path", product),
         Variant("c0", "(c0) = (c), pyld processor (no memo)", product, shapes_off_memo_off),
-        Variant("d0", "(d0) = (d), compiled templates off", product, not_compiled),
     ]
     return out
 
@@ -354,7 +342,7 @@ def shortcut_benchmark(args, sk, pub, vm) -> None:
           f"once per variant ({cold_per_round * rounds} for (a)); CPU time (time.process_time); "
           f"{rounds} interleaved rounds")
     print("(c), (c0): jsonld._analyse_by_shape monkeypatched to return None inside this benchmark; "
-          "(c0): jsonld._MemoProcessor -> pyld.JsonLdProcessor; (d0): jsonld._compile -> None")
+          "(c0): jsonld._MemoProcessor -> pyld.JsonLdProcessor")
     hdr = (f"{'variant':40} {'n':>5} {'median ms':>10} {'p90 ms':>8} {'creds/CPU-s':>12} "
            f"{'config ms':>10} {'configs/CPU-s':>14}")
     print(hdr)
@@ -381,9 +369,7 @@ def shortcut_benchmark(args, sk, pub, vm) -> None:
             ("d", "c", "(d)/(c) shape templates on vs off"),
             ("b", "a", "(b)/(a) pyld context cache vs cold"),
             ("c0", "b", "(c0)/(b) general path without the memo"),
-            ("c", "c0", "(c)/(c0) memoizing context processor"),
-            ("d0", "c", "(d0)/(c) shape templates, not compiled"),
-            ("d", "d0", "(d)/(d0) compiled templates")]
+            ("c", "c0", "(c)/(c0) memoizing context processor")]
     for fast, slow, label in rows:
         print(f"{label:44} {ratio(fast, slow, 0):>22} {ratio(fast, slow, 1):>22}")
     print()

@@ -24,7 +24,6 @@ from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 from pyld.nquads import serialize_nquad
-from pyld.nquads import RDF_LANGSTRING as _RDF_LANGSTRING, XSD_STRING as _XSD_STRING
 
 from .errors import ContextError
 
@@ -220,6 +219,32 @@ def clear_shape_cache() -> None:
     ld = _current()
     ld.shape_templates.clear()
     ld.shape_retained.clear()
+
+
+_issuing_loader: _Loader | None = None
+_issuing_lock = threading.Lock()
+
+
+def issuing_loader() -> LoaderFn:
+    """The loader issuance canonicalizes with.
+
+    Its caches are filled only by documents this portal builds and signs itself, never by a document someone
+    submitted for verification, so what an issued credential's signature covers cannot depend on what was
+    verified before it in the same process.
+    """
+    global _issuing_loader
+    stack = getattr(_override, "stack", None)
+    if stack:  # a test's extra_contexts() block in this thread (never set by the portal)
+        return stack[-1]
+    with _issuing_lock:
+        if _issuing_loader is None:
+            _issuing_loader = _Loader()
+        return _issuing_loader
+
+
+def available_contexts() -> frozenset[str]:
+    """URLs of the contexts the current loader serves (the product's pinned ones, plus a test's extras)."""
+    return frozenset(_current().documents)
 
 
 def document_loader(url: str, options: Any = None) -> dict:
@@ -419,8 +444,9 @@ def canonicalize(doc: dict, *, loader: LoaderFn | None = None, strict: bool = Fa
 
 
 def _doc_key(doc: dict) -> str | None:
+    # The exact JSON text in document order: a result is only ever reused for the very same document.
     try:
-        return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         return None
 
@@ -567,7 +593,9 @@ def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | No
     paths: list[tuple] = []
     values: list[str] = []
     ctxs: list = []
-    skeleton = json.dumps(_walk_strings(doc, (), paths, values, ctxs), sort_keys=True, ensure_ascii=False)
+    # The skeleton keeps the document's key order: placeholder i is the i-th string in document order, so two
+    # documents may share a template only when their i-th strings sit at the same path (ordered shape).
+    skeleton = json.dumps(_walk_strings(doc, (), paths, values, ctxs), ensure_ascii=False)
     if not paths:
         return None
     # Values that equal a term containing ":" would be replaced by that term's IRI: keep them real.
@@ -616,174 +644,12 @@ def _analyse_by_shape(doc: Any, ld: _Loader) -> tuple[str, tuple[str, ...]] | No
                 retained = retained | bad
                 ld.shape_retained[skeleton] = retained
                 continue
-            entry = (dataset, tuple(_lost(template, expanded, dropped)), _compile(dataset))
+            entry = (dataset, tuple(_lost(template, expanded, dropped)))
             ld.shape_retained[skeleton] = retained
             ld.shape_templates[key] = entry
-        dataset, lost, compiled = entry
-        canon = compiled.canonical(values) if compiled is not None else None
-        if canon is None:
-            canon = rdfc_from_dataset(_substitute(dataset, values))
-        return canon, lost
+        dataset, lost = entry
+        return rdfc_from_dataset(_substitute(dataset, values)), lost
     return None
-
-
-# Compiled templates: the whole template dataset as one N-Quads format string. Value slots are "{n}" fields;
-# blank nodes are markers that no input string may contain (checked per document), relabelled afterwards.
-_BN_OPEN, _BN_CLOSE = "\ue002", "\ue003"
-_BN_RE = re.compile(_BN_OPEN + r"\d+" + _BN_CLOSE)
-
-
-class _Compiled:
-    """A template dataset turned into one N-Quads pattern, for RDFC-1.0 of same-shape documents.
-
-    Produces exactly the lines ``rdfc_from_dataset(_substitute(dataset, values))`` would, without building
-    the substituted dataset: one ``str.format`` fills every value, blank nodes are relabelled by text
-    replacement. Whenever the general path could differ (a value containing a marker, shared first-degree
-    hashes) it declines (returns None) and the caller takes the general path.
-    """
-
-    def __init__(self, fmt: str, slots: list[tuple[int, bool]], by_bnode: dict[str, list[int]],
-                 markers: int, hash_fmts: dict[str, str]) -> None:
-        self.fmt = fmt
-        self.slots = slots
-        self.by_bnode = by_bnode
-        self.markers = markers
-        self.hash_fmts = hash_fmts
-        self.bnode_quads = frozenset(k for qidx in by_bnode.values() for k in qidx)
-
-    def canonical(self, values: list[str]) -> str | None:
-        args = [_nquad_escape(values[i]) if escaped else values[i] for i, escaped in self.slots]
-        text = self.fmt.format(*args)
-        if text.count(_BN_OPEN) != self.markers or text.count(_BN_CLOSE) != self.markers:
-            return None  # a value contains a marker character
-        lines = text.split("\n")
-        lines.pop()  # the text ends with a newline
-        by_bnode = self.by_bnode
-        hash_fmts: dict[str, str] | None = self.hash_fmts
-        if len(set(lines)) != len(lines):
-            # Equal real values made two quads one (pyld merges nodes with equal ids and keeps one copy of
-            # equal values; RDF is a set): keep the first, as _substitute does.
-            first: dict[str, int] = {}
-            for k, line in enumerate(lines):
-                first.setdefault(line, k)
-            keep = sorted(first.values())
-            if not self.bnode_quads.issubset(keep):
-                hash_fmts = None  # a dropped quad mentions a blank node: its patterns no longer apply
-            renumber = {old: new for new, old in enumerate(keep)}
-            lines = [lines[k] for k in keep]
-            by_bnode = {ref: [renumber[k] for k in qidx if k in renumber] for ref, qidx in by_bnode.items()}
-            by_bnode = {ref: qidx for ref, qidx in by_bnode.items() if qidx}
-        if not by_bnode:
-            return "".join(sorted(line + "\n" for line in lines))
-        sub = _BN_RE.sub
-        hashes: dict[str, str] = {}
-        if hash_fmts is not None:
-            for ref, hfmt in hash_fmts.items():
-                hl = hfmt.format(*args).split("\n")
-                hl.pop()
-                hashes[ref] = hashlib.sha256("".join(sorted(x + "\n" for x in hl)).encode("utf-8")).hexdigest()
-        else:
-            for ref, qidx in by_bnode.items():
-                hl = sorted(sub("_:z", lines[k].replace(ref, "_:a")) + "\n" for k in qidx)
-                hashes[ref] = hashlib.sha256("".join(hl).encode("utf-8")).hexdigest()
-        if len(set(hashes.values())) != len(hashes):
-            return None
-        labels = {ref: f"_:c14n{i}" for i, ref in enumerate(sorted(hashes, key=hashes.__getitem__))}
-        out = sub(lambda m: labels[m.group(0)], "\n".join(lines))
-        return "".join(sorted(line + "\n" for line in out.split("\n")))
-
-
-_NQ_SPECIAL = re.compile(r'[\\\t\n\r"]')
-
-
-def _nquad_escape(value: str) -> str:
-    """N-Quads string escaping exactly as pyld's ``nquads.escape``."""
-    if _NQ_SPECIAL.search(value) is None:
-        return value
-    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-            .replace('"', '\\"'))
-
-
-def _compile(dataset: dict) -> _Compiled | None:
-    """The N-Quads pattern of a template dataset (see :class:`_Compiled`), or None if it has an unexpected form."""
-    slots: list[tuple[int, bool]] = []
-    marker_of: dict[str, str] = {}
-    by_bnode: dict[str, list[int]] = {}
-    markers = 0
-
-    def fixed(text: str) -> str | None:
-        if any(c in text for c in (_PH_OPEN, _PH_CLOSE, _BN_OPEN, _BN_CLOSE, "\n")):
-            return None
-        return text.replace("{", "{{").replace("}", "}}")
-
-    def bnode(label: str, k: int) -> str:
-        nonlocal markers
-        mark = marker_of.setdefault(label, f"{_BN_OPEN}{len(marker_of)}{_BN_CLOSE}")
-        # one entry per blank-node position, as in rdfc_from_dataset
-        by_bnode.setdefault(mark, []).append(k)
-        markers += 1
-        return mark
-
-    def node(c: dict, k: int) -> str | None:
-        v = c["value"]
-        if c["type"] == "blank node":
-            return bnode(v, k) if fixed(v) is not None else None
-        if c["type"] != "IRI":
-            return None
-        m = _PH_FULL.fullmatch(v)
-        if m is not None:
-            slots.append((int(m.group(1)), False))
-            return "<{%d}>" % (len(slots) - 1)
-        f = fixed(v)
-        return None if f is None else "<" + f + ">"
-
-    lines: list[str] = []
-    for graph_name, triples in dataset.items():
-        for t in triples:
-            k = len(lines)
-            s_, p, o = t["subject"], t["predicate"], t["object"]
-            subj = node(s_, k)
-            pred = fixed(p["value"]) if p["type"] == "IRI" else None
-            if subj is None or pred is None:
-                return None
-            if o["type"] == "literal":
-                dt, lang = o.get("datatype"), o.get("language")
-                m = _PH_FULL.fullmatch(o["value"])
-                if m is not None:
-                    slots.append((int(m.group(1)), True))
-                    obj = '"{%d}"' % (len(slots) - 1)
-                else:
-                    f = fixed(_nquad_escape(o["value"]))
-                    if f is None:
-                        return None
-                    obj = '"' + f + '"'
-                if dt == _RDF_LANGSTRING:
-                    if lang:
-                        f = fixed(lang)
-                        if f is None:
-                            return None
-                        obj += "@" + f
-                elif dt != _XSD_STRING:
-                    f = fixed(dt) if isinstance(dt, str) else None
-                    if f is None:
-                        return None
-                    obj += "^^<" + f + ">"
-            else:
-                obj = node(o, k)
-                if obj is None:
-                    return None
-            line = subj + " <" + pred + "> " + obj
-            if graph_name != "@default":
-                if fixed(graph_name) is None:
-                    return None
-                line += " " + (bnode(graph_name, k) if graph_name.startswith("_:") else "<" + fixed(graph_name) + ">")
-            lines.append(line + " .\n")
-    if len(marker_of) > MAX_BLANK_NODES:
-        return None
-    # Each blank node's first-degree quads, itself as _:a and every other blank node as _:z (RDFC-1.0 §4.6).
-    hash_fmts = {mark: "".join(_BN_RE.sub("_:z", lines[k].replace(mark, "_:a")) for k in qidx)
-                 for mark, qidx in by_bnode.items()}
-    return _Compiled("".join(lines), slots, by_bnode, markers, hash_fmts)
 
 
 def _real(component: dict, values: list[str]) -> dict:
@@ -908,7 +774,7 @@ def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: 
 
 __all__ = [
     "ContextError", "pinned_contexts", "conformance_documents", "document_loader", "document_loader_with",
-    "extra_contexts",
+    "extra_contexts", "issuing_loader", "available_contexts",
     "canonicalize", "canonicalize_pyld", "clear_document_cache", "clear_shape_cache", "rdfc_from_dataset", "expand", "to_rdf_dataset",
     "undefined_terms",
 ]

@@ -126,16 +126,19 @@ def clear_caches() -> None:
     jsonld.clear_document_cache()
 
 
-def _rdfc(doc: dict, *, strict: bool, pointer_prefix: str = "") -> str:
+def _rdfc(doc: dict, *, strict: bool, pointer_prefix: str = "", loader: jsonld.LoaderFn | None = None) -> str:
     try:
-        return jsonld.canonicalize(doc, strict=strict)
+        return jsonld.canonicalize(doc, strict=strict, loader=loader)
     except ContextError as exc:
-        raise ProofError(exc.detail, code=exc.code if exc.code.startswith("jsonld.undefined") else "proof.jsonld",
+        keep = exc.code.startswith("jsonld.undefined") or exc.code == "jsonld.context.unknown"
+        raise ProofError(exc.detail, code=exc.code if keep else "proof.jsonld",
                          pointer=(pointer_prefix + exc.pointer) if exc.pointer and exc.pointer.startswith("/")
                          else exc.pointer) from exc
 
 
-def _rdfc_proof_config(config: dict, *, strict: bool) -> str:
+def _rdfc_proof_config(config: dict, *, strict: bool, loader: jsonld.LoaderFn | None = None) -> str:
+    if loader is not None:  # issuing: no cache that verification requests fill
+        return _rdfc(config, strict=strict, pointer_prefix="/proof", loader=loader)
     key = ("s" if strict else "l") + json.dumps(config, sort_keys=True, ensure_ascii=False,
                                                separators=(",", ":"))
     hit = _proof_config_cache.get(key)
@@ -183,19 +186,21 @@ def _proof_config(doc: dict, proof: dict) -> dict:
     return config
 
 
-def _hash_data(doc: dict, proof: dict, suite: str, *, strict: bool) -> bytes:
+def _hash_data(doc: dict, proof: dict, suite: str, *, strict: bool,
+               loader: jsonld.LoaderFn | None = None) -> tuple[bytes, str | None]:
+    """The signed bytes, and the canonical N-Quads of ``doc`` for RDF suites (``None`` for JCS)."""
     config = _proof_config(doc, proof)
     if suite == "eddsa-jcs-2022":
-        return hashlib.sha256(jcs(config)).digest() + hashlib.sha256(jcs(doc)).digest()
-    proof_canon = _rdfc_proof_config(config, strict=strict)
-    doc_canon = _rdfc(doc, strict=strict)
+        return hashlib.sha256(jcs(config)).digest() + hashlib.sha256(jcs(doc)).digest(), None
+    proof_canon = _rdfc_proof_config(config, strict=strict, loader=loader)
+    doc_canon = _rdfc(doc, strict=strict, loader=loader)
     return (hashlib.sha256(proof_canon.encode("utf-8")).digest()
-            + hashlib.sha256(doc_canon.encode("utf-8")).digest())
+            + hashlib.sha256(doc_canon.encode("utf-8")).digest()), doc_canon
 
 
 def signing_input(doc_without_proof: dict, proof: dict, *, strict: bool = True) -> bytes:
     """The 64 bytes a proof signs: SHA-256(canonical proof configuration) || SHA-256(canonical document)."""
-    return _hash_data(doc_without_proof, proof, _suite_of(proof), strict=strict)
+    return _hash_data(doc_without_proof, proof, _suite_of(proof), strict=strict)[0]
 
 
 def proof_configuration(doc_without_proof: dict, proof: dict) -> dict:
@@ -258,7 +263,7 @@ def sign_data_integrity(doc: dict, private_key: Any, *, verification_method: str
         proof = {"type": "DataIntegrityProof", "cryptosuite": cryptosuite}
     proof.update({"created": format_datetime(created), "verificationMethod": verification_method,
                   "proofPurpose": proof_purpose})
-    data = _hash_data(unsigned, proof, cryptosuite, strict=strict)
+    data, _canon = _hash_data(unsigned, proof, cryptosuite, strict=strict, loader=jsonld.issuing_loader())
     proof["proofValue"] = multibase_encode(private_key.sign(data), "z")
     out = _copy_json(unsigned)
     existing = proof_list(doc)
@@ -278,7 +283,8 @@ def _copy_json(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def verify_proof(doc_without_proof: dict, proof: dict, public_key: PublicKey, *, strict: bool = True) -> None:
+def verify_proof(doc_without_proof: dict, proof: dict, public_key: PublicKey, *, strict: bool = True,
+                 loader: jsonld.LoaderFn | None = None) -> str | None:
     """Verify one Data Integrity / Ed25519Signature2020 proof.
 
     Only the cryptography is checked here: proof type/suite, the proofValue encoding and the signature over
@@ -296,6 +302,15 @@ def verify_proof(doc_without_proof: dict, proof: dict, public_key: PublicKey, *,
     strict
         Fail (code ``jsonld.undefined_term``) when the document or proof uses terms its context does not
         define, instead of verifying a signature that does not cover them.
+    loader
+        JSON-LD loader to canonicalize with (default: the verifying loader).
+
+    Returns
+    -------
+    str | None
+        For RDF suites the canonical N-Quads of the document: exactly what the signature covers, to read
+        the credential's facts from (see :mod:`.signed_view`); ``None`` for eddsa-jcs-2022, whose signature
+        covers the JSON itself.
 
     Raises
     ------
@@ -336,12 +351,13 @@ def verify_proof(doc_without_proof: dict, proof: dict, public_key: PublicKey, *,
     if suite == "Ed25519Signature2020" and ED25519_2020_CONTEXT not in _context_urls(doc_without_proof):
         raise ProofError(f"Ed25519Signature2020 needs the {ED25519_2020_CONTEXT} context in the document",
                          code="proof.context", pointer="/@context")
-    data = _hash_data(doc_without_proof, proof, suite, strict=strict)
+    data, canonical = _hash_data(doc_without_proof, proof, suite, strict=strict, loader=loader)
     try:
         public_key.key.verify(signature, data)
     except InvalidSignature:
         raise ProofError("signature does not match the document", code="proof.signature",
                          pointer="/proof/proofValue") from None
+    return canonical
 
 
 def _context_urls(doc: dict) -> list[str]:
@@ -354,7 +370,7 @@ def verify_with_private(doc: dict, private_key: Any) -> None:
     """Verify every proof of ``doc`` against the public half of ``private_key`` (self-check after signing)."""
     pub = public_key_of(private_key)
     for p in proof_list(doc):
-        verify_proof(document_for_proof(doc, p), p, pub)
+        verify_proof(document_for_proof(doc, p), p, pub, loader=jsonld.issuing_loader())
 
 
 __all__ = [

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 
+import logging
+
 from .fetcher import FetchError, Fetcher
 from .inputs import InputError, Limits, detect_kind, jws_text, parse_json_bounded
 from .trust import TrustRegistry
@@ -38,6 +40,8 @@ __all__ = [
     "summarize",
     "JWT_REGISTERED_CLAIMS",
 ]
+
+_log = logging.getLogger(__name__)
 
 VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -70,6 +74,8 @@ CHECKS: dict[str, str] = {
     "recipient.identity": "The credential was issued to the e-mail address you entered (reported separately).",
 }
 ADVISORY_CHECKS = frozenset({"issuer.trusted", "recipient.identity"})
+#: A proof may say it was created this far after the verifier's clock (clocks drift); beyond it, it fails.
+CLOCK_SKEW = timedelta(minutes=5)
 STATUSES = ("success", "failure", "indeterminate", "skipped")
 
 
@@ -381,6 +387,84 @@ class KeyResolver:
                 return True
         return False
 
+    def issuer_authorisation(self, issuer: str | None, vm_ref: str, key: Any) -> tuple[bool, bool | None, str]:
+        """Whether the issuer's *own* documents authorise ``vm_ref`` (holding ``key``) to sign for it.
+
+        DID Core: a verification method speaks for a DID only when that DID's document lists it; what a
+        method's document says about its own ``controller`` is never evidence (anyone can host a method that
+        claims to belong to someone else). So: a ``did:key`` issuer authorises exactly its own derived key; a
+        ``did:web`` issuer authorises the methods its DID document (fetched by the issuer's id) lists; an
+        ``https`` issuer the methods its profile document (fetched by the issuer's id) lists.
+
+        Returns
+        -------
+        tuple
+            ``(bound, assertion, detail)``: ``assertion`` is whether the issuer lists the method under
+            ``assertionMethod`` (``None`` when an https profile lists no purposes at all).
+
+        Raises
+        ------
+        FetchError
+            When the issuer's document cannot be fetched (the outcome is unknown, not negative).
+        """
+        if not isinstance(issuer, str) or not issuer:
+            return False, None, "The credential names no issuer."
+        if not isinstance(vm_ref, str):
+            return False, None, "The signature names no verification method."
+        vm_ref = vm_ref.split("?", 1)[0]
+        if issuer.startswith("did:key:"):
+            if vm_ref.split("#", 1)[0] == issuer:
+                return True, True, "The key is the issuer's own did:key."
+            return False, None, f"The key {vm_ref[:120]} is not the issuer's did:key {issuer[:120]}."
+        if issuer.startswith("did:web:"):
+            doc = self.fetch_json(self.did_web_url(issuer))
+            if not isinstance(doc, dict) or doc.get("id") != issuer:
+                return False, None, f"The issuer's DID document does not describe {issuer[:120]}."
+            base = issuer
+        elif issuer.startswith("https://"):
+            base = issuer.split("#", 1)[0]
+            doc = self.fetch_json(base)
+            if not isinstance(doc, dict):
+                return False, None, "The issuer's profile is not a JSON document."
+        else:
+            return False, None, f"Keys of an issuer identified as {issuer[:60]} cannot be checked."
+        listed = self._listed(doc, base)
+        if vm_ref not in listed:
+            return False, None, (f"The issuer's own document ({issuer[:120]}) does not list the key "
+                                 f"{vm_ref[:120]}.")
+        embedded = listed[vm_ref]
+        if embedded is not None:
+            from . import keys
+
+            try:
+                published = keys.public_key_from_verification_method(embedded)
+            except Exception:
+                return False, None, "The issuer's document lists the key with unreadable key material."
+            if published.kind != key.kind or published.raw() != key.raw():
+                return False, None, "The issuer's document lists a different key under that id."
+        assertion = self._is_assertion(doc, vm_ref, base)
+        if assertion is None and issuer.startswith("did:"):
+            assertion = False  # DID Core: only assertionMethod authorises issuing
+        return True, assertion, "The issuer's own document lists the key."
+
+    def _listed(self, doc: dict, base: str) -> dict[str, dict | None]:
+        """Every verification method id a document lists, with its definition when the document holds one."""
+        out: dict[str, dict | None] = {}
+        for prop in ("verificationMethod", "assertionMethod", "authentication", "publicKey"):
+            items = doc.get(prop)
+            for item in items if isinstance(items, list) else [items] if items is not None else []:
+                ref = item.get("id") if isinstance(item, dict) else item
+                if not isinstance(ref, str):
+                    continue
+                ref = self._abs(ref, base)
+                if isinstance(item, dict) and self._has_key(item):
+                    out[ref] = item
+                else:
+                    out.setdefault(ref, None)
+        if doc.get("id") is not None and self._has_key(doc) and isinstance(doc.get("id"), str):
+            out.setdefault(doc["id"], doc)  # a key document that is itself the method
+        return out
+
     def jwks_keys(self, issuer_id: str) -> list[tuple[str | None, Any]]:
         """Keys published at ``https://{issuer authority}/.well-known/jwks.json``."""
         from . import keys
@@ -473,6 +557,13 @@ def parse_datetime(value: Any) -> datetime | None:
         tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     micro = int((frac or ".0")[1:7].ljust(6, "0"))
     return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, tzinfo=tz)
+
+
+def _date_problem(exc: Exception) -> str:
+    """Our own sentence for a date that cannot be read (never Python's exception text)."""
+    if isinstance(exc, OverflowError) or "out of range" in str(exc):
+        return "The date is outside the range of dates this verifier handles."
+    return "The value is not an XML Schema / RFC 3339 date-time."
 
 
 def _human_date(dt: datetime) -> str:
@@ -594,6 +685,30 @@ for _cid in CHECKS:
     _SUITE_CHECKS.setdefault(_cid.split(".", 1)[0], []).append(_cid)
 
 
+# A proof's fields are read as plain JSON (key, purpose, dates), while an RDF suite signs their graph: accept only
+# the plain form, where the two cannot differ (no full-IRI keys, value objects, arrays or decoys).
+_PROOF_STRING_FIELDS = frozenset({"id", "type", "cryptosuite", "created", "expires", "verificationMethod",
+                                  "proofPurpose", "proofValue", "challenge", "domain", "nonce"})
+
+
+def _proof_form_problem(proof: dict) -> str | None:
+    """Why a proof object is not in the plain form this verifier reads (``None`` when it is)."""
+    for key, value in proof.items():
+        if key in _PROOF_STRING_FIELDS:
+            if not isinstance(value, str):
+                return f"The proof's {key} must be a single string."
+        elif key == "previousProof":
+            if not (isinstance(value, str) or (isinstance(value, list) and value
+                                               and all(isinstance(v, str) for v in value))):
+                return "The proof's previousProof must be a proof id or a list of proof ids."
+        elif key == "@context":
+            if not all(isinstance(c, str) for c in _as_list(value)):
+                return "The proof's @context must list context URLs."
+        else:
+            return f"The proof has a member this portal does not read: {key[:80]!r}."
+    return None
+
+
 def _proof_suite(proof: dict) -> str | None:
     ptype = proof.get("type")
     if ptype == "DataIntegrityProof":
@@ -696,6 +811,11 @@ class _Run:
         self.jwt_claims: dict | None = None
         self.proofs: list[dict] = []
         self.verified: list[tuple[dict | None, ResolvedKey]] = []
+        # proofs bound to the issuer, with whether the issuer lists the key under assertionMethod
+        self.bound: list[tuple[dict | None, ResolvedKey, bool | None]] = []
+        self.cosigners: list[str] = []
+        self.canonical: list[str] = []
+        self.json: dict | None = None  # the document as received, before the signed view replaces it
         self.signature_ok = False
         self.binding_ok = False
         self.recipient_match: bool | None = None
@@ -715,12 +835,14 @@ class _Run:
                 step()
             except _Fatal:
                 break
-            except Exception as exc:  # any bug or odd input becomes a reasoned failure
+            except Exception:  # any bug or odd input becomes a reasoned failure
                 done = {c.id for c in self.checks}
                 cid = next((c for c in _SUITE_CHECKS[suite] if c not in done), _SUITE_CHECKS[suite][-1])
+                # the exception text is for the server log only: it can name internals, never shown to people
+                _log.warning("verification check %s stopped on unexpected input", cid, exc_info=True)
                 self.add(cid, "failure", "This check could not be completed because the credential is malformed.",
                          [_problem("internal-error", "Unexpected input",
-                                   f"{exc.__class__.__name__}: {str(exc)[:300]}")])
+                                   "A value in the credential has a form this check cannot read.")])
                 break
         done = {c.id for c in self.checks}
         for cid in _SUITE_CHECKS[suite]:
@@ -824,13 +946,16 @@ class _Run:
             self.add("input.limits", "success", "The input is within the size and nesting limits.")
 
     def _load_jws(self, token: str, kind: str | None) -> None:
+        from .errors import CredentialError
         from .jwt import parse_jws
 
         try:
             header, payload, signing_input, signature = parse_jws(token)
         except Exception as exc:
             self.add("input.format", "failure", "The signed token is malformed.",
-                     [_problem("bad-jws", "Malformed token", getattr(exc, "detail", str(exc))[:300])])
+                     [_problem("bad-jws", "Malformed token",
+                               exc.detail[:300] if isinstance(exc, CredentialError)
+                               else "The token's parts cannot be decoded as base64url JSON.")])
             raise _Fatal
         if not isinstance(header, dict) or not isinstance(payload, dict):
             self.add("input.format", "failure", "The signed token does not hold a JSON credential.",
@@ -893,9 +1018,9 @@ class _Run:
                      [_problem("context-first", "Wrong first context",
                                f"The first @context must be {VC2_CONTEXT} or {VC1_CONTEXT}.", "/@context")])
             raise _Fatal
-        from .jsonld import pinned_contexts
+        from .jsonld import available_contexts
 
-        known = {e["url"] for e in pinned_contexts()}
+        known = available_contexts()
         unknown = [c for c in items if isinstance(c, str) and c not in known]
         bad = [i for i, c in enumerate(items) if not isinstance(c, (str, dict))]
         if bad:
@@ -904,10 +1029,12 @@ class _Run:
                                f"/@context/{bad[0]}")])
             raise _Fatal
         if unknown:
+            names = ", ".join(str(u)[:120] for u in unknown[:3])
             self.add("structure.context", "indeterminate",
-                     "The credential uses a vocabulary this verifier does not have, so it cannot be fully checked.",
-                     [_problem("context-unknown", "Unknown context", f"Context {u} is not available offline.",
-                               "/@context") for u in unknown[:5]])
+                     f"The credential uses a vocabulary this verifier does not hold ({names}), so its signature "
+                     "cannot be checked here.",
+                     [_problem("context-unknown", "Unknown context", f"Context {str(u)[:200]} is not available "
+                               "offline.", "/@context") for u in unknown[:5]])
             raise _Fatal
         version = "2.0" if items[0] == VC2_CONTEXT else "1.1"
         self.add("structure.context", "success", f"Uses the W3C Verifiable Credentials {version} vocabulary.")
@@ -951,7 +1078,7 @@ class _Run:
             if shape is not None:
                 self.ctx.cache._put(self.ctx.cache.lossless, shape, cached)
         if isinstance(cached, ContextError):
-            status = "indeterminate" if "context" in cached.code and "unknown" in cached.detail.lower() else "failure"
+            status = "indeterminate" if cached.code == "jsonld.context.unknown" else "failure"
             self.add("jsonld.lossless", status, "The credential is not valid linked data.",
                      [_problem("jsonld", "JSON-LD error", cached.detail[:300], cached.pointer)])
             raise _Fatal
@@ -983,6 +1110,13 @@ class _Run:
             self.add("proof.present", "failure", "The credential's proof is malformed.",
                      [_problem("proof-malformed", "Malformed proof",
                                f"Expected up to {self.limits.max_proofs} proof objects.", "/proof")])
+            raise _Fatal
+        odd = [i for i, p in enumerate(proofs) if _proof_form_problem(p)]
+        if odd:
+            i = odd[0]
+            pointer = "/proof" if not isinstance(cred.get("proof"), list) else f"/proof/{i}"
+            self.add("proof.present", "failure", "The credential's proof uses a form this portal does not accept.",
+                     [_problem("proof-form", "Unusual proof form", _proof_form_problem(proofs[i]) or "", pointer)])
             raise _Fatal
         self.proofs = proofs
         self.add("proof.present", "success",
@@ -1028,10 +1162,10 @@ class _Run:
                          [_problem("key-invalid", "Invalid key", exc.detail[:300], pointer + "/verificationMethod")])
                 raise _Fatal
             try:
-                verify_proof(document_for_proof(cred, proof), proof, rk.key)
+                canonical = verify_proof(document_for_proof(cred, proof), proof, rk.key)
             except CredentialError as exc:
-                if exc.code.startswith("jsonld") and "unknown" in exc.detail.lower():
-                    pending.append(_problem("jsonld", "Cannot process", exc.detail[:300], pointer))
+                if exc.code == "jsonld.context.unknown":
+                    pending.append(_problem("context-unknown", "Unknown context", exc.detail[:300], pointer))
                     continue
                 if exc.code.startswith("jsonld.undefined"):
                     self.add("proof.signature", "failure",
@@ -1044,6 +1178,8 @@ class _Run:
                          "not signed by this key.",
                          [_problem("signature-invalid", "Invalid signature", exc.detail[:300], pointer)])
                 raise _Fatal
+            if canonical is not None:
+                self.canonical.append(canonical)
             self.verified.append((proof, rk))
         if pending:
             self.add("proof.signature", "indeterminate", "The signature could not be checked right now.",
@@ -1053,9 +1189,29 @@ class _Run:
             self.add("proof.signature", "indeterminate",
                      "The credential uses a signature type this verifier does not support.", unknown)
             raise _Fatal
+        if self.canonical:
+            self._use_signed_view()
         self.signature_ok = True
         note = f" ({len(unknown)} other signature(s) of unsupported types ignored)" if unknown else ""
         self.add("proof.signature", "success", f"Signed by {self._signer_label()}{note}.", unknown)
+
+    def _use_signed_view(self) -> None:
+        """From here on read the credential from the graph the RDF signature covers, not from its JSON."""
+        from .signed_view import SignedViewError, signed_view
+
+        assert self.cred is not None
+        try:
+            views = [signed_view(c, context=self.cred.get("@context")) for c in dict.fromkeys(self.canonical)]
+        except SignedViewError as exc:
+            self.add("proof.signature", "failure", "The signed data does not describe exactly one credential.",
+                     [_problem("signed-graph", "Unreadable signed data", str(exc)[:300])])
+            raise _Fatal
+        if any(v != views[0] for v in views[1:]):
+            self.add("proof.signature", "failure", "The signatures of this credential cover different contents.",
+                     [_problem("signed-graph", "Signatures disagree",
+                               "Two proofs were computed over different credential data.", "/proof")])
+            raise _Fatal
+        self.json, self.cred = self.cred, views[0]
 
     def _jws_candidates(self) -> list[ResolvedKey]:
         from . import keys
@@ -1126,9 +1282,12 @@ class _Run:
         cred = self.cred
         assert cred is not None
         issuer = _issuer_id(cred)
-        problems: list[dict] = []
+        resolver = self.ctx.resolver()
+        refused: list[dict] = []
+        pending: list[dict] = []
         for proof, rk in self.verified:
-            pointer = "/proof"
+            pointer = "/proof/verificationMethod" if proof is not None else None
+            assertion: bool | None = None
             if rk.source == "jwk":
                 bound = False
                 if issuer and issuer.startswith("did:key:"):
@@ -1138,24 +1297,45 @@ class _Run:
                         bound = False
                 if not bound and issuer and issuer.startswith("https://"):
                     try:
-                        bound = any(pub == rk.key for _k, pub in self.ctx.resolver().jwks_keys(issuer))
+                        bound = any(pub == rk.key for _k, pub in resolver.jwks_keys(issuer))
                     except FetchError:
                         bound = False
-                if not bound:
-                    problems.append(_problem("key-not-bound", "Key not bound to issuer",
-                                             "The token carries its own key, which the issuer has not published."))
-            elif rk.controller != issuer:
-                problems.append(_problem("controller-mismatch", "Key belongs to someone else",
-                                         f"The key is controlled by {rk.controller}, but the issuer is {issuer}.",
-                                         pointer + "/verificationMethod" if proof is not None else None))
+                detail = "The token carries its own key, which the issuer has not published."
+            elif rk.source == "jwks":
+                bound, detail = True, "The key is in the issuer's published key set."
+            else:
+                try:
+                    bound, assertion, detail = resolver.issuer_authorisation(issuer, rk.vm_id, rk.key)
+                except FetchError as exc:
+                    pending.append(_problem("issuer-document-unavailable", "Issuer's keys not available",
+                                            f"Could not retrieve the issuer's key list: {exc.reason}.", pointer))
+                    continue
+            if bound:
+                self.bound.append((proof, rk, assertion))
+            elif proof is not None and self.jws is None:
+                # another party's proof in a proof set or chain: its signature verified, it is not the issuer's
+                self.cosigners.append(rk.vm_id.split("#", 1)[0])
+                refused.append(_problem("key-not-bound", "Key not the issuer's", detail, pointer))
+            else:
+                refused.append(_problem("key-not-bound", "Key not bound to issuer", detail, pointer))
+        problems: list[dict] = []
         if self.jwt_claims is not None:
             problems.extend(self._claim_problems(cred, issuer))
-        if problems:
+        if not self.bound and pending:
+            self.add("proof.key_binding", "indeterminate",
+                     "Could not confirm right now that the signing key belongs to the issuer.", pending + refused)
+            raise _Fatal
+        if not self.bound or problems:
             self.add("proof.key_binding", "failure", "The signing key does not belong to the named issuer.",
-                     problems)
+                     (refused if not self.bound else []) + problems + pending)
             raise _Fatal
         self.binding_ok = True
-        self.add("proof.key_binding", "success", "The signing key belongs to the issuer.")
+        if self.cosigners:
+            who = ", ".join(dict.fromkeys(self.cosigners))
+            self.add("proof.key_binding", "success",
+                     f"The issuer's key signed it; also signed by {who}.", pending)
+            return
+        self.add("proof.key_binding", "success", "The signing key belongs to the issuer.", pending)
 
     def _claim_problems(self, cred: dict, issuer: str | None) -> list[dict]:
         claims = self.jwt_claims or {}
@@ -1191,8 +1371,15 @@ class _Run:
 
     def check_purpose(self) -> None:
         problems = []
+        assertion_of = {id(proof): assertion for proof, _rk, assertion in self.bound}
         for proof, rk in self.verified:
-            expires = proof.get("expires") if proof is not None else None
+            if proof is None:  # a signed token: only the key's authorisation applies
+                if assertion_of.get(id(proof), rk.assertion) is False:
+                    problems.append(_problem("purpose-not-authorised", "Key not authorised",
+                                             "The key's owner has not authorised it to issue credentials "
+                                             "(it is not listed under assertionMethod)."))
+                continue
+            expires = proof.get("expires")
             if expires is not None:
                 try:
                     exp_dt = parse_datetime(expires)
@@ -1202,16 +1389,31 @@ class _Run:
                     problems.append(_problem("proof-expired", "Signature expired",
                                              f"The proof expired ({str(expires)[:40]}).", "/proof/expires"))
                     continue
-            if proof is not None and proof.get("proofPurpose") != "assertionMethod":
+            created = proof.get("created")
+            if created is not None:
+                try:
+                    created_dt = parse_datetime(created)
+                except (ValueError, OverflowError):
+                    created_dt = None
+                if created_dt is None:
+                    problems.append(_problem("proof-created", "Unreadable signing time",
+                                             "The proof's created date cannot be read.", "/proof/created"))
+                    continue
+                if created_dt > self.now + CLOCK_SKEW:
+                    problems.append(_problem("proof-created-future", "Signed in the future",
+                                             f"The proof says it was created on {created_dt.isoformat()}, "
+                                             "after the time of this check.", "/proof/created"))
+                    continue
+            if proof.get("proofPurpose") != "assertionMethod":
                 problems.append(_problem("purpose", "Wrong proof purpose",
                                          f"proofPurpose is {str(proof.get('proofPurpose'))[:60]!r}, "
                                          "expected 'assertionMethod'.", "/proof"))
-            elif rk.assertion is False:
+            elif assertion_of.get(id(proof), rk.assertion) is False:
                 problems.append(_problem("purpose-not-authorised", "Key not authorised",
-                                         "The issuer has not authorised this key to issue credentials "
-                                         "(it is not an assertionMethod).", "/proof/verificationMethod"))
+                                         "The key's owner has not authorised it to issue credentials "
+                                         "(it is not listed under assertionMethod).", "/proof/verificationMethod"))
         if problems:
-            self.add("proof.purpose", "failure", "The key was not used for issuing credentials.", problems)
+            self.add("proof.purpose", "failure", "The signature is not valid for issuing credentials.", problems)
             raise _Fatal
         if all(proof is None and rk.source in ("jwks", "jwk") for proof, rk in self.verified):
             self.add("proof.purpose", "success", "The key is published by the issuer for signing.")
@@ -1255,7 +1457,7 @@ class _Run:
             name, start = self._date(("validFrom", "issuanceDate"))
         except (ValueError, OverflowError) as exc:
             self.add("time.valid_from", "failure", "The credential's start date cannot be read.",
-                     [_problem("bad-date", "Unreadable date", str(exc)[:200], "/validFrom")])
+                     [_problem("bad-date", "Unreadable date", _date_problem(exc), "/validFrom")])
             return
         nbf = (self.jwt_claims or {}).get("nbf")
         if isinstance(nbf, (int, float)) and not isinstance(nbf, bool):
@@ -1281,7 +1483,7 @@ class _Run:
             name, end = self._date(("validUntil", "expirationDate"))
         except (ValueError, OverflowError) as exc:
             self.add("time.expiry", "failure", "The credential's expiry date cannot be read.",
-                     [_problem("bad-date", "Unreadable date", str(exc)[:200], "/validUntil")])
+                     [_problem("bad-date", "Unreadable date", _date_problem(exc), "/validUntil")])
             return
         exp = (self.jwt_claims or {}).get("exp")
         if isinstance(exp, (int, float)) and not isinstance(exp, bool):
@@ -1326,7 +1528,7 @@ class _Run:
             self.ctx.cache._put(cache, key, exc)
             raise
         except (ValueError, OverflowError) as exc:
-            err = StatusError("list-invalid", f"The status list is malformed: {str(exc)[:200]}.")
+            err = StatusError("list-invalid", "The status list is malformed: a value in it cannot be read.")
             self.ctx.cache._put(cache, key, err)
             raise err from None
         self.ctx.cache._put(cache, key, value)
@@ -1439,12 +1641,14 @@ class _Run:
             self.load(data)
         except _Fatal:
             pass
-        except Exception as exc:
+        except Exception:
+            _log.warning("a verification input could not be read", exc_info=True)
             if not any(c.id == "input.format" for c in self.checks):
                 if not any(c.id == "input.limits" for c in self.checks):
                     self.add("input.limits", "success", "The input is within the size limit.")
                 self.add("input.format", "failure", "The input could not be read as a credential.",
-                         [_problem("unreadable", "Unreadable input", f"{exc.__class__.__name__}: {str(exc)[:200]}")])
+                         [_problem("unreadable", "Unreadable input",
+                                   "The input has a form no credential reader here accepts.")])
         if self.cred is None:
             done = {c.id for c in self.checks}
             for cid in CHECKS:
@@ -1452,6 +1656,14 @@ class _Run:
                     self.add(cid, "skipped", "Not checked because the input could not be read.")
             return
         self.run_suite("structure", [self.check_context, self.check_type])
+        context = next((c for c in self.checks if c.id == "structure.context"), None)
+        if context is not None and context.status == "indeterminate":
+            # Without the vocabulary nothing below can be decided: not "altered", just unknown.
+            done = {c.id for c in self.checks}
+            for cid in CHECKS:
+                if cid not in done:
+                    self.add(cid, "skipped", "Not checked because the credential's vocabulary is not available.")
+            return
         self.run_suite("jsonld", [self.check_lossless])
         self.run_suite("proof", [self.check_present, self.check_signature, self.check_binding, self.check_purpose])
         self.run_suite("issuer", [self.check_trusted])
@@ -1501,15 +1713,17 @@ def verify(data: bytes | str | dict, *, ctx: VerifyContext | None = None) -> Ver
     ctx = ctx or VerifyContext()
     try:
         run = _Run(ctx)
-    except Exception as exc:  # e.g. an injected clock that fails
+    except Exception:  # e.g. an injected clock that fails
+        _log.error("the verification clock failed", exc_info=True)
         run = _Run(VerifyContext(clock=_utcnow, fetcher=ctx.fetcher, trust=ctx.trust, email=ctx.email,
                                  limits=ctx.limits, key_resolver=ctx.key_resolver, cache=ctx.cache))
-        run.internal_problem = _problem("internal-error", "Clock failed", exc.__class__.__name__)
+        run.internal_problem = _problem("internal-error", "Clock failed", "The verifier's clock could not be read.")
     try:
         run.execute(data)
-    except Exception as exc:  # last line of defence: verify() never raises
+    except Exception:  # last line of defence: verify() never raises
+        _log.error("verification stopped on an unexpected problem", exc_info=True)
         run.internal_problem = _problem("internal-error", "Unexpected problem",
-                                        f"{exc.__class__.__name__}: {str(exc)[:200]}")
+                                        "The verifier stopped on an unexpected problem; it has been logged.")
     if run.internal_problem is not None:
         done = {c.id for c in run.checks}
         for cid in CHECKS:
