@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -240,21 +241,51 @@ def issue_session_token(account: Account, *, secret: str, now: datetime | None =
     return f"{body}.{sig}"
 
 
-def account_from_token(session: Session, *, token: str, secret: str, now: datetime | None = None) -> Account | None:
-    """Return the account a valid token names, or ``None`` (bad signature, expired, signed out, inactive)."""
+# base64url body (a few dozen characters in practice), a dot, and the unpadded base64url of a SHA-256 HMAC.
+# Checked before anything else so that the comparison and decoding below only ever see short ASCII text.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,400}\.[A-Za-z0-9_-]{43}")
+_MAX_TOKEN_LENGTH = 400 + 1 + 43  # the longest text _TOKEN_SHAPE matches; checked first to skip big inputs fast
+_MAX_ACCOUNT_ID = 2**31 - 1  # account.id is an INTEGER column, 32 bits on PostgreSQL; bigger ids cannot exist
+
+
+def account_from_token(session: Session, *, token: object, secret: str,
+                       now: datetime | None = None) -> Account | None:
+    """Return the account a valid token names, or ``None``.
+
+    Any token that is not exactly what :func:`issue_session_token` makes (wrong type, length or alphabet,
+    bad signature, unreadable payload, expired, signed out, inactive account) means "not signed in": this never
+    raises for anything a browser can send.
+
+    Parameters
+    ----------
+    session : Session
+        Read-only use.
+    token : object
+        The value from the cookie or the browser session, untrusted.
+    secret : str
+        The session secret.
+    now : datetime, optional
+        The clock (tests inject one).
+
+    Returns
+    -------
+    Account or None
+    """
     now = now or datetime.now(timezone.utc)
-    if not token or len(token) > 512 or token.count(".") != 1:
+    if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    if not _TOKEN_SHAPE.fullmatch(token):
         return None
     body, sig = token.split(".")
-    expected = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(sig, expected):
+    expected = _b64(hmac.new(secret.encode(), body.encode("ascii"), hashlib.sha256).digest())
+    if not hmac.compare_digest(sig.encode("ascii"), expected.encode("ascii")):
         return None
     try:
         payload = json.loads(_unb64(body))
         account_id, epoch, expires = int(payload["a"]), int(payload["e"]), int(payload["x"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return None
-    if expires < now.timestamp():
+    if not 0 < account_id <= _MAX_ACCOUNT_ID or epoch < 0 or expires < now.timestamp():
         return None
     account = session.get(Account, account_id)
     if account is None or not account.active or account.session_epoch != epoch:

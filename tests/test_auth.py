@@ -367,6 +367,73 @@ def test_session_token_expires_and_dies_on_sign_out_everywhere(arts) -> None:
         assert auth.account_from_token(session, token=token, secret=TEST_SESSION_SECRET, now=T0) is None
 
 
+def _signed(body: bytes) -> str:
+    """A token whose HMAC is right for ``body`` (what only the holder of the session secret could make)."""
+    import hashlib
+    import hmac
+
+    b64 = base64.urlsafe_b64encode(body).rstrip(b"=")
+    sig = base64.urlsafe_b64encode(hmac.new(TEST_SESSION_SECRET.encode(), b64, hashlib.sha256).digest()).rstrip(b"=")
+    return f"{b64.decode()}.{sig.decode()}"
+
+
+def _hostile_tokens(valid: str) -> dict[str, object]:
+    body, sig = valid.split(".")
+    flipped_sig = sig[:-2] + ("A" if sig[-2] != "A" else "B") + sig[-1]
+    flipped_body = ("A" if body[0] != "A" else "B") + body[1:]
+    return {
+        "empty": "",
+        "four parts": "a.b.c.d",
+        "no dot": body + sig,
+        "non-ascii signature": f"{body}.{'é' * len(sig)}",
+        "non-ascii body": f"{'ü' * len(body)}.{sig}",
+        "non-ascii everything": "\u00e9\u4e2d\U0001f600.\u00e9",
+        "nul and controls": f"{body}\x00.{sig}",
+        "100 kB": "a" * 100_000,
+        "100 kB body, real signature": f"{'a' * 100_000}.{sig}",
+        "100 kB non-ascii": "é" * 100_000,
+        "trailing newline": valid + "\n",
+        "padding": valid + "=",
+        "signature one char short": valid[:-1],
+        "tampered signature": f"{body}.{flipped_sig}",
+        "tampered body": f"{flipped_body}.{sig}",
+        "garbage": "%%%.$$$",
+        "bytes": valid.encode(),
+        "None": None,
+        "number": 12345,
+        "signed non-JSON": _signed(b"\xff\xfe not json"),
+        "signed JSON list": _signed(b"[1, 2, 3]"),
+        "signed huge float id": _signed(b'{"a": 1e400, "e": 0, "x": 9999999999}'),
+        "signed huge int id": _signed(b'{"a": 1' + b"0" * 40 + b', "e": 0, "x": 9999999999}'),
+        "signed huge epoch": _signed(b'{"a": 1, "e": 1' + b"0" * 400 + b', "x": 9999999999}'),
+        "signed wrong types": _signed(b'{"a": "one", "e": [], "x": null}'),
+    }
+
+
+@pytest.mark.storage
+def test_malformed_session_tokens_mean_not_signed_in(arts) -> None:
+    """Whatever a browser sends as a token, the verifier answers ``None`` (the public), never an exception."""
+    from mosaics_match import auth, repo
+
+    rt, _ = arts
+    with rt.Session() as session:
+        account = repo.get_account(session, email=EMAILS["employer"])
+        valid = auth.issue_session_token(account, secret=TEST_SESSION_SECRET, now=T0)
+    with rt.Session() as session:
+        # the control: the same verifier accepts the untampered token, so a None below is a real refusal
+        assert auth.account_from_token(session, token=valid, secret=TEST_SESSION_SECRET, now=T0) is not None
+        wrong = []
+        for label, token in _hostile_tokens(valid).items():
+            try:
+                result = auth.account_from_token(session, token=token, secret=TEST_SESSION_SECRET, now=T0)
+            except Exception as exc:  # noqa: BLE001 - the point is that nothing escapes
+                wrong.append(f"{label}: raised {exc.__class__.__name__}: {exc}")
+                continue
+            if result is not None:
+                wrong.append(f"{label}: accepted as account {result.id}")
+    assert not wrong, wrong
+
+
 # --- OIDC identities ------------------------------------------------------------------------------------------
 
 @pytest.mark.storage
@@ -475,6 +542,41 @@ def test_sign_out_ends_the_session_everywhere(world_env) -> None:
     assert "Not signed in" in " ".join(c.value for c in at.sidebar.caption)
     other_device.run()  # the other browser's next run finds its token dead
     assert "Not signed in" in " ".join(c.value for c in other_device.sidebar.caption)
+
+
+def _browser_cookies(monkeypatch, cookies: dict[str, str]) -> None:
+    """Make ``st.context.cookies`` return ``cookies``, as the browser's WebSocket handshake would.
+
+    AppTest has no way to send cookies (its session has no client), so this replaces only Streamlit's lookup of
+    the client context; ``pages.common`` reads the value through ``st.context.cookies`` exactly as in production.
+    """
+    from types import SimpleNamespace
+
+    from streamlit.runtime import context
+
+    client = SimpleNamespace(cookies=dict(cookies), headers=[], remote_ip=None)
+    monkeypatch.setattr(context, "_get_client_context", lambda: client)
+
+
+def test_session_cookie_signs_in_through_st_context(world_env, monkeypatch) -> None:
+    """The control for the hostile-cookie test: the cookie seam really reaches the portal's sign-in."""
+    _browser_cookies(monkeypatch, {"mosaics_session": token_for(world_env, "employer")})
+    at = portal_test()
+    assert not at.exception
+    assert "employer" in " ".join(c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("cookie", ["\u00e9t\u00e9.\u4e2d\u6587", "eyJh.\u00e9" + "x" * 42, "\U0001f36a" * 30_000,
+                                    "a.b.c.d", "%00%ff"])
+def test_hostile_session_cookie_shows_the_public_portal(world_env, monkeypatch, cookie: str) -> None:
+    _browser_cookies(monkeypatch, {"mosaics_session": cookie})
+    at = portal_test()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Not signed in" in " ".join(c.value for c in at.sidebar.caption)
+    at.switch_page("pages/verify.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    with pytest.raises(ValueError):  # routed as the public: no employer pages
+        at.switch_page("pages/batch_verify.py")
 
 
 OIDC_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "c" * 32,

@@ -7,6 +7,7 @@ ranges (SSRF defence), a total deadline, a byte cap and a small TTL cache.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import socket
@@ -14,7 +15,7 @@ import ssl
 import threading
 import time
 import urllib.parse
-from http.client import HTTPResponse, HTTPSConnection
+from http.client import HTTPException, HTTPResponse, HTTPSConnection
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol, runtime_checkable
 
@@ -205,8 +206,63 @@ def _system_resolver(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# RFC 6052 prefix lengths a translator inside 64:ff9b:1::/48 may use
+_NAT64_LOCAL_PREFIX_LENGTHS = (48, 56, 64, 96)
+
+
+def _rfc6052_ipv4(value: int, prefix_length: int) -> ipaddress.IPv4Address:
+    """The IPv4 address an RFC 6052 translator with a ``/prefix_length`` prefix reads from ``value``."""
+    if prefix_length == 96:
+        return ipaddress.IPv4Address(value & 0xFFFF_FFFF)
+    # Bits 64-71 (the "u" octet) never carry address bits; without them the IPv4 bits follow the prefix.
+    without_u = (value >> 64) << 56 | (value & ((1 << 56) - 1))
+    return ipaddress.IPv4Address((without_u >> (120 - prefix_length - 32)) & 0xFFFF_FFFF)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses that traffic to ``ip`` may really reach, when ``ip`` is an IPv4 address in disguise.
+
+    Parameters
+    ----------
+    ip : ipaddress.IPv6Address
+        The address to look inside.
+
+    Returns
+    -------
+    list of ipaddress.IPv4Address or None
+        IPv4-mapped ``::ffff:0:0/96``, NAT64 ``64:ff9b::/96`` and IPv4-compatible ``::/96``: the last 32 bits;
+        NAT64 local-use ``64:ff9b:1::/48``: the address under every RFC 6052 layout; 6to4 ``2002::/16``: bits
+        16-47; Teredo ``2001::/32``: the server (bits 32-63) and the client (last 32 bits, stored inverted).
+        ``None`` for an address that embeds none.
+    """
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    value = int(ip)
+    if ip in _NAT64_WELL_KNOWN or ip in _IPV4_COMPATIBLE:
+        return [ipaddress.IPv4Address(value & 0xFFFF_FFFF)]
+    if ip in _NAT64_LOCAL_USE:
+        return [_rfc6052_ipv4(value, n) for n in _NAT64_LOCAL_PREFIX_LENGTHS]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    return None
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+                or ip.is_unspecified or not ip.is_global)
+
+
 def is_public_address(address: str) -> bool:
     """True when ``address`` is a globally routable unicast IP (not private, loopback, link-local, ...).
+
+    An IPv6 address that embeds an IPv4 address (IPv4-mapped or -compatible, NAT64, 6to4, Teredo) is judged by
+    the IPv4 address it embeds, since that is where a translator or tunnel delivers the traffic: it is public
+    only when every embedded IPv4 address is.
 
     Parameters
     ----------
@@ -217,22 +273,86 @@ def is_public_address(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified or not ip.is_global)
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            return all(_is_public(v4) for v4 in inner)
+    return _is_public(ip)
+
+
+class _DeadlinePassed(TimeoutError):
+    """The total deadline of a fetch ran out while waiting for the server."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads a socket, each read allowed only the time left before the fetch's deadline.
+
+    A per-read socket timeout alone is not enough: a server that sends one byte just before every timeout would
+    keep the read going forever. Here every read first checks the clock, then waits at most the remaining time.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        # A real makefile() keeps the socket open for the response after the connection lets go of it.
+        self._raw = sock.makefile("rb", buffering=0)
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int | None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _DeadlinePassed()
+        self._sock.settimeout(remaining)
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _DeadlineSocket:
+    """What :class:`HTTPResponse` is given instead of the socket: ``makefile`` returns a deadline-bound reader."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str = "rb", *args: object, **kwargs: object) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
 
 
 class _PinnedHTTPSConnection(HTTPSConnection):
-    """HTTPS connection to a pre-checked IP while validating the certificate for the host name."""
+    """HTTPS connection to a pre-checked IP while validating the certificate for the host name.
 
-    def __init__(self, host: str, ip: str, port: int, timeout: float, context: ssl.SSLContext) -> None:
-        super().__init__(host, port, timeout=timeout, context=context)
+    Connecting (TCP and the TLS handshake) may take at most the time left before ``deadline``, and so may the
+    status line, the headers and the body, however slowly the server sends them.
+    """
+
+    def __init__(self, host: str, ip: str, port: int, deadline: float, context: ssl.SSLContext) -> None:
+        super().__init__(host, port, timeout=max(deadline - time.monotonic(), 0.001), context=context)
         self._ip = ip
+        self._deadline = deadline
+        self.response_class = self._response
+
+    def _response(self, sock: socket.socket, *args: object, **kwargs: object) -> HTTPResponse:
+        return HTTPResponse(_DeadlineSocket(sock, self._deadline), *args, **kwargs)  # type: ignore[arg-type]
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._ip, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _DeadlinePassed()
+        # CPython bounds a whole connect, and a whole TLS handshake, by the socket timeout (not each wait within).
+        sock = socket.create_connection((self._ip, self.port), remaining)
+        try:
+            sock.settimeout(max(self._deadline - time.monotonic(), 0.001))
+            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
 
 
 class HttpsFetcher:
@@ -243,7 +363,8 @@ class HttpsFetcher:
     max_bytes : int
         Largest response body accepted.
     timeout : float
-        Total deadline in seconds for one ``fetch`` (all hops).
+        Total deadline in seconds for one ``fetch``: connecting, the TLS handshake, the headers and the body of
+        every redirect hop together, however slowly the server sends.
     max_redirects : int
         Redirect hops followed.
     resolver : callable, optional
@@ -309,10 +430,9 @@ class HttpsFetcher:
         current = _strip_fragment(url)
         for _hop in range(self.max_redirects + 1):
             host, port, path, ip = self.check_url(current)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FetchError(url, "deadline exceeded")
-            conn = _PinnedHTTPSConnection(host, ip, port, remaining, self.ssl_context)
+            if time.monotonic() >= deadline:
+                raise self._deadline_error(url)
+            conn = _PinnedHTTPSConnection(host, ip, port, deadline, self.ssl_context)
             try:
                 conn.request("GET", path, headers={
                     "Host": host if port == 443 else f"{host}:{port}",
@@ -320,37 +440,44 @@ class HttpsFetcher:
                     "User-Agent": "mosaics-match-verifier/1",
                 })
                 resp: HTTPResponse = conn.getresponse()
-                if resp.status in (301, 302, 303, 307, 308):
-                    location = resp.getheader("Location")
-                    if not location:
-                        raise FetchError(url, "redirect without a location")
-                    current = _strip_fragment(urllib.parse.urljoin(current, location))
-                    continue
-                if resp.status != 200:
-                    raise FetchError(url, f"server answered HTTP {resp.status}")
-                length = resp.getheader("Content-Length")
-                if length and length.isdigit() and int(length) > self.max_bytes:
-                    raise FetchError(url, f"document is larger than {self.max_bytes} bytes")
-                chunks: list[bytes] = []
-                total = 0
-                while True:
-                    if time.monotonic() > deadline:
-                        raise FetchError(url, "deadline exceeded")
-                    chunk = resp.read(65536)
-                    if not chunk:
-                        break
-                    total += len(chunk)
-                    if total > self.max_bytes:
+                try:
+                    if resp.status in (301, 302, 303, 307, 308):
+                        location = resp.getheader("Location")
+                        if not location:
+                            raise FetchError(url, "redirect without a location")
+                        current = _strip_fragment(urllib.parse.urljoin(current, location))
+                        continue
+                    if resp.status != 200:
+                        raise FetchError(url, f"server answered HTTP {resp.status}")
+                    length = resp.getheader("Content-Length")
+                    if length and length.isdigit() and int(length) > self.max_bytes:
                         raise FetchError(url, f"document is larger than {self.max_bytes} bytes")
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                    chunks: list[bytes] = []
+                    total = 0
+                    while True:
+                        chunk = resp.read(65536)
+                        if not chunk:
+                            break
+                        total += len(chunk)
+                        if total > self.max_bytes:
+                            raise FetchError(url, f"document is larger than {self.max_bytes} bytes")
+                        chunks.append(chunk)
+                    return b"".join(chunks)
+                finally:
+                    resp.close()
             except FetchError:
                 raise
-            except (OSError, ssl.SSLError, ValueError) as exc:
+            except TimeoutError:
+                # every socket wait is bounded by the time left, so a timeout means the deadline passed
+                raise self._deadline_error(url) from None
+            except (OSError, ssl.SSLError, ValueError, HTTPException) as exc:
                 raise FetchError(url, f"network error: {exc.__class__.__name__}") from None
             finally:
                 conn.close()
         raise FetchError(url, f"more than {self.max_redirects} redirects")
+
+    def _deadline_error(self, url: str) -> FetchError:
+        return FetchError(url, f"the {self.timeout:g} s deadline passed before the server finished answering")
 
 
 class _Uncached:
