@@ -261,3 +261,15 @@ def test_lossless_cache_cannot_be_primed_through_inline_aliases(issuer: Issuer) 
                                    cryptosuite="eddsa-jcs-2022", created=NOW)
     r = verify(resigned, ctx=ctx)
     assert r.check("jsonld.lossless").status == "failure" and r.verdict == "invalid"
+
+
+def test_a_verification_past_its_cpu_budget_stops_and_is_never_valid(issuer: Issuer) -> None:
+    cred = issuer.issue("eddsa-rdfc-2022")
+    ctx = issuer.ctx(email=EMAIL)
+    assert verify(cred, ctx=ctx).verdict == "valid"
+    ctx.cpu_budget = 0.0  # every suite after the structure checks starts over budget
+    r = verify(cred, ctx=ctx)
+    assert r.verdict == "indeterminate"
+    assert r.check("proof.signature").status == "indeterminate"
+    assert "processing time" in r.reason
+    assert r.check("proof.signature").problems[0]["type"].endswith("cpu-budget")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -194,7 +195,6 @@ class VerifyCache:
         self.documents: dict[str, Any] = {}
         self.keys: dict[str, Any] = {}
         self.status_lists: dict[str, Any] = {}
-        self.lossless: dict[str, Any] = {}
         self.stats = {"documents_fetched": 0, "status_lists_built": 0}
 
     def get(self, table: dict, key: str) -> Any:
@@ -504,6 +504,9 @@ class VerifyContext:
         Defaults to one over ``fetcher``.
     cache : VerifyCache
         Shared caches (status lists fetched and checked once per context).
+    cpu_budget : float | None
+        CPU seconds (of the verifying thread) after which the remaining checks are not started and the
+        outcome is indeterminate; ``None``: no budget.
     """
 
     clock: Callable[[], datetime] = _utcnow
@@ -513,6 +516,7 @@ class VerifyContext:
     limits: Limits = field(default_factory=Limits)
     key_resolver: KeyResolver | None = None
     cache: VerifyCache = field(default_factory=VerifyCache)
+    cpu_budget: float | None = 2.0
 
     def resolver(self) -> KeyResolver:
         """The key resolver in use."""
@@ -523,7 +527,7 @@ class VerifyContext:
     def with_email(self, email: str | None) -> "VerifyContext":
         """A copy sharing caches but comparing against ``email``."""
         return VerifyContext(self.clock, self.fetcher, self.trust, email, self.limits, self.key_resolver,
-                             self.cache)
+                             self.cache, self.cpu_budget)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -724,75 +728,6 @@ def _supported_suites() -> set[str]:
     return set(SUITES)
 
 
-_ABS_IRI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|_:)")
-
-
-_VOCAB_TERMS: frozenset[str] | None = None
-
-
-def _vocab_terms() -> frozenset[str]:
-    """Terms whose values are expanded as vocabulary terms (``"@type": "@vocab"``) or that alias ``@type``, in any
-    pinned context."""
-    global _VOCAB_TERMS
-    if _VOCAB_TERMS is None:
-        found: set[str] = set()
-
-        def walk(node: Any) -> None:
-            if isinstance(node, dict):
-                for k, v in node.items():
-                    if isinstance(v, dict) and v.get("@type") == "@vocab":
-                        found.add(k)
-                    if v == "@type" or (isinstance(v, dict) and v.get("@id") == "@type"):
-                        found.add(k)  # an alias of @type: its values select type-scoped contexts
-                    walk(v)
-            elif isinstance(node, list):
-                for v in node:
-                    walk(v)
-
-        try:
-            from .jsonld import CONTEXTS_DIR, pinned_contexts
-
-            for entry in pinned_contexts():
-                walk(json.loads((CONTEXTS_DIR / entry["file"]).read_text(encoding="utf-8")))
-        except Exception:  # without the list every such value is kept verbatim below
-            found.add("*")
-        _VOCAB_TERMS = frozenset(found)
-    return _VOCAB_TERMS
-
-
-def _has_inline_context(node: Any) -> bool:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == "@context" and any(not isinstance(c, str) for c in _as_list(v)):
-                return True
-            if isinstance(v, (dict, list)) and _has_inline_context(v):
-                return True
-    elif isinstance(node, list):
-        return any(_has_inline_context(v) for v in node)
-    return False
-
-
-_SHAPE_VERBATIM = frozenset({"@context", "type", "@type", "@vocab", "@base", "@language", "@direction"})
-
-
-def _lossless_shape(node: Any, key: str | None = None) -> Any:
-    # Whether JSON-LD processing drops something depends on the keys, the contexts and the type values (they
-    # select type-scoped contexts), and for other strings only on whether they are absolute IRIs (a relative
-    # IRI under an @id-typed term is dropped). Credentials of one template therefore share one shape, so the
-    # expensive expansion runs once per template instead of once per credential. The shape itself is the
-    # cache key (compared by equality, so there are no hash-collision shortcuts).
-    t = type(node)
-    if t is dict:
-        return ("{", tuple((k, _lossless_shape(v, k)) for k, v in node.items()))
-    if t is list:
-        return ("[", tuple(_lossless_shape(v, key) for v in node))
-    if key in _SHAPE_VERBATIM or key in _vocab_terms() or "*" in _vocab_terms():
-        return ("=", json.dumps(node, sort_keys=True)) if isinstance(node, (dict, list)) else ("=", node)
-    if t is str:
-        return "" if not node else ("abs" if _ABS_IRI.match(node) else "str")
-    return t.__name__
-
-
 class _Run:
     """State of one verification."""
 
@@ -803,6 +738,7 @@ class _Run:
         if self.now.tzinfo is None:
             self.now = self.now.replace(tzinfo=timezone.utc)
         self.checks: list[CheckResult] = []
+        self.cpu_start = time.thread_time()
         self.cred: dict | None = None
         self.kind: str | None = None
         self.jws: str | None = None
@@ -860,7 +796,7 @@ class _Run:
                 self.add("input.limits", "failure", "The input is not plain JSON data.",
                          [_problem("not-json", "Not JSON", "The object cannot be represented as JSON.")])
                 raise _Fatal
-            self._check_limits(raw)
+            self._check_limits(raw, parsed=data)
             self.cred = data  # checks never modify the credential
             self.add("input.format", "success", "Read a credential given as a JSON object.")
             return
@@ -890,6 +826,15 @@ class _Run:
             raw_bytes, inner_kind = payload, inner
         else:
             inner_kind = kind
+
+        def jws_payload(token: str) -> Any:
+            from .jwt import parse_jws
+
+            try:
+                return parse_jws(token)[1]
+            except Exception:  # a malformed token is reported by _load_jws, as input.format
+                return None
+
         if inner_kind == "json":
             try:
                 value = parse_json_bounded(raw_bytes, max_bytes=self.limits.max_bytes,
@@ -903,10 +848,11 @@ class _Run:
                 self.add("input.format", "failure", "The file is not valid JSON.",
                          [_problem(exc.code, "Invalid JSON", exc.detail)])
                 raise _Fatal
-            self.add("input.limits", "success", "The input is within the size and nesting limits.")
             if isinstance(value, str) and detect_kind(value.encode("utf-8")) == "jws":
+                self._check_limits(None, parsed=jws_payload(value))
                 self._load_jws(value, kind)
                 return
+            self._check_limits(None, parsed=value)
             if not isinstance(value, dict):
                 self.add("input.format", "failure", "The JSON is not a credential object.",
                          [_problem("not-an-object", "Not a credential", "The top-level JSON value is not an object.")])
@@ -915,8 +861,9 @@ class _Run:
             self.add("input.format", "success", f"Read a credential in JSON{self._from(kind)}.")
             return
         if inner_kind == "jws":
-            self.add("input.limits", "success", "The input is within the size and nesting limits.")
-            self._load_jws(jws_text(raw_bytes), kind)
+            token = jws_text(raw_bytes)
+            self._check_limits(None, parsed=jws_payload(token))
+            self._load_jws(token, kind)
             return
         self.add("input.limits", "success", "The input is within the size limit.")
         self.add("input.format", "failure",
@@ -929,13 +876,26 @@ class _Run:
     def _from(kind: str | None) -> str:
         return f" baked into a {kind.upper()} image" if kind in ("png", "svg") else ""
 
-    def _check_limits(self, raw: bytes, depth: bool = True) -> None:
-        if len(raw) > self.limits.max_bytes:
+    def _check_limits(self, raw: bytes | None, depth: bool = True, parsed: Any = None) -> None:
+        """Record an ``input.limits`` failure and stop the run when the input is over a limit.
+
+        Parameters
+        ----------
+        raw : bytes | None
+            The input bytes, whose size is checked (``None`` when that was done already).
+        depth : bool
+            This is the input's last limits check: also check the nesting of ``raw``, and record success when
+            everything is within the limits.
+        parsed : Any
+            The parsed credential or JWS payload: the work JSON-LD processing would do with it is bounded
+            (:func:`~mosaics_match.credentials.inputs.check_json_limits`) before any of it is done.
+        """
+        if raw is not None and len(raw) > self.limits.max_bytes:
             self.add("input.limits", "failure", "The input is too large to check.",
                      [_problem("too-large", "Input too large",
                                f"{len(raw):,} bytes; the limit is {self.limits.max_bytes:,}.")])
             raise _Fatal
-        if depth:
+        if depth and raw is not None:
             from .inputs import json_depth_exceeds
 
             if json_depth_exceeds(raw, self.limits.max_json_depth):
@@ -943,6 +903,16 @@ class _Run:
                          [_problem("too-deep", "Input too deep",
                                    f"More than {self.limits.max_json_depth} nesting levels.")])
                 raise _Fatal
+        if parsed is not None:
+            from .inputs import check_json_limits
+
+            try:
+                check_json_limits(parsed, self.limits)
+            except InputError as exc:
+                self.add("input.limits", "failure", exc.detail,
+                         [_problem(exc.code, "Input limit exceeded", exc.detail, exc.pointer)])
+                raise _Fatal
+        if depth:
             self.add("input.limits", "success", "The input is within the size and nesting limits.")
 
     def _load_jws(self, token: str, kind: str | None) -> None:
@@ -1067,16 +1037,12 @@ class _Run:
 
         cred = self.cred
         assert cred is not None
-        # Inline contexts can alias terms in ways the shape does not capture: never share results for them.
-        shape = None if _has_inline_context(cred) else _lossless_shape(cred)
-        cached = self.ctx.cache.get(self.ctx.cache.lossless, shape) if shape is not None else None
-        if cached is None:
-            try:
-                cached = list(undefined_terms(cred))
-            except ContextError as exc:
-                cached = exc
-            if shape is not None:
-                self.ctx.cache._put(self.ctx.cache.lossless, shape, cached)
+        # One expansion serves this check and the signature (jsonld remembers it by the document's exact text).
+        cached: list[str] | ContextError
+        try:
+            cached = list(undefined_terms(cred))
+        except ContextError as exc:
+            cached = exc
         if isinstance(cached, ContextError):
             status = "indeterminate" if cached.code == "jsonld.context.unknown" else "failure"
             self.add("jsonld.lossless", status, "The credential is not valid linked data.",
@@ -1664,12 +1630,26 @@ class _Run:
                 if cid not in done:
                     self.add(cid, "skipped", "Not checked because the credential's vocabulary is not available.")
             return
-        self.run_suite("jsonld", [self.check_lossless])
-        self.run_suite("proof", [self.check_present, self.check_signature, self.check_binding, self.check_purpose])
-        self.run_suite("issuer", [self.check_trusted])
-        self.run_suite("time", [self.check_valid_from, self.check_expiry])
-        self.run_suite("status", [self.check_revocation, self.check_suspension])
-        self.run_suite("recipient", [self.check_recipient])
+        budget = self.ctx.cpu_budget
+        for suite, steps in (
+                ("jsonld", [self.check_lossless]),
+                ("proof", [self.check_present, self.check_signature, self.check_binding, self.check_purpose]),
+                ("issuer", [self.check_trusted]),
+                ("time", [self.check_valid_from, self.check_expiry]),
+                ("status", [self.check_revocation, self.check_suspension]),
+                ("recipient", [self.check_recipient])):
+            if budget is not None and time.thread_time() - self.cpu_start > budget:
+                # The input limits keep real work far below this; past it, stop rather than serve one visitor
+                # at everyone else's expense, and say the outcome is unknown (never "valid").
+                done = {c.id for c in self.checks}
+                for cid in CHECKS:
+                    if cid not in done:
+                        self.add(cid, "indeterminate" if cid not in ADVISORY_CHECKS else "skipped",
+                                 f"Not checked: this credential took more than {budget:g} s of processing time.",
+                                 [_problem("cpu-budget", "Processing budget exceeded",
+                                           f"Verification stopped after {budget:g} s of CPU time.")])
+                return
+            self.run_suite(suite, steps)
 
     def result(self) -> VerificationResult:
         order = list(CHECKS)
