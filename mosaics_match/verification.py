@@ -111,6 +111,8 @@ class CredentialCard:
     image_png: bytes | None = None
     issued_here: bool = False
     details: dict[str, str] = field(default_factory=dict)
+    #: other parties whose proofs in a proof set or chain verified beside the issuer's
+    cosigners: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (no image bytes)."""
@@ -122,6 +124,7 @@ class CredentialCard:
             "issuer": {"name": self.issuer_name, "id": self.issuer_id, "url": self.issuer_url},
             "earner_name": self.earner_name, "valid_from": self.valid_from, "valid_until": self.valid_until,
             "issued_by_this_portal": self.issued_here, "details": dict(self.details),
+            "cosigners": list(self.cosigners),
         }
 
 
@@ -533,6 +536,7 @@ def _card(result: VerificationResult, session: Session, *, raw: bytes | None) ->
         issuer_url=issuer.get("url"), earner_name=summary.get("earner_name"), valid_from=summary.get("valid_from"),
         valid_until=summary.get("valid_until"), image_url=summary.get("image"), image_svg=image_svg,
         image_png=image_png, issued_here=issued_here, details=details,
+        cosigners=tuple(str(c) for c in summary.get("cosigners") or ()),
     )
 
 

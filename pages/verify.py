@@ -141,6 +141,8 @@ def _card(pv: PortalVerification) -> None:
                 facts.append(f"**Earner:** {md(card.earner_name)}")
             issuer = md(card.issuer_name or card.issuer_id or "unknown")
             facts.append(f"**Issuer:** {issuer}")
+            if card.cosigners:
+                facts.append("**Also signed by:** " + ", ".join(md(c) for c in card.cosigners))
             facts.append(f"**Valid from:** {reports.human_date(card.valid_from)}")
             facts.append("**Valid until:** " + (reports.human_date(card.valid_until) if card.valid_until
                                                 else "does not expire"))

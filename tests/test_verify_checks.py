@@ -273,3 +273,24 @@ def test_a_verification_past_its_cpu_budget_stops_and_is_never_valid(issuer: Iss
     assert r.check("proof.signature").status == "indeterminate"
     assert "processing time" in r.reason
     assert r.check("proof.signature").problems[0]["type"].endswith("cpu-budget")
+
+
+def test_a_proof_set_with_a_second_party_is_valid_and_names_the_cosigner(issuer: Issuer) -> None:
+    cred = issuer.issue("eddsa-rdfc-2022")
+    witness = keys.generate_ed25519()
+    witness_did = keys.did_key_for(keys.public_key_of(witness))
+    both = sign_data_integrity(cred, witness, verification_method=witness_did + "#" + witness_did.split(":")[-1],
+                               cryptosuite="eddsa-rdfc-2022", created=NOW)
+    assert isinstance(both["proof"], list) and len(both["proof"]) == 2
+    r = verify(both, ctx=issuer.ctx())
+    assert r.verdict == "valid", r.to_dict()["checks"]
+    assert r.summary["cosigners"] == [witness_did]
+    assert witness_did in r.check("proof.key_binding").message
+    # the second party alone, without the issuer's proof, is not the issuer
+    alone = dict(both, proof=both["proof"][1])
+    r = verify(alone, ctx=issuer.ctx())
+    assert r.verdict == "invalid" and r.check("proof.key_binding").status == "failure"
+    # a broken co-signature breaks the whole credential: every proof in a set must verify
+    broken = json.loads(json.dumps(both))
+    broken["proof"][1]["proofValue"] = broken["proof"][0]["proofValue"]
+    assert verify(broken, ctx=issuer.ctx()).verdict == "invalid"

@@ -1667,6 +1667,8 @@ class _Run:
             summary = summarize(self.cred)
         except Exception:
             summary = summarize(None)
+        if self.binding_ok and self.cosigners:
+            summary["cosigners"] = list(dict.fromkeys(self.cosigners))
         return VerificationResult(verdict, self.issuer_trusted, self.recipient_match, checks, self.cred, summary,
                                   self.kind)
 
