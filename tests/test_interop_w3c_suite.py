@@ -27,17 +27,8 @@ pytestmark = pytest.mark.slow
 HARNESS_DIR = REPO / "tests" / "interop" / "w3c"
 MANIFEST = REPO / "mosaics_match" / "credentials" / "contexts" / "MANIFEST.json"
 
-JCS_CHAIN = ("proof chain under eddsa-jcs-2022: for a proof whose previousProof names one proof, the verifier "
-             "rebuilds the signed document with that proof as an object (document_for_proof in "
-             "mosaics_match/credentials/proofs.py), where the Data Integrity 'verify proof sets and chains' steps "
-             "set proof to the list of matching proofs (as the W3C vc-di-eddsa chain vector does). RDF "
-             "canonicalization cannot tell the two apart, so rdfc chains verify; JCS hashes the JSON text, so a "
-             "chain made as the spec says does not")
 #: Cases the portal fails today, and why. Nothing else may fail; none of these may pass without being removed.
-KNOWN_FAILURES: dict[str, str] = {
-    "eddsa-jcs-2022/previousProofStringOk": JCS_CHAIN,
-    "eddsa-jcs-2022/previousProofArrayOk": JCS_CHAIN,
-}
+KNOWN_FAILURES: dict[str, str] = {}
 #: Cases whose credential names a JSON-LD context the portal does not pin (none: the cases use only the VC 1.1 /
 #: 2.0 and Data Integrity contexts, plus inline ones).
 CASES_NEEDING_UNPINNED_CONTEXTS: dict[str, list[str]] = {}

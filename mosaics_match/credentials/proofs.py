@@ -87,7 +87,9 @@ def document_for_proof(doc: dict, proof: dict) -> dict:
         if pid not in by_id:
             raise ProofError(f"previousProof {pid!r} is not in the proof set", code="proof.previous_missing")
         chosen.append(by_id[pid])
-    base["proof"] = chosen[0] if len(chosen) == 1 else chosen
+    # Data Integrity §2.1.2: the previous proofs go back as a list, even one (JCS signs the JSON, so the form
+    # matters; RDF canonicalization would not see a difference)
+    base["proof"] = chosen
     return base
 
 
