@@ -4,8 +4,10 @@ of their verified micro-credentials. Pure scikit-learn / numpy / scipy (no UI, n
 Typical use::
 
     index = build_index(competencies=..., credentials=..., holdings=...)
-    for m in rank(index, posting, limit=20):
+    requirements = [Requirement("SQL (joins, aggregations)", must_have=True), Requirement("Power BI", "nice_to_have")]
+    for m in rank(index, requirements, limit=20):
         print(m.earner_id, m.score, m.band, [c.requirement for c in m.covered], m.missing)
+    n = count_covering(index, requirements, min_coverage=0.5)
 """
 
 from .competencies import (
@@ -22,8 +24,10 @@ from .earners import (
     CredentialRef,
     EarnerIndex,
     Match,
+    RequirementMatch,
     build_index,
     build_index_from_arrays,
+    count_covering,
     rank,
 )
 from .gaps import (
@@ -33,11 +37,13 @@ from .gaps import (
     gap_recommendations,
     uncovered_requirements,
 )
+from .requirements import Requirement
 from .text import split_requirements
 
 __all__ = [
     "Competency", "CompetencyIndex", "Covered", "CredentialRef", "EarnerIndex", "EmptyCatalogueError",
-    "EmptyPostingError", "Match", "MatchConfig", "Recommendation", "UncoveredReport", "UncoveredRequirement",
-    "band_for", "build_competency_index", "build_index", "build_index_from_arrays", "gap_recommendations",
-    "rank", "rank_competencies", "split_requirements", "uncovered_requirements",
+    "EmptyPostingError", "Match", "MatchConfig", "Recommendation", "Requirement", "RequirementMatch",
+    "UncoveredReport", "UncoveredRequirement", "band_for", "build_competency_index", "build_index",
+    "build_index_from_arrays", "count_covering", "gap_recommendations", "rank", "rank_competencies",
+    "split_requirements", "uncovered_requirements",
 ]

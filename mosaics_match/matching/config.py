@@ -58,10 +58,13 @@ class MatchConfig:
         Requirement-to-competency cosine below which a competency gives no credit for a requirement. Weak
         matches carry signal when several add up: on the dev earner task (E) nDCG@10 rises from .355 (0.125)
         and .378 (0.10) to .425 (0.05); 0.025 is within noise of 0.05 but makes more achievements relevant.
-    covered_similarity
-        Cosine at which held evidence counts as *covering* a requirement in ``Match.covered`` (below: listed
-        in ``Match.missing``), and which at least one catalogue competency must reach for a requirement to be
-        matchable (``exclude_unmatchable``). Reporting only; it does not change the ranking of earners.
+    covered_similarity, partial_similarity
+        Status of a requirement for an earner, from the best cosine of any competency the earner holds:
+        *covered* at ``>= covered_similarity``, *partial* at ``>= partial_similarity``, otherwise *missing*
+        (nothing held comes close). A requirement that no competency of the whole catalogue reaches at
+        ``partial_similarity`` is *not in the catalogue*: listed as missing for everyone and, with
+        ``exclude_unmatchable``, left out of the score's denominator. Calibrated on labelled requirement x
+        competency pairs built from the demo catalogue's ESCO alignments (see ``calibration.py``).
     full_similarity
         Cosine at which a requirement counts as fully covered: the credit of a requirement is
         ``min(1, sim / full_similarity)`` when ``sim >= min_similarity`` and 0 otherwise (dev E: 0.7 beats 0.5
@@ -89,6 +92,12 @@ class MatchConfig:
         verified competencies cover.
     n_terms
         Number of "why" terms reported per match.
+    must_have_weight, duty_weight, nice_to_have_weight
+        Weight of a requirement in the coverage score, by how the posting states it: a ``Requirement`` of kind
+        ``"requirement"`` weighs 1, ``"duty"`` ``duty_weight``, ``"nice_to_have"`` ``nice_to_have_weight``;
+        ``must_have=True`` multiplies by ``must_have_weight``. The score is the weighted mean credit, so missing
+        a must-have costs more than missing a nice-to-have, and covering many requirements beats covering one
+        strongly.
     """
 
     analyzer: Analyzer = "word+char_wb"
@@ -104,6 +113,7 @@ class MatchConfig:
     mix_alpha: float = 0.5
     min_similarity: float = 0.05
     covered_similarity: float = 0.15
+    partial_similarity: float = 0.1
     full_similarity: float = 0.7
     per_requirement_top: int = 200
     combine: Combine = "noisy_or"
@@ -112,6 +122,9 @@ class MatchConfig:
     exclude_unmatchable: bool = True
     band_thresholds: tuple[float, float, float] = (0.75, 0.5, 0.25)
     n_terms: int = 10
+    must_have_weight: float = 2.0
+    duty_weight: float = 1.0
+    nice_to_have_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if self.analyzer not in ("word", "char_wb", "word+char_wb"):
@@ -124,11 +137,19 @@ class MatchConfig:
             raise ValueError("char_weight, mix_alpha and whole_weight must be in [0, 1]")
         if not 0.0 <= self.min_similarity < self.full_similarity <= 1.0:
             raise ValueError("need 0 <= min_similarity < full_similarity <= 1")
-        if not 0.0 <= self.covered_similarity <= 1.0:
-            raise ValueError("covered_similarity must be in [0, 1]")
+        if not 0.0 <= self.partial_similarity <= self.covered_similarity <= 1.0:
+            raise ValueError("need 0 <= partial_similarity <= covered_similarity <= 1")
+        if min(self.must_have_weight, self.duty_weight, self.nice_to_have_weight) < 0.0:
+            raise ValueError("requirement weights must be >= 0")
         s, g, p = self.band_thresholds
         if not 1.0 >= s >= g >= p >= 0.0:
             raise ValueError("band_thresholds must be decreasing in [0, 1]")
+
+
+def requirement_weight(kind: str, must_have: bool, config: MatchConfig) -> float:
+    """Weight of one requirement in the coverage score (see ``MatchConfig.must_have_weight``)."""
+    base = {"duty": config.duty_weight, "nice_to_have": config.nice_to_have_weight}.get(kind, 1.0)
+    return base * (config.must_have_weight if must_have else 1.0)
 
 
 def band_for(score: float, config: MatchConfig) -> str:

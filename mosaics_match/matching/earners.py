@@ -27,7 +27,8 @@ from .competencies import (
     _check_posting,
     build_competency_index,
 )
-from .config import MatchConfig, band_for
+from .config import MatchConfig, band_for, requirement_weight
+from .requirements import Requirement
 from .text import split_requirements
 
 _NO_DATE = np.iinfo(np.int32).min
@@ -36,6 +37,9 @@ _EPOCH = date(1970, 1, 1)
 _COUNT_CAP = 64
 # Gather holders of units worth >= this share of theta / (units held): lower gathers more but bounds tighter.
 _GATHER_FRACTION = 0.5
+# Recent queries per index: a page asks for the ranking and the counts of the same requirements.
+_QUERY_MEMO_SIZE = 16
+_MEMO_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -83,13 +87,56 @@ class CredentialRef:
 
 @dataclass(frozen=True)
 class Covered:
-    """A posting requirement and the held credential/competency that covers it best."""
+    """A posting requirement and the held credential/competency that covers it best.
+
+    Attributes
+    ----------
+    requirement
+        The requirement's text.
+    competency_id, competency_name, credential_id
+        The best held evidence: the competency and the credential that certifies it.
+    similarity
+        Cosine between the requirement and that competency.
+    status
+        ``"covered"`` or ``"partial"`` (see ``MatchConfig.covered_similarity``).
+    """
 
     requirement: str
     competency_id: str
     competency_name: str
     credential_id: str
     similarity: float
+    status: str = "covered"
+
+
+@dataclass(frozen=True)
+class RequirementMatch:
+    """How one earner fares on one requirement of the posting.
+
+    Attributes
+    ----------
+    requirement
+        The requirement (text, kind, must-have).
+    status
+        ``"covered"`` (best held evidence >= ``covered_similarity``), ``"partial"`` (>= ``partial_similarity``)
+        or ``"missing"`` (nothing held comes close).
+    similarity
+        Cosine of the best held evidence (0 when the earner holds nothing related).
+    evidence
+        The best held evidence when covered or partial, else ``None``.
+    in_catalogue
+        ``False`` when no competency of the whole catalogue reaches ``partial_similarity``: nobody can cover
+        it, and (with ``exclude_unmatchable``) it does not count in the score.
+    weight
+        The requirement's weight in the score (see ``MatchConfig.must_have_weight``).
+    """
+
+    requirement: Requirement
+    status: str
+    similarity: float
+    evidence: Covered | None
+    in_catalogue: bool
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -99,15 +146,20 @@ class Match:
     Attributes
     ----------
     score
-        In [0, 1]: per requirement, the credits ``min(1, sim / full_similarity)`` (0 below ``min_similarity``)
-        of the held competencies, combined by noisy-or (or max), averaged over the posting's matchable
-        requirements; with ``whole_weight > 0`` the whole posting counts as one more requirement of that weight.
+        In [0, 1]: the weighted mean over the posting's requirements (those in the catalogue) of the earner's
+        credit for each; a requirement's credit is ``min(1, sim / full_similarity)`` per held competency (0
+        below ``min_similarity``), combined over the earner's credentials by noisy-or (or max). With
+        ``whole_weight > 0`` the whole posting counts as one more requirement of that share.
     band
         ``strong`` / ``good`` / ``partial`` / ``weak``, see :func:`mosaics_match.matching.config.band_for`.
-    covered, missing
-        Requirements whose best held evidence reaches / misses ``covered_similarity``.
+    covered, partial
+        Requirements whose best held evidence is covered / partial, with that evidence (posting order).
+    missing
+        Texts of the requirements nothing held comes close to (posting order).
     terms
-        Posting words that carried the covered matches, with their weight, strongest first.
+        Posting words that carried the covered and partial matches, with their weight, strongest first.
+    requirements
+        Every requirement in posting order with its status (empty when ``explain=False``).
     """
 
     earner_id: str
@@ -116,6 +168,36 @@ class Match:
     covered: list[Covered]
     missing: list[str]
     terms: list[tuple[str, float]]
+    partial: list[Covered] = field(default_factory=list)
+    requirements: list[RequirementMatch] = field(default_factory=list)
+
+
+def _as_requirements(requirements: Sequence[Requirement] | str, max_requirements: int) -> list[Requirement]:
+    """Requirements to score: a plain posting string is split with :func:`split_requirements`.
+
+    Lines with the same text (case and spacing aside) are scored once, as must-have if any of them is and with
+    the heavier kind.
+    """
+    if isinstance(requirements, str):
+        _check_posting(requirements)
+        return [Requirement(t) for t in split_requirements(requirements, max_requirements=max_requirements)]
+    rank_of = {"nice_to_have": 0, "duty": 1, "requirement": 2}
+    merged: dict[str, Requirement] = {}
+    for r in requirements:
+        if not isinstance(r, Requirement):
+            r = Requirement(str(r))
+        if r.kind not in rank_of or not r.text or not r.text.strip():
+            continue  # boilerplate or empty lines are never scored
+        key = " ".join(r.text.lower().split())
+        old = merged.get(key)
+        if old is None:
+            merged[key] = r
+        else:
+            kind = old.kind if rank_of[old.kind] >= rank_of[r.kind] else r.kind
+            merged[key] = Requirement(old.text, kind, old.must_have or r.must_have)
+    if not merged:
+        raise EmptyPostingError("the posting has no requirement to match")
+    return list(merged.values())[:max_requirements]
 
 
 def _day(value: date | datetime | None) -> int:
@@ -151,14 +233,16 @@ def _spans(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 @dataclass
 class _Query:
-    requirements: list[str]
-    query_matrix: object  # R x F sparse TF-IDF of the requirements
-    sims: np.ndarray  # R x C requirement-competency cosine
-    unit_sim: np.ndarray  # R x U best cosine per achievement unit
-    credit: np.ndarray  # R x U credit after floor, saturation and top-m pruning
-    denominator: int
-    matchable: np.ndarray  # R bool
-    weights: np.ndarray  # per credit row: (1 - whole_weight) / denominator for requirements, whole_weight last
+    requirements: list[Requirement]
+    texts: list[str]  # requirement texts (the whole posting is the extra last query row when used)
+    query_matrix: object  # rows x F sparse TF-IDF of the requirements (and the whole posting)
+    sims: np.ndarray  # rows x C requirement-competency cosine
+    unit_sim: np.ndarray  # rows x U best cosine per achievement unit
+    credit: np.ndarray  # rows x U credit after floor, saturation and top-m pruning
+    denominator: float  # summed weight of the requirements in the catalogue
+    matchable: np.ndarray  # R bool: some catalogue competency reaches partial_similarity
+    req_weights: np.ndarray  # R: each requirement's own weight (kind, must-have)
+    weights: np.ndarray  # per credit row: share of the score (requirements, then the whole posting if used)
 
 
 @dataclass
@@ -187,6 +271,7 @@ class EarnerIndex:
     _max_per_earner: int | None = None
     _e_count: np.ndarray | None = None
     _local: threading.local | None = field(default=None, repr=False, compare=False)
+    _query_memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_earners(self) -> int:
@@ -217,14 +302,29 @@ class EarnerIndex:
         return int(sum(a.nbytes for a in arrays if a is not None))
 
     # -- per-query scoring -------------------------------------------------------------------------------
-    def _query(self, posting: str) -> _Query | None:
-        _check_posting(posting)
+    def _query(self, posting: Sequence[Requirement] | str) -> _Query | None:
         cfg = self.config
-        reqs = split_requirements(posting, max_requirements=cfg.max_requirements)
+        reqs = _as_requirements(posting, cfg.max_requirements)
         if not reqs or self.n_units == 0:
             return None
+        whole = posting if isinstance(posting, str) else "\n".join(r.text for r in reqs)
+        key = (tuple(reqs), whole, cfg)
+        memo = self._query_memo
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
+        q = self._build_query(reqs, whole)
+        with _MEMO_LOCK:
+            while len(memo) >= _QUERY_MEMO_SIZE:
+                memo.pop(next(iter(memo)))
+            memo[key] = q
+        return q
+
+    def _build_query(self, reqs: list[Requirement], whole: str) -> _Query:
+        cfg = self.config
+        texts = [r.text for r in reqs]
         use_whole = cfg.whole_weight > 0 and len(reqs) > 1
-        qm = self.competencies.query_vectors(reqs + [posting] if use_whole else reqs)
+        qm = self.competencies.query_vectors(texts + [whole] if use_whole else texts)
         sims = self.competencies.similarities_of(qm)
         unit_sim = np.maximum.reduceat(sims[:, self.unit_comp], self.unit_indptr[:-1], axis=1)
         credit = np.where(
@@ -233,18 +333,25 @@ class EarnerIndex:
         m = cfg.per_requirement_top
         if 0 < m < credit.shape[1]:
             kth = -np.partition(-unit_sim, m - 1, axis=1)[:, m - 1 : m]
-            credit[unit_sim < kth] = 0.0
+            # Pruning bounds query work; evidence that would be reported as partial or covered always counts.
+            credit[(unit_sim < kth) & (unit_sim < cfg.partial_similarity)] = 0.0
         # Judged against the whole competency catalogue, held or not: a requirement only nobody holds yet is
         # still a real gap, whereas one no competency reaches ("we are a fun team") says nothing about earners.
-        matchable = sims[: len(reqs)].max(axis=1) >= cfg.covered_similarity
+        n = len(reqs)
+        matchable = sims[:n].max(axis=1) >= cfg.partial_similarity if sims.shape[1] else np.zeros(n, bool)
+        req_w = np.array([requirement_weight(r.kind, r.must_have, cfg) for r in reqs], dtype=np.float64)
         if cfg.exclude_unmatchable:
-            credit[: len(reqs)][~matchable] = 0.0
-        denominator = int(matchable.sum()) if cfg.exclude_unmatchable else len(reqs)
+            credit[:n][~matchable] = 0.0
+            denominator = float(req_w[matchable].sum())
+        else:
+            denominator = float(req_w.sum())
         share = 1.0 - cfg.whole_weight if use_whole else 1.0
-        weights = np.full(len(reqs), share / max(denominator, 1))
+        weights = share * req_w / denominator if denominator > 0 else np.zeros(n)
+        if cfg.exclude_unmatchable:
+            weights = np.where(matchable, weights, 0.0)
         if use_whole:
             weights = np.r_[weights, cfg.whole_weight]
-        return _Query(reqs, qm, sims, unit_sim, credit, denominator, matchable, weights)
+        return _Query(reqs, texts, qm, sims, unit_sim, credit, denominator, matchable, req_w, weights)
 
     def _entries_of_units(self, units: np.ndarray, cutoff: int | None) -> np.ndarray:
         pos, _ = _ranges(self.u_indptr, units)
@@ -314,11 +421,9 @@ class EarnerIndex:
         """Earners that can reach the top ``limit``, touching only holders of high-credit achievements.
 
         A seed (holders of the best achievements) is scored exactly; its ``limit``-th best score ``theta``
-        lower-bounds the final ``limit``-th best. An earner's score is at most the sum of its achievements'
-        weighted credits, so an earner holding ``c`` achievements reaches ``theta`` only through one with
-        weighted credit >= ``theta / c``: only those holders are gathered (a suffix of each achievement's
-        count-ordered postings), bounded, and the survivors bounded again from the earner side. Returns ``None``
-        when the seed is too small or the candidates too many (the caller then uses the full bound pass).
+        lower-bounds the final ``limit``-th best, and :meth:`_reaching` keeps the earners whose score bound
+        reaches it. Returns ``None`` when the seed is too small or the candidates too many (the caller then
+        uses the full bound pass).
         """
         if self.n_earners == 0:
             return None
@@ -340,14 +445,32 @@ class EarnerIndex:
             return None
         s_scores = self._exact(q, seed, cutoff)
         theta = max(-float(np.partition(-s_scores, limit - 1)[limit - 1]), floor) - 1e-6
+        return self._reaching(unit_total, theta, cutoff, mask, max_candidates)
+
+    def _reaching(
+        self, unit_total: np.ndarray, theta: float, cutoff: int | None, mask: np.ndarray | None,
+        max_candidates: int | None = None,
+    ) -> np.ndarray | None:
+        """Sorted earners whose score bound reaches ``theta`` (a superset of those scoring >= ``theta``).
+
+        An earner's score is at most the sum of its achievements' weighted credits, so an earner holding ``c``
+        achievements reaches ``theta`` only through one with weighted credit >= ``theta / c``: only those holders
+        are gathered (a suffix of each achievement's count-ordered postings), bounded, and the survivors bounded
+        again from the earner side. ``None`` when more than ``max_candidates`` would survive.
+        """
+        rel = np.flatnonzero(unit_total > 0)
+        if self.n_earners == 0 or rel.size == 0:
+            return np.zeros(0, dtype=np.int64)
         # An earner holding c units can reach theta only through a held unit u with c * total[u] >= theta.
         # Postings are ordered by holder count, so unit u contributes only its holders with c >= theta /
         # total[u]: a suffix starting at u_cstart[u, c_min].
         top_c = max(self.max_per_earner, 1)
-        reach = theta * _GATHER_FRACTION
+        reach = max(theta, 1e-12) * _GATHER_FRACTION
         need = rel[unit_total[rel] * top_c >= reach]
-        if self.u_cstart is None or need.size == 0:
-            return np.zeros(0, dtype=np.int64) if need.size == 0 else None
+        if need.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        if self.u_cstart is None:
+            return None
         cap = self.u_cstart.shape[1] - 2
         c_min = np.ceil(reach / unit_total[need] - 1e-9).astype(np.int64)
         np.clip(c_min, 1, max(cap, 1), out=c_min)
@@ -357,23 +480,28 @@ class EarnerIndex:
         if cutoff is not None:
             keep = self.u_issued[pos] > cutoff
             pos, weights = pos[keep], weights[keep]
-        if pos.size > 4 * max_candidates:
+        if max_candidates is not None and pos.size > 4 * max_candidates:
             return None
         holders = self.u_earner[pos]
         if mask is not None:
             keep = mask[holders]
             holders, weights = holders[keep], weights[keep]
-        # Sum per holder in a reusable dense buffer (no 1M-element allocation or scan per query). Credits are
-        # <= 1 and an earner holds few units, so count * 1024 + credit sum decodes exactly.
-        acc = self._scratch()
-        try:
-            np.add.at(acc, holders, weights + 1024.0)
-            cand = np.sort(holders)
-            if cand.size:
-                cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
-            packed = acc[cand]
-        finally:
-            acc[holders] = 0.0
+        # Credits are <= 1 and an earner holds few units, so count * 1024 + credit sum decodes exactly.
+        if holders.size * 8 > self.n_earners:
+            packed_all = np.bincount(holders, weights=weights + 1024.0, minlength=self.n_earners)
+            cand = np.flatnonzero(packed_all)
+            packed = packed_all[cand]
+        else:
+            # Sum per holder in a reusable dense buffer (no 1M-element allocation or scan per query).
+            acc = self._scratch()
+            try:
+                np.add.at(acc, holders, weights + 1024.0)
+                cand = np.sort(holders)
+                if cand.size:
+                    cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
+                packed = acc[cand]
+            finally:
+                acc[holders] = 0.0
         n_high = np.floor(packed / 1024.0 + 1e-9)
         partial = packed - n_high * 1024.0
         # Units not gathered for an earner with c units have total < reach / c, and below reach overall.
@@ -382,52 +510,61 @@ class EarnerIndex:
         count = self.e_count[cand].astype(np.float64)
         upper = partial + (count - n_high) * np.minimum(reach / np.maximum(count, 1.0), low_max)
         cand = cand[upper >= theta]
-        if cand.size > max_candidates:
+        if max_candidates is not None and cand.size > max_candidates:
             return None
+        if cand.size == 0:
+            return cand.astype(np.int64)
         # Tighter bound from the earner side: the summed credit of every held achievement.
         pos, lengths = _ranges(self.e_indptr, cand)
         w = unit_total[self.e_unit[pos]]
         if cutoff is not None:
             w = w * (self.e_issued[pos] > cutoff)
-        if cand.size == 0:
-            return cand.astype(np.int64)
         upper = np.add.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1])))
-        return cand[upper >= theta]
+        return cand[upper >= theta].astype(np.int64)
 
-    def _explain(self, q: _Query, earner: int, cutoff: int | None, cache: dict) -> tuple[list[Covered], list[str], list[tuple[str, float]]]:
+    def _explain(
+        self, q: _Query, earner: int, cutoff: int | None, cache: dict
+    ) -> tuple[list[RequirementMatch], list[tuple[str, float]]]:
+        """Status and best held evidence of every requirement for one earner, and the posting's "why" words."""
         lo, hi = int(self.e_indptr[earner]), int(self.e_indptr[earner + 1])
         pos = np.arange(lo, hi)
         if cutoff is not None:
             pos = pos[self.e_issued[pos] > cutoff]
-        if pos.size == 0:
-            return [], list(q.requirements), []
-        units = self.e_unit[pos]
         n_req = len(q.requirements)
-        credits = q.credit[:n_req, units]
-        best_j = credits.argmax(axis=1)
-        best = credits[np.arange(n_req), best_j]
-        covered: list[Covered] = []
-        missing: list[str] = []
+        cfg = self.config
+        units = self.e_unit[pos]
+        if units.size:
+            held_sim = q.unit_sim[:n_req, units]
+            best_j = held_sim.argmax(axis=1)
+            best = held_sim[np.arange(n_req), best_j]
+        else:
+            best_j = np.zeros(n_req, dtype=np.int64)
+            best = np.zeros(n_req, dtype=np.float32)
+        out: list[RequirementMatch] = []
         pairs: list[tuple[int, int, float]] = []
-        covered_at = self.config.covered_similarity
         for r, req in enumerate(q.requirements):
-            if best[r] <= 0 or q.unit_sim[r, units[best_j[r]]] < covered_at:
-                missing.append(req)
-                continue
-            j = int(best_j[r])
-            u = int(units[j])
-            c = cache.get(("comp", r, u))
-            if c is None:
-                comps = self.unit_comp[self.unit_indptr[u] : self.unit_indptr[u + 1]]
-                c = cache[("comp", r, u)] = int(comps[np.argmax(q.sims[r, comps])])
-            cred_pos = int(self.e_cred[pos[j]])
-            cred_id = str(self.credential_ids[cred_pos]) if self.credential_ids is not None else f"entry:{cred_pos}"
-            covered.append(Covered(req, self.competencies.ids[c], self.competency_names[c], cred_id,
-                                   float(q.unit_sim[r, u])))
-            pairs.append((r, c, float(best[r])))
-        terms = self.competencies.why_terms(q.requirements, pairs, self.config.n_terms,
-                                            query_matrix=q.query_matrix, _cache=cache)
-        return covered, missing, terms
+            sim = float(best[r])
+            status = ("covered" if sim >= cfg.covered_similarity else
+                      "partial" if sim >= cfg.partial_similarity else "missing") if units.size else "missing"
+            evidence = None
+            if status != "missing":
+                j = int(best_j[r])
+                u = int(units[j])
+                c = cache.get(("comp", r, u))
+                if c is None:
+                    comps = self.unit_comp[self.unit_indptr[u] : self.unit_indptr[u + 1]]
+                    c = cache[("comp", r, u)] = int(comps[np.argmax(q.sims[r, comps])])
+                cred_pos = int(self.e_cred[pos[j]])
+                cred_id = (str(self.credential_ids[cred_pos]) if self.credential_ids is not None
+                           else f"entry:{cred_pos}")
+                evidence = Covered(req.text, self.competencies.ids[c], self.competency_names[c], cred_id, sim,
+                                   status)
+                pairs.append((r, c, float(min(1.0, sim / cfg.full_similarity)) * float(q.req_weights[r])))
+            out.append(RequirementMatch(req, status, sim if units.size else 0.0, evidence,
+                                        bool(q.matchable[r]), float(q.req_weights[r])))
+        terms = self.competencies.why_terms(q.texts, pairs, cfg.n_terms, query_matrix=q.query_matrix,
+                                            _cache=cache)
+        return out, terms
 
 
 def _assemble(
@@ -617,9 +754,12 @@ def build_index_from_arrays(
                      issued, credential_ids, config)
 
 
+RequirementsInput = Sequence[Requirement] | str
+
+
 def rank(
     index: EarnerIndex,
-    posting: str,
+    requirements: RequirementsInput,
     *,
     limit: int = 50,
     min_score: float = 0.0,
@@ -628,14 +768,15 @@ def rank(
     issued_after: date | datetime | None = None,
     explain: bool = True,
 ) -> list[Match]:
-    """Rank earners for a posting by how well their credentials cover its requirements.
+    """Rank earners by how well their credentials cover a posting's requirements.
 
     Parameters
     ----------
     index
         From :func:`build_index` / :func:`build_index_from_arrays`.
-    posting
-        Job posting text; split with :func:`split_requirements`.
+    requirements
+        The posting's requirements (:class:`~mosaics_match.matching.requirements.Requirement`; lines with the
+        same text count once), or a plain posting text, split with :func:`split_requirements`.
     limit
         Maximum number of matches.
     min_score
@@ -646,20 +787,20 @@ def rank(
     issued_after
         Only credentials issued strictly after this date count, for scoring and for must-haves.
     explain
-        Fill ``covered``, ``missing`` and ``terms`` (set ``False`` for scores only).
+        Fill ``covered``, ``partial``, ``missing``, ``requirements`` and ``terms`` (``False``: scores only).
 
     Returns
     -------
     list of Match
-        Best first (ties: index order). Empty when no requirement of the posting reaches any competency of
-        the catalogue (e.g. gibberish) or nobody passes the filters.
+        Best first (ties: index order). Empty when no requirement reaches any competency of the catalogue
+        (e.g. gibberish) or nobody passes the filters.
 
     Raises
     ------
     EmptyPostingError
-        Posting empty or whitespace only.
+        Posting empty or whitespace only, or no requirement with text.
     """
-    q = index._query(posting)
+    q = index._query(requirements)
     if q is None or q.denominator == 0 or limit <= 0:
         return []
     cutoff = None if issued_after is None else _day(issued_after)
@@ -726,6 +867,65 @@ def rank(
     return _finish(index, q, cand, limit, floor, cutoff, explain)
 
 
+def count_covering(
+    index: EarnerIndex,
+    requirements: RequirementsInput,
+    *,
+    min_coverage: float | None = None,
+    must_have_achievements: Sequence[str] = (),
+    must_have_competencies: Sequence[str] = (),
+    issued_after: date | datetime | None = None,
+) -> int:
+    """How many earners score at least ``min_coverage`` for a posting, without ranking them.
+
+    The count is exact: it equals the number of matches :func:`rank` returns with ``min_score=min_coverage``
+    and an unlimited ``limit``, but only earners whose score bound reaches the threshold are scored.
+
+    Parameters
+    ----------
+    index
+        From :func:`build_index` / :func:`build_index_from_arrays`.
+    requirements
+        As for :func:`rank`.
+    min_coverage
+        Minimum score, i.e. the weighted share of the requirements covered (partial evidence counting in
+        part). Default: the lower edge of the ``partial`` band (``config.band_thresholds[2]``). ``0`` counts
+        every earner with a positive score.
+    must_have_achievements, must_have_competencies, issued_after
+        Filters, as for :func:`rank`.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    EmptyPostingError
+        As for :func:`rank`.
+    """
+    q = index._query(requirements)
+    if q is None or q.denominator == 0:
+        return 0
+    cutoff = None if issued_after is None else _day(issued_after)
+    allowed = index._allowed(tuple(must_have_achievements), tuple(must_have_competencies), cutoff)
+    if allowed is not None and allowed.size == 0:
+        return 0
+    floor = max(index.config.band_thresholds[2] if min_coverage is None else float(min_coverage), 1e-12)
+    mask = None
+    if allowed is not None:
+        mask = np.zeros(index.n_earners, dtype=bool)
+        mask[allowed] = True
+    unit_total = q.weights @ q.credit.astype(np.float64)
+    cand = index._reaching(unit_total, floor - 1e-6, cutoff, mask)
+    if cand is None or cand.size == 0:
+        return 0
+    # Bounded batches keep the credit matrix of a low threshold's many candidates small.
+    total = 0
+    for lo in range(0, cand.size, 65_536):
+        total += int((index._exact(q, cand[lo : lo + 65_536], cutoff) >= floor).sum())
+    return total
+
+
 def _finish(index: EarnerIndex, q: _Query, cand: np.ndarray, limit: int, floor: float, cutoff: int | None,
             explain: bool) -> list[Match]:
     if cand.size == 0:
@@ -740,17 +940,21 @@ def _finish(index: EarnerIndex, q: _Query, cand: np.ndarray, limit: int, floor: 
     for i in order:
         e = int(cand[i])
         s = float(min(scores[i], 1.0))
-        if explain:
-            covered, missing, terms = index._explain(q, e, cutoff, cache)
-        else:
-            covered, missing, terms = [], [], []
-        out.append(Match(str(index.earner_ids[e]), s, band_for(s, index.config), covered, missing, terms))
+        band = band_for(s, index.config)
+        if not explain:
+            out.append(Match(str(index.earner_ids[e]), s, band, [], [], []))
+            continue
+        per_req, terms = index._explain(q, e, cutoff, cache)
+        covered = [r.evidence for r in per_req if r.status == "covered"]
+        partial = [r.evidence for r in per_req if r.status == "partial"]
+        missing = [r.requirement.text for r in per_req if r.status == "missing"]
+        out.append(Match(str(index.earner_ids[e]), s, band, covered, missing, terms, partial, per_req))
     return out
 
 
 __all__ = [
-    "Competency", "CredentialRef", "Covered", "Match", "EarnerIndex", "EmptyPostingError",
-    "build_index", "build_index_from_arrays", "rank",
+    "Competency", "CredentialRef", "Covered", "Match", "EarnerIndex", "EmptyPostingError", "RequirementMatch",
+    "build_index", "build_index_from_arrays", "count_covering", "rank",
 ]
 
 

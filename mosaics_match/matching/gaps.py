@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .competencies import CompetencyIndex, _check_posting
-from .earners import EarnerIndex
-from .text import split_requirements
+from .competencies import CompetencyIndex
+from .config import requirement_weight
+from .earners import EarnerIndex, _as_requirements
+from .requirements import Requirement
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,10 @@ def _competency_index(index_or_catalogue: EarnerIndex | CompetencyIndex) -> Comp
 
 def gap_recommendations(
     index_or_catalogue: EarnerIndex | CompetencyIndex,
-    posting: str,
+    posting: Sequence[Requirement] | str,
     *,
     achievements: Mapping[str, Sequence[str]],
-    requirements: Sequence[str] | None = None,
+    requirements: Sequence[str | Requirement] | None = None,
     limit: int = 5,
 ) -> list[Recommendation]:
     """Greedy set cover of requirements by achievements.
@@ -73,27 +74,33 @@ def gap_recommendations(
     index_or_catalogue
         An :class:`EarnerIndex` or :class:`CompetencyIndex` (its vectoriser and thresholds are used).
     posting
-        The job posting.
+        The posting's requirements, or its text (split with ``split_requirements``).
     achievements
         Achievement id -> competency ids (ids must be in the index); achievements with none are skipped.
     requirements
-        Requirements to close, e.g. ``Match.missing`` of an earner; default: all of the posting's.
+        Requirements to close, e.g. ``Match.missing`` of an earner (texts of the posting's requirements keep
+        their kind and must-have weight); default: all of the posting's.
     limit
         Maximum number of recommendations.
 
     Returns
     -------
     list of Recommendation
-        In pick order; each pick maximises the credit it adds over the picks before it (ties: mapping order).
-        ``score`` is that added credit divided by the number of requirements.
+        In pick order; each pick maximises the weighted credit it adds over the picks before it (ties: mapping
+        order). ``score`` is that added credit divided by the summed weight of the requirements to close. Only
+        evidence that would lift a requirement out of *missing* (``>= partial_similarity``) counts.
     """
-    _check_posting(posting)
     ci = _competency_index(index_or_catalogue)
     cfg = ci.config
-    reqs = list(requirements) if requirements is not None else split_requirements(
-        posting, max_requirements=cfg.max_requirements)
-    if not reqs or not achievements:
+    all_reqs = _as_requirements(posting, cfg.max_requirements)
+    if requirements is not None:
+        by_text = {r.text: r for r in all_reqs}
+        all_reqs = [r if isinstance(r, Requirement) else by_text.get(str(r), Requirement(str(r)))
+                    for r in requirements]
+    if not all_reqs or not achievements:
         return []
+    reqs = [r.text for r in all_reqs]
+    w = np.array([requirement_weight(r.kind, r.must_have, cfg) for r in all_reqs])
     sims = ci.similarities(reqs)
     ach_ids: list[str] = []
     cols: list[np.ndarray] = []
@@ -105,23 +112,23 @@ def gap_recommendations(
     if not ach_ids:
         return []
     best = np.stack(cols, axis=1)  # R x A
-    # Only evidence that would be reported as covering a requirement counts for a recommendation.
-    credit = np.where(best >= cfg.covered_similarity, np.minimum(1.0, best / cfg.full_similarity), 0.0)
+    credit = np.where(best >= cfg.partial_similarity, np.minimum(1.0, best / cfg.full_similarity), 0.0)
     have = np.zeros(len(reqs))
     out: list[Recommendation] = []
+    total_w = float(w.sum()) or 1.0
     for _ in range(limit):
-        gain = np.maximum(credit - have[:, None], 0.0).sum(axis=0)
+        gain = (np.maximum(credit - have[:, None], 0.0) * w[:, None]).sum(axis=0)
         j = int(np.argmax(gain))
         if gain[j] <= 1e-9:
             break
         newly = [reqs[r] for r in range(len(reqs)) if credit[r, j] > have[r]]
         have = np.maximum(have, credit[:, j])
-        out.append(Recommendation(ach_ids[j], newly, float(gain[j] / len(reqs))))
+        out.append(Recommendation(ach_ids[j], newly, float(gain[j] / total_w)))
     return out
 
 
 def uncovered_requirements(
-    postings: Mapping[str, str],
+    postings: Mapping[str, str | Sequence[Requirement]],
     index_or_catalogue: EarnerIndex | CompetencyIndex,
     threshold: float | None = None,
 ) -> UncoveredReport:
@@ -130,26 +137,30 @@ def uncovered_requirements(
     Parameters
     ----------
     postings
-        Posting id -> text (empty postings are skipped).
+        Posting id -> requirements or text (empty postings are skipped).
     index_or_catalogue
         An :class:`EarnerIndex` or :class:`CompetencyIndex`.
     threshold
-        Best cosine below which a requirement is uncovered; default ``config.covered_similarity``.
+        Best cosine below which a requirement is uncovered; default ``config.partial_similarity`` (no
+        competency comes close, the same test that marks a requirement "not in the catalogue" in a match).
 
     Returns
     -------
     UncoveredReport
     """
     ci = _competency_index(index_or_catalogue)
-    thr = ci.config.covered_similarity if threshold is None else float(threshold)
+    thr = ci.config.partial_similarity if threshold is None else float(threshold)
     rows: list[UncoveredRequirement] = []
     n_req = 0
     n_post = 0
     for pid, text in postings.items():
-        if not text or not text.strip():
+        if not text or (isinstance(text, str) and not text.strip()):
+            continue
+        try:
+            reqs = [r.text for r in _as_requirements(text, ci.config.max_requirements)]
+        except ValueError:  # only blank or boilerplate lines
             continue
         n_post += 1
-        reqs = split_requirements(text, max_requirements=ci.config.max_requirements)
         if not reqs:
             continue
         n_req += len(reqs)
