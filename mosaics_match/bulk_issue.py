@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timezone
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import issuing, repo
+from . import csv_export, issuing, repo
 from .models import Achievement, Earner, utcnow
 from .settings import Settings
 
@@ -464,7 +464,7 @@ def issue_plan(
 def results_csv(results: Sequence[RowResult]) -> str:
     """The per-row results as CSV (with claim codes: hand it to the earners, do not publish it)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["line", "email", "micro_credential", "result", "credential_id", "claim_code", "message"])
     for r in results:
         writer.writerow([r.line, safe_cell(r.email), safe_cell(r.achievement), "issued" if r.ok else "failed",
@@ -473,18 +473,17 @@ def results_csv(results: Sequence[RowResult]) -> str:
 
 
 def safe_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas in exported cells (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """Neutralise spreadsheet formulas in exported cells (CSV injection): :func:`csv_export.safe_cell`."""
+    return csv_export.safe_cell(value)
 
 
 def template_csv(achievements: Sequence[Achievement]) -> str:
     """A small example file staff can download and fill in."""
     slug = achievements[0].slug if achievements else "micro-credential-code"
-    return (
-        "email,name,achievement,format,valid_from,valid_until\n"
-        f"ada.lovelace@example.org,Ada Lovelace,{slug},eddsa-rdfc-2022,,\n"
-        f"grace.hopper@example.org,Grace Hopper,{slug},vc-jwt,2026-01-15,2029-01-15\n"
-    )
+    return csv_export.csv_text(("email", "name", "achievement", "format", "valid_from", "valid_until"), [
+        ("ada.lovelace@example.org", "Ada Lovelace", slug, "eddsa-rdfc-2022", "", ""),
+        ("grace.hopper@example.org", "Grace Hopper", slug, "vc-jwt", "2026-01-15", "2029-01-15"),
+    ])
 
 
 __all__ = [

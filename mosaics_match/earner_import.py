@@ -177,11 +177,12 @@ def import_earners(session: Session, *, plan: EarnerPlan, actor: str, actor_role
 
 def template_csv() -> str:
     """A small example file."""
-    return (
-        "email,name,discoverable,share_email,location\n"
-        "ada.lovelace@example.org,Ada Lovelace,yes,no,Toronto\n"
-        "grace.hopper@example.org,Grace Hopper,no,no,\n"
-    )
+    from . import csv_export
+
+    return csv_export.csv_text(("email", "name", "discoverable", "share_email", "location"), [
+        ("ada.lovelace@example.org", "Ada Lovelace", "yes", "no", "Toronto"),
+        ("grace.hopper@example.org", "Grace Hopper", "no", "no", ""),
+    ])
 
 
 __all__ = ["EarnerPlan", "EarnerRow", "ImportReport", "MAX_CSV_BYTES", "MAX_ROWS", "import_earners",

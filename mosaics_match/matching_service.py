@@ -12,7 +12,6 @@ itself (the next ``valid_until`` or future ``valid_from``) and reports itself st
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import re
@@ -24,7 +23,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import repo
+from . import csv_export, repo
 from .issuing import credential_url
 from .matching import (
     Competency,
@@ -335,7 +334,7 @@ def record_search(session: Session, *, actor: str, actor_role: str, title: str, 
 def candidates_csv(candidates: Sequence[Candidate]) -> str:
     """CSV of candidates with one verification link per covering credential (what a partner may see only)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["rank", "name", "email", "score", "band", "matched requirements", "missing requirements",
                      "verification links"])
     for i, c in enumerate(candidates, 1):
@@ -346,8 +345,7 @@ def candidates_csv(candidates: Sequence[Candidate]) -> str:
 
 
 def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheet programs.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return csv_export.safe_cell(value)
 
 
 # --- shortlists -----------------------------------------------------------------------------------------------
@@ -423,7 +421,7 @@ def shortlist_rows(session: Session, *, shortlist: Shortlist, base_url: str,
 def shortlist_csv(rows: Sequence[ShortlistRow]) -> str:
     """CSV export of a shortlist with current status and verification links."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["name", "email", "score when added", "still discoverable", "valid credentials",
                      "no longer valid", "verification links"])
     for r in rows:
@@ -446,7 +444,7 @@ def coverage_gaps(session: Session, index: PartnerIndex) -> tuple[UncoveredRepor
 
 def gaps_csv(report: UncoveredReport, titles: dict[str, str]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["posting", "requirement", "best similarity"])
     for r in report.rows:
         writer.writerow([_csv_safe(titles.get(r.posting_id, r.posting_id)), _csv_safe(r.requirement),

@@ -6,18 +6,19 @@ checks the page count with pypdf.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .verification import BatchRow, PortalVerification
+from . import csv_export
 
-__all__ = ["report_json", "report_pdf", "batch_csv", "batch_json", "report_file_stem"]
+if TYPE_CHECKING:
+    from .verification import BatchRow, HistoryEntry, PortalVerification
+
+__all__ = ["report_json", "report_pdf", "batch_csv", "batch_json", "report_file_stem", "history_rows", "history_csv"]
 
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 _VERDICT_COLOURS = {"verified": (21, 115, 71), "not_valid": (180, 35, 24), "cannot_confirm": (176, 112, 0)}
@@ -231,18 +232,43 @@ BATCH_COLUMNS = ("File", "Earner", "Achievement", "Issuer", "Verdict", "Failing 
 
 
 def batch_csv(rows: Sequence[BatchRow]) -> bytes:
-    """The batch results table as CSV (UTF-8 with BOM so spreadsheet programs read accents)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(BATCH_COLUMNS) + ["Credential id", "Checked at"])
-    writer.writeheader()
-    for row in rows:
-        out = row.table_row()
-        pv = row.verification
-        out["Credential id"] = (pv.card.credential_id or "") if pv and pv.card else ""
-        out["Checked at"] = pv.checked_at.astimezone(timezone.utc).isoformat() if pv else ""
-        # Cells starting with = + - @ would run as formulas in a spreadsheet.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in out.items()})
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    """The batch results table as CSV (UTF-8 with BOM so spreadsheet programs read accents).
+
+    Written by :mod:`mosaics_match.csv_export`, which neutralises formula cells.
+    """
+    header = list(BATCH_COLUMNS) + ["Credential id", "Checked at"]
+
+    def lines() -> Iterator[list[str]]:
+        for row in rows:
+            out = row.table_row()
+            pv = row.verification
+            out["Credential id"] = (pv.card.credential_id or "") if pv and pv.card else ""
+            out["Checked at"] = pv.checked_at.astimezone(timezone.utc).isoformat() if pv else ""
+            yield [out[k] for k in header]
+
+    return csv_export.csv_bytes(header, lines())
+
+
+HISTORY_COLUMNS = ("When (UTC)", "Verdict", "Achievement", "Earner", "Issuer", "How", "File", "Reason",
+                   "Credential id")
+HISTORY_HOW = {"upload": "Upload", "paste": "Pasted", "link": "Link", "qr": "QR code", "batch": "Batch", "api": "API"}
+
+
+def history_rows(entries: Sequence[HistoryEntry]) -> list[dict[str, str]]:
+    """An employer's verification history as table rows (the page's table and its CSV)."""
+    from .verification import VERIFIED
+
+    return [{
+        "When (UTC)": e.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "Verdict": e.headline, "Achievement": e.achievement or "", "Earner": e.earner_name or "",
+        "Issuer": e.issuer or "", "How": HISTORY_HOW.get(e.source or "", e.source or ""), "File": e.file_name or "",
+        "Reason": "" if e.verdict == VERIFIED else (e.reason or ""), "Credential id": e.credential_id or "",
+    } for e in entries]
+
+
+def history_csv(rows: Sequence[dict[str, str]]) -> bytes:
+    """The verification-history CSV of the rows shown (see :func:`history_rows`), formula cells neutralised."""
+    return csv_export.csv_bytes(HISTORY_COLUMNS, ([r.get(c, "") for c in HISTORY_COLUMNS] for r in rows))
 
 
 def batch_json(rows: Sequence[BatchRow], *, base_url: str | None = None) -> bytes:

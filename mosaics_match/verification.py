@@ -163,6 +163,8 @@ class PortalVerification:
     email_given: bool = False
     input_problem: str | None = None
     audit_id: int | None = None
+    #: id of the check whose outcome gave the verdict and its reason (``None``: verified, or no single check)
+    deciding_check: str | None = None
 
     @property
     def headline(self) -> str:
@@ -170,21 +172,25 @@ class PortalVerification:
 
     @property
     def failing_check(self) -> str | None:
-        """The line that decides a negative verdict (``None`` when verified)."""
+        """The line that decides a negative verdict (``None`` when verified).
+
+        It is the same check the verdict's reason comes from, so a batch table or export never names a
+        different failure than the single-verification banner for the same file.
+        """
         if self.verdict == VERIFIED:
             return None
-        for line in self.lines:
-            if line.ok is False:
-                return line.text
-        for line in self.lines:
-            if line.ok is None and line.id != "recipient.identity":
-                return line.text
-        return self.reason
+        if self.deciding_check is not None and self.input_problem is None:
+            for line in self.lines:
+                if line.id == self.deciding_check:
+                    return line.text
+        return _sentence(self.reason)
 
     @property
     def failing_check_id(self) -> str | None:
         if self.verdict == VERIFIED:
             return None
+        if self.deciding_check is not None:
+            return self.deciding_check
         for wanted in (False, None):
             for line in self.lines:
                 if line.ok is wanted:
@@ -474,29 +480,34 @@ def _input_problem(result: VerificationResult) -> str | None:
     return None
 
 
-def _decide(result: VerificationResult, authenticity: str, email_given: bool) -> tuple[str, str]:
+def _decide(result: VerificationResult, authenticity: str, email_given: bool) -> tuple[str, str, str | None]:
+    """Verdict, reason and the id of the check the reason comes from."""
     by_id = {c.id: c for c in result.checks}
     if result.verdict == "invalid":
         for cid in REASON_PRIORITY:
             c = by_id.get(cid)
             if c is not None and c.status == "failure" and cid != "recipient.identity":
-                return NOT_VALID, c.message
-        return NOT_VALID, result.reason
+                return NOT_VALID, c.message, cid
+        failed = next((c for c in result.checks if c.status == "failure"), None)
+        return NOT_VALID, result.reason, failed.id if failed is not None and failed.message == result.reason else None
     recipient = by_id.get("recipient.identity")
     if email_given and recipient is not None and recipient.status == "failure":
-        return NOT_VALID, "It was not issued to the e-mail address you entered."
+        return NOT_VALID, "It was not issued to the e-mail address you entered.", "recipient.identity"
     if result.verdict == "indeterminate":
-        return CANNOT_CONFIRM, result.reason
+        open_check = next((c for c in result.checks if c.status == "indeterminate" and c.message == result.reason),
+                          None)
+        return CANNOT_CONFIRM, result.reason, open_check.id if open_check is not None else None
     trusted = by_id.get("issuer.trusted")
     if not result.issuer_trusted:
         issuer = (result.summary.get("issuer") or {})
         name = issuer.get("name") or issuer.get("id") or "the issuer"
         if trusted is not None and trusted.status == "failure":
             return CANNOT_CONFIRM, (f"The signature is genuine, but {name} is not on your list of trusted issuers, "
-                                    "so the portal cannot vouch for it.")
-        return CANNOT_CONFIRM, trusted.message if trusted is not None else "The issuer could not be confirmed."
+                                    "so the portal cannot vouch for it."), "issuer.trusted"
+        return (CANNOT_CONFIRM, trusted.message if trusted is not None else "The issuer could not be confirmed.",
+                "issuer.trusted" if trusted is not None else None)
     signed = by_id.get("proof.signature")
-    return VERIFIED, (signed.message if signed is not None else "All checks passed.")
+    return VERIFIED, (signed.message if signed is not None else "All checks passed."), None
 
 
 def _card(result: VerificationResult, session: Session, *, raw: bytes | None) -> CredentialCard | None:
@@ -581,10 +592,13 @@ def _evaluate(data: bytes, ctx: VerifyContext, session: Session, *, email_given:
     result = verify(data, ctx=ctx)
     authenticity = _authenticity(result)
     problem = _input_problem(result)
+    deciding: str | None
     if problem is not None:
         verdict, reason = NOT_VALID, problem
+        deciding = next((c.id for c in result.checks if c.id in ("input.limits", "input.format")
+                         and c.status == "failure"), None)
     else:
-        verdict, reason = _decide(result, authenticity, email_given)
+        verdict, reason, deciding = _decide(result, authenticity, email_given)
     lines = _lines(result, email_given)
     if authenticity == "forged":
         # Dates and status of a document whose signature fails describe nothing real: never show them as passed.
@@ -592,7 +606,7 @@ def _evaluate(data: bytes, ctx: VerifyContext, session: Session, *, email_given:
     return PortalVerification(
         verdict=verdict, reason=reason, authenticity=authenticity, lines=lines,
         card=_card(result, session, raw=data), result=result, checked_at=checked_at, source=source,
-        file_name=file_name, email_given=email_given, input_problem=problem,
+        file_name=file_name, email_given=email_given, input_problem=problem, deciding_check=deciding,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date, datetime, time, timedelta, timezone
@@ -11,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from mosaics_match import repo
+from mosaics_match import csv_export, repo
 from mosaics_match.bulk_issue import safe_cell
 from mosaics_match.models import AuditEvent
 from pages import common
@@ -65,7 +64,7 @@ if records:
         column_config={"id": st.column_config.NumberColumn("#", format="%d")},
     )
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["id", "at", "actor", "role", "action", "subject", "outcome", "details"])
     for r in records:
         writer.writerow([r["id"], r["at"], safe_cell(r["actor"]), r["role"], r["action"], safe_cell(r["subject"]),

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timezone
-
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import verification
+from mosaics_match import reports, verification
 from pages import common
 
-COLUMNS = ["When (UTC)", "Verdict", "Achievement", "Earner", "Issuer", "How", "File", "Reason", "Credential id"]
-HOW = {"upload": "Upload", "paste": "Pasted", "link": "Link", "qr": "QR code", "batch": "Batch", "api": "API"}
+COLUMNS = list(reports.HISTORY_COLUMNS)
 
 
 def main() -> None:
@@ -26,16 +23,7 @@ def main() -> None:
         if st.button("Verify a credential", type="primary"):
             st.switch_page("pages/verify.py")
         return
-    table = pd.DataFrame([
-        {
-            "When (UTC)": e.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-            "Verdict": e.headline, "Achievement": e.achievement or "", "Earner": e.earner_name or "",
-            "Issuer": e.issuer or "", "How": HOW.get(e.source or "", e.source or ""), "File": e.file_name or "",
-            "Reason": "" if e.verdict == verification.VERIFIED else (e.reason or ""),
-            "Credential id": e.credential_id or "",
-        }
-        for e in entries
-    ], columns=COLUMNS)
+    table = pd.DataFrame(reports.history_rows(entries), columns=COLUMNS)
     counts = table["Verdict"].value_counts()
     cols = st.columns(3)
     for col, label in zip(cols, ("Verified", "Not valid", "Cannot be confirmed")):
@@ -52,8 +40,9 @@ def main() -> None:
         shown = shown[hay.str.contains(search, regex=False)]
     st.dataframe(shown, hide_index=True, width="stretch")
     st.caption(f"{len(shown)} of {len(table)} verification(s) shown.")
-    st.download_button("Download (CSV)", data=lambda: shown.to_csv(index=False).encode("utf-8"),
-                       file_name="verification-history.csv", mime="text/csv", key="history_csv")
+    st.download_button("Download (CSV)", data=reports.history_csv(shown.to_dict("records")),
+                       file_name="verification-history.csv", mime="text/csv", key="history_csv",
+                       on_click="ignore")
 
 
 if __name__ == "__main__":
