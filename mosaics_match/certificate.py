@@ -250,13 +250,18 @@ def credential_files(
 
 
 def certificate_for(credential, *, base_url: str) -> CertificateData:  # noqa: ANN001 - IssuedCredential
-    """Certificate facts from a stored credential row (its ``achievement`` and ``earner`` loaded)."""
+    """Certificate facts from a stored credential row (its ``achievement`` and ``earner`` loaded).
+
+    The QR code carries the earner's verification link when they have one (anyone scanning it sees the verdict);
+    without one, the plain link opens only for staff, partners who may see the earner, or a published credential.
+    """
     from .issuing import credential_url
 
     achievement, earner = credential.achievement, credential.earner
     return CertificateData(
         earner_name=earner.name, achievement_name=achievement.name, credential_id=credential.credential_id,
-        verify_url=credential_url(base_url, credential.credential_id), issued_at=credential.issued_at,
+        verify_url=credential_url(base_url, credential.credential_id, getattr(credential, "share_token", None)),
+        issued_at=credential.issued_at,
         valid_until=credential.valid_until, school=achievement.school, partner=achievement.partner,
         hours=achievement.hours, competencies=[c.name for c in achievement.competencies],
     )

@@ -303,7 +303,7 @@ def _seed_credentials(rt: Runtime, earner_ids: list[int], report: SeedReport, pr
             "status_reason": "Demo: academic integrity review" if item["revoked"] else
             ("Demo: under review" if item["suspended"] else None),
             "claim_code_hash": issuing.hash_claim_code(secrets.token_hex(8)),
-            "verified_at": now, "public": True,
+            "verified_at": now, "public": False,
         })
     progress(0.92, "Storing credentials and status lists")
     with rt.Session.begin() as session:

@@ -61,11 +61,13 @@ def status_list_url(base_url: str, purpose: str, number: int) -> str:
     return f"{base_url}/status/{purpose}-{number}"
 
 
-def credential_url(base_url: str, credential_id: str) -> str:
-    """Public verification link of a credential issued here."""
+def credential_url(base_url: str, credential_id: str, share: str | None = None) -> str:
+    """Verification link of a credential issued here; with the earner's ``share`` token it opens for anyone
+    holding the link (otherwise only when the credential is public, or for staff and partners who may see it)."""
     from urllib.parse import quote
 
-    return f"{base_url}/verify?credential={quote(credential_id, safe='')}"
+    link = f"{base_url}/verify?credential={quote(credential_id, safe='')}"
+    return f"{link}&share={quote(share, safe='')}" if share else link
 
 
 def _new_key_row(issuer: Issuer | None, settings: Settings) -> tuple[SigningKey, str, object]:
@@ -361,10 +363,12 @@ def verify_own_signature(document: str, *, signer: Signer) -> datetime:
 
 def change_status(
     session: Session, *, signer: Signer, credential: IssuedCredential, action: str, reason: str, actor: str,
+    public_reason: str | None = None,
 ) -> None:
     """Revoke, suspend or reinstate: flip the bit, re-sign the list, update the row, audit — in one transaction.
 
-    Revocation is final; reinstating clears a suspension only.
+    Revocation is final; reinstating clears a suspension only. ``reason`` is staff's own (audit log);
+    ``public_reason``, when given, is shown with the date to whoever verifies the credential here.
     """
     from .credentials import status as cs
 
@@ -401,9 +405,13 @@ def change_status(
     else:
         credential.suspended = False
     credential.status_reason = reason or None
+    public_reason = " ".join((public_reason or "").split())[:300] or None
+    credential.public_status_reason = public_reason if action != "reinstate" else None
+    credential.status_changed_at = utcnow()
     repo.bump_data_version(session)
     repo.record_audit(session, actor=actor, actor_role="staff", action=action, subject=credential.credential_id,
-                      outcome="success", details={"reason": reason, "list": lst.number, "index": credential.status_index})
+                      outcome="success", details={"reason": reason, "public_reason": public_reason,
+                                                  "list": lst.number, "index": credential.status_index})
 
 
 def utc(dt: datetime) -> datetime:

@@ -160,6 +160,7 @@ class IssuedCredential(Base):
         UniqueConstraint("status_list_number", "status_index"),
         Index("ix_issued_credential_earner", "earner_id"),
         Index("ix_issued_credential_achievement", "achievement_id"),
+        Index("ix_issued_credential_share_token", "share_token", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,10 +178,16 @@ class IssuedCredential(Base):
     status_index: Mapped[int] = mapped_column(Integer)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
-    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)  # staff's own reason (audit log, staff pages)
+    # When it was last revoked, suspended or reinstated, and the reason verifiers may read (optional).
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_status_reason: Mapped[str | None] = mapped_column(Text)
     claim_code_hash: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    public: Mapped[bool] = mapped_column(Boolean, default=True)  # earner allows /credentials/{id}
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # earner published it at /credentials/{id}
+    # The earner's verification link: whoever holds it sees the verdict on the verify page (not the file).
+    share_token: Mapped[str | None] = mapped_column(String(64))
+    share_token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the stored document's proof was verified after signing or import; with the status flags and
     # dates it decides whether the credential counts as evidence for matching.
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -35,11 +35,14 @@ class QrLink:
         The ``credential`` parameter when the text is a verification link.
     host : str | None
         The link's host (to tell the viewer when it points at another site).
+    share : str | None
+        The earner's share token (``share`` parameter) when the link carries one.
     """
 
     text: str
     credential_id: str | None
     host: str | None
+    share: str | None = None
 
 
 def _open_image(data: bytes):  # noqa: ANN202 - PIL.Image.Image
@@ -102,7 +105,8 @@ def read_qr_text(data: bytes) -> str:
 
 
 def parse_verify_link(text: str) -> QrLink:
-    """Read the credential id from a verification link ``{base_url}/verify?credential=<id>``.
+    """Read the credential id (and share token) from a verification link
+    ``{base_url}/verify?credential=<id>[&share=<token>]``.
 
     Text that is not such a link gives ``credential_id=None`` (it may be a credential itself).
     """
@@ -114,7 +118,9 @@ def parse_verify_link(text: str) -> QrLink:
     cid = values[0].strip() if values else None
     if cid is not None and (not cid or len(cid) > 200):
         cid = None
-    return QrLink(text, cid, parts.hostname)
+    shares = parse_qs(parts.query).get("share") or []
+    share = shares[0].strip() if shares and 0 < len(shares[0].strip()) <= 100 else None
+    return QrLink(text, cid, parts.hostname, share)
 
 
 def read_verify_link(data: bytes) -> QrLink:

@@ -10,13 +10,26 @@ Downloads:
 * JWT: the compact JWS, for credentials issued as VC-JWT.
 * Baked PNG and SVG: the badge image with the credential inside (Open Badges 3.0 baking, via
   :mod:`mosaics_match.credentials.bake`), importable into a badge wallet and verifiable on the verify page.
+
+Sharing is private by default. The earner may
+
+* create a **verification link** carrying a share token (``/verify?credential=<id>&share=<token>``): whoever
+  holds it sees the verdict and the credential card on the verify page, never the file; the earner can withdraw
+  it (the old link stops working at once) or replace it with a new one;
+* **publish** the credential: then ``GET /credentials/{id}`` serves the signed file to anyone, and the plain
+  link without a token opens it too. A published file shows the earner's name and a salted hash of their
+  e-mail address (with the salt), so anyone who guesses the address can confirm it.
+
+Every change is written to the audit log.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import io
+import secrets
 import json
 import re
 import textwrap
@@ -27,9 +40,18 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from . import repo
 from .credentials.bake import bake_png, bake_svg
 from .issuing import credential_url
-from .models import Achievement, IssuedCredential
+from .models import Achievement, IssuedCredential, utcnow
+
+#: Proof formats in the words an earner reads (the format id stays in the technical details).
+PROOF_WORDS = {
+    "eddsa-rdfc-2022": "Digitally signed by Seneca (Open Badges 3.0 credential)",
+    "eddsa-jcs-2022": "Digitally signed by Seneca (Open Badges 3.0 credential)",
+    "Ed25519Signature2020": "Digitally signed by Seneca (Open Badges 3.0 credential)",
+    "vc-jwt": "Digitally signed by Seneca as a signed token (JWT)",
+}
 
 STATUS_LABELS = {
     "valid": "Valid",
@@ -180,9 +202,61 @@ def baked_svg(row: IssuedCredential) -> bytes:
     return bake_svg(badge_svg(row.achievement), document_of(row)).encode("utf-8")
 
 
-def verification_link(base_url: str, credential_id: str) -> str:
-    """The public link that opens the verify page on this credential."""
-    return credential_url(base_url, credential_id)
+def verification_link(base_url: str, credential_id: str, share_token: str | None = None) -> str:
+    """The link that opens the verify page on this credential (with the earner's share token, when given)."""
+    return credential_url(base_url, credential_id, share_token)
+
+
+def share_link(base_url: str, row: IssuedCredential) -> str | None:
+    """The earner's current verification link, or ``None`` while they have none."""
+    return verification_link(base_url, row.credential_id, row.share_token) if row.share_token else None
+
+
+def share_allows(row: IssuedCredential, token: str | None) -> bool:
+    """Whether ``token`` (from a link) is this credential's current share token (constant-time comparison)."""
+    if not token or not row.share_token or len(token) > 100:
+        return False
+    return hmac.compare_digest(token.encode("utf-8", "replace"), row.share_token.encode("ascii"))
+
+
+def create_share_link(session: Session, *, row: IssuedCredential, actor: str, actor_role: str = "earner") -> str:
+    """Give ``row`` a new share token (any earlier link stops working); audited. Returns the token.
+
+    The token is 256 random bits (``secrets.token_urlsafe``), so a link cannot be guessed from the credential id.
+    """
+    replaced = row.share_token is not None
+    row.share_token = secrets.token_urlsafe(32)
+    row.share_token_created_at = utcnow()
+    repo.record_audit(session, actor=actor, actor_role=actor_role, action="share_link", subject=row.credential_id,
+                      outcome="replaced" if replaced else "created")
+    return row.share_token
+
+
+def withdraw_share_link(session: Session, *, row: IssuedCredential, actor: str, actor_role: str = "earner") -> bool:
+    """Withdraw ``row``'s verification link (it stops working at once); audited. ``False`` if there was none."""
+    if row.share_token is None:
+        return False
+    row.share_token = None
+    row.share_token_created_at = None
+    repo.record_audit(session, actor=actor, actor_role=actor_role, action="share_link", subject=row.credential_id,
+                      outcome="withdrawn")
+    return True
+
+
+def set_published(session: Session, *, row: IssuedCredential, public: bool, actor: str,
+                  actor_role: str = "earner") -> bool:
+    """Publish or unpublish ``row`` at ``/credentials/{id}``; audited. Returns whether anything changed."""
+    if bool(row.public) == public:
+        return False
+    row.public = public
+    repo.record_audit(session, actor=actor, actor_role=actor_role, action="publish", subject=row.credential_id,
+                      outcome="public" if public else "private")
+    return True
+
+
+def proof_words(proof_format: str) -> str:
+    """How a credential is signed, in plain words."""
+    return PROOF_WORDS.get(proof_format, "Digitally signed by Seneca")
 
 
 def qr_png(text: str, *, box_size: int = 6) -> bytes:
@@ -201,22 +275,45 @@ def qr_png(text: str, *, box_size: int = 6) -> bytes:
 
 @dataclass(frozen=True)
 class Download:
-    """One file the earner can download."""
+    """One file the earner can download.
+
+    Attributes
+    ----------
+    label : str
+        Button text.
+    data : bytes
+        The file.
+    file_name, mime : str
+        Download name and media type.
+    hint : str
+        Who the file is for, in plain words (shown as the button's help and in the guide above the buttons).
+    """
 
     label: str
     data: bytes
     file_name: str
     mime: str
+    hint: str = ""
 
 
 def downloads(row: IssuedCredential) -> list[Download]:
     """Every download offered for one credential, in the order the page shows them."""
     stem = file_stem(row)
-    items = [Download("JSON" if not is_jwt(row) else "JSON (contents)", json_download(row), f"{stem}.json",
-                      "application/json")]
+    items = [Download("Badge image (PNG)", baked_png(row), f"{stem}.png", "image/png",
+                      "For your résumé, LinkedIn or a badge wallet, and to send an employer: the signed credential "
+                      "is inside the picture, and the Mosaics verify page checks it.")]
     token = jwt_download(row)
     if token is not None:
-        items.append(Download("JWT", token, f"{stem}.jwt", "application/jwt"))
-    items.append(Download("Badge image (PNG)", baked_png(row), f"{stem}.png", "image/png"))
-    items.append(Download("Badge image (SVG)", baked_svg(row), f"{stem}.svg", "image/svg+xml"))
+        items.append(Download("Credential file (.jwt)", token, f"{stem}.jwt", "application/jwt",
+                              "The signed credential itself: send this file to an employer or a verifier that "
+                              "asks for the credential file."))
+        items.append(Download("Readable copy (.json)", json_download(row), f"{stem}.json", "application/json",
+                              "What your credential says, for reading only. It carries no signature, so a "
+                              "verifier cannot check it: send the .jwt file or the badge image instead."))
+    else:
+        items.append(Download("Credential file (.json)", json_download(row), f"{stem}.json", "application/json",
+                              "The signed credential itself: send this file to an employer or a verifier that "
+                              "asks for the credential file."))
+    items.append(Download("Badge image (SVG)", baked_svg(row), f"{stem}.svg", "image/svg+xml",
+                          "The same badge as a scalable picture, for websites and print."))
     return items

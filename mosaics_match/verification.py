@@ -37,7 +37,7 @@ __all__ = [
     "VERIFIED", "NOT_VALID", "CANNOT_CONFIRM", "HEADLINES", "SOURCES",
     "CheckLine", "Competency", "CredentialCard", "PortalVerification", "BatchRow",
     "PortalFetcher", "verify_submission", "verify_batch", "load_issued", "trust_registry", "history",
-    "HistoryEntry", "build_context",
+    "HistoryEntry", "build_context", "LinkAccess", "open_issued",
 ]
 
 VERIFIED, NOT_VALID, CANNOT_CONFIRM = "verified", "not_valid", "cannot_confirm"
@@ -459,7 +459,27 @@ def _authenticity(result: VerificationResult) -> str:
     return "unknown"
 
 
-def _input_problem(result: VerificationResult) -> str | None:
+#: Sources whose input is text someone pasted or scanned, not a file they chose.
+TEXT_SOURCES = ("paste", "qr")
+
+
+def _input_problem(result: VerificationResult, source: str = "upload") -> str | None:
+    """A specific sentence when the input could not be read as a credential at all (``None`` when it could).
+
+    Pasted and scanned input is called "text", never "file", and pasted prose gets a hint on what to paste.
+    """
+    problem = _input_problem_words(result)
+    if problem is None or source not in TEXT_SOURCES:
+        return problem
+    if problem.startswith("This file is not a credential"):
+        return ("This text is not a credential. Paste the credential's JSON (it starts with “{”) or its signed token "
+                "(it starts with “eyJ”), or upload the badge image or credential file instead.")
+    for file_words, text_words in (("This file", "This text"), ("The file", "The text"), ("the file", "the text")):
+        problem = problem.replace(file_words, text_words)
+    return problem
+
+
+def _input_problem_words(result: VerificationResult) -> str | None:
     for c in result.checks:
         if c.id in ("input.limits", "input.format") and c.status == "failure":
             problem = c.problems[0] if c.problems else {}
@@ -478,6 +498,37 @@ def _input_problem(result: VerificationResult) -> str | None:
                 return f"{message}. {detail}"
             return c.message
     return None
+
+
+def _status_change_words(session: Session, result: VerificationResult) -> dict[str, str]:
+    """For a credential issued here that its status list marks revoked or suspended: when that happened and the
+    reason staff chose to make public, as the sentence of the failed status check (check id -> sentence).
+
+    Only the row whose credential id and issuer match the verified credential is read, and only its flags that
+    agree with the signed status list the engine checked.
+    """
+    by_id = {c.id: c for c in result.checks}
+    failed = [cid for cid in ("status.revocation", "status.suspension")
+              if by_id.get(cid) is not None and by_id[cid].status == "failure"]
+    cred = result.credential or {}
+    credential_id = cred.get("id") if isinstance(cred.get("id"), str) else None
+    issuer_id = ((result.summary or {}).get("issuer") or {}).get("id")
+    if not failed or not credential_id or len(credential_id) > 100 or not issuer_id:
+        return {}
+    row = session.scalar(select(IssuedCredential).join(Issuer, Issuer.id == IssuedCredential.issuer_id)
+                         .where(IssuedCredential.credential_id == credential_id, Issuer.identifier == issuer_id))
+    if row is None:
+        return {}
+    from .reports import human_date
+
+    day = human_date(row.status_changed_at.isoformat()) if row.status_changed_at else None
+    why = f" — reason: {row.public_status_reason}" if row.public_status_reason else ""
+    words = {}
+    if "status.revocation" in failed and row.revoked:
+        words["status.revocation"] = f"Has been revoked by the issuer{f' on {day}' if day else ''}{why}"
+    if "status.suspension" in failed and row.suspended and not row.revoked:
+        words["status.suspension"] = f"Has been suspended by the issuer{f' since {day}' if day else ''}{why}"
+    return words
 
 
 def _decide(result: VerificationResult, authenticity: str, email_given: bool) -> tuple[str, str, str | None]:
@@ -591,7 +642,7 @@ def _evaluate(data: bytes, ctx: VerifyContext, session: Session, *, email_given:
               file_name: str | None, checked_at: datetime) -> PortalVerification:
     result = verify(data, ctx=ctx)
     authenticity = _authenticity(result)
-    problem = _input_problem(result)
+    problem = _input_problem(result, source)
     deciding: str | None
     if problem is not None:
         verdict, reason = NOT_VALID, problem
@@ -603,6 +654,13 @@ def _evaluate(data: bytes, ctx: VerifyContext, session: Session, *, email_given:
     if authenticity == "forged":
         # Dates and status of a document whose signature fails describe nothing real: never show them as passed.
         lines = [CheckLine(x.id, None, x.text) if x.ok and not x.id.startswith("proof.") else x for x in lines]
+    elif authenticity == "authentic":
+        status_words = _status_change_words(session, result)
+        if status_words:
+            lines = [CheckLine(x.id, x.ok, status_words[x.id]) if x.id in status_words and x.ok is False else x
+                     for x in lines]
+            if deciding in status_words and verdict == NOT_VALID:
+                reason = status_words[deciding].rstrip(".") + "."
     return PortalVerification(
         verdict=verdict, reason=reason, authenticity=authenticity, lines=lines,
         card=_card(result, session, raw=data), result=result, checked_at=checked_at, source=source,
@@ -669,6 +727,79 @@ def load_issued(session: Session, credential_id: str) -> IssuedCredential | None
     return repo.get_credential(session, credential_id=credential_id)
 
 
+#: Why a verification link opens a credential issued here (``LinkAccess.outcome``), or why it does not.
+LINK_OPENS = ("public", "share", "staff", "holder", "partner")
+
+
+@dataclass(frozen=True)
+class LinkAccess:
+    """Whether a verification link may show the verdict of a credential issued here.
+
+    Attributes
+    ----------
+    outcome : str
+        One of :data:`LINK_OPENS` when it may (published, a valid share token, staff, the earner themself, a
+        partner looking at an earner who lets partners find them), else ``not_found``, ``withdrawn`` (a share token
+        that is not, or no longer, the credential's) or ``private`` (no token, not published).
+    document : str | None
+        The signed credential, only when the link opens it.
+    share_token : str | None
+        The token that opened it (kept for the report's "check again" link).
+    """
+
+    outcome: str
+    document: str | None = None
+    share_token: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in LINK_OPENS
+
+
+def open_issued(session: Session, credential_id: str, *, share: str | None, viewer: Viewer) -> LinkAccess:
+    """Decide on the server whether a verification link (``?credential=<id>[&share=<token>]``) opens a
+    credential issued here, and audit a refusal.
+
+    Parameters
+    ----------
+    session : Session
+        Open transaction (a refusal is written to the audit log).
+    credential_id : str
+        From the link.
+    share : str | None
+        The link's share token, if any.
+    viewer : Viewer
+        Who opened the link.
+
+    Returns
+    -------
+    LinkAccess
+    """
+    from . import sharing
+
+    row = load_issued(session, credential_id)
+    outcome = "not_found"
+    if row is not None:
+        if row.public:
+            outcome = "public"
+        elif sharing.share_allows(row, share):
+            outcome = "share"
+        elif viewer.role == "staff":
+            outcome = "staff"
+        elif viewer.earner_id is not None and viewer.earner_id == row.earner_id:
+            outcome = "holder"
+        elif viewer.role == "partner" and row.earner is not None and row.earner.discoverable:
+            outcome = "partner"
+        else:
+            outcome = "withdrawn" if share else "private"
+    if outcome not in LINK_OPENS:
+        repo.record_audit(session, actor=viewer.email, actor_role=viewer.role, action="verify_link",
+                          subject=(credential_id or "")[:200], outcome=outcome)
+        return LinkAccess(outcome)
+    assert row is not None
+    return LinkAccess(outcome, row.document, share if outcome == "share" else None)
+
+
 @dataclass
 class BatchRow:
     """One file of a batch: its verification, or why it could not be read."""
@@ -681,9 +812,10 @@ class BatchRow:
     def table_row(self) -> dict[str, str]:
         """The results-table row: file, earner, achievement, issuer, verdict, failing check."""
         pv = self.verification
-        if pv is None:
+        if pv is None or pv.input_problem:
+            # Nothing could be checked: a reading problem, not a verdict on a credential.
             return {"File": self.name, "Earner": "", "Achievement": "", "Issuer": "", "Verdict": "Not read",
-                    "Failing check": self.problem or ""}
+                    "Failing check": (pv.input_problem if pv is not None else self.problem) or ""}
         card = pv.card
         return {
             "File": self.name,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mosaics_match import claims, repo, sharing
+from mosaics_match import certificate, claims, repo, sharing
 from mosaics_match.models import Earner
 from pages import common
 
@@ -73,12 +73,37 @@ with st.container(border=True):
                                 "Partners can no longer find you in searches."))
 
 # --- the list -------------------------------------------------------------------------------------------------
+SHARE_FLASH = "my_credentials_flash"
+
+
+def _change_sharing(credential_id: str, action: str) -> None:
+    """Button callback: create, replace or withdraw a verification link, or publish / unpublish, for one of the
+    viewer's own credentials (looked up with the viewer's earner id, never the browser's word alone)."""
+    with rt.Session.begin() as session:
+        row = sharing.owned_credential(session, earner_id=earner_id, credential_id=credential_id)
+        if row is None:
+            st.session_state[SHARE_FLASH] = ("error", "That credential is not in your list.")
+            return
+        if action in ("create", "replace"):
+            sharing.create_share_link(session, row=row, actor=viewer.email, actor_role=viewer.role)
+            message = ("Your verification link is ready: copy it below." if action == "create" else
+                       "The old link no longer works; copy the new one below.")
+        elif action == "withdraw":
+            sharing.withdraw_share_link(session, row=row, actor=viewer.email, actor_role=viewer.role)
+            message = "Link withdrawn: nobody can check this credential from it any more."
+        else:
+            public = st.session_state.get(f"publish_{credential_id}", False)
+            sharing.set_published(session, row=row, public=bool(public), actor=viewer.email, actor_role=viewer.role)
+            message = ("Published: anyone can now download this credential file." if public else
+                       "Unpublished: the file is no longer available to the public.")
+    st.session_state[SHARE_FLASH] = ("success", message)
+
+
 with rt.Session() as session:
     rows = sharing.owned_credentials(session, earner_id=earner_id)
     items = []
     for row in rows:
         status = sharing.credential_status(row)
-        link = sharing.verification_link(rt.settings.base_url, row.credential_id)
         try:
             files = sharing.downloads(row)
             problem = None
@@ -87,16 +112,27 @@ with rt.Session() as session:
         items.append({
             "id": row.credential_id, "name": row.achievement.name, "school": row.achievement.school,
             "partner": row.achievement.partner, "status": status, "issued": row.issued_at,
-            "valid_until": row.valid_until, "format": row.proof_format, "link": link, "files": files,
+            "valid_until": row.valid_until, "format": row.proof_format, "jwt": sharing.is_jwt(row),
+            "link": sharing.share_link(rt.settings.base_url, row), "public": bool(row.public),
+            "changed": row.status_changed_at, "public_reason": row.public_status_reason, "files": files,
             "problem": problem, "competencies": [c.name for c in row.achievement.competencies],
+            "certificate": certificate.certificate_for(row, base_url=rt.settings.base_url) if row.share_token else None,
         })
 
 st.subheader(f"My credentials ({len(items)})")
+flash = st.session_state.pop(SHARE_FLASH, None)
+if flash:
+    (st.success if flash[0] == "success" else st.error)(flash[1])
 if not items:
     st.info("You have no claimed credentials yet. Claim one above with the code Seneca sent you.")
+else:
+    st.caption("Your credentials are private until you share them. To show one to an employer, create its "
+               "verification link and send that (or the badge image). Nobody else can see a credential from a "
+               "link you have not created, and you can withdraw a link at any time.")
 
 BADGE_COLOURS = {"valid": "green", "revoked": "red", "suspended": "orange", "expired": "gray", "pending": "blue"}
 for n, item in enumerate(items):
+    cid = item["id"]
     with st.container(border=True, key=f"credential_{n}"):
         head, badge = st.columns([5, 1])
         head.markdown(f"**{item['name']}**  \n{item['school']}"
@@ -104,24 +140,57 @@ for n, item in enumerate(items):
         with badge:
             st.badge(sharing.STATUS_LABELS[item["status"]], color=BADGE_COLOURS[item["status"]])
         until = item["valid_until"].strftime("%d %b %Y") if item["valid_until"] else "no expiry"
-        st.caption(f"Issued {item['issued']:%d %b %Y} · valid until {until} · proof: {item['format']}")
+        st.caption(f"Issued {item['issued']:%d %b %Y} · valid until {until} · {sharing.proof_words(item['format'])}")
         if item["competencies"]:
             st.caption("Competencies: " + ", ".join(item["competencies"]))
         if item["status"] in ("revoked", "suspended"):
-            st.warning("Seneca has " + ("revoked" if item["status"] == "revoked" else "suspended") + " this "
-                       "credential, so a verifier will see that it is not currently valid.")
+            when = f" on {item['changed']:%d %B %Y}" if item["changed"] else ""
+            why = f" Reason given: {item['public_reason']}" if item["public_reason"] else ""
+            st.warning("Seneca has " + ("revoked" if item["status"] == "revoked" else "suspended") + f" this "
+                       f"credential{when}, so a verifier will see that it is not currently valid.{why}")
         if item["problem"]:
             st.error("This credential's stored file could not be prepared for download. Ask Seneca staff.")
+        if item["files"]:
+            signed = "the .jwt file" if item["jwt"] else "the credential file (.json)"
+            st.markdown(f":material/help: **Which file to send?** To an employer: your verification link below, or the badge image "
+                        f"(PNG) — the credential is inside it. To a badge wallet or LinkedIn: the badge image. If "
+                        f"someone asks for the credential file itself: {signed}.")
         row_of_buttons = st.container(horizontal=True)
         for f in item["files"]:
-            row_of_buttons.download_button(f.label, data=f.data, file_name=f.file_name, mime=f.mime, on_click="ignore",
-                                key=f"dl_{n}_{f.file_name.rsplit('.', 1)[-1]}_{f.label[:4]}")
-        with st.expander("Share: verification link and QR code"):
-            left, right = st.columns([3, 1])
-            with left:
-                st.write("Anyone with this link can check the credential on the Mosaics verify page:")
-                st.code(item["link"], language=None, wrap_lines=True)
-                st.caption("Use the copy button on the right of the link. Put the QR code on your résumé.")
-            with right:
-                st.image(sharing.qr_png(item["link"]), caption="Scan to verify", width=160,
-                         alt="QR code of the verification link")
+            row_of_buttons.download_button(f.label, data=f.data, file_name=f.file_name, mime=f.mime, help=f.hint,
+                                           on_click="ignore", key=f"dl_{n}_{f.file_name.rsplit('.', 1)[-1]}")
+        with st.expander("Share with an employer: verification link and QR code", expanded=bool(item["link"])):
+            if item["link"]:
+                left, right = st.columns([3, 1])
+                with left:
+                    st.write("Whoever has this link sees whether the credential is valid, on the Mosaics verify "
+                             "page. It does not give them the file.")
+                    st.code(item["link"], language=None, wrap_lines=True)
+                    st.caption("Use the copy button on the right of the link. Put the QR code on your résumé, or "
+                               "print the certificate, whose QR code opens this link.")
+                    cert = item["certificate"]
+                    st.download_button("Certificate with this QR code (PDF)", key=f"certificate_{n}",
+                                       data=lambda cert=cert: certificate.certificate_pdf(cert),
+                                       file_name=f"{item['files'][0].file_name.rsplit('.', 1)[0]}-certificate.pdf"
+                                       if item["files"] else "certificate.pdf",
+                                       mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:")
+                    actions = st.container(horizontal=True)
+                    actions.button("Withdraw this link", key=f"withdraw_{n}", on_click=_change_sharing,
+                                   args=(cid, "withdraw"), icon=":material/link_off:",
+                                   help="The link and its QR code stop working at once.")
+                    actions.button("Make a new link", key=f"replace_{n}", on_click=_change_sharing,
+                                   args=(cid, "replace"), icon=":material/autorenew:",
+                                   help="The old link stops working; send the new one to whoever should have it.")
+                with right:
+                    st.image(sharing.qr_png(item["link"]), caption="Scan to verify", width=160,
+                             alt="QR code of the verification link")
+            else:
+                st.write("No link yet: nobody can check this credential from a link. Create one to send to an "
+                         "employer; you can withdraw it at any time.")
+                st.button("Create a verification link", key=f"create_{n}", type="primary", on_click=_change_sharing,
+                          args=(cid, "create"), icon=":material/add_link:")
+            st.toggle("Publish the credential file for anyone", value=item["public"], key=f"publish_{cid}",
+                      on_change=_change_sharing, args=(cid, "publish"),
+                      help="Off unless you turn it on. When on, anyone can download the signed file from this "
+                           "portal. It shows your name, the credential and its dates, and a scrambled (salted hash) "
+                           "form of your e-mail address: someone who guesses your address can confirm it.")

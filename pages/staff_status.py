@@ -51,6 +51,12 @@ def confirm(credential_id: str, action: str, label: str) -> None:
     st.markdown(f"**{verb}** {label}?")
     st.caption(consequence)
     reason = st.text_area("Reason (kept in the audit log)", max_chars=500, key=f"reason_{action}")
+    public_reason = ""
+    if action != "reinstate":
+        public_reason = st.text_input(
+            "Reason shown to verifiers (optional)", max_chars=300, key=f"public_reason_{action}",
+            help="Whoever checks this credential here sees the date and, if you write one, this reason. Leave it "
+                 "empty to show only the date. Do not put personal details here.")
     c1 = c2 = st.container(horizontal=True)
     if c1.button(f"Yes, {verb.lower()}", type="primary", key="confirm_yes"):
         if not reason.strip():
@@ -66,7 +72,7 @@ def confirm(credential_id: str, action: str, label: str) -> None:
                     raise issuing.IssuingError("This credential no longer exists.")
                 signer = issuing.open_signer(session, settings=rt.settings)
                 issuing.change_status(session, signer=signer, credential=cred, action=action, reason=reason,
-                                      actor=viewer.email)
+                                      actor=viewer.email, public_reason=public_reason)
         except issuing.IssuingError as exc:
             st.error(str(exc))
             return
@@ -88,6 +94,7 @@ with rt.Session() as session:
     rows = [
         {"Earner": c.earner.name, "Email": c.earner.email, "Micro-credential": c.achievement.name,
          "Issued": c.issued_at.strftime("%Y-%m-%d"), "Status": state_of(c), "Format": c.proof_format,
+         "Published": "yes" if c.public else "no", "Share link": "active" if c.share_token else "none",
          "Credential ID": c.credential_id}
         for c in found
     ]
@@ -121,7 +128,14 @@ if chosen:
         st.markdown(f"**{label}** · {cred.earner.email}")
         status = state_of(cred)
         colour = {"valid": "green", "suspended": "orange", "revoked": "red"}[status]
-        st.markdown(f"Status: :{colour}[**{status}**]" + (f" — reason: {cred.status_reason}" if cred.status_reason else ""))
+        st.markdown(f"Status: :{colour}[**{status}**]"
+                    + (f" since {cred.status_changed_at:%Y-%m-%d %H:%M} UTC" if cred.status_changed_at and status != "valid" else "")
+                    + (f" — reason: {cred.status_reason}" if cred.status_reason else ""))
+        if cred.public_status_reason and status != "valid":
+            st.caption(f"Verifiers see: {cred.public_status_reason}")
+        st.caption("Sharing (the earner decides): " + ("published — anyone can download the file"
+                                                       if cred.public else "not published")
+                   + " · " + ("an active verification link" if cred.share_token else "no verification link"))
         st.caption(
             f"Issued {cred.issued_at:%Y-%m-%d} · valid from {cred.valid_from:%Y-%m-%d}"
             + (f" until {cred.valid_until:%Y-%m-%d}" if cred.valid_until else " · no end date")
@@ -144,7 +158,7 @@ if chosen:
         else:
             st.caption("Revocation is permanent.")
         link = issuing.credential_url(rt.settings.base_url, chosen)
-        st.markdown(f"Verification link: [{link}]({link})")
+        st.markdown(f"Staff verification link: [{link}]({link})")
         cert_data = certificate.certificate_for(cred, base_url=rt.settings.base_url)
         with st.expander("Files and certificate"):
             files = certificate.credential_files(

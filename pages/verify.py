@@ -21,10 +21,15 @@ from mosaics_match.auth import Viewer
 from mosaics_match.issuing import credential_url
 from mosaics_match.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED, PortalVerification
 
-MAX_FILE_BYTES = 4_000_000  # the engine's own input bound; checked here first for a clear message
+#: The one size limit of a credential file, in MB (the engine's own input bound). The uploader takes anything the
+#: server accepts and the page answers an over-size file with a visible message, instead of the widget's own
+#: per-file limit, whose refusal is only a red icon with a hover text.
+MAX_FILE_MB = 4
+MAX_FILE_BYTES = MAX_FILE_MB * 1_000_000
 MAX_PASTE_CHARS = 400_000
 UPLOAD_TYPES = ["json", "jwt", "png", "svg"]
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]
+MAX_PHOTO_MB = 12  # the QR reader's bound (mosaics_match.qr.MAX_IMAGE_BYTES); it says so when a photo is larger
 STATE = "verify_current"
 
 _ICONS = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]",
@@ -67,7 +72,7 @@ def upload_problem(name: str, data: bytes) -> str | None:
         return f"“{name}” is empty."
     if size > MAX_FILE_BYTES:
         return (f"“{name}” is {size / 1_000_000:.1f} MB; the largest credential file accepted is "
-                f"{MAX_FILE_BYTES // 1_000_000} MB. A badge image or credential is normally well under 1 MB.")
+                f"{MAX_FILE_MB} MB. A badge image or credential is normally well under 1 MB.")
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     actual = _what_it_is(data)
     expected = {"png": "a PNG image", "svg": "an SVG image", "json": "JSON text"}.get(ext)
@@ -98,6 +103,12 @@ def _svg_img(svg: str, width: int = 150) -> str:
 
 
 def _banner(pv: PortalVerification) -> None:
+    if pv.input_problem:
+        # The input could not be read as a credential: that is a problem with what was given, not a verdict.
+        noun = "text" if pv.source in verification.TEXT_SOURCES else "file"
+        st.warning(f"**Nothing was checked: this {noun} could not be read as a credential.** {md(pv.input_problem)}",
+                   icon=":material/edit_note:")
+        return
     text = f"**{pv.headline}** — {md(pv.reason)}"
     if pv.verdict == VERIFIED:
         st.success(text, icon=":material/verified:")
@@ -105,8 +116,6 @@ def _banner(pv: PortalVerification) -> None:
         st.error(text, icon=":material/cancel:")
     else:
         st.warning(text, icon=":material/help:")
-    if pv.input_problem:
-        return
     if pv.authenticity == "forged":
         st.caption(":material/gpp_bad: **Not authentic.** The signature does not match the content: this file was altered after "
                    "it was issued, or it was never issued by the named issuer.")
@@ -120,9 +129,12 @@ def _card(pv: PortalVerification) -> None:
     card = pv.card
     if card is None:
         return
-    with st.container(border=True):
-        if pv.authenticity != "authentic":
-            st.caption("What the credential claims — not confirmed, see the checks above.")
+    confirmed = pv.authenticity == "authentic"
+    with st.container(border=True, key="verify_card_confirmed" if confirmed else "verify_card_claims"):
+        if not confirmed:
+            st.error("**What the file claims (not confirmed)** — the checks above could not confirm that the issuer "
+                     "wrote this. Do not rely on the name, the achievement or the dates below.",
+                     icon=":material/report:")
         left, right = st.columns([1, 4])
         with left:
             if card.image_png is not None and _png_size_ok(card.image_png):
@@ -135,12 +147,16 @@ def _card(pv: PortalVerification) -> None:
             else:
                 st.markdown(":material/school:")
         with right:
-            st.subheader(card.achievement or "(no achievement name)", anchor=False)
+            if confirmed:
+                st.subheader(card.achievement or "(no achievement name)", anchor=False)
+            else:
+                st.markdown(f"**Claimed achievement:** {md(card.achievement or '(none)')}")
             facts = []
+            claimed = "" if confirmed else "Claimed "
             if card.earner_name:
-                facts.append(f"**Earner:** {md(card.earner_name)}")
+                facts.append(f"**{claimed}{'earner' if claimed else 'Earner'}:** {md(card.earner_name)}")
             issuer = md(card.issuer_name or card.issuer_id or "unknown")
-            facts.append(f"**Issuer:** {issuer}")
+            facts.append(f"**{claimed}{'issuer' if claimed else 'Issuer'}:** {issuer}")
             if card.cosigners:
                 facts.append("**Also signed by:** " + ", ".join(md(c) for c in card.cosigners))
             facts.append(f"**Valid from:** {reports.human_date(card.valid_from)}")
@@ -173,7 +189,7 @@ def _card(pv: PortalVerification) -> None:
 
 
 def render_verification(pv: PortalVerification, *, key: str, base_url: str | None,
-                        on_reverify: Callable[[], None] | None = None) -> None:
+                        on_reverify: Callable[[], None] | None = None, link: str | None = None) -> None:
     """Show one verification: verdict banner, check lines, credential card, Re-verify and downloads.
 
     Parameters
@@ -186,24 +202,30 @@ def render_verification(pv: PortalVerification, *, key: str, base_url: str | Non
         This portal's address (printed in the reports).
     on_reverify : callable, optional
         Called when Re-verify is pressed (as a button callback, before the page reruns).
+    link : str, optional
+        Where this credential can be checked again (printed in the PDF report): only a link the viewer may
+        already use (a published credential, or the earner's share link they opened).
     """
     _banner(pv)
-    if not pv.input_problem:
-        st.markdown("\n".join(f"{_ICONS[line.ok]} {md(line.text)}  " for line in pv.lines))
+    if pv.input_problem:
+        return  # nothing was read, so there are no checks, no card and nothing to report
+    st.markdown("\n".join(f"{_ICONS[line.ok]} {md(line.text)}  " for line in pv.lines))
     checked = pv.checked_at.astimezone(timezone.utc)
     cols = st.columns([2, 1, 1, 1])
     cols[0].caption(f"Last checked {checked:%d %B %Y at %H:%M:%S} UTC")
     if on_reverify is not None:
         cols[1].button("Re-verify", key=f"{key}_reverify", on_click=on_reverify, icon=":material/refresh:",
                        help="Check again now (status and trust can change).")
-    link = credential_url(base_url, pv.card.credential_id) if (
-        base_url and pv.card and pv.card.issued_here and pv.card.credential_id) else None
     stem = reports.report_file_stem(pv)
+    # on_click="ignore": a download must not rerun the page, or a second download clicked while that rerun
+    # replaces the first one's files finds its file gone.
     cols[2].download_button("Report (JSON)", data=lambda: reports.report_json(pv, base_url=base_url),
-                            file_name=f"{stem}.json", mime="application/json", key=f"{key}_json", icon=":material/data_object:")
+                            file_name=f"{stem}.json", mime="application/json", key=f"{key}_json",
+                            icon=":material/data_object:", on_click="ignore")
     cols[3].download_button("Report (PDF)",
                             data=lambda: reports.report_pdf(pv, base_url=base_url, verification_link=link),
-                            file_name=f"{stem}.pdf", mime="application/pdf", key=f"{key}_pdf", icon=":material/picture_as_pdf:")
+                            file_name=f"{stem}.pdf", mime="application/pdf", key=f"{key}_pdf",
+                            icon=":material/picture_as_pdf:", on_click="ignore")
     _card(pv)
     with st.expander("Technical details (every check)"):
         for c in pv.result.checks:
@@ -215,7 +237,8 @@ def render_verification(pv: PortalVerification, *, key: str, base_url: str | Non
 
 # --- the page -------------------------------------------------------------------------------------------------
 
-def _run(rt, viewer: Viewer, data: bytes, *, source: str, file_name: str | None, email: str | None) -> None:  # noqa: ANN001
+def _run(rt, viewer: Viewer, data: bytes, *, source: str, file_name: str | None, email: str | None,  # noqa: ANN001
+         link: str | None = None) -> None:
     try:
         pv = verification.verify_submission(rt, data, email=email, viewer=viewer, source=source,
                                             file_name=file_name)
@@ -224,7 +247,7 @@ def _run(rt, viewer: Viewer, data: bytes, *, source: str, file_name: str | None,
         _fail("The check could not be completed right now because of a problem on our side. Nothing is wrong "
               "with your file as far as we know; please try again in a minute.")
         return
-    st.session_state[STATE] = {"data": data, "source": source, "file_name": file_name, "pv": pv}
+    st.session_state[STATE] = {"data": data, "source": source, "file_name": file_name, "pv": pv, "link": link}
     st.session_state.pop("verify_error", None)
 
 
@@ -234,22 +257,26 @@ def _fail(message: str) -> None:
 
 
 def _verify_issued(rt, viewer: Viewer, credential_id: str, *, source: str, email: str | None,  # noqa: ANN001
-                   host: str | None = None, base_url: str | None = None) -> None:
-    with rt.Session() as session:
-        row = verification.load_issued(session, credential_id)
-        document = row.document if row is not None else None
-        public = bool(row.public) if row is not None else False
+                   host: str | None = None, base_url: str | None = None, share: str | None = None) -> None:
+    with rt.Session.begin() as session:
+        access = verification.open_issued(session, credential_id, share=share, viewer=viewer)
     ours = urlsplit(base_url).hostname if base_url else None
-    if row is None and host and ours and host.lower() != ours.lower():
+    if access.outcome == "not_found" and host and ours and host.lower() != ours.lower():
         _fail(f"The link points to another website ({host}). Only credentials issued by this portal can be "
               "checked from a link; ask the candidate for the badge file instead.")
-    elif row is None:
+    elif access.outcome == "not_found":
         _fail(f"No credential with the id “{credential_id[:100]}” was issued by this portal. Check the link, or "
               "ask the candidate for the badge file.")
-    elif not public:
-        _fail("The holder of this credential has not made it public. Ask them for the badge file and upload it.")
+    elif access.outcome == "withdrawn":
+        _fail("This verification link no longer opens the credential: its holder has withdrawn it or made a new "
+              "one. Ask them for their current link, or for the badge image, and check that instead.")
+    elif not access.ok:
+        _fail("The holder of this credential has not shared it through this link. Ask them for their verification "
+              "link (it ends with “&share=…”), or for the badge image, and check that instead.")
     else:
-        _run(rt, viewer, document.encode("utf-8"), source=source, file_name=None, email=email)
+        link = credential_url(base_url, credential_id, access.share_token) if base_url and (
+            access.outcome in ("public", "share")) else None
+        _run(rt, viewer, access.document.encode("utf-8"), source=source, file_name=None, email=email, link=link)
 
 
 @st.cache_resource(show_spinner=False)
@@ -285,15 +312,20 @@ def main() -> None:
 
     # Deep link: /verify?credential=urn:uuid:...
     linked = st.query_params.get("credential")
-    if linked and st.session_state.get("verify_link_done") != linked:
-        st.session_state["verify_link_done"] = linked
-        _verify_issued(rt, viewer, linked, source="link", email=email)
+    shared = st.query_params.get("share")
+    if linked and st.session_state.get("verify_link_done") != (linked, shared):
+        st.session_state["verify_link_done"] = (linked, shared)
+        _verify_issued(rt, viewer, linked, source="link", email=email, share=shared, base_url=base_url)
 
     upload_tab, paste_tab, qr_tab = st.tabs([":material/upload_file: Upload a file", ":material/content_paste: Paste",
                                             ":material/qr_code_scanner: QR code"])
     with upload_tab:
-        uploaded = st.file_uploader("Badge image or credential file (.png, .svg, .json, .jwt)", type=UPLOAD_TYPES,
-                                    key="verify_upload", max_upload_size=5)
+        # The widget's own limit line is hidden (see MAX_FILE_MB): the label states the one limit.
+        st.html("<style>.st-key-verify_upload [data-testid='stFileUploaderDropzoneInstructions'] small, "
+                ".st-key-verify_qr [data-testid='stFileUploaderDropzoneInstructions'] small "
+                "{display: none;}</style>")
+        uploaded = st.file_uploader(f"Badge image or credential file (.png, .svg, .json, .jwt), up to {MAX_FILE_MB} MB",
+                                    type=UPLOAD_TYPES, key="verify_upload")
         if uploaded is not None and st.session_state.get("verify_upload_id") != uploaded.file_id:
             st.session_state["verify_upload_id"] = uploaded.file_id
             data = uploaded.getvalue()
@@ -316,13 +348,13 @@ def main() -> None:
                 pasted = parse_verify_link(text)
                 if pasted.credential_id:  # someone pasted the verification link itself
                     _verify_issued(rt, viewer, pasted.credential_id, source="link", email=email,
-                                   host=pasted.host, base_url=base_url)
+                                   host=pasted.host, base_url=base_url, share=pasted.share)
                 else:
                     _run(rt, viewer, text.strip().encode("utf-8"), source="paste", file_name=None, email=email)
     with qr_tab:
         st.caption("Upload a photo or scan of the QR code printed on a Seneca Mosaics certificate.")
-        photo = st.file_uploader("Photo or scan of the QR code", type=PHOTO_TYPES, key="verify_qr",
-                                 max_upload_size=12)
+        photo = st.file_uploader(f"Photo or scan of the QR code, up to {MAX_PHOTO_MB} MB", type=PHOTO_TYPES,
+                                 key="verify_qr")
         if st.toggle("Use this device's camera", key="verify_camera_on"):
             shot = st.camera_input("Point the camera at the QR code", key="verify_camera")
             photo = shot or photo
@@ -339,11 +371,12 @@ def main() -> None:
     elif current is not None:
         def reverify() -> None:
             _run(rt, viewer, current["data"], source=current["source"], file_name=current["file_name"],
-                 email=(st.session_state.get("verify_email") or "").strip() or None)
+                 email=(st.session_state.get("verify_email") or "").strip() or None, link=current.get("link"))
 
         if current["file_name"]:
             st.caption(f"File: {md(current['file_name'])}")
-        render_verification(current["pv"], key="verify", base_url=base_url, on_reverify=reverify)
+        render_verification(current["pv"], key="verify", base_url=base_url, on_reverify=reverify,
+                            link=current.get("link"))
 
 
 def _from_qr(rt, viewer: Viewer, data: bytes, *, base_url: str, email: str | None) -> None:  # noqa: ANN001
@@ -359,7 +392,8 @@ def _from_qr(rt, viewer: Viewer, data: bytes, *, base_url: str, email: str | Non
         _fail("The QR code in this image could not be read. Try a sharper photo, straight on.")
         return
     if link.credential_id:
-        _verify_issued(rt, viewer, link.credential_id, source="qr", email=email, host=link.host, base_url=base_url)
+        _verify_issued(rt, viewer, link.credential_id, source="qr", email=email, host=link.host, base_url=base_url,
+                       share=link.share)
         return
     from mosaics_match.credentials.inputs import is_compact_jws
 

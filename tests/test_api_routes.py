@@ -35,6 +35,15 @@ def _credential(rt, fmt: str | None = None) -> IssuedCredential:  # noqa: ANN001
         return row
 
 
+def _publish(rt, *rows: IssuedCredential) -> None:  # noqa: ANN001
+    """The earner publishes these credentials (credentials are private until then)."""
+    from mosaics_match import sharing
+
+    with rt.Session.begin() as session:
+        for row in rows:
+            sharing.set_published(session, row=session.get(IssuedCredential, row.id), public=True, actor="earner")
+
+
 def _is_problem(resp, status: int) -> dict:  # noqa: ANN001
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
@@ -131,6 +140,11 @@ def test_public_credential_in_every_format_and_private_is_hidden(seeded_rt) -> N
     client = _client(seeded_rt)
     di = _credential(seeded_rt, "eddsa-rdfc-2022")
     jwt_row = _credential(seeded_rt, "vc-jwt")
+    # Private by default: not served until the earner publishes it, and the answer does not say it exists.
+    unpublished = _is_problem(client.get(f"/credentials/{di.credential_id}"), 404)
+    assert unpublished == _is_problem(client.get("/credentials/urn:uuid:00000000-0000-0000-0000-000000000000"),
+                                      404) | {"instance": unpublished["instance"]}
+    _publish(seeded_rt, di, jwt_row)
     as_json = client.get(f"/credentials/{di.credential_id}")
     assert as_json.status_code == 200 and as_json.json()["id"] == di.credential_id
     bare = client.get(f"/credentials/{di.credential_id.removeprefix('urn:uuid:')}")
@@ -177,6 +191,7 @@ def test_verify_baked_png_jwt_and_multipart_with_email(seeded_rt) -> None:  # no
     client = _client(seeded_rt)
     di = _credential(seeded_rt, "eddsa-jcs-2022")
     jwt_row = _credential(seeded_rt, "vc-jwt")
+    _publish(seeded_rt, di)
     png = client.get(f"/credentials/{di.credential_id}", params={"format": "png"}).content
     by_png = client.post("/api/v1/verify", content=png, headers={"content-type": "image/png"}).json()
     assert by_png["input_kind"] == "png" and by_png["verdict"] == "valid"

@@ -172,10 +172,24 @@ def test_earner_sees_exactly_their_own_credentials_with_status(world_env) -> Non
     assert any("revoked" in w.value for w in at.warning)  # the revoked one says so
     downloads = at.get("download_button")
     assert len(downloads) == 3 + 4 + 3  # DI: json/png/svg, JWT: json/jwt/png/svg, DI revoked
-    codes = [c.value for c in at.code]
-    assert any(world_env.credential_ids["valid"].replace(":", "%3A") in c for c in codes)
-    assert len(at.get("image")) == 3  # one QR code per credential
     assert any("waiting for a claim code" in c.value for c in at.caption)
+    # Private by default: no link, no QR code, nothing published, until the earner creates one.
+    assert not at.code and not at.get("image")
+    assert [t.value for t in at.toggle if t.key.startswith("publish_")] == [False, False, False]
+
+
+def _share_links(world: World, *labels: str) -> dict[str, str]:
+    """Each labelled credential gets a verification link, as the earner's button makes it."""
+    from mosaics_match import repo, sharing
+
+    rt = world_runtime(world)
+    tokens = {}
+    with rt.Session.begin() as session:
+        for label in labels:
+            row = repo.get_credential(session, credential_id=world.credential_ids[label])
+            tokens[label] = sharing.create_share_link(session, row=row, actor="earner")
+    rt.engine.dispose()
+    return tokens
 
 
 def test_other_earner_sees_only_theirs(world_env) -> None:
@@ -196,6 +210,7 @@ def test_earner_account_without_an_earner_record_sees_a_clear_message(world_env)
 
 def test_session_state_tampering_does_not_reach_other_earners(world_env) -> None:
     """Whatever the browser session holds besides a valid token, the page uses the token's account."""
+    _share_links(world_env, "valid", "other")
     at = portal_test(token=token_for(world_env, "earner2"))
     for key, value in (("earner_id", world_env.earner_id), ("viewer", {"earner_id": world_env.earner_id}),
                        ("account_id", 1), ("role", "staff"), ("credential_id", world_env.credential_ids["valid"])):
@@ -278,10 +293,107 @@ def test_every_download_of_the_demo_earner_verifies(seeded_rt) -> None:
                  for d in sharing.downloads(row)]
     checked = 0
     for fmt, d in files:
-        if d.label == "JSON (contents)":
+        if d.label == "Readable copy (.json)":
             continue  # the decoded payload of a JWT is for reading; the JWT file is the signed form
         pv = verification.verify_submission(seeded_rt, d.data, email="earner@mosaics.example", viewer=PUBLIC,
                                             source="upload", remote=False, audit=False)
         assert pv.verdict == verification.VERIFIED, (fmt, d.file_name, pv.reason)
         checked += 1
     assert checked >= 9  # three credentials, at least three signed files each
+
+
+# --- private by default: share links and publishing ------------------------------------------------------------
+
+def _card_index(at, credential_id: str) -> int:  # noqa: ANN001
+    """Position of a credential's card on the page (the publish toggle is keyed by credential id)."""
+    keys = [t.key for t in at.toggle if t.key.startswith("publish_")]
+    return keys.index(f"publish_{credential_id}")
+
+
+def test_share_link_is_created_withdrawn_and_replaced_by_the_earner(world_env) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from mosaics_match import repo
+
+    cid = world_env.credential_ids["valid"]
+    at = _my_page(world_env)
+    n = _card_index(at, cid)
+    at.button(key=f"create_{n}").click().run()
+    assert not at.exception
+    assert any("verification link is ready" in s.value for s in at.success)
+    links = [c.value for c in at.code if cid.replace(":", "%3A") in c.value]
+    assert len(links) == 1 and len(at.get("image")) == 1  # its QR code
+    first = parse_qs(urlsplit(links[0]).query)["share"][0]
+    assert len(first) >= 40  # 256 random bits, not derived from the id
+    assert any(b.proto.label == "Certificate with this QR code (PDF)" for b in at.get("download_button"))
+
+    at.button(key=f"replace_{n}").click().run()
+    second = parse_qs(urlsplit(next(c.value for c in at.code if cid.replace(":", "%3A") in c.value)).query)["share"][0]
+    assert second != first
+
+    at.button(key=f"withdraw_{n}").click().run()
+    assert any("withdrawn" in s.value for s in at.success)
+    assert not [c for c in at.code if cid.replace(":", "%3A") in c.value]
+    rt = world_runtime(world_env)
+    with rt.Session() as session:
+        assert repo.get_credential(session, credential_id=cid).share_token is None
+        events = [(e.subject, e.outcome, e.actor) for e in repo.list_audit(session, action="share_link")]
+    rt.engine.dispose()
+    assert events == [(cid, o, EMAILS["earner"]) for o in ("withdrawn", "replaced", "created")]
+
+
+def test_publishing_is_opt_in_and_audited(world_env) -> None:
+    from mosaics_match import repo
+
+    cid = world_env.credential_ids["valid"]
+    at = _my_page(world_env)
+    at.toggle(key=f"publish_{cid}").set_value(True).run()
+    assert not at.exception and any("Published" in s.value for s in at.success)
+    rt = world_runtime(world_env)
+    with rt.Session() as session:
+        assert repo.get_credential(session, credential_id=cid).public is True
+        others = [world_env.credential_ids[k] for k in ("jwt", "revoked")]
+        assert not any(repo.get_credential(session, credential_id=o).public for o in others)
+    at.toggle(key=f"publish_{cid}").set_value(False).run()
+    with rt.Session() as session:
+        assert repo.get_credential(session, credential_id=cid).public is False
+        assert [e.outcome for e in repo.list_audit(session, action="publish")] == ["private", "public"]
+    rt.engine.dispose()
+
+
+def test_downloads_say_which_file_to_send_in_plain_words(world_env) -> None:
+    at = _my_page(world_env)
+    captions = " ".join(c.value for c in at.caption)
+    assert "eddsa" not in captions and "proof:" not in captions
+    assert "Digitally signed by Seneca" in captions
+    labels = {b.proto.label: b.proto.help for b in at.get("download_button")}
+    assert "JSON (contents)" not in labels and "JWT" not in labels
+    assert "send this file to an employer" in labels["Credential file (.jwt)"]
+    assert "cannot check it" in labels["Readable copy (.json)"]
+    assert "résumé" in labels["Badge image (PNG)"]
+    assert any("Which file to send?" in m.value for m in at.markdown)
+
+
+@pytest.mark.storage
+def test_migration_makes_existing_credentials_private(wrt) -> None:
+    """A database at the first schema revision, where every credential was public, comes out of the upgrade with
+    none published, and a revoked row takes the time of its status change from the audit log."""
+    from sqlalchemy import text
+
+    from mosaics_match import db, repo
+
+    rt, world = wrt
+    with rt.Session.begin() as session:  # the audit event change_status writes for the world's revoked one
+        repo.record_audit(session, actor="staff", actor_role="staff", action="revoke",
+                          subject=world.credential_ids["revoked"], outcome="success")
+    db.downgrade(rt.engine, "0001")
+    with rt.engine.begin() as conn:
+        conn.execute(text("UPDATE issued_credential SET public = :on").bindparams(on=True))
+    db.upgrade(rt.engine)
+    with rt.Session() as session:
+        rows = repo.search_credentials(session, limit=1000)
+        assert rows and not any(r.public or r.share_token for r in rows)
+        revoked = repo.get_credential(session, credential_id=world.credential_ids["revoked"])
+        event = repo.list_audit(session, action="revoke")[0]
+        assert revoked.status_changed_at == event.at
+        assert all(r.status_changed_at is None for r in rows if not (r.revoked or r.suspended))

@@ -35,6 +35,15 @@ def _credential(rt, **where):  # noqa: ANN001, ANN202
         return row.credential_id, row.document
 
 
+def _share(rt, credential_id: str) -> str:  # noqa: ANN001
+    """The earner creates a verification link for the credential; returns its share token."""
+    from mosaics_match import repo, sharing
+
+    with rt.Session.begin() as session:
+        row = repo.get_credential(session, credential_id=credential_id)
+        return sharing.create_share_link(session, row=row, actor="earner@mosaics.example")
+
+
 def _png() -> bytes:
     from PIL import Image
 
@@ -102,10 +111,12 @@ def test_paste_and_deep_link_and_qr_photo(portal_env, seeded_rt):
     at.run()
     assert "**Verified**" in _banner(at)
 
-    # Deep link ?credential=<id>
+    # Deep link ?credential=<id>&share=<token>: the earner's verification link
     cid, _ = _credential(seeded_rt, revoked=False, suspended=False)
+    token = _share(seeded_rt, cid)
     at = app_test()
     at.query_params["credential"] = cid
+    at.query_params["share"] = token
     at.switch_page("pages/verify.py")
     at.run()
     assert not at.exception
@@ -113,7 +124,7 @@ def test_paste_and_deep_link_and_qr_photo(portal_env, seeded_rt):
     assert cid in _lines(at) or any(cid in c.value for c in at.caption)
 
     # A photo of a printed certificate: the QR code small, off-centre, on a grey background.
-    qr = Image.open(io.BytesIO(make_qr_png(credential_url(BASE_URL, cid)))).convert("RGB")
+    qr = Image.open(io.BytesIO(make_qr_png(credential_url(BASE_URL, cid, token)))).convert("RGB")
     photo = Image.new("RGB", (1600, 1200), (180, 180, 170))
     photo.paste(qr.resize((300, 300)).rotate(4, expand=True, fillcolor=(180, 180, 170)), (900, 500))
     buf = io.BytesIO()
@@ -199,8 +210,9 @@ def test_hostile_uploads_each_get_a_specific_message(portal_env, seeded_rt):
     ]
     for name, data, expected in cases:
         _upload(at, name, data)
-        shown = " | ".join(e.value for e in at.error).replace("\\", "")
+        shown = _banner(at)
         assert expected in shown, (name, shown)
+        assert "**Verified**" not in shown and "**Not valid**" not in shown, (name, shown)
     # The session is still usable.
     _upload(at, "good.json", docs["eddsa-rdfc-2022"].encode())
     assert "**Verified**" in _banner(at)
@@ -328,10 +340,134 @@ def test_pasted_link_and_foreign_qr_link(portal_env, seeded_rt):
 
     cid, _ = _credential(seeded_rt, revoked=False, suspended=False)
     at = _verify_page()
-    at.text_area(key="verify_paste").input(credential_url(BASE_URL, cid))
+    at.text_area(key="verify_paste").input(credential_url(BASE_URL, cid, _share(seeded_rt, cid)))
     at.button(key="verify_paste_go").click()
     at.run()
     assert "**Verified**" in _banner(at)
     foreign = credential_url("https://elsewhere.example", "urn:uuid:11111111-2222-4333-8444-555555555555")
     _upload(at, "qr.png", make_qr_png(foreign), index=1)
     assert any("points to another website (elsewhere.example)" in e.value.replace("\\", "") for e in at.error)
+
+
+# --- private by default: who a verification link opens a credential for ----------------------------------------
+
+def _open_link(cid: str, share: str | None = None, token: str | None = None):  # noqa: ANN202
+    at = app_test(token=token)
+    at.query_params["credential"] = cid
+    if share:
+        at.query_params["share"] = share
+    at.switch_page("pages/verify.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_private_credential_opens_only_through_its_share_link(portal_env, seeded_rt):
+    from mosaics_match import repo, sharing
+
+    cid, _ = _credential(seeded_rt, revoked=False, suspended=False)
+    plain = _open_link(cid)
+    assert "has not shared it through this link" in _banner(plain)
+    assert "**Verified**" not in _banner(plain) and not at_card(plain)
+    guessed = _open_link(cid, share="A" * 43)
+    assert "no longer opens the credential" in _banner(guessed)
+
+    token = _share(seeded_rt, cid)
+    assert "**Verified**" in _banner(_open_link(cid, share=token))
+    with seeded_rt.Session.begin() as session:
+        sharing.withdraw_share_link(session, row=repo.get_credential(session, credential_id=cid), actor="earner")
+    withdrawn = _open_link(cid, share=token)
+    assert "no longer opens the credential" in _banner(withdrawn) and "**Verified**" not in _banner(withdrawn)
+
+    with seeded_rt.Session() as session:
+        refused = [(e.outcome, e.subject) for e in repo.list_audit(session, action="verify_link")]
+    assert refused == [("withdrawn", cid), ("withdrawn", cid), ("private", cid)]
+
+    # Staff may check any credential issued here from its plain link; a published one opens for everyone.
+    staff = session_token_for(portal_env, "staff@mosaics.example")
+    assert "**Verified**" in _banner(_open_link(cid, token=staff))
+    with seeded_rt.Session.begin() as session:
+        sharing.set_published(session, row=repo.get_credential(session, credential_id=cid), public=True,
+                              actor="earner")
+    assert "**Verified**" in _banner(_open_link(cid))
+
+
+def at_card(at) -> bool:  # noqa: ANN001
+    return bool(at.subheader) or any("Earner:" in m.value for m in at.markdown)
+
+
+def test_partner_opens_links_of_earners_who_let_partners_find_them(portal_env, seeded_rt):
+    from mosaics_match.models import Earner, IssuedCredential
+
+    partner = session_token_for(portal_env, "partner@mosaics.example")
+    with seeded_rt.Session() as session:
+        found = session.scalars(select(IssuedCredential).join(Earner).where(
+            Earner.discoverable.is_(True), IssuedCredential.revoked.is_(False),
+            IssuedCredential.suspended.is_(False)).limit(1)).first()
+        hidden = session.scalars(select(IssuedCredential).join(Earner).where(
+            Earner.discoverable.is_(False)).limit(1)).first()
+        assert found is not None and hidden is not None
+        found_id, hidden_id = found.credential_id, hidden.credential_id
+    assert "**Verified**" in _banner(_open_link(found_id, token=partner))
+    assert "has not shared it" in _banner(_open_link(hidden_id, token=partner))
+
+
+def test_pasted_prose_is_a_reading_problem_not_a_verdict(portal_env):
+    at = _verify_page()
+    at.text_area(key="verify_paste").input("Dear hiring manager, I hold the SQL Basics micro-credential.")
+    at.button(key="verify_paste_go").click()
+    at.run()
+    shown = _banner(at)
+    assert "Nothing was checked: this text could not be read as a credential" in shown
+    assert "This text is not a credential" in shown and "eyJ" in shown
+    assert "Not valid" not in shown and "file" not in shown.split("upload the badge image or credential file")[0]
+    assert not at.get("download_button")  # no report of a check that did not happen
+
+
+def test_a_not_valid_credential_does_not_present_its_claims_as_facts(portal_env, seeded_rt):
+    docs = _demo_docs(seeded_rt)
+    tampered = json.loads(docs["eddsa-rdfc-2022"])
+    tampered["credentialSubject"]["achievement"]["name"] = "Advanced Neurosurgery"
+    at = _verify_page()
+    _upload(at, "tampered.json", json.dumps(tampered).encode())
+    assert "**Not valid**" in _banner(at)
+    assert not [h for h in at.subheader if "Neurosurgery" in h.value]  # no heading for a forged title
+    assert any(e.value.startswith("**What the file claims (not confirmed)**") for e in at.error)
+    card = _lines(at)
+    assert "**Claimed achievement:** Advanced Neurosurgery" in card and "**Claimed earner:**" in card
+    assert "**Earner:**" not in card
+
+    _upload(at, "good.json", docs["eddsa-rdfc-2022"].encode())  # a verified one keeps its heading
+    assert at.subheader and not any("What the file claims" in e.value for e in at.error)
+
+
+def test_one_size_limit_stated_once_with_a_visible_message(portal_env):
+    from pages.verify import MAX_FILE_MB
+
+    at = _verify_page()
+    uploader = at.get("file_uploader")[0]
+    assert uploader.proto.label.endswith(f"up to {MAX_FILE_MB} MB")
+    # The widget itself does not refuse bigger files (its refusal is only a red icon): the page does, in words.
+    from streamlit import config
+
+    assert uploader.proto.max_upload_size_mb == config.get_option("server.maxUploadSize")
+    _upload(at, "cv-scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20_000_000)
+    assert "“cv-scan.png” is 20.0 MB; the largest credential file accepted is 4 MB" in _banner(at)
+
+
+def test_revoked_here_shows_when_and_the_public_reason(portal_env, seeded_rt):
+    from mosaics_match import issuing, repo
+    from mosaics_match.reports import human_date
+
+    cid, doc = _credential(seeded_rt, revoked=False, suspended=False)
+    with seeded_rt.Session.begin() as session:
+        signer = issuing.open_signer(session, settings=seeded_rt.settings)
+        row = repo.get_credential(session, credential_id=cid)
+        issuing.change_status(session, signer=signer, credential=row, action="revoke", reason="internal note",
+                              actor="staff@mosaics.example", public_reason="Issued in error")
+        day = human_date(row.status_changed_at.isoformat())
+    at = _verify_page()
+    _upload(at, "revoked.json", doc.encode())
+    expected = f"Has been revoked by the issuer on {day} — reason: Issued in error"
+    assert f"**Not valid** — {expected}." in _banner(at)
+    assert expected in _lines(at) and "internal note" not in _lines(at) + _banner(at)
