@@ -233,3 +233,19 @@ def test_default_count_threshold_is_the_partial_band(synthetic):
     assert count_covering(index, reqs) == sum(m.score >= floor for m in everyone)
     assert count_covering(index, reqs, min_coverage=0.0) == len(everyone)
     assert not math.isclose(floor, 0.0)
+
+
+def test_identical_texts_share_one_row_but_keep_their_own_ids():
+    comps = {
+        "a1": Competency("a1", "Python programming", "Write Python programs", achievement_id="A"),
+        "b1": Competency("b1", "Python programming", "Write Python programs", achievement_id="B"),
+        "c1": Competency("c1", "Arc welding", "Weld steel", achievement_id="C"),
+    }
+    creds = {"x-A": CredentialRef("A"), "y-B": CredentialRef("B"), "z-C": CredentialRef("C")}
+    idx = build_index(competencies=comps, credentials=creds, holdings={"x": ["x-A"], "y": ["y-B"], "z": ["z-C"]},
+                      config=PLAIN)
+    assert len(idx.competencies) == 2 and idx.competencies.row_of["a1"] == idx.competencies.row_of["b1"]
+    by = {m.earner_id: m for m in rank(idx, [Requirement("Python programming")])}
+    assert set(by) == {"x", "y"} and by["x"].score == by["y"].score
+    assert by["x"].covered[0].competency_id == "a1" and by["y"].covered[0].competency_id == "b1"
+    assert [m.earner_id for m in rank(idx, "Python programming", must_have_competencies=["b1"])] == ["y"]

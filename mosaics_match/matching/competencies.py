@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 try:  # the multiply pass of scipy's sparse product (private; ``similarities_of`` falls back to ``@``)
     from scipy.sparse._sparsetools import csr_matmat as _csr_matmat
@@ -16,7 +16,9 @@ except ImportError:  # pragma: no cover
     _csr_matmat = None
 
 from .config import MatchConfig
+from .stem import stem
 from .text import split_requirements, words
+from .vocabulary import WordAnalyzer, generic_factors
 
 
 class EmptyPostingError(ValueError):
@@ -34,6 +36,7 @@ class _Block:
     scale: float  # sqrt of the block's share of the cosine
     offset: int  # first column of the block in the stacked matrix
     fitted: tuple | None = None  # (analyzer, vocabulary, idf, sublinear_tf) of the fitted vectoriser
+    query_factor: np.ndarray | None = None  # per-feature weight applied to queries only
 
 
 class TextEncoder:
@@ -41,18 +44,20 @@ class TextEncoder:
 
     def __init__(self, config: MatchConfig) -> None:
         self.config = config
-        kinds = {"word": [("word", 1.0)], "char_wb": [("char_wb", 1.0)]}.get(
-            config.analyzer, [("word", 1.0 - config.char_weight), ("char_wb", config.char_weight)]
-        )
+        rest = 1.0 - config.title_weight
+        kinds = {"word": [("word", rest)], "char_wb": [("char_wb", rest)]}.get(
+            config.analyzer, [("word", rest * (1.0 - config.char_weight)), ("char_wb", rest * config.char_weight)]
+        ) + [("title", config.title_weight)]
         self.blocks: list[_Block] = []
         for kind, share in kinds:
             if share <= 0.0:
                 continue
-            if kind == "word":
-                vec = TfidfVectorizer(
-                    analyzer="word", ngram_range=config.word_ngram_range, sublinear_tf=config.sublinear_tf,
-                    stop_words=config.stop_words, min_df=config.min_df, max_df=config.max_df, dtype=np.float32,
-                )
+            if kind in ("word", "title"):
+                analyzer = WordAnalyzer(config.word_ngram_range,
+                                        ENGLISH_STOP_WORDS if config.stop_words == "english" else None,
+                                        stemming=config.stemming)
+                vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=config.sublinear_tf, min_df=config.min_df,
+                                      max_df=config.max_df, dtype=np.float32)
             else:
                 vec = TfidfVectorizer(
                     analyzer="char_wb", ngram_range=config.char_ngram_range, sublinear_tf=config.sublinear_tf,
@@ -61,17 +66,38 @@ class TextEncoder:
             self.blocks.append(_Block(kind, vec, float(np.sqrt(share)), 0))
         self.n_features = 0
         self.word_end = 0  # columns below this belong to the word block
+        self.title_start = 0  # columns from here on belong to the title block (words too)
 
-    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def fit_transform(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> sp.csr_matrix:
+        """Fit every block and return the catalogue's stacked rows; the title block is fitted on ``titles``
+        (short names / labels; default ``texts``), the others on ``texts``."""
         mats = []
         offset = 0
+        if titles is None or not any(t.strip() for t in titles):
+            titles = texts
         for b in self.blocks:
             vec = b.vectorizer
+            if b.kind == "title":
+                m = vec.fit_transform(titles)
+                b.fitted, b.query_factor, b.offset = None, None, offset
+                offset += m.shape[1]
+                mats.append(m * b.scale)
+                continue
             if isinstance(vec.max_df, float) and isinstance(vec.min_df, int) and vec.max_df * len(texts) < vec.min_df:
                 # A catalogue of a handful of texts cannot have "n-grams in more than 20 % of them" pruned:
                 # sklearn would refuse to fit. Keep every n-gram instead.
                 vec.set_params(max_df=1.0)
             m = vec.fit_transform(texts)
+            b.query_factor = None
+            if b.kind == "word" and self.config.generic_strength > 0:
+                # Words generic in postings ("experience", "team") weigh less in the cosine.
+                factors = generic_factors(vec.get_feature_names_out(), self.config.generic_strength,
+                                          self.config.generic_reference_share)
+                if self.config.generic_side == "both":
+                    vec.idf_ = (np.asarray(vec.idf_, dtype=np.float64) * factors).astype(np.float32)
+                    m = vec.transform(texts)
+                else:
+                    b.query_factor = factors.astype(np.float32)
             b.fitted = None
             b.offset = offset
             offset += m.shape[1]
@@ -80,6 +106,7 @@ class TextEncoder:
         self.word_end = next((b.offset for b in self.blocks if b.kind == "char_wb"), offset)
         if self.blocks and self.blocks[0].kind == "char_wb":
             self.word_end = 0
+        self.title_start = next((b.offset for b in self.blocks if b.kind == "title"), offset)
         return sp.csr_matrix(sp.hstack(mats, format="csr", dtype=np.float32))
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -109,8 +136,10 @@ class TextEncoder:
         fitted = b.fitted
         if fitted is None:
             vec = b.vectorizer
-            fitted = b.fitted = (vec.build_analyzer(), vec.vocabulary_, np.asarray(vec.idf_),
-                                 bool(vec.sublinear_tf))
+            idf = np.asarray(vec.idf_)
+            if b.query_factor is not None:
+                idf = (idf * b.query_factor).astype(np.float32)
+            fitted = b.fitted = (vec.build_analyzer(), vec.vocabulary_, idf, bool(vec.sublinear_tf))
         analyze, vocab, idf, sublinear = fitted
         lookup = vocab.get
         row: list[int] = []
@@ -159,14 +188,17 @@ class _FeatureWords:
         self.encoder = encoder
         self.words = list(dict.fromkeys(words(text)))
         self.padded = [f" {w} " for w in self.words]
+        self.keys = [stem(w) for w in self.words] if encoder.config.stemming else self.words
         self.memo: dict[int, list[str]] = {}
 
     def get(self, col: int) -> list[str]:
         hit = self.memo.get(col)
         if hit is None:
             kind, name = self.encoder.feature_name(col)
-            if kind == "word":
-                hit = [t for t in name.split() if t in self.words] or name.split()
+            if kind in ("word", "title"):
+                # Word features are stems: report the posting's own words that produced them.
+                parts = name.split()
+                hit = [w for w, k in zip(self.words, self.keys) if k in parts] or parts
             else:  # char_wb n-grams are taken from " word " (space padded)
                 hit = [w for w, p in zip(self.words, self.padded) if name in p]
             self.memo[col] = hit
@@ -260,7 +292,7 @@ class CompetencyIndex:
                 vals = q_vals[qi] * X.data[lo:hi][xi]
                 # Whole shared words read better (and are far fewer) than character n-grams; fall back to the
                 # n-grams only when no word is shared (e.g. "programming" vs "programmer").
-                in_words = common < self.encoder.word_end
+                in_words = (common < self.encoder.word_end) | (common >= self.encoder.title_start)
                 if in_words.any():
                     common, vals = common[in_words], vals[in_words]
                 contrib = defaultdict(float)
@@ -279,15 +311,16 @@ class CompetencyIndex:
 
 
 def build_competency_index(
-    items: Iterable[tuple[str, str]], *, config: MatchConfig | None = None
+    items: Iterable[tuple[str, str] | tuple[str, str, str]], *, config: MatchConfig | None = None
 ) -> CompetencyIndex:
     """Fit a TF-IDF competency index.
 
     Parameters
     ----------
     items
-        ``(competency_id, text)`` pairs; ids must be unique. The text is typically name + ESCO label +
-        description.
+        ``(competency_id, text)`` or ``(competency_id, text, title)``; ids must be unique. The text is
+        typically name + ESCO labels + description, the title the short part (name and ESCO labels), which
+        the title block (``MatchConfig.title_weight``) matches on its own.
     config
         Vectoriser settings; ``MatchConfig()`` when omitted.
 
@@ -303,15 +336,16 @@ def build_competency_index(
         Duplicate ids.
     """
     config = config or MatchConfig()
-    pairs = list(items)
-    ids = [str(i) for i, _ in pairs]
+    pairs = [tuple(p) for p in items]
+    ids = [str(p[0]) for p in pairs]
     if len(set(ids)) != len(ids):
         raise ValueError("competency ids must be unique")
     if not pairs:
         raise EmptyCatalogueError("no competencies to index")
     encoder = TextEncoder(config)
     try:
-        matrix = encoder.fit_transform([t or "" for _, t in pairs])
+        matrix = encoder.fit_transform([p[1] or "" for p in pairs],
+                                       [(p[2] if len(p) > 2 else p[1]) or "" for p in pairs])
     except ValueError as exc:  # sklearn: "empty vocabulary"
         raise EmptyCatalogueError(f"no indexable competency text: {exc}") from exc
     return CompetencyIndex(ids=ids, encoder=encoder, matrix=matrix, config=config)

@@ -92,6 +92,18 @@ class MatchConfig:
         verified competencies cover.
     n_terms
         Number of "why" terms reported per match.
+    stemming
+        Word features are stems (:mod:`~mosaics_match.matching.stem`): "joins, aggregations" meets "join and
+        aggregate".
+    generic_strength, generic_reference_share
+        Down-weighting of words that are generic in job postings, learnt from posting sentences
+        (:func:`~mosaics_match.matching.vocabulary.generic_factors`); 0 switches it off.
+    title_weight
+        Share of the cosine given to a third block: stemmed words of the competency's *title* alone (its name
+        and ESCO labels, without the description), so a short requirement that names a skill meets its label
+        without the description's words diluting it.
+    esco_enrichment
+        Index a competency aligned to an ESCO skill with that skill's preferred and alternative labels too.
     must_have_weight, duty_weight, nice_to_have_weight
         Weight of a requirement in the coverage score, by how the posting states it: a ``Requirement`` of kind
         ``"requirement"`` weighs 1, ``"duty"`` ``duty_weight``, ``"nice_to_have"`` ``nice_to_have_weight``;
@@ -122,6 +134,12 @@ class MatchConfig:
     exclude_unmatchable: bool = True
     band_thresholds: tuple[float, float, float] = (0.75, 0.5, 0.25)
     n_terms: int = 10
+    stemming: bool = True
+    generic_strength: float = 1.0
+    generic_reference_share: float = 0.01
+    generic_side: Literal["both", "query"] = "both"
+    esco_enrichment: bool = True
+    title_weight: float = 0.0
     must_have_weight: float = 2.0
     duty_weight: float = 1.0
     nice_to_have_weight: float = 0.5
@@ -135,6 +153,8 @@ class MatchConfig:
             raise ValueError(f"unknown combine {self.combine!r}")
         if not all(0.0 <= v <= 1.0 for v in (self.char_weight, self.mix_alpha, self.whole_weight)):
             raise ValueError("char_weight, mix_alpha and whole_weight must be in [0, 1]")
+        if not 0.0 <= self.title_weight < 1.0:
+            raise ValueError("title_weight must be in [0, 1)")
         if not 0.0 <= self.min_similarity < self.full_similarity <= 1.0:
             raise ValueError("need 0 <= min_similarity < full_similarity <= 1")
         if not 0.0 <= self.partial_similarity <= self.covered_similarity <= 1.0:

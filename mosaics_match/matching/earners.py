@@ -30,6 +30,7 @@ from .competencies import (
 from .config import MatchConfig, band_for, requirement_weight
 from .requirements import Requirement
 from .text import split_requirements
+from .vocabulary import esco_aliases
 
 _NO_DATE = np.iinfo(np.int32).min
 _EPOCH = date(1970, 1, 1)
@@ -50,8 +51,9 @@ class Competency:
     ----------
     id, name, description
         Identity and texts; name + ESCO label + description are what gets indexed.
-    esco_label
-        Preferred label of the aligned ESCO skill, if any.
+    esco_label, esco_uri
+        Preferred label and URI of the aligned ESCO skill, if any. With ``MatchConfig.esco_enrichment`` the
+        skill's alternative labels are indexed too (found by URI, else by label, in the shipped ESCO table).
     achievement_id
         Achievement (micro-credential type) the competency belongs to, if known.
     """
@@ -61,9 +63,11 @@ class Competency:
     description: str = ""
     esco_label: str | None = None
     achievement_id: str | None = None
+    esco_uri: str | None = None
 
-    def text(self) -> str:
-        return " ".join(p for p in (self.name, self.esco_label or "", self.description) if p)
+    def text(self, aliases: str = "") -> str:
+        """Indexed text: name, ESCO label, ``aliases`` (e.g. ESCO alternative labels), description."""
+        return " ".join(p for p in (self.name, self.esco_label or "", aliases, self.description) if p)
 
 
 @dataclass(frozen=True)
@@ -272,6 +276,12 @@ class EarnerIndex:
     _e_count: np.ndarray | None = None
     _local: threading.local | None = field(default=None, repr=False, compare=False)
     _query_memo: dict = field(default_factory=dict, repr=False, compare=False)
+    # Competencies are numbered in input order; identical texts share one row of ``competencies``.
+    competency_ids: list[str] = field(default_factory=list)
+    competency_number: dict[str, int] = field(default_factory=dict)
+    competency_row: np.ndarray | None = None
+    _unit_rows: np.ndarray | None = None  # competency_row[unit_comp]
+    _rows_are_units: bool | None = None  # every row is exactly one unit, in order: the fold needs no gather
 
     @property
     def n_earners(self) -> int:
@@ -326,7 +336,7 @@ class EarnerIndex:
         use_whole = cfg.whole_weight > 0 and len(reqs) > 1
         qm = self.competencies.query_vectors(texts + [whole] if use_whole else texts)
         sims = self.competencies.similarities_of(qm)
-        unit_sim = np.maximum.reduceat(sims[:, self.unit_comp], self.unit_indptr[:-1], axis=1)
+        unit_sim = self._fold(sims)
         credit = np.where(
             unit_sim >= cfg.min_similarity, np.minimum(1.0, unit_sim / cfg.full_similarity), 0.0
         ).astype(np.float32)
@@ -352,6 +362,18 @@ class EarnerIndex:
         if use_whole:
             weights = np.r_[weights, cfg.whole_weight]
         return _Query(reqs, texts, qm, sims, unit_sim, credit, denominator, matchable, req_w, weights)
+
+    def _fold(self, sims: np.ndarray) -> np.ndarray:
+        """Best cosine per achievement unit (max over its competencies' rows)."""
+        if self._unit_rows is None:
+            rows = self.competency_row[self.unit_comp] if self.competency_row is not None else self.unit_comp
+            self._rows_are_units = bool(rows.size == sims.shape[1] and np.array_equal(rows, np.arange(rows.size)))
+            self._unit_rows = rows
+        if self._rows_are_units:
+            if self.n_units == sims.shape[1]:
+                return sims
+            return np.maximum.reduceat(sims, self.unit_indptr[:-1], axis=1)
+        return np.maximum.reduceat(sims[:, self._unit_rows], self.unit_indptr[:-1], axis=1)
 
     def _entries_of_units(self, units: np.ndarray, cutoff: int | None) -> np.ndarray:
         pos, _ = _ranges(self.u_indptr, units)
@@ -393,7 +415,7 @@ class EarnerIndex:
         for a in must_ach:
             sets.append(self._units_of_achievement.get(str(a), np.zeros(0, dtype=np.int64)))
         for c in must_comp:
-            row = self.competencies.row_of.get(str(c))
+            row = self.competency_number.get(str(c))
             sets.append(self._units_of_competency.get(row, np.zeros(0, dtype=np.int64)) if row is not None
                         else np.zeros(0, dtype=np.int64))
         allowed: np.ndarray | None = None
@@ -522,6 +544,9 @@ class EarnerIndex:
         upper = np.add.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1])))
         return cand[upper >= theta].astype(np.int64)
 
+    def _unit_rows_of(self, comps: np.ndarray) -> np.ndarray:
+        return self.competency_row[comps] if self.competency_row is not None else comps
+
     def _explain(
         self, q: _Query, earner: int, cutoff: int | None, cache: dict
     ) -> tuple[list[RequirementMatch], list[tuple[str, float]]]:
@@ -553,13 +578,13 @@ class EarnerIndex:
                 c = cache.get(("comp", r, u))
                 if c is None:
                     comps = self.unit_comp[self.unit_indptr[u] : self.unit_indptr[u + 1]]
-                    c = cache[("comp", r, u)] = int(comps[np.argmax(q.sims[r, comps])])
+                    c = cache[("comp", r, u)] = int(comps[np.argmax(q.sims[r, self._unit_rows_of(comps)])])
                 cred_pos = int(self.e_cred[pos[j]])
                 cred_id = (str(self.credential_ids[cred_pos]) if self.credential_ids is not None
                            else f"entry:{cred_pos}")
-                evidence = Covered(req.text, self.competencies.ids[c], self.competency_names[c], cred_id, sim,
+                evidence = Covered(req.text, self.competency_ids[c], self.competency_names[c], cred_id, sim,
                                    status)
-                pairs.append((r, c, float(min(1.0, sim / cfg.full_similarity)) * float(q.req_weights[r])))
+                pairs.append((r, int(self._unit_rows_of(np.array([c]))[0]), float(min(1.0, sim / cfg.full_similarity)) * float(q.req_weights[r])))
             out.append(RequirementMatch(req, status, sim if units.size else 0.0, evidence,
                                         bool(q.matchable[r]), float(q.req_weights[r])))
         terms = self.competencies.why_terms(q.texts, pairs, cfg.n_terms, query_matrix=q.query_matrix,
@@ -568,8 +593,7 @@ class EarnerIndex:
 
 
 def _assemble(
-    comp_index: CompetencyIndex,
-    comp_names: list[str],
+    cat: _Catalogue,
     unit_achievement: list[str],
     unit_comps: list[np.ndarray],
     earner_ids: Sequence[str],
@@ -626,30 +650,58 @@ def _assemble(
     for u, a in enumerate(unit_achievement):
         by_ach.setdefault(a, []).append(u)
     return EarnerIndex(
-        competencies=comp_index, competency_names=comp_names, unit_achievement=unit_achievement,
+        competencies=cat.index, competency_names=cat.names, unit_achievement=unit_achievement,
         unit_indptr=unit_indptr, unit_comp=unit_comp, earner_ids=earner_ids, e_indptr=e_indptr,
         e_unit=e_unit, e_issued=e_issued, e_cred=order.astype(np.int32), credential_ids=credential_ids,
         u_indptr=u_indptr, u_earner=u_earner, u_issued=u_issued, config=config, u_cstart=u_cstart,
         _units_of_achievement={a: np.array(u, dtype=np.int64) for a, u in by_ach.items()},
+        competency_ids=cat.ids, competency_number=cat.number, competency_row=cat.row,
     )
 
 
-def _competency_catalogue(
-    competencies: Mapping[str, Competency | str], config: MatchConfig
-) -> tuple[CompetencyIndex, list[str], dict[str, list[int]]]:
-    items: list[tuple[str, str]] = []
+@dataclass
+class _Catalogue:
+    index: CompetencyIndex  # one row per distinct text
+    names: list[str]  # per competency number
+    ids: list[str]  # per competency number
+    number: dict[str, int]  # competency id -> number
+    row: np.ndarray  # competency number -> index row
+    by_achievement: dict[str, list[int]]  # achievement id -> competency numbers
+
+
+def _competency_catalogue(competencies: Mapping[str, Competency | str], config: MatchConfig) -> _Catalogue:
+    """Index the competencies with one row per distinct (text, title): identical texts from different
+    achievements or issuers are vectorised and scored once."""
+    items: list[tuple[str, str, str]] = []
     names: list[str] = []
+    ids: list[str] = []
+    rows: list[int] = []
+    row_of_text: dict[tuple[str, str], int] = {}
     by_ach: dict[str, list[int]] = {}
     for i, (cid, comp) in enumerate(competencies.items()):
         if isinstance(comp, Competency):
-            items.append((str(cid), comp.text()))
+            aliases = esco_aliases(comp.esco_uri, comp.esco_label) if config.esco_enrichment else ""
+            title = " ".join(p for p in (comp.name, comp.esco_label or "", aliases) if p)
+            text = comp.text(aliases)
             names.append(comp.name)
             if comp.achievement_id is not None:
                 by_ach.setdefault(str(comp.achievement_id), []).append(i)
         else:
-            items.append((str(cid), str(comp)))
+            text = title = str(comp)
             names.append(str(comp)[:80])
-    return build_competency_index(items, config=config), names, by_ach
+        ids.append(str(cid))
+        key = (text, title)
+        row = row_of_text.get(key)
+        if row is None:
+            row = row_of_text[key] = len(items)
+            items.append((str(cid), text, title))
+        rows.append(row)
+    if len(set(ids)) != len(ids):
+        raise ValueError("competency ids must be unique")
+    index = build_competency_index(items, config=config)
+    index.row_of.update(zip(ids, rows))
+    return _Catalogue(index, names, ids, {c: n for n, c in enumerate(ids)}, np.asarray(rows, dtype=np.int64),
+                      by_ach)
 
 
 def build_index(
@@ -677,7 +729,8 @@ def build_index(
     EarnerIndex
     """
     config = config or MatchConfig()
-    comp_index, names, comps_by_ach = _competency_catalogue(competencies, config)
+    cat = _competency_catalogue(competencies, config)
+    comps_by_ach = cat.by_achievement
     unit_of: dict[tuple[str, tuple[int, ...]], int] = {}
     unit_achievement: list[str] = []
     unit_comps: list[np.ndarray] = []
@@ -685,7 +738,7 @@ def build_index(
     cred_day: dict[str, int] = {}
     for cred_id, ref in credentials.items():
         if ref.competency_ids:
-            rows = [comp_index.row_of[c] for c in ref.competency_ids if c in comp_index.row_of]
+            rows = [cat.number[c] for c in ref.competency_ids if c in cat.number]
         else:
             rows = comps_by_ach.get(str(ref.achievement_id), [])
         if not rows:
@@ -709,7 +762,7 @@ def build_index(
                 eu.append(cred_unit[c])
                 ei.append(cred_day[c])
                 cids.append(c)
-    return _assemble(comp_index, names, unit_achievement, unit_comps, earner_ids, np.array(ee, dtype=np.int32),
+    return _assemble(cat, unit_achievement, unit_comps, earner_ids, np.array(ee, dtype=np.int32),
                      np.array(eu, dtype=np.int32), np.array(ei, dtype=np.int32), cids, config)
 
 
@@ -742,15 +795,15 @@ def build_index_from_arrays(
         Credential id per entry (entry order) for explanations; ``None`` reports ``"entry:<n>"``.
     """
     config = config or MatchConfig()
-    comp_index, names, _ = _competency_catalogue(competencies, config)
+    cat = _competency_catalogue(competencies, config)
     ach_ids = [str(a) for a in achievements]
-    unit_comps = [np.array([comp_index.row_of[c] for c in achievements[a] if c in comp_index.row_of],
-                           dtype=np.int64) for a in achievements]
+    unit_comps = [np.array(sorted({cat.number[c] for c in achievements[a] if c in cat.number}), dtype=np.int64)
+                  for a in achievements]
     if any(len(u) == 0 for u in unit_comps):
         raise ValueError("every achievement needs at least one known competency")
     n = len(entry_earner)
     issued = np.full(n, _NO_DATE, dtype=np.int32) if entry_issued is None else np.asarray(entry_issued)
-    return _assemble(comp_index, names, ach_ids, unit_comps, earner_ids, entry_earner, entry_achievement,
+    return _assemble(cat, ach_ids, unit_comps, earner_ids, entry_earner, entry_achievement,
                      issued, credential_ids, config)
 
 
