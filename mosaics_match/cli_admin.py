@@ -13,6 +13,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=["upgrade", "current"])
     p.set_defaults(func=_db)
 
+    p = sub.add_parser("audit", help="audit log: `audit verify` checks every event's seal and their order")
+    p.add_argument("action", choices=["verify"])
+    p.set_defaults(func=_audit)
+
     p = sub.add_parser("demo", help="seed the demo catalogue, postings, earners and accounts (idempotent)")
     p.add_argument("--earners", type=int, default=None, help="number of synthetic earners (default: settings)")
     p.set_defaults(func=_demo)
@@ -45,6 +49,32 @@ def _db(args: argparse.Namespace) -> int:
     rt = _runtime()  # upgrades on open
     print(f"database at revision {db.current_revision(rt.engine)}")
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """``audit verify``: exit 0 when the chain is intact, 1 when it is broken (first bad event named), 2 when it
+    cannot be checked (no key secret)."""
+    from . import audit_chain, repo
+
+    rt = _runtime()
+    if not rt.settings.key_secret:
+        print("error: set MOSAICS_KEY_SECRET: the audit log's seals are checked with it", file=sys.stderr)
+        return 2
+    with rt.Session() as session:
+        report = audit_chain.verify_chain(session, key=audit_chain.chain_key(rt.settings.key_secret))
+    print(report.summary())
+    if report.ok and report.head:
+        print(f"chain head: {report.head} (keep a copy elsewhere to detect a later rollback)")
+    try:
+        with rt.Session.begin() as session:
+            repo.record_audit(session, actor="cli", actor_role="system", action="audit_verify",
+                              outcome="intact" if report.ok else "broken",
+                              details={"sealed": report.sealed, "unsealed": report.unsealed,
+                                       "first_bad_id": report.first_bad_id})
+    except audit_chain.AuditChainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0 if report.ok else 1
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -257,10 +257,12 @@ class ShortlistEntry(Base):
 
 
 class AuditEvent(Base):
-    """Append-only: database triggers (see the first migration) refuse UPDATE and DELETE."""
+    """Append-only: database triggers (see the first migration) refuse UPDATE and DELETE, and each event is sealed
+    into a chain (``prev_hash``, ``hash``; see :mod:`mosaics_match.audit_chain`) so tampering shows."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_at", "at"), Index("ix_audit_event_action", "action"))
+    __table_args__ = (Index("ix_audit_event_at", "at"), Index("ix_audit_event_action", "action"),
+                      Index("ux_audit_event_prev_hash", "prev_hash", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -270,6 +272,9 @@ class AuditEvent(Base):
     subject: Mapped[str | None] = mapped_column(String(500))
     outcome: Mapped[str | None] = mapped_column(String(40))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Empty only on events written before the chain existed.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AppState(Base):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import db
+from . import audit_chain, db
 from .settings import Settings, load_settings
 
 
@@ -16,6 +16,22 @@ class Runtime:
     settings: Settings
     engine: Engine
     Session: sessionmaker[Session]
+
+    def for_origin(self, origin: str | None) -> Runtime:
+        """This runtime with ``settings.base_url`` set to ``origin`` when ``MOSAICS_BASE_URL`` was not configured.
+
+        Links the portal builds (verification links, QR codes, reports, status-list URLs of credentials issued
+        now) then name the origin the visitor actually reached, whatever port or host it is served on. A
+        configured base URL always wins: a deployment's links must not depend on how someone reached it.
+
+        Parameters
+        ----------
+        origin : str or None
+            ``scheme://host[:port]`` of the current request; ``None`` keeps the settings as they are.
+        """
+        if self.settings.base_url_configured or not origin or origin == self.settings.base_url:
+            return self
+        return replace(self, settings=replace(self.settings, base_url=origin.rstrip("/")))
 
 
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
@@ -32,4 +48,6 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     engine = db.make_engine(settings.database_url)
     if migrate:
         db.upgrade(engine)
-    return Runtime(settings=settings, engine=engine, Session=db.make_session_factory(engine))
+    factory = db.make_session_factory(engine)
+    audit_chain.install(factory, key=audit_chain.chain_key(settings.key_secret) if settings.key_secret else None)
+    return Runtime(settings=settings, engine=engine, Session=factory)

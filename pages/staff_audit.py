@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from mosaics_match import csv_export, repo
+from mosaics_match import audit_chain, csv_export, repo
 from mosaics_match.bulk_issue import safe_cell
 from mosaics_match.models import AuditEvent
 from pages import common
@@ -23,8 +23,34 @@ MAX_EVENTS = 5000
 st.title("Audit log")
 st.caption(
     "Every sign-in, verification, search, issuance, status change and administrative action, newest first. "
-    "The log is append-only: the database itself refuses to change or delete an event."
+    "The log is append-only: the database itself refuses to change or delete an event, and every event is sealed "
+    "into a chain, so a change made around the portal (an edit, a deletion, an event slipped in later) shows."
 )
+
+CHAIN_KEY = "staff_audit_chain_report"
+if st.button("Verify the audit chain", icon=":material/link:", key="audit_verify_chain",
+             help="Checks every event's seal and their order, as `python -m mosaics_match audit verify` does."):
+    if not rt.settings.key_secret:
+        st.session_state[CHAIN_KEY] = audit_chain.ChainReport(False, 0, 0, problem="no key secret is configured "
+                                                               "(MOSAICS_KEY_SECRET), so the seals cannot be checked.")
+    else:
+        with st.spinner("Checking every event…"), rt.Session() as session:
+            report = audit_chain.verify_chain(session, key=audit_chain.chain_key(rt.settings.key_secret))
+        with rt.Session.begin() as session:
+            repo.record_audit(session, actor=viewer.email, actor_role=viewer.role, action="audit_verify",
+                              outcome="intact" if report.ok else "broken",
+                              details={"sealed": report.sealed, "unsealed": report.unsealed,
+                                       "first_bad_id": report.first_bad_id})
+        st.session_state[CHAIN_KEY] = report
+chain_report = st.session_state.get(CHAIN_KEY)
+if chain_report is not None:
+    if chain_report.ok:
+        st.success(chain_report.summary() + (f" Chain head `{chain_report.head}`." if chain_report.head else ""),
+                   icon=":material/verified:")
+    else:
+        st.error(chain_report.summary() + (f" Start with event #{chain_report.first_bad_id}."
+                                           if chain_report.first_bad_id is not None else ""),
+                 icon=":material/gpp_bad:")
 
 with rt.Session() as session:
     actions = sorted(a for a in session.scalars(select(AuditEvent.action).distinct()) if a)
