@@ -32,10 +32,51 @@ if __name__ != "__main__":
 
     runtime = LazyRuntime()
 
+    #: Seconds between SIGTERM / SIGINT and the end of the process, whatever is still running.
+    SHUTDOWN_GRACE_SECONDS = 5.0
+
+    def bound_shutdown(grace: float) -> None:
+        """End the process at most ``grace`` seconds after the first SIGTERM or SIGINT.
+
+        uvicorn's graceful shutdown waits, with no time limit, for requests in flight, and the threads computing
+        them are not daemons: one long verification kept the server up for minutes after SIGTERM. The signal
+        still starts that graceful shutdown; a timer ends the process if it has not finished by then.
+        """
+        import logging
+        import os
+        import signal
+        import sys
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may set handlers; a server run elsewhere keeps its own
+        fired: list[int] = []
+
+        def force_exit() -> None:
+            logging.getLogger("portal").error("Still running %g s after the shutdown signal: exiting now.", grace)
+            sys.stderr.flush()
+            os._exit(128 + fired[0])
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(signum)
+            if not callable(previous):
+                continue  # no server handler to chain to
+
+            def handler(sig: int, frame: Any, previous: Any = previous) -> None:
+                if not fired:
+                    fired.append(sig)
+                    timer = threading.Timer(grace, force_exit)
+                    timer.daemon = True
+                    timer.start()
+                previous(sig, frame)
+
+            signal.signal(signum, handler)
+
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         # Connect and migrate before the first request, so a misconfigured database fails the start.
         await run_in_threadpool(runtime)
+        bound_shutdown(SHUTDOWN_GRACE_SECONDS)
         yield
         runtime.close()
 

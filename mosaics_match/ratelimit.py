@@ -1,9 +1,10 @@
-"""Per-client token buckets for the HTTP API (in memory, per replica).
+"""Per-client token buckets for the HTTP API and the verification pages (in memory, per replica).
 
-Each client (IP address) has a bucket holding at most ``burst`` tokens that refills at ``rate`` tokens per second;
-a request takes one token or is refused with the number of seconds until one is available (``Retry-After``).
-Buckets live in this process only: with ``n`` replicas behind a load balancer a client can reach ``n`` times the
-limit at worst, which is the price of not needing a shared store for a coarse abuse guard.
+Each client (an IP address for the API, a browser session for the pages) has a bucket holding at most ``burst``
+tokens that refills at ``rate`` tokens per second; a request takes one token (or one per credential it checks) or
+is refused with the number of seconds until enough are available (``Retry-After``). Buckets live in this process
+only: with ``n`` replicas behind a load balancer a client can reach ``n`` times the limit at worst, which is the
+price of not needing a shared store for a coarse abuse guard.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["TokenBucketLimiter", "Decision"]
+__all__ = ["TokenBucketLimiter", "Decision", "describe_wait"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,22 @@ class TokenBucketLimiter:
             while len(self._buckets) > self.max_clients:
                 self._buckets.popitem(last=False)
         return decision
+
+
+def describe_wait(seconds: int) -> str:
+    """A wait in plain words: ``"1 second"``, ``"45 seconds"``, ``"3 minutes 20 seconds"``, ``"2 hours 5 minutes"``.
+
+    Parameters
+    ----------
+    seconds : int
+        Whole seconds (as in :attr:`Decision.retry_after`); anything below 1 reads as 1 second. Waits of an hour
+        or more are rounded up to whole minutes.
+    """
+    seconds = max(1, int(seconds))
+    if seconds >= 3600:
+        seconds = math.ceil(seconds / 60) * 60
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n} {unit}" + ("s" if n != 1 else "")
+             for n, unit in ((hours, "hour"), (minutes, "minute"), (secs, "second")) if n]
+    return " ".join(parts)

@@ -11,7 +11,7 @@ import streamlit as st
 from mosaics_match import reports, verification
 from mosaics_match.batch import BatchError, BatchItem, BatchLimits, collect
 from pages import common
-from pages.verify import md, render_verification
+from pages.verify import md, rate_limited_message, render_verification, take_verifications
 
 LIMITS = BatchLimits()
 ROWS = "batch_rows"
@@ -40,6 +40,13 @@ def main() -> None:
         except BatchError as exc:
             st.error(str(exc))
             items = []
+        readable = sum(1 for item in items if item.ok)
+        if readable:
+            decision = take_verifications("batch", readable)
+            if not decision.allowed:
+                st.error(rate_limited_message(decision) + " A smaller batch may be checked sooner.",
+                         icon=":material/hourglass_top:")
+                items = []
         if items:
             bar = st.progress(0.0, text="Starting…")
 
@@ -99,11 +106,18 @@ def main() -> None:
     index = names.index(selected_name)
     row = rows[index]
     st.subheader(f"Details: {md(row.name)}", anchor=False)
+    limited = st.session_state.pop("batch_limited", None)
+    if limited:
+        st.error(limited, icon=":material/hourglass_top:")
     if row.verification is None:
         st.error(md(row.problem or "This file could not be read."))
         return
 
     def reverify() -> None:
+        decision = take_verifications("batch")
+        if not decision.allowed:
+            st.session_state["batch_limited"] = rate_limited_message(decision)
+            return
         item_rows = st.session_state.get(ROWS) or []
         fresh = verification.verify_batch(rt, [BatchItem(row.name, data=row.raw)], viewer=viewer)
         if fresh and index < len(item_rows):

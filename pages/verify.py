@@ -2,7 +2,8 @@
 
 No sign-in needed. The result is one verdict banner, one line per check, a card of what the credential says,
 a Re-verify button and the report downloads. ``render_verification`` is also used by the batch page for the
-detail view of a row (importing this module does not run the page: Streamlit runs pages as ``__main__``).
+detail view of a row (importing this module does not run the page: Streamlit runs pages as ``__main__``), and so
+is the per-session rate limit (``take_verifications``): every verification either page runs takes from it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import streamlit as st
 
 from mosaics_match import reports, verification
 from mosaics_match.auth import Viewer
+from mosaics_match.batch import BatchLimits
 from mosaics_match.issuing import credential_url
+from mosaics_match.ratelimit import Decision, TokenBucketLimiter, describe_wait
 from mosaics_match.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED, PortalVerification
 
 #: The one size limit of a credential file, in MB (the engine's own input bound). The uploader takes anything the
@@ -31,6 +34,9 @@ UPLOAD_TYPES = ["json", "jwt", "png", "svg"]
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]
 MAX_PHOTO_MB = 12  # the QR reader's bound (mosaics_match.qr.MAX_IMAGE_BYTES); it says so when a photo is larger
 STATE = "verify_current"
+# Verifications per browser session, as the HTTP API limits each client address: (tokens per second, burst).
+# A batch takes one token per credential, so a full batch empties its bucket.
+SESSION_RATES = {"verify": (1.0, 30), "batch": (1.0, BatchLimits().max_files)}
 
 _ICONS = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]",
           None: ":orange[:material/error:]"}
@@ -235,10 +241,53 @@ def render_verification(pv: PortalVerification, *, key: str, base_url: str | Non
                            + (f" (at `{p['pointer']}`)" if p.get("pointer") else ""))
 
 
+# --- rate limit ------------------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def session_limiter(kind: str) -> TokenBucketLimiter:
+    """The limiter of one kind of page (``"verify"`` or ``"batch"``), shared by every browser session of this
+    server process; each session has its own bucket in it."""
+    rate, burst = SESSION_RATES[kind]
+    return TokenBucketLimiter(rate, burst)
+
+
+def session_key() -> str:
+    """The id of the browser session running this script (the bucket key)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+def take_verifications(kind: str, count: int = 1) -> Decision:
+    """Take ``count`` verifications from this browser session's bucket for page ``kind``.
+
+    Returns
+    -------
+    Decision
+        Whether to verify now and, if not, how many seconds to wait.
+    """
+    # Through the imported module: this file also runs as the page script (as __main__), and st.cache_resource
+    # tells functions apart by module, so the local copy would hand the page a limiter of its own.
+    from pages import verify as shared
+
+    return shared.session_limiter(kind).take(session_key(), cost=count)
+
+
+def rate_limited_message(decision: Decision) -> str:
+    """What a visitor reads when this session has verified too much in a short time."""
+    return (f"You have checked many credentials in a short time. To keep the portal quick for everyone, please wait "
+            f"{describe_wait(decision.retry_after)} and try again.")
+
+
 # --- the page -------------------------------------------------------------------------------------------------
 
 def _run(rt, viewer: Viewer, data: bytes, *, source: str, file_name: str | None, email: str | None,  # noqa: ANN001
          link: str | None = None) -> None:
+    decision = take_verifications("verify")
+    if not decision.allowed:
+        _fail(rate_limited_message(decision))
+        return
     try:
         pv = verification.verify_submission(rt, data, email=email, viewer=viewer, source=source,
                                             file_name=file_name)
