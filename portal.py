@@ -90,10 +90,9 @@ else:
     common.ensure_demo_data(rt)
     viewer = common.current_viewer()
 
-    pages_by_section: dict[str, list[st.Page]] = {}
-    for spec in common.routed_pages(viewer.role):
-        page = st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
-        pages_by_section.setdefault(spec.section, []).append(page)
+    from pages import access
 
     common.render_sidebar(viewer)
-    st.navigation(pages_by_section, position="sidebar").run()
+    page = st.navigation(access.navigation_pages(viewer), position="sidebar")
+    access.land(viewer, page)
+    page.run()

@@ -38,10 +38,13 @@ from .passwords import verify_password
 SESSION_TTL = timedelta(hours=8)
 MAX_FAILURES_BEFORE_LOCK = 5
 LOCK_DURATION = timedelta(minutes=15)
-GENERIC_FAILURE = "That email and password do not match an account, or the account is locked for a while."
+GENERIC_FAILURE = ("That email and password do not match an account, or the account is locked for a while. "
+                   "Seneca staff can unlock an account.")
 MAX_EMAIL_LENGTH = 320
 MAX_PASSWORD_LENGTH = 1024
 SIGNED_OUT_AT_KEY = "auth.signed_out_at.{account_id}"
+#: When staff last unlocked an account: failures counted before it, on any replica, no longer lock the email.
+UNLOCKED_AT_KEY = "auth.unlocked_at.{account_id}"
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,14 @@ class FailureTracker:
         with self._lock:
             self._entries.pop(self.key(email), None)
 
+    def forget_before(self, email: str, when: datetime) -> None:
+        """Drop the failures of ``email`` if the last one is older than ``when`` (an unlock by staff)."""
+        key = self.key(email)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[1] <= when:
+                del self._entries[key]
+
 
 DEFAULT_TRACKER = FailureTracker()
 
@@ -179,6 +190,10 @@ def authenticate(
         email = email[:MAX_EMAIL_LENGTH]
         password = ""  # never hash megabytes; still a normal, counted failure
     account = repo.get_account(session, email=email) if email else None
+    if account is not None:
+        unlocked = repo.get_state(session, key=UNLOCKED_AT_KEY.format(account_id=account.id))
+        if unlocked is not None:
+            tracker.forget_before(email, datetime.fromtimestamp(float(unlocked), tz=timezone.utc))
     if account is not None and account.locked_until is not None and account.locked_until <= now:
         account.failed_attempts = 0  # the lock ran out: a fresh allowance of attempts
         account.locked_until = None
@@ -210,6 +225,78 @@ def authenticate(
     repo.record_audit(session, actor=account.email, actor_role=account.role, action="sign_in", outcome="success",
                       details={"method": "password"})
     return SignInResult(True, f"Signed in as {account.display_name}.", account=account)
+
+
+@dataclass(frozen=True)
+class AccountLock:
+    """An account that failed sign-ins have locked, or are about to lock (for the staff console)."""
+
+    account_id: int
+    email: str
+    role: str
+    display_name: str
+    failed_attempts: int
+    locked_until: datetime | None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
+
+
+def account_locks(session: Session, *, now: datetime | None = None) -> list[AccountLock]:
+    """Accounts locked now, then accounts with failed attempts counted; locked ones first, soonest unlock last.
+
+    Parameters
+    ----------
+    session : Session
+        Read-only use.
+    now : datetime, optional
+        The clock (tests inject one).
+    """
+    from sqlalchemy import select
+
+    now = now or datetime.now(timezone.utc)
+    rows = session.scalars(select(Account).where(
+        (Account.failed_attempts > 0) | (Account.locked_until.is_not(None))).order_by(Account.email))
+    out = []
+    for account in rows:
+        until = account.locked_until if account.locked_until is not None and account.locked_until > now else None
+        if until is None and not account.failed_attempts:
+            continue
+        if until is None and account.locked_until is not None:
+            continue  # the lock ran out: the next sign-in starts afresh
+        out.append(AccountLock(account.id, account.email, account.role, account.display_name,
+                               account.failed_attempts, until))
+    return sorted(out, key=lambda a: (not a.locked, a.email))
+
+
+def unlock_account(session: Session, *, account: Account, actor: str, actor_role: str = "staff",
+                   now: datetime | None = None, tracker: FailureTracker | None = None) -> None:
+    """Staff unlock an account locked by failed sign-ins: the count starts afresh here and on every replica.
+
+    Parameters
+    ----------
+    session : Session
+        Open transaction; the caller commits.
+    account : Account
+        The account to unlock.
+    actor, actor_role : str
+        Who unlocks it (audited).
+    now : datetime, optional
+        The clock.
+    tracker : FailureTracker, optional
+        This process's failure counter (default the process-wide one); other replicas drop their count on the
+        next attempt, when they read the unlock time.
+    """
+    now = now or datetime.now(timezone.utc)
+    was = {"failed_attempts": account.failed_attempts,
+           "locked_until": account.locked_until.isoformat() if account.locked_until else None}
+    account.failed_attempts = 0
+    account.locked_until = None
+    repo.set_state(session, key=UNLOCKED_AT_KEY.format(account_id=account.id), value=f"{now.timestamp():.6f}")
+    (tracker or DEFAULT_TRACKER).reset(account.email)
+    repo.record_audit(session, actor=actor, actor_role=actor_role, action="account_unlock", subject=account.email,
+                      outcome="success", details=was)
 
 
 def sign_in(

@@ -48,6 +48,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/match.py", "Match a job posting", ":material/person_search:", "match", ("partner", "staff"), "Industry partners"),
     PageSpec("pages/shortlists.py", "Shortlists", ":material/star:", "shortlists", ("partner",), "Industry partners"),
     PageSpec("pages/my_credentials.py", "My credentials", ":material/school:", "my-credentials", ("earner",), "Earners"),
+    PageSpec("pages/staff_home.py", "Console overview", ":material/dashboard:", "staff", ("staff",), "Staff console"),
     PageSpec("pages/staff_issue.py", "Issue credentials", ":material/draw:", "staff-issue", ("staff",), "Staff console"),
     PageSpec("pages/staff_status.py", "Revoke and suspend", ":material/block:", "staff-status", ("staff",), "Staff console"),
     PageSpec("pages/staff_earners.py", "Earners", ":material/group:", "staff-earners", ("staff",), "Staff console"),
@@ -55,6 +56,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/staff_trust.py", "Trusted issuers", ":material/shield:", "staff-trust", ("staff",), "Staff console"),
     PageSpec("pages/staff_gaps.py", "Coverage gaps", ":material/explore:", "staff-gaps", ("staff",), "Staff console"),
     PageSpec("pages/staff_audit.py", "Audit log", ":material/receipt_long:", "staff-audit", ("staff",), "Staff console"),
+    PageSpec("pages/staff_accounts.py", "Locked accounts", ":material/lock_open:", "staff-accounts", ("staff",),
+             "Staff console"),
     PageSpec("pages/sign_in.py", "Sign in", ":material/login:", "sign-in", ("public",), "Account"),
 )
 

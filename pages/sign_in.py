@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import auth
-from pages import common
+from pages import access, common
 
 viewer = common.guard(__file__)
 rt = common.runtime()
@@ -31,36 +28,9 @@ if common.oidc_configured():
             st.warning("Your organisation has not verified that email address, so it cannot be used here.")
         else:
             st.warning("Your single sign-on identity has no email address, so it cannot be used here.")
-    st.subheader("With your organisation")
-    if st.button("Sign in with single sign-on", type="primary", key="oidc_sign_in"):
-        try:
-            st.login()
-        except Exception:  # a broken [auth] section must not show a traceback
-            st.error("Single sign-on is not set up correctly on this portal. Use your Mosaics password, or ask "
-                     "Seneca staff to check the [auth] settings.")
-    st.divider()
-    st.subheader("With a Mosaics password")
 
-with st.form("sign_in_form", clear_on_submit=False):
-    email = st.text_input("Email", max_chars=auth.MAX_EMAIL_LENGTH, autocomplete="username", key="sign_in_email")
-    password = st.text_input("Password", type="password", max_chars=auth.MAX_PASSWORD_LENGTH,
-                             autocomplete="current-password", key="sign_in_password")
-    submitted = st.form_submit_button("Sign in", type="primary" if not common.oidc_configured() else "secondary")
-
-if submitted:
-    if not email.strip() or not password:
-        st.error("Enter both your email and your password.")
-    else:
-        with rt.Session.begin() as session:
-            result = auth.sign_in(session, email=email, password=password, secret=rt.settings.session_secret)
-        if result.delay_seconds:
-            time.sleep(result.delay_seconds)  # slows password guessing; same for known and unknown emails
-        if result.ok and result.token:
-            st.session_state["session_token"] = result.token
-            st.session_state["_signed_in_message"] = result.message
-            st.switch_page("pages/home.py")
-        else:
-            st.error(result.message)
+# On success the browser stores the session first, then opens the page asked for or the role's start page.
+access.sign_in_form()
 
 if rt.settings.demo_mode:
     from mosaics_match import demo

@@ -491,6 +491,8 @@ def test_sign_in_page_signs_in_and_shows_demo_accounts(world_env) -> None:
     at.run()
     assert not at.exception and not at.error
     assert at.session_state["session_token"]
+    assert any("Signing you in" in i.value for i in at.info)  # the browser stores the cookie, then reloads
+    at.run()
     # Now routed as an earner: the earner page is reachable, the sign-in page is not.
     at.switch_page("pages/my_credentials.py").run()
     assert at.title[0].value == "My credentials"
