@@ -8,14 +8,17 @@ earner: the name always, the email only when the earner agreed to share it, noth
 An index is built once per data version (``repo.data_version``, bumped by issuing, status changes and consent
 changes) and cached by the UI. Expiry needs no event: each index knows the moment its evidence changes by
 itself (the next ``valid_until`` or future ``valid_from``) and reports itself stale from then on.
+
+A search scores exactly the :class:`~mosaics_match.matching.requirements.Requirement` list the partner
+reviewed: the posting reader (:mod:`mosaics_match.matching.posting`) proposes which lines are requirements,
+nice-to-haves and duties, and the partner may switch lines off or on and mark must-haves before searching.
+Headline counts come from the engine's count-only call, never from ranking every earner.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -31,18 +34,23 @@ from .matching import (
     EarnerIndex,
     MatchConfig,
     Recommendation,
+    Requirement,
     UncoveredReport,
     build_index,
+    count_covering,
     gap_recommendations,
     rank,
-    split_requirements,
     uncovered_requirements,
 )
 from .matching import EmptyPostingError as EmptyPostingError  # re-exported for pages
+from .matching.posting import SCORED_KINDS, PostingLine, PostingReading, read_posting
 from .models import Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
 
 MAX_RESULTS = 200
-SCORE_MEMO_SIZE = 64
+#: Default minimum score: the lower edge of the "partial" band (a weak match is not worth a partner's time).
+DEFAULT_MIN_SCORE = MatchConfig().band_thresholds[2]
+#: The headline count: earners whose verified skills cover at least this share of the requirements.
+HEADLINE_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -88,10 +96,6 @@ class PartnerIndex:
     credential_achievement: dict[str, str]
     n_earners: int
     n_credentials: int
-    # Scores of everyone for recent (posting, must-haves, recency) keys: moving the minimum-score slider then
-    # only re-runs the short explained ranking. Shared by sessions, like the index itself.
-    score_memo: dict = field(default_factory=dict, repr=False)
-    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def is_stale(self, now: datetime | None = None) -> bool:
         """Whether an expiry or start date passed since the build (the index must be rebuilt)."""
@@ -180,7 +184,7 @@ class SearchFilters:
 
     must_achievements: tuple[str, ...] = ()
     must_competencies: tuple[str, ...] = ()
-    min_score: float = 0.0
+    min_score: float = DEFAULT_MIN_SCORE
     issued_after: date | None = None
     limit: int = 50
 
@@ -193,7 +197,10 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class Evidence:
-    """A requirement, the competency that covers it, and the credential that proves it (with its link)."""
+    """A requirement, the competency that covers it, and the credential that proves it (with its link).
+
+    ``status`` is ``"covered"``, or ``"partial"`` when the competency comes close without matching well.
+    """
 
     requirement: str
     competency: str
@@ -201,11 +208,16 @@ class Evidence:
     credential_id: str
     verify_url: str
     similarity: float
+    status: str = "covered"
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One ranked earner, holding only what the partner may see."""
+    """One ranked earner, holding only what the partner may see.
+
+    ``covered`` and ``partial`` carry the evidence per requirement; ``missing`` are the requirements nothing the
+    earner holds comes close to; ``missing_must`` the must-haves among them.
+    """
 
     earner_id: int
     name: str
@@ -215,44 +227,42 @@ class Candidate:
     covered: tuple[Evidence, ...]
     missing: tuple[str, ...]
     terms: tuple[tuple[str, float], ...]
+    partial: tuple[Evidence, ...] = ()
+    missing_must: tuple[str, ...] = ()
 
     @property
     def verify_links(self) -> list[str]:
-        return list(dict.fromkeys(e.verify_url for e in self.covered))
+        return list(dict.fromkeys(e.verify_url for e in (*self.covered, *self.partial)))
 
 
 @dataclass
 class SearchResult:
-    """Ranked candidates plus the counts the page shows."""
+    """Ranked candidates plus the counts the page shows.
 
-    requirements: list[str]
-    candidates: list[Candidate]
-    n_scored: int = 0
-    n_at_least: int = 0
-    gaps: list[Recommendation] = field(default_factory=list)
-
-
-_BULLET_LINE = re.compile(r"^\s*(?:[-*+\u2022\u00b7\u25aa\u25cf\u2013\u2014]|\(?\d{1,2}[.)])\s*")
-
-
-def mark_headings(posting: str) -> str:
-    """End heading lines with a colon so requirement splitting drops them.
-
-    Postings often introduce a list with a short line and no colon ("What you'll do", "Nice to have"); those
-    are not asks, but without the colon they would be scored (and reported as missing). A line counts as a
-    heading when it has at most six words, no closing punctuation, is not itself a list item, and the next
-    non-empty line is one.
+    Attributes
+    ----------
+    requirements
+        Exactly what was scored.
+    candidates
+        The best ``filters.limit`` earners at or above ``filters.min_score``.
+    n_cover_half
+        Earners (under the filters) whose score is at least :data:`HEADLINE_COVERAGE`: their verified skills
+        cover at least half of the requirements, weighted by kind and must-have.
+    n_at_least
+        Earners at or above ``filters.min_score``.
+    not_in_catalogue
+        Requirements no micro-credential in the catalogue comes close to: nobody can cover them, and they do
+        not count in scores.
+    gaps
+        Micro-credentials that would cover the most of the requirements.
     """
-    lines = posting.split("\n")
-    out = list(lines)
-    for i, line in enumerate(lines):
-        text = line.strip()
-        if not text or _BULLET_LINE.match(text) or text[-1] in ".!?:;," or len(text.split()) > 6:
-            continue
-        following = next((n.strip() for n in lines[i + 1:] if n.strip()), "")
-        if following and _BULLET_LINE.match(following):
-            out[i] = line.rstrip() + ":"
-    return "\n".join(out)
+
+    requirements: list[Requirement]
+    candidates: list[Candidate]
+    n_cover_half: int = 0
+    n_at_least: int = 0
+    not_in_catalogue: list[str] = field(default_factory=list)
+    gaps: list[Recommendation] = field(default_factory=list)
 
 
 def posting_hash(text: str) -> str:
@@ -260,59 +270,75 @@ def posting_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
 
 
-def search(session: Session, index: PartnerIndex, *, posting: str, filters: SearchFilters,
-           base_url: str) -> SearchResult:
-    """Rank discoverable earners for ``posting``; see :class:`SearchResult`.
+def read(posting: str, *, title: str = "") -> PostingReading:
+    """What the posting reader makes of a posting (see :func:`mosaics_match.matching.posting.read_posting`)."""
+    return read_posting(posting, title=title)
 
-    ``n_scored`` counts every earner with a positive score under the must-have and recency filters, and
-    ``n_at_least`` those reaching ``filters.min_score`` (the live count); ``candidates`` are the best
-    ``filters.limit`` of the latter.
+
+def search(session: Session, index: PartnerIndex, *, requirements: Sequence[Requirement], filters: SearchFilters,
+           base_url: str) -> SearchResult:
+    """Rank discoverable earners by how well their verified credentials cover ``requirements``.
+
+    Parameters
+    ----------
+    session
+        Open database session (read only): names and consent are read at search time.
+    index
+        From :func:`build_partner_index`.
+    requirements
+        Exactly the lines to score, as the partner reviewed them (kind and must-have included).
+    filters
+        Must-haves, recency, minimum score and how many to show.
+    base_url
+        Origin of the portal, for verification links.
+
+    Returns
+    -------
+    SearchResult
+        The counts come from :func:`~mosaics_match.matching.count_covering` (no ranking of everyone).
 
     Raises
     ------
     EmptyPostingError
-        The posting is empty.
+        No requirement with text to score.
     """
     engine = index.engine
-    posting = mark_headings(posting)
-    requirements = split_requirements(posting, max_requirements=engine.config.max_requirements)
+    reqs = [r for r in requirements if r.kind in SCORED_KINDS and r.text.strip()]
+    if not reqs:
+        raise EmptyPostingError("no requirement to match")
     common = dict(must_have_achievements=filters.must_achievements,
                   must_have_competencies=filters.must_competencies, issued_after=filters.issued_after)
-    key = (hashlib.sha256(posting.encode("utf-8")).digest(), filters.must_achievements, filters.must_competencies, filters.issued_after)
-    with index._memo_lock:
-        scores = index.score_memo.get(key)
-    if scores is None:
-        everyone = rank(engine, posting, limit=max(engine.n_earners, 1), explain=False, **common)
-        scores = [m.score for m in everyone]
-        with index._memo_lock:  # the index is shared by every browser session of the process
-            while len(index.score_memo) >= SCORE_MEMO_SIZE:
-                index.score_memo.pop(next(iter(index.score_memo)))
-            index.score_memo[key] = scores
-    n_at_least = sum(1 for x in scores if x >= filters.min_score)
+    n_half = count_covering(engine, reqs, min_coverage=HEADLINE_COVERAGE, **common)
+    n_at_least = n_half if filters.min_score == HEADLINE_COVERAGE else count_covering(
+        engine, reqs, min_coverage=filters.min_score, **common)
     limit = max(1, min(filters.limit, MAX_RESULTS))
-    matches = rank(engine, posting, limit=limit, min_score=filters.min_score, explain=True, **common)
+    matches = rank(engine, reqs, limit=limit, min_score=filters.min_score, explain=True, **common)
     people = repo.earners_by_ids(session, ids=[int(m.earner_id) for m in matches])
+    must = {" ".join(r.text.lower().split()) for r in reqs if r.must_have}
     candidates: list[Candidate] = []
     for m in matches:
         person = people.get(int(m.earner_id))
         if person is None or not person.discoverable:
             continue  # consent withdrawn after the build: never show
-        evidence = tuple(
-            Evidence(
-                requirement=c.requirement, competency=c.competency_name,
-                achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
-                verify_url=credential_url(base_url, c.credential_id), similarity=c.similarity,
-            )
-            for c in m.covered
-        )
         candidates.append(Candidate(
             earner_id=person.id, name=person.name, email=person.email if person.share_email else None,
-            score=m.score, band=m.band, covered=evidence, missing=tuple(m.missing), terms=tuple(m.terms),
+            score=m.score, band=m.band, covered=tuple(_evidence(index, c, base_url) for c in m.covered),
+            missing=tuple(m.missing), terms=tuple(m.terms),
+            partial=tuple(_evidence(index, c, base_url) for c in m.partial),
+            missing_must=tuple(t for t in m.missing if " ".join(t.lower().split()) in must),
         ))
-    gaps = gap_recommendations(engine, posting, achievements=index.achievement_competencies(),
-                               requirements=requirements or None, limit=5) if requirements else []
-    return SearchResult(requirements=requirements, candidates=candidates, n_scored=len(scores),
-                        n_at_least=n_at_least, gaps=gaps)
+    gaps = gap_recommendations(engine, reqs, achievements=index.achievement_competencies(), limit=5)
+    # The engine's own test for "no competency of the catalogue comes close" (``RequirementMatch.in_catalogue``).
+    best = engine.competencies.similarities([r.text for r in reqs]).max(axis=1) if len(engine.competencies) else []
+    not_in_catalogue = [r.text for r, b in zip(reqs, best) if b < engine.config.partial_similarity]
+    return SearchResult(requirements=list(reqs), candidates=candidates, n_cover_half=n_half, n_at_least=n_at_least,
+                        not_in_catalogue=not_in_catalogue, gaps=gaps)
+
+
+def _evidence(index: PartnerIndex, c, base_url: str) -> Evidence:  # noqa: ANN001 - matching.Covered
+    return Evidence(requirement=c.requirement, competency=c.competency_name,
+                    achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
+                    verify_url=credential_url(base_url, c.credential_id), similarity=c.similarity, status=c.status)
 
 
 def _achievement_name(index: PartnerIndex, credential_id: str) -> str:
@@ -322,12 +348,15 @@ def _achievement_name(index: PartnerIndex, credential_id: str) -> str:
 
 
 def record_search(session: Session, *, actor: str, actor_role: str, title: str, posting: str,
-                  filters: SearchFilters, result_count: int) -> None:
-    """Audit a partner search: posting title and fingerprint, filters, result count (no earner data)."""
+                  filters: SearchFilters, result_count: int, requirements: Sequence[Requirement] = ()) -> None:
+    """Audit a partner search: posting title and fingerprint, filters, how many lines were scored (and how many
+    as must-haves), result count. No earner data, and not the posting's text."""
     repo.record_audit(
         session, actor=actor, actor_role=actor_role, action="search", subject=f"posting:{posting_hash(posting)}",
         outcome="ok", details={"posting_title": title[:200], "posting_sha256_16": posting_hash(posting),
-                               "filters": filters.describe(), "result_count": result_count},
+                               "filters": filters.describe(), "result_count": result_count,
+                               "requirements": len(requirements),
+                               "must_have": sum(1 for r in requirements if r.must_have)},
     )
 
 
@@ -336,11 +365,13 @@ def candidates_csv(candidates: Sequence[Candidate]) -> str:
     out = io.StringIO()
     writer = csv_export.writer(out)
     writer.writerow(["rank", "name", "email", "score", "band", "matched requirements", "missing requirements",
-                     "verification links"])
+                     "partly matched requirements", "missing must-haves", "verification links"])
     for i, c in enumerate(candidates, 1):
         writer.writerow([i, _csv_safe(c.name), _csv_safe(c.email or ""), f"{c.score:.2f}", c.band,
                          _csv_safe("; ".join(dict.fromkeys(e.requirement for e in c.covered))),
-                         _csv_safe("; ".join(c.missing)), " ".join(c.verify_links)])
+                         _csv_safe("; ".join(c.missing)),
+                         _csv_safe("; ".join(dict.fromkeys(e.requirement for e in c.partial))),
+                         _csv_safe("; ".join(c.missing_must)), " ".join(c.verify_links)])
     return out.getvalue()
 
 
@@ -434,27 +465,66 @@ def shortlist_csv(rows: Sequence[ShortlistRow]) -> str:
 
 # --- staff: coverage gaps -------------------------------------------------------------------------------------
 
-def coverage_gaps(session: Session, index: PartnerIndex) -> tuple[UncoveredReport, dict[str, str]]:
-    """Requirements of the saved postings that no micro-credential covers; also posting id -> title."""
+@dataclass
+class CoverageGaps:
+    """Scored lines of the saved postings that no micro-credential covers, for staff.
+
+    Attributes
+    ----------
+    report
+        The engine's report (rows weakest first); only requirement, nice-to-have and duty lines are in it.
+    titles
+        Posting id -> "title — employer".
+    kinds
+        ``(posting id, line text)`` -> the line's kind.
+    skipped
+        Boilerplate lines the reader left out (titles, salaries, addresses, …), over all postings.
+    """
+
+    report: UncoveredReport
+    titles: dict[str, str]
+    kinds: dict[tuple[str, str], str]
+    skipped: int
+
+
+def coverage_gaps(session: Session, index: PartnerIndex) -> CoverageGaps:
+    """Scored lines of the saved postings, as the posting reader reads them, that no competency comes close to."""
     postings = repo.list_postings(session)
-    texts = {str(p.id): mark_headings(p.text) for p in postings}
+    requirements: dict[str, list[Requirement]] = {}
+    kinds: dict[tuple[str, str], str] = {}
+    skipped = 0
+    for p in postings:
+        reading = read_posting(p.text, title=p.title)
+        requirements[str(p.id)] = reading.requirements()
+        skipped += len(reading.lines) - len(reading.scored)
+        for line in reading.scored:
+            kinds.setdefault((str(p.id), line.text), line.kind)
+    report = uncovered_requirements({k: v for k, v in requirements.items() if v}, index.engine)
     titles = {str(p.id): f"{p.title} — {p.employer}" for p in postings}
-    return uncovered_requirements(texts, index.engine), titles
+    return CoverageGaps(report=report, titles=titles, kinds=kinds, skipped=skipped)
 
 
-def gaps_csv(report: UncoveredReport, titles: dict[str, str]) -> str:
+KIND_LABEL = {"requirement": "Requirement", "nice_to_have": "Nice to have", "duty": "Duty",
+              "boilerplate": "Not scored"}
+
+
+def gaps_csv(report: UncoveredReport, titles: dict[str, str],
+             kinds: dict[tuple[str, str], str] | None = None) -> str:
+    """CSV of uncovered lines: posting, line, best similarity to any competency, and the line's kind."""
     out = io.StringIO()
     writer = csv_export.writer(out)
-    writer.writerow(["posting", "requirement", "best similarity"])
+    writer.writerow(["posting", "requirement", "best similarity", "kind"])
     for r in report.rows:
+        kind = (kinds or {}).get((r.posting_id, r.requirement), "requirement")
         writer.writerow([_csv_safe(titles.get(r.posting_id, r.posting_id)), _csv_safe(r.requirement),
-                         f"{r.best_similarity:.3f}"])
+                         f"{r.best_similarity:.3f}", KIND_LABEL.get(kind, kind)])
     return out.getvalue()
 
 
 __all__ = [
-    "AchievementInfo", "Candidate", "EmptyPostingError", "Evidence", "MAX_RESULTS", "PartnerIndex",
+    "AchievementInfo", "Candidate", "CoverageGaps", "DEFAULT_MIN_SCORE", "EmptyPostingError", "Evidence",
+    "HEADLINE_COVERAGE", "KIND_LABEL", "MAX_RESULTS", "PartnerIndex", "PostingLine", "PostingReading", "Requirement",
     "SearchFilters", "SearchResult", "ShortlistRow", "build_partner_index", "candidates_csv", "coverage_gaps",
-    "create_shortlist", "gaps_csv", "mark_headings", "owned_shortlist", "posting_hash", "record_search", "remove_entry", "search",
-    "shortlist_csv", "shortlist_rows",
+    "create_shortlist", "gaps_csv", "owned_shortlist", "posting_hash", "read", "record_search", "remove_entry",
+    "search", "shortlist_csv", "shortlist_rows",
 ]

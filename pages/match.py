@@ -1,4 +1,5 @@
-"""Industry partners (and staff): rank discoverable earners for a job posting by their verified competencies."""
+"""Industry partners (and staff): check what was read in a job posting, then rank discoverable earners by how well
+their verified competencies cover exactly the lines kept."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ rt = common.runtime()
 
 AUDITED_KEY = "match_last_audited"
 FLASH_KEY = "match_flash"
+REVIEW_OF_KEY = "match_review_of"
 RECENCY = {"Any time": None, "Last 6 months": 183, "Last year": 365, "Last 2 years": 730, "Last 3 years": 1095}
 BAND_LABEL = {"strong": "Strong", "good": "Good", "partial": "Partial", "weak": "Limited"}
 
@@ -67,6 +69,7 @@ with rt.Session() as session:
 source = st.radio("Job posting", ["Choose a saved posting", "Paste the text", "Upload a file"], horizontal=True,
                   key="match_source")
 title = ""
+title_for_reader = ""  # the job title alone, so the reader can recognise it in the text
 posting: pt.PostingText | None = None
 if source == "Choose a saved posting":
     if not posting_choices:
@@ -76,6 +79,7 @@ if source == "Choose a saved posting":
                               format_func=lambda i: f"{posting_choices[i][0]} — {posting_choices[i][1]}",
                               key="match_saved")
         title = f"{posting_choices[chosen][0]} — {posting_choices[chosen][1]}"
+        title_for_reader = posting_choices[chosen][0]
         with st.expander("Posting text"):
             st.text(posting_choices[chosen][2])
         try:
@@ -83,7 +87,8 @@ if source == "Choose a saved posting":
         except pt.PostingTextError as exc:
             st.error(str(exc))
 elif source == "Paste the text":
-    title = st.text_input("Job title (for your records)", max_chars=200, key="match_title").strip() or "Pasted posting"
+    title_for_reader = st.text_input("Job title (for your records)", max_chars=200, key="match_title").strip()
+    title = title_for_reader or "Pasted posting"
     pasted = st.text_area("Posting text", height=220, max_chars=pt.MAX_TEXT_CHARS, key="match_text",
                           placeholder="Paste the job posting here: duties, requirements, nice-to-haves…")
     if pasted.strip():
@@ -104,14 +109,67 @@ else:
             st.error(str(exc))
         except Exception:  # noqa: BLE001 - a parser bug on a hostile file must not show a traceback
             st.error("This file could not be read. Paste the posting's text instead.")
+            posting = None
 if posting is not None and posting.truncated:
     st.warning(f"The posting is very long; only its first {pt.MAX_TEXT_CHARS:,} characters are used.")
+
+# --- what the reader read: the partner's review --------------------------------------------------------------
+KIND_TITLES = {"requirement": "Requirements", "nice_to_have": "Nice to have", "duty": "Duties"}
+reading: ms.PostingReading | None = None
+requirements: list[ms.Requirement] = []
+if posting is not None:
+    reading = ms.read(posting.text, title=title_for_reader)
+    review_of = ms.posting_hash(posting.text)
+    if st.session_state.get(REVIEW_OF_KEY) != review_of:  # another posting: start from what the reader proposes
+        for key in [k for k in st.session_state if str(k).startswith(("match_use_", "match_must_"))]:
+            del st.session_state[key]
+        st.session_state[REVIEW_OF_KEY] = review_of
+    used: list[int] = []
+    must: list[int] = []
+    with st.container(border=True, key="match_review"):
+        st.subheader("What we read in the posting", anchor=False)
+        st.caption("Only requirements, nice-to-haves and duties are scored; nice-to-haves count half, must-haves "
+                   "double. Untick a line to leave it out, or tick **Must-have** for what a candidate cannot do "
+                   "without. The results below use exactly the ticked lines.")
+        for kind, heading in KIND_TITLES.items():
+            lines = [(i, line) for i, line in enumerate(reading.lines) if line.kind == kind]
+            if not lines:
+                continue
+            st.markdown(f"**{heading}** ({len(lines)})")
+            for i, line in lines:
+                c1, c2 = st.columns([6, 1], vertical_alignment="center")
+                use = c1.checkbox(_md(line.text), value=True, key=f"match_use_{i}", help=f"Read as: {line.why}")
+                is_must = c2.checkbox("Must-have", value=False, key=f"match_must_{i}", disabled=not use)
+                if use:
+                    used.append(i)
+                    if is_must:
+                        must.append(i)
+        skipped = [(i, line) for i, line in enumerate(reading.lines) if not line.scored]
+        if skipped:
+            with st.expander(f"Not scored ({len(skipped)}): title, headings, pay, schedule, location, how to apply…",
+                             icon=":material/visibility_off:"):
+                st.caption("Tick a line to score it as a requirement after all.")
+                for i, line in skipped:
+                    if st.checkbox(_md(line.text), value=False, key=f"match_use_{i}",
+                                   help=f"Not scored: {line.why}"):
+                        used.append(i)
+    requirements = reading.requirements(use=sorted(used), must_have=must)
+    limit_lines = index.engine.config.max_requirements
+    if not reading.lines:
+        st.warning("No lines with words could be read from this posting. Paste or upload the job posting's text.")
+    elif not requirements:
+        st.warning("No line is ticked, so there is nothing to search for. Tick at least one requirement, "
+                   "nice-to-have or duty above.")
+    elif len(requirements) > limit_lines:
+        st.warning(f"{len(requirements)} lines are ticked; only the first {limit_lines} are scored. Untick the "
+                   "ones that matter least.")
 
 # --- filters ----------------------------------------------------------------------------------------------------
 ach_names = {slug: info.name for slug, info in index.achievements.items()}
 comp_labels = {cid: f"{name} ({index.achievements[slug].name})"
                for slug, info in index.achievements.items() for cid in info.competency_ids
                for name in [index.competency_names[cid]]}
+bands = index.engine.config.band_thresholds
 with st.expander("Filters", expanded=False, icon=":material/filter_alt:"):
     c1, c2 = st.columns(2)
     must_ach = c1.multiselect("Must hold these micro-credentials", sorted(ach_names, key=ach_names.get),
@@ -119,8 +177,10 @@ with st.expander("Filters", expanded=False, icon=":material/filter_alt:"):
     must_comp = c2.multiselect("Must have these competencies", sorted(comp_labels, key=comp_labels.get),
                                format_func=comp_labels.get, key="match_must_comp")
     c3, c4 = st.columns(2)
-    min_score = c3.slider("Minimum score", 0.0, 1.0, 0.0, 0.05, key="match_min_score",
-                          help="Roughly the share of the posting's requirements a person's verified skills cover.")
+    min_score = c3.slider("Minimum score", 0.0, 1.0, float(ms.DEFAULT_MIN_SCORE), 0.05, key="match_min_score",
+                          help=f"Roughly the share of the ticked lines a person's verified skills cover. Strong "
+                               f"from {bands[0]:.2f}, Good from {bands[1]:.2f}, Partial from {bands[2]:.2f}; the "
+                               "default hides weaker (Limited) matches.")
     recency = c4.selectbox("Credentials earned", list(RECENCY), key="match_recency",
                            help="Only credentials issued in this period count, for the score and the must-haves.")
 days = RECENCY[recency]
@@ -131,62 +191,88 @@ filters = ms.SearchFilters(must_achievements=tuple(must_ach), must_competencies=
 if posting is None:
     st.info("Choose, paste or upload a job posting to see matching earners.")
     st.stop()
+if not requirements:
+    st.stop()
 
 # --- search -----------------------------------------------------------------------------------------------------
 started = time.perf_counter()
 with rt.Session() as session:
     try:
-        result = ms.search(session, index, posting=posting.text, filters=filters, base_url=rt.settings.base_url)
+        result = ms.search(session, index, requirements=requirements, filters=filters, base_url=rt.settings.base_url)
     except ms.EmptyPostingError:
-        st.error("The posting is empty. Paste or upload the full job posting.")
+        st.error("There is nothing to search for: tick at least one line of the posting above.")
         st.stop()
 elapsed = time.perf_counter() - started
-marker = (ms.posting_hash(posting.text), repr(filters.describe()))
+marker = (ms.posting_hash(posting.text), tuple(requirements), repr(filters.describe()))
 if st.session_state.get(AUDITED_KEY) != marker:
     with rt.Session.begin() as session:
         ms.record_search(session, actor=viewer.email, actor_role=viewer.role, title=title, posting=posting.text,
-                         filters=filters, result_count=result.n_at_least)
+                         filters=filters, result_count=result.n_at_least, requirements=requirements)
     st.session_state[AUDITED_KEY] = marker
 
 candidates = result.candidates
+n_must = sum(1 for r in result.requirements if r.must_have)
+st.subheader("Matching earners", anchor=False)
+earners_word = "earner covers" if result.n_cover_half == 1 else "earners cover"
+st.markdown(f"**{result.n_cover_half:,} {earners_word} at least half of the requirements** "
+            f"(of {index.n_earners:,} discoverable earners with verified credentials).")
 m1, m2, m3 = st.columns(3)
-m1.metric("Reach the minimum score", f"{result.n_at_least:,}",
-          help="Discoverable earners at or above the minimum score, with the filters above.")
-m2.metric("With any match", f"{result.n_scored:,}", help=f"Of {index.n_earners:,} discoverable earners with "
-          "verified credentials.")
-m3.metric("Requirements read", len(result.requirements))
-st.caption(f"Searched in {elapsed * 1000:.0f} ms. Showing the best {len(candidates)}.")
+m1.metric("Cover at least half", f"{result.n_cover_half:,}",
+          help="Earners whose verified skills cover at least half of the ticked lines (score 0.50 or more), "
+               "with the filters. Counted, not ranked: every discoverable earner is considered.")
+m2.metric("Reach the minimum score", f"{result.n_at_least:,}",
+          help=f"Earners scoring at least {filters.min_score:.2f}, with the filters.")
+m3.metric("Lines scored", len(result.requirements),
+          help=f"{n_must} marked must-have." if n_must else "None marked must-have.")
+st.caption(f"Searched in {elapsed * 1000:.0f} ms. Showing the best {len(candidates)} with a score of at least "
+           f"{filters.min_score:.2f}.")
+if result.not_in_catalogue:
+    st.caption("No micro-credential comes close to these lines, so nobody can be matched on them and they do not "
+               "count in scores: " + "; ".join(_md(t) for t in result.not_in_catalogue) + ".")
 
-if not result.requirements:
-    st.warning("No requirements could be read from this posting. Make sure it lists duties or skills.")
 if not candidates:
-    st.info("No discoverable earner's verified credentials match this posting with these filters. Try fewer "
-            "filters or a lower minimum score.")
+    st.info("No discoverable earner's verified credentials reach the minimum score for these lines with these "
+            "filters. Try fewer filters, a lower minimum score, or fewer must-haves.")
 else:
-    table = pd.DataFrame([
-        {
+    show_must = n_must > 0
+    rows = []
+    for i, c in enumerate(candidates, 1):
+        row = {
             "Rank": i,
             "Name": c.name,
             "Email": c.email or "not shared",
             "Score": round(c.score, 3),
             "Band": BAND_LABEL.get(c.band, c.band),
-            "Matched": "; ".join(dict.fromkeys(e.competency for e in c.covered)),
+            "Matched": "; ".join(dict.fromkeys(e.requirement for e in c.covered)),
+            "Partly": "; ".join(dict.fromkeys(e.requirement for e in c.partial)),
             "Missing": "; ".join(c.missing),
             "Evidence": c.verify_links[0] if c.verify_links else None,
         }
-        for i, c in enumerate(candidates, 1)
-    ])
+        if show_must:
+            row["Missing must-haves"] = "; ".join(c.missing_must)
+        rows.append(row)
+    table = pd.DataFrame(rows)
     st.dataframe(
         table, hide_index=True, width="stretch",
         column_config={
             "Score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.2f",
-                                                     help="Share of the posting's requirements covered"),
+                                                     help="Share of the ticked lines covered (must-haves count "
+                                                          "double, nice-to-haves half)"),
             "Evidence": st.column_config.LinkColumn("Evidence", display_text="Verify",
                                                     help="Opens the credential's verification"),
-            "Matched": st.column_config.TextColumn("Matched competencies", width="large"),
-            "Missing": st.column_config.TextColumn("Missing requirements", width="large"),
+            "Matched": st.column_config.TextColumn("Matched", width="large",
+                                                   help="Lines a verified competency covers"),
+            "Partly": st.column_config.TextColumn("Partly matched", width="medium",
+                                                  help="Lines a verified competency comes close to"),
+            "Missing": st.column_config.TextColumn("Not found", width="large",
+                                                   help="Lines nothing in their verified credentials comes close to"),
         },
     )
+
+    must_texts = {r.text for r in result.requirements if r.must_have}
+
+    def _tag(text: str) -> str:
+        return " **(must-have)**" if text in must_texts else ""
 
     @st.dialog("Why this match", width="large")
     def details(candidate: ms.Candidate) -> None:
@@ -196,14 +282,19 @@ else:
         st.markdown(f"**Score {candidate.score:.2f}** · {BAND_LABEL.get(candidate.band, candidate.band)} match. "
                     "A person should review the evidence before deciding anything.")
         if candidate.covered:
-            st.markdown("**Requirements covered by verified credentials**")
+            st.markdown("**Covered by verified credentials**")
             for e in candidate.covered:
-                st.markdown(f"- {_md(e.requirement)} — *{_md(e.competency)}* from "
+                st.markdown(f"- {_md(e.requirement)}{_tag(e.requirement)} — *{_md(e.competency)}* from "
+                            f"[{_md(e.achievement)}]({e.verify_url})")
+        if candidate.partial:
+            st.markdown("**Partly covered** (a related verified skill, not a clear match)")
+            for e in candidate.partial:
+                st.markdown(f"- {_md(e.requirement)}{_tag(e.requirement)} — *{_md(e.competency)}* from "
                             f"[{_md(e.achievement)}]({e.verify_url})")
         if candidate.missing:
-            st.markdown("**Requirements not found in their verified credentials**")
+            st.markdown("**Not found in their verified credentials**")
             for req in candidate.missing:
-                st.markdown(f"- {_md(req)}")
+                st.markdown(f"- {_md(req)}{_tag(req)}")
         if candidate.terms:
             st.markdown("**Words of the posting that carried the match:** "
                         + ", ".join(_md(w) for w, _ in candidate.terms))

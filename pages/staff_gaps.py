@@ -1,4 +1,4 @@
-"""Staff: requirements of the saved job postings that no micro-credential in the catalogue covers."""
+"""Staff: lines of the saved job postings that no micro-credential in the catalogue covers."""
 
 from __future__ import annotations
 
@@ -14,44 +14,59 @@ rt = common.runtime()
 
 
 @st.cache_resource(max_entries=2, show_spinner="Comparing postings with the catalogue…")
-def _gap_report(version: int, database_url: str) -> tuple[object, dict[str, str]]:
+def _gap_report(version: int, database_url: str) -> ms.CoverageGaps:
     with rt.Session() as session:
         index = ms.build_partner_index(session)
         return ms.coverage_gaps(session, index)
 
 
 st.title("Coverage gaps")
-st.caption("Requirements from the saved job postings that no micro-credential's competencies cover. A starting "
-           "point for planning new micro-credentials with partners; wording differences can hide a real match, "
-           "so read the list before acting on it.")
+st.caption("Requirements, nice-to-haves and duties from the saved job postings that no micro-credential's "
+           "competencies come close to. Each posting is read the way the match page reads it: job titles, "
+           "headings, pay, benefits, schedules, addresses, equal-opportunity statements and application "
+           "instructions are never counted. A starting point for planning new micro-credentials with partners; "
+           "wording differences can hide a real match, so read the list before acting on it.")
 
 with rt.Session() as session:
     version = repo.data_version(session)
-report, titles = _gap_report(version, rt.settings.database_url)
+gaps = _gap_report(version, rt.settings.database_url)
+report, titles = gaps.report, gaps.titles
 
 c1, c2, c3 = st.columns(3)
 c1.metric("Postings", report.n_postings)
-c2.metric("Requirements read", report.n_requirements)
-c3.metric("Not covered", len(report.rows), help="Requirements no competency in the catalogue comes close to")
-st.caption(f"{report.share_uncovered:.0%} of the requirements read are not covered by any micro-credential.")
+c2.metric("Lines read as asks", report.n_requirements,
+          help=f"{gaps.skipped:,} other lines (titles, headings, pay, schedules, how to apply…) were not counted.")
+c3.metric("Not covered", len(report.rows), help="Lines no competency in the catalogue comes close to")
+st.caption(f"{report.share_uncovered:.0%} of the lines read as asks are not covered by any micro-credential.")
 
 if not report.rows:
     st.success("Every requirement of the saved postings is covered by at least one micro-credential.")
     st.stop()
 
+
+def _kind(row) -> str:  # noqa: ANN001 - matching.UncoveredRequirement
+    return ms.KIND_LABEL[gaps.kinds.get((row.posting_id, row.requirement), "requirement")]
+
+
+f1, f2 = st.columns(2)
 postings = sorted({titles.get(r.posting_id, r.posting_id) for r in report.rows})
-chosen = st.multiselect("Only these postings", postings, key="gaps_postings")
-rows = [r for r in report.rows if not chosen or titles.get(r.posting_id, r.posting_id) in chosen]
+chosen = f1.multiselect("Only these postings", postings, key="gaps_postings")
+kinds = f2.multiselect("Only these kinds", ["Requirement", "Nice to have", "Duty"], key="gaps_kinds")
+rows = [r for r in report.rows if (not chosen or titles.get(r.posting_id, r.posting_id) in chosen)
+        and (not kinds or _kind(r) in kinds)]
+if not rows:
+    st.info("No uncovered line matches these filters.")
+    st.stop()
 table = pd.DataFrame([{"Posting": titles.get(r.posting_id, r.posting_id), "Requirement": r.requirement,
-                       "Closest match": round(r.best_similarity, 3)} for r in rows])
+                       "Kind": _kind(r), "Closest match": round(r.best_similarity, 3)} for r in rows])
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     "Requirement": st.column_config.TextColumn(width="large"),
     "Closest match": st.column_config.NumberColumn(help="Similarity to the closest competency (0 = nothing alike)",
                                                    format="%.2f"),
 })
-by_posting = (table.groupby("Posting").size().rename("Uncovered requirements").reset_index()
-              .sort_values("Uncovered requirements", ascending=False))
+by_posting = (table.groupby("Posting").size().rename("Uncovered lines").reset_index()
+              .sort_values("Uncovered lines", ascending=False))
 st.subheader("By posting")
-st.bar_chart(by_posting, x="Posting", y="Uncovered requirements", horizontal=True, sort="-Uncovered requirements")
-st.download_button("Download the report (CSV)", ms.gaps_csv(report, titles), file_name="coverage-gaps.csv",
+st.bar_chart(by_posting, x="Posting", y="Uncovered lines", horizontal=True, sort="-Uncovered lines")
+st.download_button("Download the report (CSV)", ms.gaps_csv(report, titles, gaps.kinds), file_name="coverage-gaps.csv",
                    mime="text/csv", key="gaps_csv", icon=":material/download:")

@@ -18,22 +18,25 @@ pytestmark = pytest.mark.storage
 BASE = "https://portal.example"
 
 
-def _posting(session) -> str:  # noqa: ANN001
-    return repo.list_postings(session)[0].text
+def _posting(session, slug: str | None = None) -> list[ms.Requirement]:  # noqa: ANN001
+    """The requirements the reader proposes for the first saved posting (or the one with ``slug``)."""
+    posting = next(p for p in repo.list_postings(session) if slug in (None, p.slug))
+    return ms.read(posting.text, title=posting.title).requirements()
 
 
-def _top(rt) -> tuple[ms.PartnerIndex, ms.Candidate, str]:  # noqa: ANN001
+def _top(rt) -> tuple[ms.PartnerIndex, ms.Candidate, list[ms.Requirement]]:  # noqa: ANN001
     with rt.Session() as session:
         index = ms.build_partner_index(session)
         posting = _posting(session)
-        result = ms.search(session, index, posting=posting, filters=ms.SearchFilters(), base_url=BASE)
+        result = ms.search(session, index, requirements=posting, filters=ms.SearchFilters(), base_url=BASE)
     assert result.candidates, "the seeded demo must match its first posting"
     return index, result.candidates[0], posting
 
 
-def _ids(rt, index: ms.PartnerIndex, posting: str) -> set[int]:  # noqa: ANN001
+def _ids(rt, index: ms.PartnerIndex, posting: list[ms.Requirement]) -> set[int]:  # noqa: ANN001
     with rt.Session() as session:
-        result = ms.search(session, index, posting=posting, filters=ms.SearchFilters(limit=200), base_url=BASE)
+        result = ms.search(session, index, requirements=posting, filters=ms.SearchFilters(min_score=0.0, limit=200),
+                           base_url=BASE)
     return {c.earner_id for c in result.candidates}
 
 
@@ -141,13 +144,13 @@ def test_data_version_changes_with_issuing(seeded_rt) -> None:  # noqa: ANN001
 def test_partner_sees_email_only_when_shared(seeded_rt) -> None:  # noqa: ANN001
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
-        result = ms.search(session, index, posting=_posting(session), filters=ms.SearchFilters(limit=200),
-                           base_url=BASE)
+        result = ms.search(session, index, requirements=_posting(session),
+                           filters=ms.SearchFilters(min_score=0.0, limit=200), base_url=BASE)
         people = repo.earners_by_ids(session, ids=[c.earner_id for c in result.candidates])
     assert result.candidates
     for c in result.candidates:
         assert c.email == (people[c.earner_id].email if people[c.earner_id].share_email else None)
-        for e in c.covered:
+        for e in (*c.covered, *c.partial):
             assert e.verify_url == issuing.credential_url(BASE, e.credential_id)
 
 
@@ -155,16 +158,134 @@ def test_filters_min_score_count_and_must_haves(seeded_rt) -> None:  # noqa: ANN
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
         posting = _posting(session)
-        everyone = ms.search(session, index, posting=posting, filters=ms.SearchFilters(limit=200), base_url=BASE)
+        everyone = ms.search(session, index, requirements=posting, filters=ms.SearchFilters(min_score=0.0, limit=200),
+                             base_url=BASE)
         cut = everyone.candidates[len(everyone.candidates) // 2].score
-        some = ms.search(session, index, posting=posting, filters=ms.SearchFilters(min_score=cut, limit=200),
+        some = ms.search(session, index, requirements=posting, filters=ms.SearchFilters(min_score=cut, limit=200),
                          base_url=BASE)
         slug = next(iter(index.achievements))
-        must = ms.search(session, index, posting=posting,
-                         filters=ms.SearchFilters(must_achievements=(slug,), limit=200), base_url=BASE)
+        must = ms.search(session, index, requirements=posting,
+                         filters=ms.SearchFilters(must_achievements=(slug,), min_score=0.0, limit=200), base_url=BASE)
         holders = {r.earner_id for r in repo.matching_rows(session) if r.achievement_slug == slug}
     assert some.n_at_least == sum(1 for c in everyone.candidates if c.score >= cut) == len(some.candidates)
+    assert everyone.n_at_least == len(everyone.candidates)
+    assert everyone.n_cover_half == some.n_cover_half == sum(1 for c in everyone.candidates if c.score >= 0.5)
     assert {c.earner_id for c in must.candidates} <= holders
+
+
+def test_default_minimum_is_the_partial_band_and_counts_never_rank_everyone(seeded_rt, monkeypatch) -> None:  # noqa: ANN001
+    from mosaics_match.matching import MatchConfig
+
+    assert ms.SearchFilters().min_score == MatchConfig().band_thresholds[2] == ms.DEFAULT_MIN_SCORE
+    limits: list[int] = []
+    counts: list[float] = []
+    real_rank, real_count = ms.rank, ms.count_covering
+
+    def spy_rank(index, requirements, **kw):  # noqa: ANN001, ANN202
+        limits.append(kw["limit"])
+        return real_rank(index, requirements, **kw)
+
+    def spy_count(index, requirements, **kw):  # noqa: ANN001, ANN202
+        counts.append(kw["min_coverage"])
+        return real_count(index, requirements, **kw)
+
+    monkeypatch.setattr(ms, "rank", spy_rank)
+    monkeypatch.setattr(ms, "count_covering", spy_count)
+    with seeded_rt.Session() as session:
+        index = ms.build_partner_index(session)
+        result = ms.search(session, index, requirements=_posting(session), filters=ms.SearchFilters(limit=5),
+                           base_url=BASE)
+        everyone = real_rank(index.engine, _posting(session), limit=index.n_earners, min_score=0.0, explain=False)
+    assert limits == [5] and sorted(counts) == [ms.DEFAULT_MIN_SCORE, ms.HEADLINE_COVERAGE]
+    assert result.n_cover_half == sum(1 for m in everyone if m.score >= 0.5)
+    assert result.n_at_least == sum(1 for m in everyone if m.score >= ms.DEFAULT_MIN_SCORE)
+    assert all(c.score >= ms.DEFAULT_MIN_SCORE for c in result.candidates)
+
+
+def test_search_scores_exactly_the_given_requirements(seeded_rt) -> None:  # noqa: ANN001
+    chosen = [ms.Requirement("Plan and lead play-based learning experiences for preschoolers"),
+              ms.Requirement("Knowledge of inclusive practice is preferred", "nice_to_have")]
+    with seeded_rt.Session() as session:
+        index = ms.build_partner_index(session)
+        result = ms.search(session, index, requirements=chosen, filters=ms.SearchFilters(min_score=0.0),
+                           base_url=BASE)
+    assert result.requirements == chosen and result.candidates
+    texts = [r.text for r in chosen]
+    for c in result.candidates:
+        shown = [e.requirement for e in c.covered] + [e.requirement for e in c.partial] + list(c.missing)
+        assert sorted(shown) == sorted(texts), c.name  # each line once: covered, partly covered or missing
+        assert all(e.status == "partial" for e in c.partial) and all(e.status == "covered" for e in c.covered)
+
+
+def test_must_have_weighs_more_and_is_reported_when_missing(seeded_rt) -> None:  # noqa: ANN001
+    with seeded_rt.Session() as session:
+        index = ms.build_partner_index(session)
+        plain = _posting(session, "rece-preschool-maple-grove")
+        target = "Standard First Aid and CPR Level C"
+        marked = [ms.Requirement(r.text, r.kind, r.text == target) for r in plain]
+        assert sum(r.must_have for r in marked) == 1
+        filters = ms.SearchFilters(min_score=0.0, limit=200)
+        before = {c.earner_id: c for c in ms.search(session, index, requirements=plain, filters=filters,
+                                                    base_url=BASE).candidates}
+        after = {c.earner_id: c for c in ms.search(session, index, requirements=marked, filters=filters,
+                                                   base_url=BASE).candidates}
+    assert before.keys() == after.keys()
+    for earner, c in after.items():
+        assert c.missing_must == ((target,) if target in c.missing else ())
+        assert before[earner].missing_must == ()
+        if target in c.missing:
+            assert c.score < before[earner].score  # missing a must-have costs more
+    assert any(target in c.missing for c in after.values())
+
+
+def test_requirements_an_earner_holds_are_never_missing(seeded_rt) -> None:  # noqa: ANN001
+    """Depends on the engine's vocabulary: a holder of the micro-credential must not see the line as missing."""
+    cases = [("junior-data-analyst-northgate", "sql-for-business-analysis",
+              "Working knowledge of SQL (joins, aggregations)"),
+             ("rece-preschool-maple-grove", "inclusive-ece-diverse-needs",
+              "Knowledge of inclusive practice is preferred")]
+    with seeded_rt.Session.begin() as session:
+        signer = issuing.open_signer(session, settings=seeded_rt.settings)
+        earners = session.scalars(select(Earner).where(Earner.discoverable.is_(True)).order_by(Earner.id)).all()
+        for (_, slug, _), earner in zip(cases, earners):
+            achievement = next(a for a in repo.list_achievements(session) if a.slug == slug)
+            issuing.issue_credential(session, signer=signer, earner=earner, achievement=achievement, actor="staff@x")
+    with seeded_rt.Session() as session:
+        index = ms.build_partner_index(session)
+        rows = repo.matching_rows(session)
+        for posting_slug, slug, line in cases:
+            holders = {r.earner_id for r in rows if r.achievement_slug == slug}
+            result = ms.search(session, index, requirements=_posting(session, posting_slug),
+                               filters=ms.SearchFilters(min_score=0.0, limit=200), base_url=BASE)
+            seen = [c for c in result.candidates if c.earner_id in holders]
+            assert len(seen) == len(holders) > 0, slug
+            for c in seen:
+                assert line not in c.missing, (c.name, line)
+
+
+def test_no_requirement_is_a_clear_error(seeded_rt) -> None:  # noqa: ANN001
+    with seeded_rt.Session() as session:
+        index = ms.build_partner_index(session)
+        for empty in ([], [ms.Requirement("   ")]):
+            with pytest.raises(ms.EmptyPostingError):
+                ms.search(session, index, requirements=empty, filters=ms.SearchFilters(), base_url=BASE)
+
+
+def test_coverage_gaps_never_count_boilerplate(seeded_rt) -> None:  # noqa: ANN001
+    with seeded_rt.Session() as session:
+        index = ms.build_partner_index(session)
+        gaps = ms.coverage_gaps(session, index)
+        readings = {str(p.id): ms.read(p.text, title=p.title) for p in repo.list_postings(session)}
+    assert gaps.report.rows and gaps.skipped == sum(len(r.lines) - len(r.scored) for r in readings.values())
+    assert gaps.report.n_requirements == sum(min(len({" ".join(x.text.lower().split()) for x in r.scored}), 40)
+                                             for r in readings.values())
+    for row in gaps.report.rows:
+        scored = {line.text: line.kind for line in readings[row.posting_id].scored}
+        assert row.requirement in scored, row.requirement
+        assert gaps.kinds[(row.posting_id, row.requirement)] == scored[row.requirement]
+    table = list(csv.reader(io.StringIO(ms.gaps_csv(gaps.report, gaps.titles, gaps.kinds))))
+    assert table[0] == ["posting", "requirement", "best similarity", "kind"]
+    assert {r[3] for r in table[1:]} <= {"Requirement", "Nice to have", "Duty"}
 
 
 def test_search_audit_has_no_earner_data(seeded_rt) -> None:  # noqa: ANN001
@@ -172,27 +293,26 @@ def test_search_audit_has_no_earner_data(seeded_rt) -> None:  # noqa: ANN001
 
     with seeded_rt.Session.begin() as session:
         ms.record_search(session, actor="partner@x", actor_role="partner", title="Analyst", posting="Write SQL",
-                         filters=ms.SearchFilters(min_score=0.25), result_count=7)
+                         filters=ms.SearchFilters(min_score=0.25), result_count=7,
+                         requirements=[ms.Requirement("Write SQL", must_have=True), ms.Requirement("Excel")])
     with seeded_rt.Session() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "search")).all()[-1]
     assert event.details["result_count"] == 7 and event.details["posting_title"] == "Analyst"
     assert event.details["filters"]["min_score"] == 0.25
+    assert event.details["requirements"] == 2 and event.details["must_have"] == 1
+    assert "Write SQL" not in str(event.details)  # the posting's text is not logged
     assert event.subject == f"posting:{ms.posting_hash('Write SQL')}"
 
 
 def test_csv_exports_neutralise_formulas_and_carry_links() -> None:
     evidence = ms.Evidence("Write SQL", "SQL", "Data basics", "urn:uuid:1", f"{BASE}/verify?credential=urn%3Auuid%3A1",
                            0.5)
-    c = ms.Candidate(1, "=HYPERLINK(\"x\")", None, 0.5, "good", (evidence,), ("Power BI",), ())
+    partly = ms.Evidence("-Excel", "Spreadsheets", "Data basics", "urn:uuid:2",
+                         f"{BASE}/verify?credential=urn%3Auuid%3A2", 0.12, "partial")
+    c = ms.Candidate(1, "=HYPERLINK(\"x\")", None, 0.5, "good", (evidence,), ("Power BI",), (), (partly,),
+                     ("Power BI",))
     rows = list(csv.reader(io.StringIO(ms.candidates_csv([c]))))
-    assert rows[1][1].startswith("'=")
-    assert rows[1][-1] == evidence.verify_url
-
-
-def test_list_headings_are_not_requirements() -> None:
-    from mosaics_match.matching import split_requirements
-
-    posting = "Line Cook\nWhat you'll do\n- Prepare mise en place\n\nNice to have\n\n* Food handler certificate\nAbout us\nWe cook."
-    reqs = split_requirements(ms.mark_headings(posting))
-    assert "What you'll do" not in reqs and "Nice to have" not in reqs
-    assert {"Prepare mise en place", "Food handler certificate", "About us", "We cook."} <= set(reqs)
+    assert rows[0][5:9] == ["matched requirements", "missing requirements", "partly matched requirements",
+                            "missing must-haves"]
+    assert rows[1][1].startswith("'=") and rows[1][7] == "'-Excel" and rows[1][8] == "Power BI"
+    assert rows[1][-1] == f"{evidence.verify_url} {partly.verify_url}"

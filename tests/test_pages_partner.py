@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -32,6 +34,74 @@ def _results(at):  # noqa: ANN001, ANN202
     return None
 
 
+def _unescape(label: str) -> str:
+    return re.sub(r"\\(.)", r"\1", label)
+
+
+def _line_boxes(at) -> dict[str, object]:  # noqa: ANN001
+    """The review step's "use this line" checkboxes by the line's text."""
+    return {_unescape(c.label): c for c in at.checkbox if (c.key or "").startswith("match_use_")}
+
+
+def _must_box(at, line: str):  # noqa: ANN001, ANN202
+    key = _line_boxes(at)[line].key.replace("match_use_", "match_must_")
+    return next(c for c in at.checkbox if c.key == key)
+
+
+def _shown_lines(table) -> set[str]:  # noqa: ANN001
+    """Every line shown in the results as matched, partly matched or not found."""
+    cells = [table[col] for col in ("Matched", "Partly", "Missing") if col in table.columns]
+    return {part for column in cells for cell in column for part in str(cell).split("; ") if part}
+
+
+def _metric(at, label: str) -> int:  # noqa: ANN001
+    return int(next(m.value for m in at.metric if m.label == label).replace(",", ""))
+
+
+def _posting_id(db_url: str, slug: str) -> int:
+    from mosaics_match.models import JobPosting
+
+    rt = _rt(db_url)
+    try:
+        with rt.Session() as session:
+            return session.scalars(select(JobPosting.id).where(JobPosting.slug == slug)).one()
+    finally:
+        rt.engine.dispose()
+
+
+def _holders(db_url: str, slug: str) -> set[str]:
+    """Names of discoverable earners holding a currently valid credential of one micro-credential."""
+    from mosaics_match import repo
+    from mosaics_match.models import Earner
+
+    rt = _rt(db_url)
+    try:
+        with rt.Session() as session:
+            ids = {r.earner_id for r in repo.matching_rows(session) if r.achievement_slug == slug}
+            return set(session.scalars(select(Earner.name).where(Earner.id.in_(ids))))
+    finally:
+        rt.engine.dispose()
+
+
+def _issue_to_someone(db_url: str, slug: str) -> str:
+    """Issue a valid credential of ``slug`` to a discoverable earner who has none of it; their name."""
+    from mosaics_match import issuing, repo
+    from mosaics_match.models import Achievement, Earner
+
+    rt = _rt(db_url)
+    try:
+        with rt.Session.begin() as session:
+            achievement = session.scalars(select(Achievement).where(Achievement.slug == slug)).one()
+            holders = {r.earner_id for r in repo.matching_rows(session) if r.achievement_slug == slug}
+            earner = session.scalars(select(Earner).where(Earner.discoverable.is_(True), Earner.id.not_in(holders))
+                                     .order_by(Earner.id)).first()
+            signer = issuing.open_signer(session, settings=rt.settings)
+            issuing.issue_credential(session, signer=signer, earner=earner, achievement=achievement, actor="staff@x")
+            return earner.name
+    finally:
+        rt.engine.dispose()
+
+
 def _search_audits(db_url: str) -> list:
     from mosaics_match.models import AuditEvent
 
@@ -60,6 +130,7 @@ def test_match_saved_posting_ranks_earners_with_links_and_audits(portal_env: str
     assert len(audits) == 1
     details = audits[0].details
     assert details["result_count"] >= len(table) and details["posting_title"]
+    assert details["requirements"] == _metric(at, "Lines scored") == 11 and details["must_have"] == 0
     assert "Email" not in str(details) and "@" not in str(details)  # no earner data in the log
     at.run()  # a rerun with the same posting and filters is not a new search
     assert len(_search_audits(portal_env)) == 1
@@ -80,20 +151,148 @@ def test_match_shows_email_only_when_shared(portal_env: str) -> None:
         assert row["Email"] == (person.email if person.share_email else "not shared")
 
 
-def test_min_score_filter_updates_live_count(portal_env: str) -> None:
+def test_counts_are_honest_and_the_default_minimum_is_the_partial_band(portal_env: str) -> None:
+    from mosaics_match import matching_service as ms
+    from mosaics_match import repo
+    from mosaics_match.matching import rank
+
     at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
-    before = int(at.metric[0].value.replace(",", ""))
-    scores = sorted(_results(at)["Score"], reverse=True)
-    cut = round(scores[len(scores) // 2] * 20) / 20  # a slider step near the median score
-    at.slider(key="match_min_score").set_value(cut).run()
-    assert not at.exception
-    after = int(at.metric[0].value.replace(",", ""))
-    assert after < before
+    assert at.slider(key="match_min_score").value == pytest.approx(ms.DEFAULT_MIN_SCORE) == 0.25
     results = _results(at)
-    if after:
-        assert (results["Score"] >= cut - 1e-3).all()
-        assert len(results) == min(after, 50)
+    assert (results["Score"] >= 0.25 - 1e-3).all()
+    half, reach = _metric(at, "Cover at least half"), _metric(at, "Reach the minimum score")
+    phrase = "earner covers" if half == 1 else "earners cover"
+    assert f"{half:,} {phrase} at least half of the requirements" in _texts(at)
+    # The same counts by brute force: rank everyone with the lines the page scored.
+    rt = _rt(portal_env)
+    with rt.Session() as session:
+        index = ms.build_partner_index(session)
+        posting = repo.list_postings(session)[0]  # the page's default saved posting
+    rt.engine.dispose()
+    requirements = ms.read(posting.text, title=posting.title).requirements()
+    everyone = rank(index.engine, requirements, limit=index.n_earners, min_score=0.0, explain=False)
+    assert half == sum(1 for m in everyone if m.score >= 0.5)
+    assert reach == sum(1 for m in everyone if m.score >= 0.25) == len(results)
+
+    at.slider(key="match_min_score").set_value(0.0).run()
+    assert not at.exception
+    assert _metric(at, "Reach the minimum score") == len(everyone) > reach
+    assert _metric(at, "Cover at least half") == half
     assert len(_search_audits(portal_env)) == 2  # the changed filters are a new search
+
+
+def test_review_step_switch_a_line_off_and_back_on(portal_env: str) -> None:
+    line = "Working knowledge of SQL (joins, aggregations)"
+    at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
+    at.slider(key="match_min_score").set_value(0.0).run()
+    boxes = _line_boxes(at)
+    assert boxes[line].value is True
+    assert line in _shown_lines(_results(at))
+    scored = _metric(at, "Lines scored")
+
+    boxes[line].uncheck().run()
+    assert not at.exception
+    assert _metric(at, "Lines scored") == scored - 1
+    assert line not in _shown_lines(_results(at))
+    assert _must_box(at, line).disabled
+    assert _search_audits(portal_env)[-1].details["requirements"] == scored - 1
+
+    _line_boxes(at)[line].check().run()
+    assert _metric(at, "Lines scored") == scored and line in _shown_lines(_results(at))
+
+
+def test_review_step_must_have_is_scored_and_reported(portal_env: str) -> None:
+    line = "Working knowledge of SQL (joins, aggregations)"
+    at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
+    at.slider(key="match_min_score").set_value(0.0).run()
+    before = _results(at).set_index("Name")["Score"]
+    assert "Missing must-haves" not in _results(at).columns
+
+    _must_box(at, line).check().run()
+    assert not at.exception
+    table = _results(at)
+    assert "1 marked must-have." in [m.help for m in at.metric if m.label == "Lines scored"]
+    assert _search_audits(portal_env)[-1].details["must_have"] == 1
+    for _, row in table.iterrows():
+        missing = set(filter(None, str(row["Missing"]).split("; ")))
+        assert (line in missing) == (row["Missing must-haves"] == line), row["Name"]
+    after = table.set_index("Name")["Score"]
+    common = before.index.intersection(after.index)
+    assert (before[common] - after[common]).abs().max() > 1e-3  # a must-have weighs more in the score
+
+
+def test_boilerplate_is_listed_apart_and_never_shown_as_matched(portal_env: str) -> None:
+    token = session_token_for(portal_env, PARTNER)
+    boilerplate = {
+        "junior-data-analyst-northgate": ["About the role", "Apply by 15 January 2027.",
+                                          "Salary: $55,000–$62,000 per year, plus health and dental benefits",
+                                          "Location: 200 Queens Quay West, Suite 400, Toronto, ON M5J 2L7"],
+        "rece-preschool-maple-grove": ["1180 Danforth Avenue, Toronto, ON M4J 1M6", "About us",
+                                       "Start date: February 2027",
+                                       "- $27.50 to $30.00 per hour, including the provincial wage enhancement"],
+    }
+    for slug, lines in boilerplate.items():
+        at = app_test("pages/match.py", token=token)
+        at.selectbox(key="match_saved").set_value(_posting_id(portal_env, slug)).run()
+        at.slider(key="match_min_score").set_value(0.0).run()
+        assert not at.exception
+        boxes = _line_boxes(at)
+        shown = _shown_lines(_results(at))
+        for line in lines:
+            line = line.removeprefix("- ")
+            assert boxes[line].value is False, (slug, line)  # listed under "Not scored", unticked
+            assert line not in shown, (slug, line)
+
+
+def test_a_requirement_an_earner_holds_is_never_shown_missing_for_them(portal_env: str) -> None:
+    cases = [("junior-data-analyst-northgate", "sql-for-business-analysis",
+              "Working knowledge of SQL (joins, aggregations)"),
+             ("rece-preschool-maple-grove", "inclusive-ece-diverse-needs",
+              "Knowledge of inclusive practice is preferred")]
+    token = session_token_for(portal_env, PARTNER)
+    for slug, achievement, line in cases:
+        new_holder = _issue_to_someone(portal_env, achievement)
+        at = app_test("pages/match.py", token=token)
+        at.selectbox(key="match_saved").set_value(_posting_id(portal_env, slug)).run()
+        at.slider(key="match_min_score").set_value(0.0).run()
+        table = _results(at)
+        holders = table[table["Name"].isin(_holders(portal_env, achievement))]
+        assert new_holder in set(holders["Name"]), (slug, achievement)
+        for _, row in holders.iterrows():
+            assert line not in str(row["Missing"]).split("; "), (row["Name"], line)
+            assert line in f'{row["Matched"]}; {row["Partly"]}'.split("; "), (row["Name"], line)
+
+
+def test_a_line_the_reader_skipped_can_be_scored_and_a_new_posting_starts_fresh(portal_env: str) -> None:
+    at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
+    scored = _metric(at, "Lines scored")
+    _line_boxes(at)["Clear written and spoken English"].uncheck()
+    _line_boxes(at)["Apply by 15 January 2027."].check().run()
+    assert not at.exception and _metric(at, "Lines scored") == scored
+    ece = _posting_id(portal_env, "rece-preschool-maple-grove")
+    first = at.selectbox(key="match_saved").value
+    at.selectbox(key="match_saved").set_value(ece).run()
+    at.selectbox(key="match_saved").set_value(first).run()
+    boxes = _line_boxes(at)
+    assert boxes["Clear written and spoken English"].value is True
+    assert boxes["Apply by 15 January 2027."].value is False
+
+
+def test_nothing_to_score_gives_a_clear_message(portal_env: str) -> None:
+    at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
+    at.radio(key="match_source").set_value("Paste the text").run()
+    at.text_area(key="match_text").input(
+        "Salary: $50,000 per year\nLocation: 200 Queens Quay West, Toronto, ON M5J 2L7\n"
+        "Apply by 15 January 2027.").run()
+    assert not at.exception
+    assert "nothing to search for" in " ".join(w.value for w in at.warning)
+    assert _results(at) is None
+    at.text_area(key="match_text").input("Requirements\n- SQL\n- Power BI\n- Python").run()
+    for box in _line_boxes(at).values():
+        box.uncheck()
+    at.run()
+    assert not at.exception and _results(at) is None
+    assert "No line is ticked" in " ".join(w.value for w in at.warning)
 
 
 def test_pasted_posting_and_too_short_text(portal_env: str) -> None:
@@ -178,12 +377,28 @@ def test_catalogue_public_search_and_esco_links(portal_env: str) -> None:
     assert "No micro-credential matches" in _texts(at)
 
 
-def test_staff_gaps_report(portal_env: str) -> None:
+def test_staff_gaps_report_never_counts_boilerplate(portal_env: str) -> None:
+    from mosaics_match import matching_service as ms
+    from mosaics_match import repo
+    from mosaics_match.matching import MatchConfig
+
     at = app_test("pages/staff_gaps.py", token=session_token_for(portal_env, STAFF))
     assert not at.exception and not at.error
     table = at.dataframe[0].value
-    assert len(table) > 0 and {"Posting", "Requirement"} <= set(table.columns)
-    assert (table["Closest match"] < 0.15 + 1e-9).all()
+    assert len(table) > 0 and {"Posting", "Requirement", "Kind"} <= set(table.columns)
+    assert set(table["Kind"]) <= {"Requirement", "Nice to have", "Duty"}
+    assert (table["Closest match"] < MatchConfig().partial_similarity + 1e-9).all()
+    rt = _rt(portal_env)
+    with rt.Session() as session:
+        boilerplate = {line.text for p in repo.list_postings(session)
+                       for line in ms.read(p.text, title=p.title).lines if not line.scored}
+    rt.engine.dispose()
+    assert {"Apply by 15 January 2027.", "About the role", "1180 Danforth Avenue, Toronto, ON M4J 1M6"} <= boilerplate
+    assert not boilerplate & set(table["Requirement"])
+    assert not [t for t in table["Requirement"] if "$" in t or t.lower().startswith(("salary", "wage"))]
+    kind = table["Kind"].value_counts().index[-1]  # the rarest kind shown
+    at.multiselect(key="gaps_kinds").set_value([kind]).run()
+    assert set(at.dataframe[0].value["Kind"]) == {kind}
 
 
 @pytest.mark.parametrize(("email", "page"), [(EMPLOYER, "pages/match.py"), (PARTNER, "pages/staff_gaps.py"),
