@@ -40,7 +40,7 @@ from mosaics_match.credentials.fetcher import DictFetcher  # noqa: E402
 from mosaics_match.credentials.proofs import sign_data_integrity  # noqa: E402
 from mosaics_match.credentials.status import StatusBits, build_status_list_credential, status_entry  # noqa: E402
 from mosaics_match.credentials.trust import TrustRegistry  # noqa: E402
-from mosaics_match.credentials.verify import VerifyContext, verify, verify_many  # noqa: E402
+from mosaics_match.credentials.verifier import VerifyContext, verify, verify_many  # noqa: E402
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 BASE = "https://mosaics.example"

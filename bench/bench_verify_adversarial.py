@@ -8,7 +8,7 @@ Command (from the repository root)::
 Each case is one credential built to sit exactly at a limit of
 :class:`mosaics_match.credentials.inputs.Limits` (values per property, JSON values, value comparisons, nesting,
 proofs, status entries, string length, ``@context`` entries, numbers, blank nodes, ...) or just over it, and is
-verified once with :func:`mosaics_match.credentials.verify.verify` in an offline context. The table shows the
+verified once with :func:`mosaics_match.credentials.verifier.verify` in an offline context. The table shows the
 input size, the CPU seconds of that one verification (``time.process_time``), the verdict with the first check
 that did not succeed, and the ratio to a normal portal-issued credential (``eddsa-rdfc-2022``, first of its shape,
 so no template cache helps it either) measured in the same run. Inputs at a limit are signed with a real did:key
@@ -46,7 +46,7 @@ from mosaics_match.credentials.build import build_credential, sign_credential  #
 from mosaics_match.credentials.inputs import InputError, Limits, check_json_limits  # noqa: E402
 from mosaics_match.credentials.multibase import multibase_encode  # noqa: E402
 from mosaics_match.credentials.status import status_entry  # noqa: E402
-from mosaics_match.credentials.verify import VerifyContext, verify  # noqa: E402
+from mosaics_match.credentials.verifier import VerifyContext, verify  # noqa: E402
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 BASE = "https://mosaics.example"

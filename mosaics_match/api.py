@@ -46,6 +46,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .credentials.verifier.results import PROBLEM_BASE
 from .ratelimit import TokenBucketLimiter
 from .runtime import Runtime, open_runtime
 
@@ -55,7 +56,6 @@ __all__ = [
 ]
 
 LOG = logging.getLogger(__name__)
-PROBLEM_BASE = "urn:seneca-mosaics:problem:"
 PROBLEM_JSON = "application/problem+json"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _LIST_NAME = re.compile(r"^(revocation|suspension)-([1-9][0-9]{0,8})$")
@@ -543,8 +543,8 @@ def _credential_payload(rt: Runtime, credential_id: str, fmt: str) -> tuple[byte
 
 
 def verification_body(pv: Any, *, base_url: str | None) -> dict[str, Any]:
-    """The API answer: the CLI's ``--json`` line (same verdict and checks), each check with its problems, and
-    the portal's plain-language verdict.
+    """The API answer: the verifier's wire form (the same as the CLI's ``--json`` line: verdict, checks with
+    codes and problems) and the portal's plain-language verdict.
 
     Parameters
     ----------
@@ -553,13 +553,9 @@ def verification_body(pv: Any, *, base_url: str | None) -> dict[str, Any]:
     base_url : str, optional
         This portal's origin (names the verifier).
     """
-    from .credentials.cli import _json_line
+    from .credentials.verifier import to_wire
 
-    body = _json_line("request", pv.result)
-    body.pop("file", None)
-    problems = {c.id: list(c.problems) for c in pv.result.checks}
-    for check in body["checks"]:
-        check["problems"] = problems.get(check["id"], [])
+    body = to_wire(pv.result)
     report = pv.to_report(base_url=base_url)
     body["portal"] = {k: report[k] for k in ("verdict", "headline", "reason", "authenticity", "checked_at",
                                              "verifier", "email_checked", "email_matches", "input_problem",
@@ -653,7 +649,7 @@ def vc_api_result(pv: Any, *, options: dict[str, Any], credential: dict[str, Any
         ``verified``, ``checks`` (ids of the checks that passed), ``warnings`` and ``errors`` (problem details,
         each naming its ``check``), and ``credential`` when asked for.
     """
-    from .credentials.verify import ADVISORY_CHECKS
+    from .credentials.verifier import ADVISORY_CHECKS
 
     result = pv.result
     checks: list[str] = []

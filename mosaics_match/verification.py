@@ -1,7 +1,7 @@
 """Portal-side verification service: the credential engine with this portal's trust list, status lists and audit.
 
 Used by the Streamlit pages and the HTTP API alike. :func:`verify_submission` builds a
-:class:`~mosaics_match.credentials.verify.VerifyContext` from the database (trusted issuers from the issuer table,
+:class:`~mosaics_match.credentials.verifier.VerifyContext` from the database (trusted issuers from the issuer table,
 this portal's own status lists and DID documents served from the database, anything else fetched over HTTPS with
 a short deadline), runs the engine, turns its result into what an HR person reads (one verdict, one line per
 check, a credential card) and writes one audit event per verification.
@@ -30,7 +30,7 @@ from . import repo
 from .auth import Viewer
 from .credentials.fetcher import FetchError, Fetcher, HttpsFetcher
 from .credentials.trust import TrustRegistry
-from .credentials.verify import VerificationResult, VerifyCache, VerifyContext, verify
+from .credentials.verifier import VerificationResult, VerifyCache, VerifyContext, verify
 from .models import Achievement, IssuedCredential, Issuer, StatusList, utcnow
 
 __all__ = [
@@ -242,7 +242,7 @@ _STATUS_PATH = re.compile(r"/status/(revocation|suspension)-(\d{1,9})$")
 
 
 def _did_web_url(did: str) -> str | None:
-    from .credentials.verify import KeyResolver
+    from .credentials.verifier import KeyResolver
 
     try:
         return KeyResolver.did_web_url(did)
@@ -434,7 +434,7 @@ def _lines(result: VerificationResult, email_given: bool) -> list[CheckLine]:
         if cid == "recipient.identity" and not email_given:
             continue
         if c.status == "skipped":
-            if cid in ("status.revocation", "status.suspension") and "publishes no" in c.message:
+            if cid in ("status.revocation", "status.suspension") and "no-status" in c.codes:
                 out.append(CheckLine(cid, None, _sentence(c.message)))
             elif cid == "recipient.identity":
                 out.append(CheckLine(cid, None, _sentence(c.message)))

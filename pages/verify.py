@@ -334,7 +334,7 @@ def _warm_engine(_rt) -> bool:  # noqa: ANN001
     before the first visitor uploads anything, so the first verdict is as fast as the next ones."""
     from sqlalchemy import select
 
-    from mosaics_match.credentials.verify import verify
+    from mosaics_match.credentials.verifier import verify
     from mosaics_match.models import IssuedCredential
 
     with _rt.Session() as session:

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from mosaics_match import issuing, repo
 from mosaics_match.api import ApiConfig, create_api_app, did_web_document_path
 from mosaics_match.credentials import StatusBits, unbake
-from mosaics_match.credentials.cli import _json_line
+from mosaics_match.credentials.verifier import to_wire
 from mosaics_match.models import AuditEvent, IssuedCredential, StatusList
 from mosaics_match.ratelimit import TokenBucketLimiter
 
@@ -177,7 +177,7 @@ def test_verify_json_matches_cli_serialisation_and_is_audited(seeded_rt) -> None
     body = resp.json()
     assert body["verdict"] == "valid" and body["portal"]["verdict"] == "verified"
     assert body["credential_id"] == row.credential_id
-    expected = _json_line("x", verify(row.document.encode(), ctx=build_context(seeded_rt, remote=False)))
+    expected = to_wire(verify(row.document.encode(), ctx=build_context(seeded_rt, remote=False)))
     assert body["verdict"] == expected["verdict"] and body["reason"] == expected["reason"]
     assert [(c["id"], c["status"], c["message"]) for c in body["checks"]] == \
         [(c["id"], c["status"], c["message"]) for c in expected["checks"]]

@@ -15,7 +15,7 @@ from PIL import Image
 from mosaics_match.credentials.bake import (
     OB3_NAMESPACE, BakeError, bake, bake_png, bake_svg, unbake, unbake_png, unbake_svg,
 )
-from mosaics_match.credentials.verify import verify
+from mosaics_match.credentials.verifier import verify
 
 from tests.test_verify_support import EMAIL, NOW, Issuer
 

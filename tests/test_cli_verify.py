@@ -63,8 +63,9 @@ def test_verify_json_lines(world: dict) -> None:
     assert by["good.json"]["recipient_match"] is True
     assert by["token.jwt"]["verdict"] == "valid"
     assert by["revoked.json"]["verdict"] == "invalid"
-    assert {"id": "status.revocation", "status": "failure", "message": "Has been revoked by the issuer."} in \
-        by["revoked.json"]["checks"]
+    revocation = next(c for c in by["revoked.json"]["checks"] if c["id"] == "status.revocation")
+    assert revocation["status"] == "failure" and revocation["message"] == "Has been revoked by the issuer."
+    assert any(p["type"].endswith(":revoked") for p in revocation["problems"])
     for bad in ("garbage.bin", "deep.json", "missing.json"):
         assert by[bad]["verdict"] == "invalid" and by[bad]["reason"]
     assert b"Traceback" not in p.stderr

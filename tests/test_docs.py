@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mosaics_match.credentials.verify import CHECKS
+from mosaics_match.credentials.verifier import CHECKS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "verification.md"
 
@@ -23,7 +23,7 @@ def test_documentation_names_no_check_that_does_not_exist():
 
 
 def test_a_verification_reports_only_documented_checks():
-    from mosaics_match.credentials import verify as v
+    from mosaics_match.credentials import verifier as v
 
     result = v.verify(b'{"not": "a credential"}', ctx=v.VerifyContext())
     assert result.checks, "a verification always reports its checks"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from mosaics_match.credentials.bake import bake_png, bake_svg
-from mosaics_match.credentials.verify import CHECKS, VerifyContext, verify
+from mosaics_match.credentials.verifier import CHECKS, VerifyContext, verify
 
 from tests.test_verify_support import NOW, Issuer
 

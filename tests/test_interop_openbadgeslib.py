@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 
 ob3 = pytest.importorskip("openbadgeslib.ob3")
 
-from mosaics_match.credentials.verify import VerifyContext, verify  # noqa: E402
+from mosaics_match.credentials.verifier import VerifyContext, verify  # noqa: E402
 
 from tests.test_verify_support import EMAIL, NOW, Issuer  # noqa: E402
 

@@ -12,7 +12,7 @@ from mosaics_match.credentials.status import (
     MIN_LIST_BITS, StatusBits, StatusEntry, StatusError, build_status_list_credential, parse_revocation_list,
     parse_status_entries, parse_status_list, read_status, status_entry,
 )
-from mosaics_match.credentials.verify import parse_datetime
+from mosaics_match.credentials.verifier import parse_datetime
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 ISSUER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"

@@ -34,7 +34,7 @@ from mosaics_match.credentials.fetcher import HttpsFetcher
 from mosaics_match.credentials.identity import identity_hash
 from mosaics_match.credentials.inputs import Limits
 from mosaics_match.credentials.multibase import multibase_encode
-from mosaics_match.credentials.verify import JWT_REGISTERED_CLAIMS, KeyResolver, VerifyContext, verify
+from mosaics_match.credentials.verifier import JWT_REGISTERED_CLAIMS, KeyResolver, VerifyContext, verify
 
 from tests.factories import rewrites as rw
 from tests.factories.fresh import clear_canonical_caches, outcome, verify_in_fresh_processes

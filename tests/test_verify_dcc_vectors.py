@@ -25,7 +25,7 @@ import pytest
 
 from mosaics_match.credentials.fetcher import OfflineFetcher
 from mosaics_match.credentials.status import parse_status_entries, parse_status_list, read_status
-from mosaics_match.credentials.verify import VerifyContext, parse_datetime, verify
+from mosaics_match.credentials.verifier import VerifyContext, parse_datetime, verify
 
 from tests.test_verify_support import VECTORS, require_vectors
 

@@ -16,7 +16,7 @@ from mosaics_match.credentials.jsonld import undefined_terms
 from mosaics_match.credentials.proofs import sign_data_integrity
 from mosaics_match.credentials.status import StatusBits
 from mosaics_match.credentials.trust import TrustRegistry
-from mosaics_match.credentials.verify import VerifyContext, parse_datetime, verify, verify_many
+from mosaics_match.credentials.verifier import VerifyContext, parse_datetime, verify, verify_many
 
 from tests.test_verify_support import EMAIL, NOW, Issuer, achievement
 
@@ -175,7 +175,7 @@ def test_verify_many_with_two_workers_matches_serial() -> None:
     ("did:web:localhost%3A8443", "https://localhost:8443/.well-known/did.json"),
 ])
 def test_did_web_urls(did: str, url: str) -> None:
-    from mosaics_match.credentials.verify import KeyResolver
+    from mosaics_match.credentials.verifier import KeyResolver
 
     assert KeyResolver.did_web_url(did) == url
 
@@ -183,7 +183,7 @@ def test_did_web_urls(did: str, url: str) -> None:
 @pytest.mark.parametrize("did", ["did:web:", "did:web:evil.example%2Fpath", "did:web:user%40evil.example"])
 def test_did_web_malformed(did: str) -> None:
     from mosaics_match.credentials.fetcher import FetchError
-    from mosaics_match.credentials.verify import KeyResolver
+    from mosaics_match.credentials.verifier import KeyResolver
 
     with pytest.raises(FetchError):
         KeyResolver.did_web_url(did)

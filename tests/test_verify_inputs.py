@@ -11,7 +11,7 @@ from PIL import Image
 from mosaics_match.credentials.inputs import (
     InputError, Limits, detect_kind, is_compact_jws, json_depth_exceeds, parse_json_bounded,
 )
-from mosaics_match.credentials.verify import VerifyContext, verify
+from mosaics_match.credentials.verifier import VerifyContext, verify
 
 from tests.test_verify_support import NOW, Issuer
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from mosaics_match.credentials import keys
 from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.jwt import sign_compact_jws, sign_vc_jwt
-from mosaics_match.credentials.verify import VerifyContext, verify
+from mosaics_match.credentials.verifier import VerifyContext, verify
 
 from tests.test_verify_support import NOW, Issuer, statuses
 

@@ -33,7 +33,7 @@ from mosaics_match.credentials.bake import bake_png, bake_svg
 from mosaics_match.credentials.build import sign_credential
 from mosaics_match.credentials.inputs import InputError, Limits, check_json_limits, json_depth_exceeds
 from mosaics_match.credentials.multibase import multibase_encode
-from mosaics_match.credentials.verify import VerifyContext, verify
+from mosaics_match.credentials.verifier import VerifyContext, verify
 
 from tests.conftest import app_test, running_portal, session_token_for
 from tests.test_verify_support import NOW, Issuer, statuses

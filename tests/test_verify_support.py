@@ -19,7 +19,7 @@ from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.proofs import sign_data_integrity
 from mosaics_match.credentials.status import StatusBits, build_status_list_credential, status_entry
 from mosaics_match.credentials.trust import TrustRegistry
-from mosaics_match.credentials.verify import VerifyContext
+from mosaics_match.credentials.verifier import VerifyContext
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 VECTORS = SHARED / "vectors"

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from mosaics_match.credentials.verify import verify
+from mosaics_match.credentials.verifier import verify
 
 from tests.test_verify_support import Issuer
 

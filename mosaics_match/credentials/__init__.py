@@ -1,9 +1,7 @@
 """Credential engine of the Seneca Mosaics portal: issue, bake and verify Open Badges 3.0 / W3C VCs.
 
-Importing this package is cheap: names are resolved lazily from their modules on first use.
-``verify`` names both the submodule and its main function; the submodule is callable, so
-``from mosaics_match.credentials import verify; verify(data, ctx=ctx)`` works either way
-(``verify_credential`` is an unambiguous alias).
+Importing this package is cheap: names are resolved lazily from their modules on first use. The verifier
+lives in the ``verifier`` package (one module per suite of checks); ``verify`` here is its main function.
 
 Main entry points
 -----------------
@@ -20,9 +18,10 @@ from typing import Any
 
 _EXPORTS = {
     # verify
-    "verify": "verify", "verify_credential": "verify", "verify_many": "verify", "VerifyContext": "verify", "VerificationResult": "verify",
-    "CheckResult": "verify", "VerifyCache": "verify", "KeyResolver": "verify", "CHECKS": "verify",
-    "ADVISORY_CHECKS": "verify", "parse_datetime": "verify", "summarize": "verify",
+    "verify": "verifier", "verify_many": "verifier", "VerifyContext": "verifier",
+    "VerificationResult": "verifier", "CheckResult": "verifier", "VerifyCache": "verifier", "KeyResolver": "verifier",
+    "CHECKS": "verifier", "ADVISORY_CHECKS": "verifier", "parse_datetime": "verifier", "summarize": "verifier",
+    "to_wire": "verifier",
     # inputs
     "Limits": "inputs", "InputError": "inputs", "detect_kind": "inputs",
     # build / identity

@@ -71,7 +71,7 @@ def _read_input(name: str) -> bytes:
 def _context(args: argparse.Namespace) -> Any:
     from .fetcher import CachingFetcher, ChainFetcher, FetchError, HttpsFetcher, OfflineFetcher
     from .trust import TrustRegistry
-    from .verify import VerifyContext, parse_datetime
+    from .verifier import VerifyContext, parse_datetime
 
     trust = None
     if args.trust:
@@ -104,7 +104,7 @@ def _context(args: argparse.Namespace) -> Any:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """``verify FILE...``: print a verdict per file; exit 0 only when all are valid."""
-    from .verify import verify
+    from .verifier import to_wire, verify
 
     try:
         ctx = _context(args)
@@ -122,30 +122,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         result = verify(data, ctx=ctx)
         all_valid &= result.verdict == "valid"
         if args.json:
-            print(json.dumps(_json_line(name, result), ensure_ascii=False), flush=True)
+            print(json.dumps(to_wire(result, name=name), ensure_ascii=False), flush=True)
         else:
             _print_human(name, result)
     return 0 if all_valid else 1
-
-
-def _json_line(name: str, result: Any) -> dict:
-    summary = result.summary
-    achievement = summary.get("achievement") or {}
-    issuer = summary.get("issuer") or {}
-    return {
-        "file": name,
-        "verdict": result.verdict,
-        "reason": result.reason,
-        "issuer_trusted": result.issuer_trusted,
-        "recipient_match": result.recipient_match,
-        "input_kind": result.input_kind,
-        "credential_id": (result.credential or {}).get("id") if isinstance(result.credential, dict) else None,
-        "achievement": achievement.get("name"),
-        "issuer": {"id": issuer.get("id"), "name": issuer.get("name")},
-        "valid_from": summary.get("valid_from"),
-        "valid_until": summary.get("valid_until"),
-        "checks": [{"id": c.id, "status": c.status, "message": c.message} for c in result.checks],
-    }
 
 
 def _emit_unreadable(args: argparse.Namespace, name: str, exc: OSError) -> None:

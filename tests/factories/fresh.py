@@ -27,7 +27,7 @@ sys.path.insert(0, repo)
 from datetime import datetime
 from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.trust import TrustRegistry
-from mosaics_match.credentials.verify import VerifyContext, verify
+from mosaics_match.credentials.verifier import VerifyContext, verify
 
 with open(os.path.join(work, "payload.json"), encoding="utf-8") as fh:
     payload = json.load(fh)

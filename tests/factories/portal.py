@@ -19,7 +19,7 @@ from mosaics_match.credentials.build import sign_credential
 from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.status import StatusBits, build_status_list_credential
 from mosaics_match.credentials.trust import TrustRegistry
-from mosaics_match.credentials.verify import KeyResolver, VerifyContext
+from mosaics_match.credentials.verifier import KeyResolver, VerifyContext
 from mosaics_match.models import Achievement, Competency, Earner, Issuer, SigningKey
 from mosaics_match.settings import Settings
 
