@@ -14,23 +14,54 @@ from __future__ import annotations
 import streamlit as st
 
 if __name__ != "__main__":
-    # Imported once by the server, before any browser session exists.
+    # Imported once by the server, before any browser session exists and before it listens.
     from collections.abc import AsyncIterator
     from contextlib import asynccontextmanager
     from pathlib import Path
     from typing import Any
 
-    from starlette.concurrency import run_in_threadpool
+    from starlette.middleware import Middleware
     from streamlit.runtime.pages_manager import PagesManager
 
+    from mosaics_match import startup
     from mosaics_match.api import LazyRuntime, build_routes
+    from mosaics_match.proxies import ForwardedClientMiddleware, TrustedProxies
+    from mosaics_match.runtime import open_runtime
+    from mosaics_match.settings import SettingsError, load_settings, startup_problem
 
     # A ``pages/`` folder beside the main script would otherwise make Streamlit start in its old folder-based
     # navigation until the first st.navigation call, so a deep link as the first request after a start would
     # miss this file's navigation and role routing.
     PagesManager.uses_pages_directory = False
 
-    runtime = LazyRuntime()
+    startup.configure_logging()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        startup.refuse(f"Seneca Mosaics will not start: {exc}")
+    problem = startup_problem(settings)
+    if problem:
+        startup.refuse(problem)
+    try:
+        # Connect and migrate now, so a misconfigured database ends the start with one line.
+        process_runtime = open_runtime(settings)
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the operator gets one line
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        startup.refuse(f"Seneca Mosaics will not start: the database at DATABASE_URL cannot be opened ({reason}).")
+    served = startup.served_origin()
+    if settings.base_url_configured:
+        mismatch = startup.local_base_url_mismatch(settings.base_url, served)
+        if mismatch:
+            startup.LOG.warning(mismatch)
+    else:
+        # What this start creates (the demo data) names where it is served; pages and routes use each request's.
+        process_runtime = process_runtime.for_origin(served)
+        startup.LOG.info("MOSAICS_BASE_URL is not set: links name the origin each visitor reached%s",
+                         f"; data created at start names {served}" if served else "")
+    if settings.demo_mode:
+        startup.LOG.warning("Demo mode: demo accounts and their passwords are shown on the sign-in page "
+                            "(MOSAICS_DEMO=0 turns this off)")
+    runtime = LazyRuntime(lambda: process_runtime)
 
     #: Seconds between SIGTERM / SIGINT and the end of the process, whatever is still running.
     SHUTDOWN_GRACE_SECONDS = 5.0
@@ -74,19 +105,32 @@ if __name__ != "__main__":
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        # Connect and migrate before the first request, so a misconfigured database fails the start.
-        await run_in_threadpool(runtime)
+        startup.ensure_started(process_runtime)
         bound_shutdown(SHUTDOWN_GRACE_SECONDS)
         yield
         runtime.close()
 
-    app = st.App(Path(__file__).resolve(), routes=build_routes(runtime), lifespan=lifespan)
+    app = st.App(
+        Path(__file__).resolve(),
+        routes=[startup.health_route(runtime), *build_routes(runtime)],
+        middleware=[Middleware(ForwardedClientMiddleware, trusted=TrustedProxies.parse(settings.trusted_proxies))],
+        lifespan=lifespan,
+    )
 else:
     from pages import common
 
     st.set_page_config(page_title="Seneca Mosaics portal", page_icon=":material/extension:", layout="wide")
 
-    rt = common.runtime()
+    from mosaics_match.settings import SettingsError
+
+    try:
+        rt = common.runtime()
+    except SettingsError as exc:
+        st.error(str(exc))
+        st.stop()
+    if rt.settings.demo_mode:
+        st.badge("Demo data", icon=":material/science:", color="orange",
+                 help="Synthetic earners and credentials; demo accounts are listed on the sign-in page.")
     common.ensure_demo_data(rt)
     viewer = common.current_viewer()
 

@@ -47,6 +47,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .credentials.verifier.results import PROBLEM_BASE
+from .proxies import TrustedProxies, request_origin, resolve_client
 from .ratelimit import TokenBucketLimiter
 from .runtime import Runtime, open_runtime
 
@@ -202,13 +203,20 @@ def _route(path: str, name: str, handlers: dict[str, Handler]) -> Route:
     return Route(path, endpoint, methods=ALL_METHODS, name=name)
 
 
-def client_ip(request: Request) -> str:
-    """The client address as the ASGI server reports it.
+def client_ip(request: Request, trusted: TrustedProxies | None = None) -> str:
+    """The client's address: the peer, or what the proxies in ``MOSAICS_TRUSTED_PROXIES`` say it is.
 
-    Behind a load balancer run uvicorn with ``--proxy-headers --forwarded-allow-ips=<balancer>`` so this is the
-    real client; headers are not trusted here, or any client could choose its own bucket.
+    :func:`mosaics_match.proxies.resolve_client` decides once per request (the portal's middleware already did
+    when it runs); ``X-Forwarded-For`` from anyone else is ignored, so a client cannot pick its own bucket.
     """
-    return request.client.host if request.client else "unknown"
+    return resolve_client(request.scope, trusted or TrustedProxies())[0]
+
+
+def request_base_url(request: Request, rt: Runtime) -> str:
+    """``MOSAICS_BASE_URL`` when configured, else the origin this request was addressed to."""
+    if rt.settings.base_url_configured:
+        return rt.settings.base_url
+    return request_origin(request.scope, TrustedProxies.parse(rt.settings.trusted_proxies)) or rt.settings.base_url
 
 
 # --- keys ---------------------------------------------------------------------------------------------------
@@ -365,16 +373,16 @@ class _Api:
     # verification
 
     async def verify(self, request: Request) -> Response:
-        ip, decision = self._admit(request)
+        ip, decision = await self._admit(request)
         data, email, file_name = await self._read_submission(request)
         rt, pv = await self._verify_submission(ip, data, email=email, file_name=file_name)
-        return JSONResponse(verification_body(pv, base_url=rt.settings.base_url),
+        return JSONResponse(verification_body(pv, base_url=request_base_url(request, rt)),
                             headers={"Cache-Control": "no-store",
                                      "X-RateLimit-Remaining": str(decision.remaining)})
 
     async def vc_api_verify(self, request: Request) -> Response:
         """``POST /credentials/verify`` (W3C VC-API): 200 when verified, 400 with the errors otherwise."""
-        ip, decision = self._admit(request)
+        ip, decision = await self._admit(request)
         body = await self._read_body(request)
         credential, options = _vc_api_request(body, max_bytes=self.config.max_body_bytes)
         data = json.dumps(credential, ensure_ascii=False).encode("utf-8")
@@ -384,9 +392,10 @@ class _Api:
                             headers={"Cache-Control": "no-store",
                                      "X-RateLimit-Remaining": str(decision.remaining)})
 
-    def _admit(self, request: Request) -> tuple[str, Any]:
+    async def _admit(self, request: Request) -> tuple[str, Any]:
         """The client's address and its rate-limit decision; a 429 problem when it has none left."""
-        ip = client_ip(request)
+        rt = await run_in_threadpool(self.runtime)
+        ip = client_ip(request, TrustedProxies.parse(rt.settings.trusted_proxies))
         decision = self.limiter.take(ip)
         if not decision.allowed:
             raise Problem(429, "rate-limited", "Too many requests",
@@ -494,7 +503,7 @@ class _Api:
         from .openapi import openapi_document
 
         rt = await run_in_threadpool(self.runtime)
-        return JSONResponse(openapi_document(server_url=rt.settings.base_url),
+        return JSONResponse(openapi_document(server_url=request_base_url(request, rt)),
                             headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 
     async def api_not_found(self, request: Request) -> Response:

@@ -1,8 +1,17 @@
 """Demo data: the Mosaics catalogue, job postings, thousands of synthetic earners with signed credentials, and one
-account per role. Seeded, reproducible and idempotent (running it twice changes nothing)."""
+account per role. Seeded, reproducible and idempotent (running it twice changes nothing).
+
+The demo accounts' passwords are never stored: each is derived from the session secret (HMAC-SHA256 of the role),
+so the sign-in page can show them in demo mode while a copy of the database alone reveals nothing but Argon2id
+hashes. Showing them once in the log at seeding was the alternative; it would leave a demo without a way to
+find the passwords again after the log is gone, and logs are copied to more places than the secret.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -18,13 +27,17 @@ from sqlalchemy.orm import Session
 
 from . import issuing, repo
 from .models import Account, Achievement, Competency, Earner, IssuedCredential, JobPosting, StatusList
-from .passwords import hash_password
+from .passwords import hash_password, verify_password
 from .runtime import Runtime
 
 Progress = Callable[[float, str], None]
 SEED = 20261128
 DEMO_MARKER = "demo_seeded"
+# Where earlier versions kept the demo passwords in plain text; migration 0003 deletes it and nothing writes it.
 DEMO_PASSWORDS_KEY = "demo_passwords"
+# Marks the demo accounts as holding the passwords derived from the current secret (a keyed hash, not a password).
+DEMO_PASSWORDS_SYNCED_KEY = "demo_passwords_synced"
+_PASSWORD_LABEL = b"seneca-mosaics demo password\x00"
 DEMO_ACCOUNTS = {
     "staff": ("staff@mosaics.example", "Sam Okafor (Seneca staff)", "Seneca Polytechnic"),
     "employer": ("employer@mosaics.example", "Priya Raman (Northwind Logistics HR)", "Northwind Logistics"),
@@ -342,15 +355,72 @@ def _set_next_index(session: Session, signer: issuing.Signer, number: int, next_
             lst.next_index = max(lst.next_index, next_index)
 
 
+def demo_password(secret: str, role: str) -> str:
+    """The demo account password of ``role``, derived from ``secret`` (the session secret); never stored.
+
+    Parameters
+    ----------
+    secret : str
+        ``Settings.session_secret``.
+    role : str
+        One of :data:`DEMO_ACCOUNTS`.
+    """
+    digest = hmac.new(secret.encode("utf-8"), _PASSWORD_LABEL + role.encode("utf-8"), hashlib.sha256).digest()
+    return f"{role}-{base64.urlsafe_b64encode(digest).decode('ascii')[:14]}"
+
+
+def _synced_marker(secret: str) -> str:
+    return hmac.new(secret.encode("utf-8"), _PASSWORD_LABEL + b"synced", hashlib.sha256).hexdigest()[:32]
+
+
+def _demo_secret(settings) -> str:  # noqa: ANN001
+    if not settings.session_secret:
+        raise ValueError("Demo accounts need a session secret (MOSAICS_SESSION_SECRET, generated in demo mode).")
+    return settings.session_secret
+
+
+def sync_demo_passwords(session: Session, *, settings) -> int:  # noqa: ANN001
+    """Give the existing demo accounts the passwords derived from the current secret; returns how many changed.
+
+    Databases seeded before passwords were derived, or under another secret, hold hashes of passwords nobody
+    can look up any more. A no-op (one ``app_state`` read) once the accounts match the current secret. Audited.
+
+    Parameters
+    ----------
+    session : Session
+        A session inside a transaction.
+    settings : Settings
+        Provides the session secret.
+    """
+    secret = _demo_secret(settings)
+    marker = _synced_marker(secret)
+    if repo.get_state(session, key=DEMO_PASSWORDS_SYNCED_KEY) == marker:
+        return 0
+    changed = []
+    for role, (email, _name, _org) in DEMO_ACCOUNTS.items():
+        account = repo.get_account(session, email=email)
+        password = demo_password(secret, role)
+        if account is not None and not verify_password(account.password_hash, password):
+            account.password_hash = hash_password(password)
+            account.session_epoch = (account.session_epoch or 0) + 1  # sessions under the old password end
+            changed.append(role)
+    repo.set_state(session, key=DEMO_PASSWORDS_SYNCED_KEY, value=marker)
+    if changed:
+        repo.record_audit(session, actor="system", actor_role="system", action="demo_passwords_reset",
+                          outcome="success", details={"roles": changed})
+    return len(changed)
+
+
 def _seed_accounts(session: Session, settings=None) -> int:  # noqa: ANN001
-    stored = repo.get_state(session, key=DEMO_PASSWORDS_KEY)
-    passwords: dict[str, str] = json.loads(stored) if stored else {}
+    from .settings import load_settings
+
+    settings = settings or load_settings()
+    secret = _demo_secret(settings)
     added = 0
     for role, (email, name, org) in DEMO_ACCOUNTS.items():
         if repo.get_account(session, email=email) is not None:
             continue
-        password = passwords.get(role) or f"{role}-{secrets.token_urlsafe(9)}"
-        passwords[role] = password
+        password = demo_password(secret, role)
         earner_id = None
         if role == "earner":
             earner = repo.get_earner_by_email(session, email=email)
@@ -364,7 +434,7 @@ def _seed_accounts(session: Session, settings=None) -> int:  # noqa: ANN001
         if role == "earner":
             _give_demo_earner_credentials(session, earner, settings)
     if added:
-        repo.set_state(session, key=DEMO_PASSWORDS_KEY, value=json.dumps(passwords))
+        sync_demo_passwords(session, settings=settings)
     return added
 
 
@@ -391,11 +461,19 @@ def _give_demo_earner_credentials(session: Session, earner: Earner, settings=Non
         receipt.credential.claimed_at = issued + timedelta(days=1)
 
 
-def demo_passwords(session: Session) -> dict[str, tuple[str, str]]:
-    """Role -> (email, password) of the demo accounts; only ever shown when demo mode is on."""
-    stored = repo.get_state(session, key=DEMO_PASSWORDS_KEY)
-    passwords: dict[str, str] = json.loads(stored) if stored else {}
-    return {role: (DEMO_ACCOUNTS[role][0], pw) for role, pw in passwords.items() if role in DEMO_ACCOUNTS}
+def demo_passwords(session: Session, *, settings) -> dict[str, tuple[str, str]]:  # noqa: ANN001
+    """Role -> (email, password) of the demo accounts that exist; only ever shown when demo mode is on.
+
+    Parameters
+    ----------
+    session : Session
+        A read session.
+    settings : Settings
+        Provides the session secret the passwords are derived from.
+    """
+    secret = _demo_secret(settings)
+    return {role: (email, demo_password(secret, role)) for role, (email, _name, _org) in DEMO_ACCOUNTS.items()
+            if repo.get_account(session, email=email) is not None}
 
 
 def earner_count(session: Session) -> int:

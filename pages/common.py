@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,41 +62,68 @@ PAGES: tuple[PageSpec, ...] = (
 
 
 @st.cache_resource(show_spinner="Connecting to the database…")
+def _process_runtime() -> Runtime:
+    """The process-wide runtime (engine and session factory); refuses a configuration that cannot serve."""
+    from mosaics_match.settings import SettingsError, load_settings, startup_problem
+
+    settings = load_settings()
+    problem = startup_problem(settings)
+    if problem:
+        raise SettingsError(problem)
+    return open_runtime(settings)
+
+
+def browser_origin() -> str | None:
+    """``scheme://host[:port]`` (plus Streamlit's ``server.baseUrlPath``) of the address in the visitor's browser."""
+    from urllib.parse import urlsplit
+
+    try:
+        url = st.context.url
+    except Exception:  # no browser context (bare runs)
+        return None
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    prefix = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
+
+
 def runtime() -> Runtime:
-    """The process-wide runtime (engine and session factory); never a session."""
-    return open_runtime()
+    """The process-wide runtime; never a session. Without ``MOSAICS_BASE_URL`` its ``settings.base_url`` is the
+    origin in the visitor's browser, so every link a page builds works on whatever port or host it is served."""
+    return _process_runtime().for_origin(browser_origin())
 
 
 def ensure_demo_data(rt: Runtime) -> None:
-    """Seed the demo data on an empty database (demo mode), showing progress; a no-op afterwards."""
+    """Wait until the server has prepared the database (the demo data on a first start), showing its progress.
+
+    The server starts the work when it starts (``mosaics_match.startup``); a page run reaching it earlier (tests,
+    or a page run before the server's start finished) starts it here. Every visitor meanwhile sees the same
+    progress; once ready this is a no-op for the browser session.
+    """
     if st.session_state.get("_demo_checked"):
         return
-    from mosaics_match import demo
+    from mosaics_match import startup
 
-    if rt.settings.demo_mode and demo.needs_seeding(rt):
-        # One seeding at a time per process: a second browser session waits here and then finds the data ready.
-        with _seed_lock():
-            if not demo.needs_seeding(rt):
-                st.session_state["_demo_checked"] = True
-                return
-            _seed_with_progress(rt, demo)
+    job = startup.ensure_started(rt)
+    now = job.snapshot()
+    if now.state == "starting":
+        label = ("First start: creating the Mosaics demo data…" if rt.settings.demo_mode
+                 else "Getting the portal ready…")
+        with st.status(label, expanded=True) as status:
+            bar = st.progress(now.progress, text=now.message)
+            while now.state == "starting":
+                now = job.wait_for_change(now, timeout=1.0)
+                bar.progress(now.progress, text=now.message)
+            if now.ready:
+                status.update(label="Demo data ready" if rt.settings.demo_mode else "Ready", state="complete",
+                              expanded=False)
+            else:
+                status.update(label="The portal could not get ready", state="error")
+    if now.state == "failed":
+        st.error("The portal could not prepare its data; the server log says why. Try again later.")
+        st.stop()
     st.session_state["_demo_checked"] = True
-
-
-@st.cache_resource
-def _seed_lock() -> threading.Lock:
-    return threading.Lock()
-
-
-def _seed_with_progress(rt: Runtime, demo) -> None:  # noqa: ANN001
-    with st.status("First start: creating the Mosaics demo data…", expanded=True) as status:
-        bar = st.progress(0.0)
-
-        def progress(done: float, message: str) -> None:
-            bar.progress(min(max(done, 0.0), 1.0), text=message)
-
-        report = demo.seed(rt, progress=progress)
-        status.update(label=f"Demo data ready: {report.summary()}", state="complete", expanded=False)
 
 
 def oidc_configured() -> bool:

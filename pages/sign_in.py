@@ -36,7 +36,7 @@ if rt.settings.demo_mode:
     from mosaics_match import demo
 
     with rt.Session() as session:
-        accounts = demo.demo_passwords(session)
+        accounts = demo.demo_passwords(session, settings=rt.settings)
     if accounts:
         with st.expander("Demo accounts (demo mode only)", expanded=True):
             st.caption("This portal runs in demo mode with synthetic data. Use one of these accounts to try each "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import issuing, repo
+from mosaics_match import issuing, repo, startup
 from mosaics_match.keystore import KeySecretError
 from pages import common
 
@@ -24,6 +24,16 @@ st.caption(
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     st.success(flash)
+
+if rt.settings.base_url_configured:
+    mismatch = startup.served_mismatch(rt.settings.base_url, common.browser_origin())
+    if mismatch:
+        st.warning(f"{mismatch} Set MOSAICS_BASE_URL to the address people use, or reach the portal there.",
+                   icon=":material/link_off:")
+else:
+    st.info(f"MOSAICS_BASE_URL is not set, so links name the address each visitor uses (yours: "
+            f"{rt.settings.base_url}). A deployment should set it, so that credentials issued here name one "
+            "lasting address.", icon=":material/link:")
 
 secret_ok = bool(rt.settings.key_secret)
 if not secret_ok:
@@ -86,12 +96,38 @@ else:
     def _dismissed() -> None:
         st.session_state.pop(PENDING_KEY, None)
 
+    def rotation_effect(issuer_id: str) -> tuple[str, str]:
+        """What a rotation changes for verifiers outside this portal: (headline, explanation)."""
+        web = rt.settings.issuer_did if rt.settings.issuer_did.startswith("did:web:") else ""
+        if web and issuer_id == web:
+            return ("For verifiers outside this portal nothing changes.",
+                    f"Seneca stays `{issuer_id}`. The new key is added to its DID document and the old one stays "
+                    "listed there, so credentials signed before and after the rotation verify against the same "
+                    "trusted identifier. A verifier that cached the document may need a few minutes to see the "
+                    "new key.")
+        if web:
+            return ("For verifiers outside this portal, Seneca's identity changes once.",
+                    f"Credentials issued from now on name `{web}` (MOSAICS_ISSUER_DID) instead of `{issuer_id}`; "
+                    "verifiers that trust Seneca by its DID must add the did:web identifier once. Later "
+                    "rotations keep it. This portal keeps the old DID trusted as \"Retired Seneca key\".")
+        return ("For verifiers outside this portal, Seneca's identity changes.",
+                f"With a did:key issuer the key *is* the identifier: credentials issued from now on name a new "
+                f"DID instead of `{issuer_id}`. Wallets, hiring systems and other verifiers that trust Seneca by "
+                "its DID will not recognise the new credentials as Seneca's until they add the new DID to their "
+                "trust lists; this portal keeps the old DID trusted as \"Retired Seneca key\". To rotate "
+                "without changing the identifier, configure a did:web issuer (MOSAICS_ISSUER_DID, see the "
+                "README) first.")
+
+    st.caption(f"Before rotating: {rotation_effect(local.identifier)[0]}")
+
     @st.dialog("Rotate the signing key?", on_dismiss=_dismissed)
     def confirm_rotate() -> None:
         st.markdown(
             "A new key will sign every credential issued from now on. The current key is retired: it stays "
             "published so the credentials it signed keep verifying, and it still maintains their status lists."
         )
+        headline, explanation = rotation_effect(local.identifier)
+        st.warning(f"**{headline}** {explanation}", icon=":material/public:")
         b1 = b2 = st.container(horizontal=True)
         if b1.button("Yes, rotate", type="primary", key="rotate_yes"):
             try:

@@ -206,33 +206,43 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def running_portal(work: Path, seeded_sqlite: Path, *, port: int | None = None,
-                   extra_args: tuple[str, ...] = ()) -> Iterator[dict]:
+def running_portal(work: Path, seeded_sqlite: Path | None, *, port: int | None = None,
+                   extra_args: tuple[str, ...] = (), env: dict[str, str | None] | None = None) -> Iterator[dict]:
     """``streamlit run portal.py`` (the README's command) on a free port against a copy of the seeded database.
 
     ``url`` is known before the server starts (``portal_url(port)``), so callers can write files that name it.
+    ``seeded_sqlite=None`` starts on an empty database. ``env`` overrides the environment (``None`` removes a
+    variable). Streamlit's options come from the shipped ``.streamlit/config.toml``, as in production.
     """
+    work.mkdir(parents=True, exist_ok=True)
     db = work / "live.db"
-    shutil.copy(seeded_sqlite, db)
+    if seeded_sqlite is not None:
+        shutil.copy(seeded_sqlite, db)
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    env.update({
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MOSAICS_")}
+    environ.update({
         "DATABASE_URL": f"sqlite:///{db}", "MOSAICS_KEY_SECRET": TEST_KEY_SECRET,
         "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET, "MOSAICS_BASE_URL": url,
         "MOSAICS_DEMO": "1", "MOSAICS_DEMO_EARNERS": str(SEEDED_EARNERS),
     })
+    for name, value in (env or {}).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
     log_path = work / "streamlit.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(REPO / "portal.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             *extra_args],
-            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+             "--server.address", "127.0.0.1", *extra_args],
+            cwd=work, env=environ, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    pytest.fail(f"streamlit exited ({proc.returncode}); log: {log_path.read_text()[-2000:]}")
                 try:
                     with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
                         if resp.status == 200:
@@ -241,7 +251,7 @@ def running_portal(work: Path, seeded_sqlite: Path, *, port: int | None = None,
                     time.sleep(0.3)
             else:
                 pytest.fail(f"streamlit did not start; log: {log_path.read_text()[-2000:]}")
-            yield {"url": url, "db_url": f"sqlite:///{db}", "log": log_path}
+            yield {"url": url, "db_url": f"sqlite:///{db}", "log": log_path, "port": port}
         finally:
             proc.terminate()
             try:

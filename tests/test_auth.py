@@ -12,11 +12,18 @@ import pytest
 
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, make_settings
 
+def _demo_password(role: str) -> str:
+    from mosaics_match.demo import demo_password
+
+    return demo_password(TEST_SESSION_SECRET, role)
+
+
+# The demo accounts' passwords are derived from the session secret, as the sign-in page shows them.
 PASSWORDS = {
-    "staff": "staff-password-1234",
-    "employer": "employer-password-1234",
-    "partner": "partner-password-1234",
-    "earner": "earner-password-1234",
+    "staff": _demo_password("staff"),
+    "employer": _demo_password("employer"),
+    "partner": _demo_password("partner"),
+    "earner": _demo_password("earner"),
     "earner2": "other-earner-password-1234",
     "unlinked": "unlinked-earner-password-1234",
 }
@@ -125,8 +132,6 @@ def build_world(rt) -> World:  # noqa: ANN001
         add("other_suspended", who=earner2, achievement=achievements[2], suspended=True)
         add("expired", who=earner2, achievement=achievements[1], expired=True)
         repo.set_state(session, key=demo.DEMO_MARKER, value=T0.isoformat())
-        repo.set_state(session, key=demo.DEMO_PASSWORDS_KEY,
-                       value=json.dumps({r: PASSWORDS[r] for r in ("staff", "employer", "partner", "earner")}))
     return world
 
 

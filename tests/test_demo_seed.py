@@ -59,7 +59,7 @@ def test_demo_passwords_open_the_demo_accounts(rt):
 
     demo.seed(rt, earners=5, workers=1)
     with rt.Session.begin() as session:
-        creds = demo.demo_passwords(session)
+        creds = demo.demo_passwords(session, settings=rt.settings)
         assert set(creds) == {"staff", "employer", "partner", "earner"}
         email, password = creds["partner"]
         result = auth.authenticate(session, email=email, password=password)
@@ -91,3 +91,71 @@ def test_a_seeding_interrupted_after_the_earners_is_completed_by_the_next_run(rt
             select(func.count()).select_from(Earner).where(~Earner.id.in_(select(IssuedCredential.earner_id)))
         )
         assert without == 0
+
+
+def _every_stored_text(rt) -> str:  # noqa: ANN001
+    """Every value of every column of every table, as text (what a database dump would show)."""
+    from sqlalchemy import MetaData
+
+    meta = MetaData()
+    meta.reflect(bind=rt.engine)
+    parts = []
+    with rt.engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(table.select()):
+                parts.extend(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row)
+    return "\n".join(parts)
+
+
+def test_demo_passwords_are_never_stored(rt):
+    from dataclasses import replace
+
+    demo.seed(rt, earners=3, workers=1)
+    with rt.Session() as session:
+        shown = demo.demo_passwords(session, settings=rt.settings)
+    dump = _every_stored_text(rt)
+    assert shown and all(password not in dump for _email, password in shown.values())
+    with rt.Session() as session:
+        assert repo.get_state(session, key=demo.DEMO_PASSWORDS_KEY) is None
+    # Derived from the secret: another secret, other passwords; the same secret, the same ones.
+    other = replace(rt.settings, session_secret="another-session-secret-" + "z" * 16)
+    with rt.Session() as session:
+        assert demo.demo_passwords(session, settings=other)["staff"][1] != shown["staff"][1]
+        assert demo.demo_passwords(session, settings=rt.settings) == shown
+
+
+def test_demo_accounts_seeded_under_an_old_scheme_get_the_derived_passwords(rt):
+    from mosaics_match import auth
+    from mosaics_match.models import AuditEvent
+    from mosaics_match.passwords import hash_password
+
+    demo.seed(rt, earners=3, workers=1)
+    with rt.Session.begin() as session:
+        for role, (email, _name, _org) in demo.DEMO_ACCOUNTS.items():
+            repo.get_account(session, email=email).password_hash = hash_password(f"{role}-forgotten-random")
+        repo.set_state(session, key=demo.DEMO_PASSWORDS_SYNCED_KEY, value="")
+        epoch = repo.get_account(session, email=demo.DEMO_ACCOUNTS["staff"][0]).session_epoch
+    with rt.Session.begin() as session:
+        assert demo.sync_demo_passwords(session, settings=rt.settings) == 4
+    with rt.Session.begin() as session:
+        assert demo.sync_demo_passwords(session, settings=rt.settings) == 0  # marked: no Argon2 work again
+        email, password = demo.demo_passwords(session, settings=rt.settings)["staff"]
+        assert auth.authenticate(session, email=email, password=password).ok
+        assert repo.get_account(session, email=email).session_epoch == epoch + 1
+        reset = session.scalars(select(AuditEvent).where(AuditEvent.action == "demo_passwords_reset")).one()
+        assert sorted(reset.details["roles"]) == sorted(demo.DEMO_ACCOUNTS)
+
+
+def test_the_migration_removes_plaintext_demo_passwords(rt):
+    from sqlalchemy import text
+
+    from mosaics_match import db
+
+    db.downgrade(rt.engine, "0002")
+    with rt.engine.begin() as conn:
+        conn.execute(text("INSERT INTO app_state (key, value) VALUES ('demo_passwords', :v)"),
+                     {"v": json.dumps({"staff": "staff-plaintext-123"})})
+    db.upgrade(rt.engine)
+    with rt.engine.connect() as conn:
+        keys = {r[0] for r in conn.execute(text("SELECT key FROM app_state"))}
+    assert "demo_passwords" not in keys and "audit_chain_head" in keys

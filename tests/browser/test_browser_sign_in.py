@@ -21,7 +21,7 @@ def demo_password(db_url: str, role: str) -> tuple[str, str]:
     rt = open_runtime(make_settings(db_url), migrate=False)
     try:
         with rt.Session() as session:
-            return demo.demo_passwords(session)[role]
+            return demo.demo_passwords(session, settings=rt.settings)[role]
     finally:
         rt.engine.dispose()
 
