@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -146,14 +146,12 @@ class TextEncoder:
         col: list[int] = []
         cnt: list[int] = []
         for i, text in enumerate(texts):
-            counts: dict[int, int] = {}
-            for feature in analyze(text):
-                j = lookup(feature)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            row.extend([i] * len(counts))
-            col.extend(counts)
-            cnt.extend(counts.values())
+            # Count the features first (C-level counting), then look up each distinct one once.
+            counted = Counter(analyze(text))
+            hits = [(j, n) for j, n in zip(map(lookup, counted), counted.values()) if j is not None]
+            row.extend([i] * len(hits))
+            col.extend(j for j, _ in hits)
+            cnt.extend(n for _, n in hits)
         r = np.asarray(row, dtype=np.int64)
         c = np.asarray(col, dtype=np.int64)
         v = np.asarray(cnt, dtype=np.float32)

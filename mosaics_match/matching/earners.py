@@ -343,8 +343,7 @@ class EarnerIndex:
         m = cfg.per_requirement_top
         if 0 < m < credit.shape[1]:
             kth = -np.partition(-unit_sim, m - 1, axis=1)[:, m - 1 : m]
-            # Pruning bounds query work; evidence that would be reported as partial or covered always counts.
-            credit[(unit_sim < kth) & (unit_sim < cfg.partial_similarity)] = 0.0
+            credit[unit_sim < kth] = 0.0
         # Judged against the whole competency catalogue, held or not: a requirement only nobody holds yet is
         # still a real gap, whereas one no competency reaches ("we are a fun team") says nothing about earners.
         n = len(reqs)
@@ -426,15 +425,17 @@ class EarnerIndex:
                 break
         return allowed
 
-    def _scratch(self) -> np.ndarray:
-        """A zeroed float64 buffer of one slot per earner, private to the calling thread (callers re-zero it)."""
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Zeroed float64 and bool buffers of one slot per earner, private to the calling thread (callers
+        re-zero them)."""
         local = self._local
         if local is None:
             local = self._local = threading.local()
         buf = getattr(local, "acc", None)
         if buf is None or buf.size != self.n_earners:
             buf = local.acc = np.zeros(self.n_earners, dtype=np.float64)
-        return buf
+            local.seen = np.zeros(self.n_earners, dtype=bool)
+        return buf, local.seen
 
     def _pruned_candidates(
         self, q: _Query, unit_total: np.ndarray, limit: int, floor: float, cutoff: int | None,
@@ -508,22 +509,23 @@ class EarnerIndex:
         if mask is not None:
             keep = mask[holders]
             holders, weights = holders[keep], weights[keep]
-        # Credits are <= 1 and an earner holds few units, so count * 1024 + credit sum decodes exactly.
-        if holders.size * 8 > self.n_earners:
-            packed_all = np.bincount(holders, weights=weights + 1024.0, minlength=self.n_earners)
-            cand = np.flatnonzero(packed_all)
-            packed = packed_all[cand]
-        else:
-            # Sum per holder in a reusable dense buffer (no 1M-element allocation or scan per query).
-            acc = self._scratch()
-            try:
-                np.add.at(acc, holders, weights + 1024.0)
+        # Sum per holder in a reusable dense buffer. Credits are <= 1 and an earner holds few units, so
+        # count * 1024 + credit sum decodes exactly.
+        acc, seen = self._scratch()
+        try:
+            np.add.at(acc, holders, weights + 1024.0)
+            if holders.size * 64 > self.n_earners:
+                # Many holders: marking them and scanning a byte per earner is faster than sorting them.
+                seen[holders] = True
+                cand = np.flatnonzero(seen)
+                seen[cand] = False
+            else:
                 cand = np.sort(holders)
                 if cand.size:
                     cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
-                packed = acc[cand]
-            finally:
-                acc[holders] = 0.0
+            packed = acc[cand]
+        finally:
+            acc[holders] = 0.0
         n_high = np.floor(packed / 1024.0 + 1e-9)
         partial = packed - n_high * 1024.0
         # Units not gathered for an earner with c units have total < reach / c, and below reach overall.
@@ -546,6 +548,36 @@ class EarnerIndex:
 
     def _unit_rows_of(self, comps: np.ndarray) -> np.ndarray:
         return self.competency_row[comps] if self.competency_row is not None else comps
+
+    def _count_reaching(self, q: _Query, unit_total: np.ndarray, floor: float, cutoff: int | None,
+                        mask: np.ndarray | None) -> int:
+        """Exact number of earners scoring >= ``floor``: bounds settle most, the rest are scored."""
+        if floor <= 1e-9 and mask is None and cutoff is None:
+            # A score is positive exactly when the earner holds a unit with positive credit: no scoring needed.
+            pos, _ = _ranges(self.u_indptr, np.flatnonzero(unit_total > 0))
+            _, seen = self._scratch()
+            holders = self.u_earner[pos]
+            seen[holders] = True
+            n = int(np.count_nonzero(seen))
+            seen[holders] = False
+            return n
+        cand = self._reaching(unit_total, floor - 1e-6, cutoff, mask)
+        if cand is None or cand.size == 0:
+            return 0
+        # The best single held unit is a lower bound (noisy-or never lowers a requirement's best credit):
+        # earners it already lifts clear of the floor need no exact score.
+        pos, lengths = _ranges(self.e_indptr, cand)
+        w = unit_total[self.e_unit[pos]]
+        if cutoff is not None:
+            w = w * (self.e_issued[pos] > cutoff)
+        lower = np.maximum.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1])))
+        sure = lower >= floor + 1e-5
+        rest = cand[~sure]
+        total = int(np.count_nonzero(sure))
+        # Bounded batches keep the credit matrix of a low floor's many candidates small.
+        for lo in range(0, rest.size, 65_536):
+            total += int(np.count_nonzero(self._exact(q, rest[lo : lo + 65_536], cutoff) >= floor))
+        return total
 
     def _explain(
         self, q: _Query, earner: int, cutoff: int | None, cache: dict
@@ -968,15 +1000,7 @@ def count_covering(
     if allowed is not None:
         mask = np.zeros(index.n_earners, dtype=bool)
         mask[allowed] = True
-    unit_total = q.weights @ q.credit.astype(np.float64)
-    cand = index._reaching(unit_total, floor - 1e-6, cutoff, mask)
-    if cand is None or cand.size == 0:
-        return 0
-    # Bounded batches keep the credit matrix of a low threshold's many candidates small.
-    total = 0
-    for lo in range(0, cand.size, 65_536):
-        total += int((index._exact(q, cand[lo : lo + 65_536], cutoff) >= floor).sum())
-    return total
+    return index._count_reaching(q, q.weights @ q.credit.astype(np.float64), floor, cutoff, mask)
 
 
 def _finish(index: EarnerIndex, q: _Query, cand: np.ndarray, limit: int, floor: float, cutoff: int | None,

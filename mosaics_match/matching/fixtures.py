@@ -14,6 +14,7 @@ import numpy as np
 
 from .config import MatchConfig
 from .earners import Competency, CredentialRef, EarnerIndex, build_index_from_arrays
+from .requirements import Requirement
 
 _DOMAINS: dict[str, list[str]] = {
     "software": ["software", "code", "application", "api", "testing", "debugging", "architecture", "deployment"],
@@ -100,7 +101,8 @@ def _tool_names(rng: np.random.Generator, n: int) -> list[str]:
     return out
 
 
-def make_catalogue(n_achievements: int = 2000, *, seed: int = 0, max_competencies: int = 4) -> SyntheticCatalogue:
+def make_catalogue(n_achievements: int = 2000, *, seed: int = 0, max_competencies: int = 4,
+                   external_share: float = 0.0) -> SyntheticCatalogue:
     """A catalogue of ``n_achievements`` achievements with 1..``max_competencies`` competencies each.
 
     Parameters
@@ -111,6 +113,10 @@ def make_catalogue(n_achievements: int = 2000, *, seed: int = 0, max_competencie
         Random seed; same seed, same catalogue.
     max_competencies
         Upper bound of competencies per achievement.
+    external_share
+        Share of the achievements that come from other issuers (ids ``X…``): their competencies are worded
+        differently ("<Issuer> certified: …"), so every one of their texts is distinct from the catalogue's.
+        They are added on top of the ``n_achievements``.
     """
     rng = np.random.default_rng(seed)
     domains = list(_DOMAINS)
@@ -131,6 +137,25 @@ def make_catalogue(n_achievements: int = 2000, *, seed: int = 0, max_competencie
             cid = f"{aid}-K{k}"
             name = f"{verb} {n1} {obj}"
             desc = f"{verb.capitalize()} {n1} and {n2} {obj} using {tool} in {dom} settings."
+            comps[cid] = Competency(cid, name, desc, achievement_id=aid)
+            ids.append(cid)
+        achs[aid] = ids
+        domain_of[aid] = dom
+    n_ext = int(round(n_achievements * external_share / (1.0 - external_share))) if external_share > 0 else 0
+    issuers = [name.capitalize() for name in _tool_names(rng, 40)]
+    for a in range(n_ext):
+        dom = domains[a % len(domains)]
+        nouns = _DOMAINS[dom]
+        aid = f"X{a:05d}"
+        issuer = issuers[int(rng.integers(len(issuers)))]
+        tool = tools[int(rng.integers(len(tools)))]
+        ids = []
+        for k in range(int(rng.integers(1, max_competencies + 1))):
+            verb = _VERBS[int(rng.integers(len(_VERBS)))]
+            n1, n2 = rng.choice(nouns, size=2, replace=False)
+            cid = f"{aid}-K{k}"
+            name = f"{issuer} certified: {verb} {n1} and {n2}"
+            desc = f"Holder can {verb} {n1} work and {n2} tasks with {tool} (level {a % 5 + 1}, unit {k + 1})."
             comps[cid] = Competency(cid, name, desc, achievement_id=aid)
             ids.append(cid)
         achs[aid] = ids
@@ -170,8 +195,17 @@ def make_posting(catalogue: SyntheticCatalogue, *, seed: int = 0, n_requirements
     for a in rng.choice(same, size=min(n_requirements, len(same)), replace=False):
         comp_ids = catalogue.achievements[str(a)]
         c = catalogue.competencies[comp_ids[int(rng.integers(len(comp_ids)))]]
-        lines.append(f"- Experience to {c.name}; {c.description.split(' using ')[1].rstrip('.')}")
+        detail = c.description.split(" using ")[1] if " using " in c.description else c.description.split(" with ")[-1]
+        lines.append(f"- Experience to {c.name}; {detail.rstrip('.')}")
     return "\n".join(lines)
+
+
+def make_requirements(catalogue: SyntheticCatalogue, *, seed: int = 0, n_requirements: int = 6) -> list[Requirement]:
+    """The requirement lines of :func:`make_posting` as a reader would return them: the first must-have, one
+    in three a nice-to-have, the title and filler lines left out."""
+    lines = make_posting(catalogue, seed=seed, n_requirements=n_requirements).split("\n")[3:]
+    return [Requirement(line[2:], "nice_to_have" if i % 3 == 2 else "requirement", must_have=i == 0)
+            for i, line in enumerate(lines)]
 
 
 def build_synthetic_index(
