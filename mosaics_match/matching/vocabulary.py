@@ -129,7 +129,9 @@ def generic_factors(features: Sequence[str], strength: float, reference_share: f
             v = memo.get(p)
             if v is None:
                 d = df.get(p)
-                v = 0.0 if d is None else strength * math.log(min(1.0, math.log((n + 1) / (d + 1)) / ref))
+                # a word in every sentence still keeps a trace of weight (log of 0 otherwise)
+                v = 0.0 if d is None else strength * math.log(
+                    min(1.0, max(math.log((n + 1) / (d + 1)) / ref, 1e-3)))
                 memo[p] = v
             logs += v
         out[i] = math.exp(logs / len(parts))
