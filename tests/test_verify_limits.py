@@ -466,3 +466,44 @@ def test_server_exits_promptly_on_sigterm_while_busy_verifying(tmp_path, seeded_
             t.join(timeout=60)
         assert exited, "still running 10 s after SIGTERM; thread dump:\n" + portal["log"].read_text()[-12000:]
         assert "exiting now" in portal["log"].read_text()  # the endless verifications were cut short
+
+
+def test_blank_nodes_too_alike_to_canonicalize_are_refused_by_rdfc_work_budget() -> None:
+    # Within every input limit, a graph of look-alike blank nodes makes RDFC-1.0 try k! orders; the
+    # canonicalizer's own step budget refuses it instead of spending minutes on it.
+    from mosaics_match.credentials import jsonld
+
+    issuer = Issuer()
+    poison = json.loads(_poison_within_limits(issuer, k=9))
+    with pytest.raises(jsonld.ContextError) as caught:
+        jsonld.canonicalize({k: v for k, v in poison.items() if k != "proof"})
+    assert caught.value.code == "jsonld.too_complex" and "too alike" in caught.value.detail
+    r = verify(json.dumps(poison).encode(), ctx=VerifyContext())
+    assert r.verdict == "invalid"
+    assert r.check("jsonld.lossless").status == "failure"
+    assert "too alike" in r.check("jsonld.lossless").problems[0]["detail"]
+
+
+def test_a_fetched_status_list_over_the_work_limits_is_not_processed() -> None:
+    # A status list comes from a URL the credential names: as hostile as an upload, so the same work limits
+    # apply before anything reads it, and the status stays unconfirmed.
+    issuer = Issuer()
+    issuer.publish_lists()
+    cred = issuer.issue("eddsa-rdfc-2022")
+    ctx = issuer.ctx()
+    assert verify(cred, ctx=ctx).verdict == "valid"
+    url = next(e["statusListCredential"] for e in cred["credentialStatus"] if e["statusPurpose"] == "revocation")
+    bloated = json.loads(json.dumps(issuer.fetcher.documents[url]))
+    bloated["credentialSubject"]["tag"] = [f"t{i}" for i in range(LIMITS.max_values_per_property + 1)]
+    issuer.fetcher.add(url, bloated)
+    r = verify(cred, ctx=issuer.ctx())
+    assert r.verdict == "indeterminate"
+    detail = r.check("status.revocation").problems[0]["detail"]
+    assert "values under tag" in detail and "limit" in detail
+
+
+def test_token_depth_scan_ignores_brackets_in_an_unterminated_string() -> None:
+    from mosaics_match.credentials.jwt import json_depth
+
+    assert json_depth('[[{"a": "[[[[[[') == 3
+    assert json_depth('["a\\"[[", [1]]') == 2

@@ -365,6 +365,27 @@ def _dataset(doc: dict, ld: _Loader, dropped: set[str] | None) -> tuple[dict, li
 MAX_BLANK_NODES = 1000
 
 
+#: Most N-degree hash computations one canonicalization may make. Blank nodes that look alike (same first-degree
+#: hash) make RDFC-1.0 try permutations of their neighbours: factorial work that a 3 kB document can make take
+#: minutes. Credentials with unique first-degree hashes never get here; a few look-alikes cost tens of steps.
+MAX_N_DEGREE_STEPS = 2_000
+
+
+class _BoundedURDNA2015(URDNA2015):
+    """pyld's RDFC-1.0 with a work budget (RDFC-1.0 §4.4 asks implementations to guard against poison graphs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._steps = 0
+
+    def hash_n_degree_quads(self, *args: Any, **kwargs: Any) -> Any:
+        self._steps += 1
+        if self._steps > MAX_N_DEGREE_STEPS:
+            raise ContextError(f"the document's blank nodes are too alike to canonicalize within "
+                               f"{MAX_N_DEGREE_STEPS:,} steps", code="jsonld.too_complex")
+        return super().hash_n_degree_quads(*args, **kwargs)
+
+
 def _component(c: dict, label: Callable[[str], str] | None) -> dict:
     if label is not None and c["type"] == "blank node":
         return {"type": "blank node", "value": label(c["value"])}
@@ -407,7 +428,7 @@ def rdfc_from_dataset(dataset: dict) -> str:
         lines = sorted(_serialize(q, lambda b, ref=ref: "_:a" if b == ref else "_:z") for q in qs)
         hashes[ref] = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
     if len(set(hashes.values())) != len(hashes):
-        return URDNA2015().main(copy.deepcopy(dataset), {"format": "application/n-quads"})
+        return _BoundedURDNA2015().main(copy.deepcopy(dataset), {"format": "application/n-quads"})
     labels = {ref: f"_:c14n{i}" for i, ref in enumerate(sorted(hashes, key=hashes.__getitem__))}
     return "".join(sorted(_serialize(q, labels.__getitem__) for q in quads))
 

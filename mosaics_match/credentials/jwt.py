@@ -26,7 +26,9 @@ MAX_HEADER_BYTES = 4096
 MAX_JSON_DEPTH = 32
 ALG_FOR_KIND = {"Ed25519": "EdDSA", "P-256": "ES256", "RSA": "RS256"}
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
-_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+# The closing quote is optional so an unterminated string is consumed in one linear match (without it, every later
+# quote starts a new scan to the end: quadratic on a hostile payload).
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 

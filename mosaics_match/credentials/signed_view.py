@@ -42,9 +42,9 @@ _INTEGER_TYPES = frozenset(ns + t for ns in (XSD, XSD_HTTPS) for t in (
     "integer", "nonNegativeInteger", "positiveInteger", "long", "int", "short", "unsignedInt", "unsignedLong"))
 
 # One canonical N-Quads line (RDFC-1.0 output): subject, predicate, object, optional graph name.
-_TERM = r'(<[^<>"{}|^`\\\s]*>|_:[A-Za-z0-9_.-]+|"(?:[^"\\]|\\.)*"(?:\^\^<[^<>\s]*>|@[A-Za-z0-9-]+)?)'
+_TERM = r'(<[^<>"{}|^`\\\s]*>|_:[A-Za-z0-9_.-]+|"[^"\\]*(?:\\.[^"\\]*)*"(?:\^\^<[^<>\s]*>|@[A-Za-z0-9-]+)?)'
 _LINE = re.compile(r"^" + _TERM + r" (<[^<>\s]*>) " + _TERM + r"(?: (<[^<>\s]*>|_:[A-Za-z0-9_.-]+))? \.$")
-_LITERAL = re.compile(r'^"((?:[^"\\]|\\.)*)"(?:\^\^<([^<>\s]*)>|@([A-Za-z0-9-]+))?$')
+_LITERAL = re.compile(r'^"([^"\\]*(?:\\.[^"\\]*)*)"(?:\^\^<([^<>\s]*)>|@([A-Za-z0-9-]+))?$')
 _ESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
 _SIMPLE_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 

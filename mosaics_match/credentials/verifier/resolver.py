@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..fetcher import Fetcher, FetchError
-from ..inputs import InputError, Limits, parse_json_bounded
+from ..inputs import InputError, Limits, check_json_limits, parse_json_bounded
 
 if TYPE_CHECKING:
     from .context import VerifyCache
@@ -79,12 +79,39 @@ class KeyResolver:
                     value = text
                 else:
                     raise FetchError(key, f"not valid JSON ({exc.detail})") from None
+            self._bound_work(key, value)
             self.cache.stats["documents_fetched"] += 1
         except FetchError as exc:
             self.cache._put(self.cache.documents, key, exc)
             raise
         self.cache._put(self.cache.documents, key, value)
         return value
+
+    def _bound_work(self, url: str, value: Any) -> None:
+        """Apply the credential's work limits to a fetched document (or a token's payload) before any use.
+
+        A status list or key document comes from a URL the credential names, so it is as hostile as an upload.
+
+        Raises
+        ------
+        FetchError
+            When the document is over a limit (the outcome of what needed it stays unknown).
+        """
+        if isinstance(value, str):  # a compact JWS: bound its payload
+            import base64
+            import binascii
+
+            segments = value.split(".")
+            try:
+                payload = base64.urlsafe_b64decode(segments[1] + "=" * (-len(segments[1]) % 4))
+                value = parse_json_bounded(payload, max_bytes=self.limits.max_document_bytes,
+                                           max_depth=self.limits.max_json_depth)
+            except (IndexError, ValueError, binascii.Error, InputError):
+                return  # not readable as a token: the code that uses it says so
+        try:
+            check_json_limits(value, self.limits, what="fetched document")
+        except InputError as exc:
+            raise FetchError(url, exc.detail) from None
 
     @staticmethod
     def did_web_url(did: str) -> str:
