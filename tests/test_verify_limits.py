@@ -447,12 +447,12 @@ def test_server_exits_promptly_on_sigterm_while_busy_verifying(tmp_path, seeded_
                     return  # the server has gone
                 answered.release()
 
-        # Two clients send the endless credential first, two the heaviest bounded one in a loop.
+        # Two clients send the look-alike blank-node credential, two the heaviest bounded one, in a loop.
         clients = [threading.Thread(target=client, args=(body,), daemon=True)
                    for body in (endless, endless, heavy, heavy)]
         for t in clients:
             t.start()
-        # Two answers prove the server is verifying; the endless requests are in flight by then.
+        # Two answers prove the server is verifying; more requests are in flight by then.
         for _ in range(2):
             assert answered.acquire(timeout=120), portal["log"].read_text()[-3000:]
         assert seen[:2] == [200, 200]
@@ -465,7 +465,8 @@ def test_server_exits_promptly_on_sigterm_while_busy_verifying(tmp_path, seeded_
         for t in clients:
             t.join(timeout=60)
         assert exited, "still running 10 s after SIGTERM; thread dump:\n" + portal["log"].read_text()[-12000:]
-        assert "exiting now" in portal["log"].read_text()  # the endless verifications were cut short
+        # Since RDFC-1.0 has a work budget no verification runs long, so the graceful shutdown usually finishes
+        # first; the 5 s timer in portal.py ("exiting now") stays as the net for anything that still would.
 
 
 def test_blank_nodes_too_alike_to_canonicalize_are_refused_by_rdfc_work_budget() -> None:
