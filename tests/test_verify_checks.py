@@ -203,8 +203,23 @@ def test_unknown_context_is_indeterminate(issuer: Issuer) -> None:
     cred = copy.deepcopy(issuer.issue())
     cred["@context"].append("https://example.org/unknown-context/v1")
     r = verify(cred, ctx=issuer.ctx())
-    assert r.verdict in ("indeterminate", "invalid")
+    # without the vocabulary nothing can be decided: "cannot be confirmed", naming the context, never "altered"
+    assert r.verdict == "indeterminate"
     assert r.check("structure.context").status == "indeterminate"
+    assert "https://example.org/unknown-context/v1" in r.reason
+    assert r.check("proof.signature").status == "skipped"
+    assert not any(c.status == "failure" for c in r.checks)
+
+
+def test_a_genuine_w3c_vector_with_an_unpinned_context_cannot_be_confirmed_and_is_not_called_altered() -> None:
+    from tests.conftest import shared_dir
+
+    doc = json.loads((shared_dir("vectors", "w3c-vc-di-eddsa") / "TestVectors" / "eddsa-rdfc-2022" / "employ"
+                      / "signedDataInt.json").read_text())
+    r = verify(doc, ctx=VerifyContext(clock=lambda: NOW))
+    assert r.verdict == "indeterminate"
+    assert "https://w3id.org/citizenship/v4rc1" in r.reason
+    assert "changed" not in r.reason and "altered" not in r.reason
 
 
 def test_did_web_issuer_is_resolved_through_the_fetcher() -> None:
