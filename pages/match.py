@@ -31,6 +31,12 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text or "")
 
 
+def _label(text: str) -> str:
+    """A posting line as a widget label: only what a label would render (emphasis, code, links, colour, maths)
+    is escaped, because the label is also the checkbox's accessible name and screen readers read backslashes."""
+    return re.sub(r"([\\`*_\[\]<>~$])", r"\\\1", text or "")
+
+
 @st.cache_resource(max_entries=2, show_spinner="Preparing the list of verified skills…")
 def _partner_index(version: int, database_url: str) -> ms.PartnerIndex:
     """One index per data version: issuing, revoking or a consent change bumps the version, so the next
@@ -115,6 +121,9 @@ if posting is not None and posting.truncated:
 
 # --- what the reader read: the partner's review --------------------------------------------------------------
 KIND_TITLES = {"requirement": "Requirements", "nice_to_have": "Nice to have", "duty": "Duties"}
+SKIPPED_SHORT = {"job title": "title", "heading": "headings", "salary or pay": "pay", "introduction or closing remark":
+                 "introduction", "location or address": "location", "date": "dates",
+                 "equal-opportunity or accessibility statement": "equal-opportunity statement"}
 reading: ms.PostingReading | None = None
 requirements: list[ms.Requirement] = []
 if posting is not None:
@@ -138,7 +147,7 @@ if posting is not None:
             st.markdown(f"**{heading}** ({len(lines)})")
             for i, line in lines:
                 c1, c2 = st.columns([6, 1], vertical_alignment="center")
-                use = c1.checkbox(_md(line.text), value=True, key=f"match_use_{i}", help=f"Read as: {line.why}")
+                use = c1.checkbox(_label(line.text), value=True, key=f"match_use_{i}", help=f"Read as: {line.why}")
                 is_must = c2.checkbox("Must-have", value=False, key=f"match_must_{i}", disabled=not use)
                 if use:
                     used.append(i)
@@ -146,11 +155,12 @@ if posting is not None:
                         must.append(i)
         skipped = [(i, line) for i, line in enumerate(reading.lines) if not line.scored]
         if skipped:
-            with st.expander(f"Not scored ({len(skipped)}): title, headings, pay, schedule, location, how to apply…",
-                             icon=":material/visibility_off:"):
+            reasons = list(dict.fromkeys(SKIPPED_SHORT.get(line.why, line.why) for _, line in skipped))
+            summary = ", ".join(reasons[:6]) + ("…" if len(reasons) > 6 else "")
+            with st.expander(f"Not scored ({len(skipped)}): {summary}", icon=":material/visibility_off:"):
                 st.caption("Tick a line to score it as a requirement after all.")
                 for i, line in skipped:
-                    if st.checkbox(_md(line.text), value=False, key=f"match_use_{i}",
+                    if st.checkbox(_label(line.text), value=False, key=f"match_use_{i}",
                                    help=f"Not scored: {line.why}"):
                         used.append(i)
     requirements = reading.requirements(use=sorted(used), must_have=must)
@@ -224,8 +234,10 @@ m2.metric("Reach the minimum score", f"{result.n_at_least:,}",
           help=f"Earners scoring at least {filters.min_score:.2f}, with the filters.")
 m3.metric("Lines scored", len(result.requirements),
           help=f"{n_must} marked must-have." if n_must else "None marked must-have.")
+must_note = "" if not n_must else (f" {n_must} must-have line counts double." if n_must == 1 else
+                                   f" {n_must} must-have lines count double.")
 st.caption(f"Searched in {elapsed * 1000:.0f} ms. Showing the best {len(candidates)} with a score of at least "
-           f"{filters.min_score:.2f}.")
+           f"{filters.min_score:.2f}.{must_note}")
 if result.not_in_catalogue:
     st.caption("No micro-credential comes close to these lines, so nobody can be matched on them and they do not "
                "count in scores: " + "; ".join(_md(t) for t in result.not_in_catalogue) + ".")
