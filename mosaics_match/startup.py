@@ -77,7 +77,7 @@ class StartupJob:
     """
 
     def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+        self.rt: Runtime | None = rt
         self._cond = threading.Condition()
         self._now = Readiness("starting", 0.0, "Starting")
         self._thread: threading.Thread | None = None
@@ -118,6 +118,7 @@ class StartupJob:
         from . import demo
 
         rt = self.rt
+        assert rt is not None
         try:
             if rt.settings.demo_mode:
                 with rt.Session.begin() as session:
@@ -136,6 +137,9 @@ class StartupJob:
             LOG.error("Getting ready failed: %s", " ".join(str(exc).split()) or type(exc).__name__)
             LOG.debug("details", exc_info=True)
             self._set("failed", self.snapshot().progress, "Getting ready failed; see the server log")
+        finally:
+            # The registry outlives the work: holding the runtime would keep its connection pool open for good.
+            self.rt = None
 
 
 _JOBS: dict[str, StartupJob] = {}

@@ -118,3 +118,24 @@ def test_a_base_url_naming_another_local_port_is_reported_at_start(tmp_path, see
         log = portal["log"].read_text()
     assert (f"MOSAICS_BASE_URL is http://localhost:8501, but the portal is served at "
             f"http://127.0.0.1:{portal['port']}") in log
+
+
+def test_a_failed_preparation_is_reported_and_retried(rt, caplog) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    from mosaics_match import startup
+
+    broken = replace(rt, settings=replace(rt.settings, session_secret=None))  # demo accounts need it
+    job = startup.ensure_started(broken)
+    now = job.snapshot()
+    while now.state == "starting":
+        now = job.wait_for_change(now, timeout=30)
+    assert now.state == "failed" and "see the server log" in now.message
+    assert job.rt is None  # no runtime kept alive by the registry
+    assert any("Getting ready failed: Demo accounts need a session secret" in r.getMessage() for r in caplog.records)
+    again = startup.ensure_started(rt)
+    assert again is not job
+    now = again.snapshot()
+    while now.state == "starting":
+        now = again.wait_for_change(now, timeout=120)
+    assert now.ready
