@@ -46,7 +46,10 @@ if __name__ != "__main__":
         # Connect and migrate now, so a misconfigured database ends the start with one line.
         process_runtime = open_runtime(settings)
     except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the operator gets one line
+        import re
+
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        reason = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", reason)  # never echo a database password
         startup.refuse(f"Seneca Mosaics will not start: the database at DATABASE_URL cannot be opened ({reason}).")
     served = startup.served_origin()
     if settings.base_url_configured:

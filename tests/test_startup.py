@@ -57,11 +57,13 @@ def test_a_malformed_setting_and_an_unreachable_database_are_one_line_each(tmp_p
     assert code == 2 and "Traceback" not in output
     assert "Seneca Mosaics will not start: MOSAICS_TRUSTED_PROXIES: 'the-balancer' is not an IP address" in output
     code, output = _start_and_wait_for_exit(command, _bare_env(
-        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/nothing", MOSAICS_KEY_SECRET=TEST_KEY_SECRET,
+        DATABASE_URL=f"postgresql://postgres:hunter2secret@127.0.0.1:{free_port()}/nothing",
+        MOSAICS_KEY_SECRET=TEST_KEY_SECRET,
         MOSAICS_SESSION_SECRET=TEST_SESSION_SECRET), cwd=REPO)
     assert code == 2 and "Traceback" not in output
     lines = [line for line in output.splitlines() if "Seneca Mosaics" in line]
     assert len(lines) == 1 and "the database at DATABASE_URL cannot be opened" in lines[0]
+    assert "hunter2secret" not in output
 
 
 def _health(url: str) -> tuple[int, dict]:
