@@ -81,6 +81,10 @@ def _demo(args: argparse.Namespace) -> int:
     from . import demo
 
     rt = _runtime()
+    if not (rt.settings.session_secret and rt.settings.key_secret):
+        print("error: demo data needs MOSAICS_SESSION_SECRET and MOSAICS_KEY_SECRET (demo passwords and signing keys "
+              "come from them); set both, or MOSAICS_DEMO=1 to generate them in data/local/", file=sys.stderr)
+        return 2
     last = [-1]
 
     def progress(done: float, message: str) -> None:

@@ -141,3 +141,11 @@ def test_a_failed_preparation_is_reported_and_retried(rt, caplog) -> None:  # no
     while now.state == "starting":
         now = again.wait_for_change(now, timeout=120)
     assert now.ready
+
+
+def test_seeding_demo_data_from_the_cli_without_secrets_is_one_line(tmp_path) -> None:
+    code, output = _start_and_wait_for_exit([sys.executable, "-m", "mosaics_match", "demo", "--earners", "1"],
+                                            _bare_env(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}"), cwd=REPO)
+    assert code == 2 and "Traceback" not in output
+    assert output.strip().splitlines()[-1].startswith("error: demo data needs MOSAICS_SESSION_SECRET and "
+                                                      "MOSAICS_KEY_SECRET")
