@@ -90,9 +90,10 @@ def main() -> None:
                "details.")
     d1, d2 = st.columns(2)
     d1.download_button("Results (CSV)", data=lambda: reports.batch_csv(rows), file_name="batch-verification.csv",
-                       mime="text/csv", key="batch_csv", icon=":material/table_view:")
+                       mime="text/csv", key="batch_csv", icon=":material/table_view:", on_click="ignore")
     d2.download_button("Results (JSON)", data=lambda: reports.batch_json(rows, base_url=base_url),
-                       file_name="batch-verification.json", mime="application/json", key="batch_json", icon=":material/data_object:")
+                       file_name="batch-verification.json", mime="application/json", key="batch_json",
+                       icon=":material/data_object:", on_click="ignore")
 
     names = [r.name for r in rows]
     selected_name = None

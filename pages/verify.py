@@ -143,7 +143,10 @@ def _card(pv: PortalVerification) -> None:
                      icon=":material/report:")
         left, right = st.columns([1, 4])
         with left:
-            if card.image_png is not None and _png_size_ok(card.image_png):
+            if not confirmed:
+                # No badge picture beside unconfirmed claims: a real issuer's badge would lend them its authority.
+                st.markdown(":material/help:")
+            elif card.image_png is not None and _png_size_ok(card.image_png):
                 # The browser decodes it; the server never expands the pixels of an upload.
                 data = base64.b64encode(card.image_png).decode("ascii")
                 st.markdown(f'<img src="data:image/png;base64,{data}" width="150" alt="Badge image"/>',
@@ -370,9 +373,8 @@ def main() -> None:
                                             ":material/qr_code_scanner: QR code"])
     with upload_tab:
         # The widget's own limit line is hidden (see MAX_FILE_MB): the label states the one limit.
-        st.html("<style>.st-key-verify_upload [data-testid='stFileUploaderDropzoneInstructions'] small, "
-                ".st-key-verify_qr [data-testid='stFileUploaderDropzoneInstructions'] small "
-                "{display: none;}</style>")
+        st.html("<style>.st-key-verify_upload [data-testid='stFileUploaderDropzoneInstructions'], "
+                ".st-key-verify_qr [data-testid='stFileUploaderDropzoneInstructions'] {display: none;}</style>")
         uploaded = st.file_uploader(f"Badge image or credential file (.png, .svg, .json, .jwt), up to {MAX_FILE_MB} MB",
                                     type=UPLOAD_TYPES, key="verify_upload")
         if uploaded is not None and st.session_state.get("verify_upload_id") != uploaded.file_id:

@@ -436,6 +436,7 @@ def test_a_not_valid_credential_does_not_present_its_claims_as_facts(portal_env,
     card = _lines(at)
     assert "**Claimed achievement:** Advanced Neurosurgery" in card and "**Claimed earner:**" in card
     assert "**Earner:**" not in card
+    assert not any("Badge image" in m.value for m in at.markdown)  # no real badge beside a forged title
 
     _upload(at, "good.json", docs["eddsa-rdfc-2022"].encode())  # a verified one keeps its heading
     assert at.subheader and not any("What the file claims" in e.value for e in at.error)

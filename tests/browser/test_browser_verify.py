@@ -44,6 +44,21 @@ def _demo_document(db_url: str) -> tuple[str, str]:
     return cid, doc
 
 
+def _share_token(db_url: str, credential_id: str) -> str:
+    """The earner creates a verification link (credentials are private until they do); returns its token."""
+    from mosaics_match import repo, sharing
+    from mosaics_match.runtime import open_runtime
+    from tests.conftest import make_settings
+
+    rt = open_runtime(make_settings(db_url), migrate=False)
+    try:
+        with rt.Session.begin() as session:
+            row = repo.get_credential(session, credential_id=credential_id)
+            return sharing.create_share_link(session, row=row, actor="earner@mosaics.example")
+    finally:
+        rt.engine.dispose()
+
+
 def _wait_ready(page) -> None:  # noqa: ANN001
     page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=30_000)
     page.wait_for_timeout(300)
@@ -74,7 +89,8 @@ def test_newcomer_verifies_demo_and_tampered_credentials_and_downloads_reports(l
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     # The link printed on a certificate (possibly the first request after the portal started).
-    page.goto(f"{live_portal['url']}/verify?credential={quote(cid, safe='')}")
+    token = _share_token(live_portal["db_url"], cid)
+    page.goto(f"{live_portal['url']}/verify?credential={quote(cid, safe='')}&share={token}")
     page.locator(VERDICT).filter(has_text="Verified").first.wait_for(state="visible", timeout=30_000)
     page.get_by_text("Credential id:").first.wait_for(state="visible", timeout=20_000)
     assert cid in page.inner_text("body")
