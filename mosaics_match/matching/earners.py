@@ -334,8 +334,17 @@ class EarnerIndex:
         cfg = self.config
         texts = [r.text for r in reqs]
         use_whole = cfg.whole_weight > 0 and len(reqs) > 1
-        qm = self.competencies.query_vectors(texts + [whole] if use_whole else texts)
-        sims = self.competencies.similarities_of(qm)
+        if use_whole and cfg.whole_as_sum:
+            qm = self.competencies.query_vectors(texts)
+            sims = self.competencies.similarities_of(qm)
+            # The posting as the sum of its requirement vectors: its cosines are the summed requirement cosines
+            # over the sum's norm, with no second pass over the catalogue.
+            total = np.asarray(qm.sum(axis=0), dtype=np.float64).ravel()
+            norm = float(np.sqrt(total @ total)) or 1.0
+            sims = np.vstack([sims, (sims.sum(axis=0, dtype=np.float64) / norm).astype(np.float32)])
+        else:
+            qm = self.competencies.query_vectors(texts + [whole] if use_whole else texts)
+            sims = self.competencies.similarities_of(qm)
         unit_sim = self._fold(sims)
         credit = np.where(
             unit_sim >= cfg.min_similarity, np.minimum(1.0, unit_sim / cfg.full_similarity), 0.0
@@ -646,10 +655,19 @@ def _assemble(
         raise ValueError("entry_achievement out of range")
     # One entry per (earner, achievement unit): the latest credential stands for re-issued ones, so evidence is
     # not counted twice and ``issued_after`` sees the most recent issue.
-    order = np.lexsort((-entry_issued.astype(np.int64), entry_unit, entry_earner))
+    # One sort on a combined (earner, unit) key; within a key, input order (stable), then the latest issue.
+    pair = entry_earner.astype(np.int64) * max(n_u, 1) + entry_unit
+    order = np.argsort(pair, kind="stable")
     if order.size:
-        first = np.r_[True, (np.diff(entry_earner[order]) != 0) | (np.diff(entry_unit[order]) != 0)]
-        order = order[first]
+        sorted_pair = pair[order]
+        first = np.r_[True, sorted_pair[1:] != sorted_pair[:-1]]
+        if not first.all():
+            group = np.cumsum(first) - 1
+            issued = entry_issued[order]
+            latest = np.maximum.reduceat(issued, np.flatnonzero(first))
+            best = np.flatnonzero(issued == latest[group])
+            order = order[best[np.r_[True, group[best][1:] != group[best][:-1]]]]
+    del pair
     e_unit = entry_unit[order]
     e_issued = entry_issued[order]
     counts = np.bincount(entry_earner[order], minlength=n_e)
