@@ -2,7 +2,7 @@
 
 Command (from the repository root)::
 
-    python bench/bench_matching_speed.py            # 10k, 100k, 1M earners, plus 1M with 20 % external
+    python bench/bench_matching_speed.py            # 10k, 100k, 300k, 1M earners, plus 1M with 20 % external
     python bench/bench_matching_speed.py --quick    # 10k and 100k only
 
 Each (engine, size) runs in its own subprocess so ``ru_maxrss`` is that run's peak resident memory (it
@@ -20,7 +20,7 @@ figure on a shared machine):
   ``count_covering`` at the default (partial band) and at 0 (every earner with a positive score).
 
 The naive baseline is one TF-IDF vector per earner over the concatenated competency texts (scikit-learn
-defaults), cosine to the posting, argpartition top-20; it runs up to ``--naive-max`` earners (default 100k: at
+defaults), cosine to the posting, argpartition top-20; it runs up to ``--naive-max`` earners (default 300k: at
 1M its per-earner documents alone need several GB).
 """
 
@@ -144,7 +144,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--sizes", default=None, help="comma-separated earner counts")
-    ap.add_argument("--naive-max", type=int, default=100_000)
+    ap.add_argument("--naive-max", type=int, default=300_000)
     ap.add_argument("--ext-sizes", default="1000000", help="sizes that also run ours-ext20 (comma-separated)")
     ap.add_argument("--child", choices=ENGINES)
     ap.add_argument("--size", type=int)
@@ -153,7 +153,7 @@ def main() -> None:
         print(json.dumps(child(args.child, args.size)))
         return
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
-        [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+        [10_000, 100_000] if args.quick else [10_000, 100_000, 300_000, 1_000_000])
     ext_sizes = {int(s) for s in args.ext_sizes.split(",") if s}
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared; other jobs inflate wall times)")
     rows = []

@@ -204,6 +204,12 @@ def _as_requirements(requirements: Sequence[Requirement] | str, max_requirements
     return list(merged.values())[:max_requirements]
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` for the small integer arrays of a query (sort and compare; no hashing set-up)."""
+    out = np.sort(values)
+    return out[np.r_[True, out[1:] != out[:-1]]] if out.size else out
+
+
 def _day(value: date | datetime | None) -> int:
     if value is None:
         return int(_NO_DATE)
@@ -472,7 +478,7 @@ class EarnerIndex:
         seed = self._entries_of_units(rel[:t], cutoff)
         if mask is not None:
             seed = seed[mask[seed]]
-        seed = np.unique(seed)
+        seed = _sorted_unique(seed)
         if seed.size < limit:
             return None
         s_scores = self._exact(q, seed, cutoff)
