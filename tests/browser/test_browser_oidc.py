@@ -132,3 +132,29 @@ def test_oidc_identity_without_an_account_is_public(oidc_portal, browser) -> Non
                    for a, o, _ in _audit_sign_ins(oidc_portal["db_url"]))
     finally:
         context.close()
+
+
+@pytest.mark.slow
+def test_oidc_sign_in_from_a_staff_link_returns_to_that_page(oidc_portal, browser) -> None:
+    """The provider always sends people back to the portal's root; the page they asked for comes back with them."""
+    base = oidc_portal["url"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        warm_up(page, base)
+        page.goto(f"{base}/staff-trust")
+        page.get_by_role("heading", name="Sign in to continue").wait_for(state="visible", timeout=30_000)
+        page.get_by_role("button", name="Sign in with single sign-on").click(timeout=30_000)
+        page.locator("input[name='sub']").wait_for(state="visible", timeout=30_000)
+        page.locator("input[name='sub']").fill("staff@mosaics.example")
+        page.get_by_role("button", name="Authorize").click()
+        page.get_by_role("heading", name="Trusted issuers").wait_for(state="visible", timeout=30_000)
+        assert page.url.rstrip("/").endswith("/staff-trust")
+        screenshot(page, "oidc_returned_to_staff_trust")
+        page.goto(base)  # the remembered page was used once: the root is now the staff start page
+        page.get_by_role("heading", name="Staff console").wait_for(state="visible", timeout=30_000)
+    except Exception:
+        screenshot(page, "failed-oidc-return")
+        raise
+    finally:
+        context.close()
