@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from mosaics_match.matching.posting import MAX_UNITS, read_posting
+from mosaics_match.matching.posting import MAX_LINE_CHARS, MAX_UNITS, read_posting
 from mosaics_match.matching.requirements import Requirement
 
 LABELLED = Path(__file__).parent / "data" / "postings"
@@ -207,6 +208,17 @@ def test_empty_or_letterless_postings_read_as_nothing(posting: str) -> None:
 def test_a_huge_posting_is_read_in_bounded_work() -> None:
     reading = read_posting("Requirements\n" + "- Write SQL queries\n" * 5000)
     assert len(reading.lines) == MAX_UNITS
+
+
+@pytest.mark.parametrize("line", ["ad " * 13000, "accommodation " * 2800, "only those " * 3600,
+                                  "able to work " * 3000, ". a" * 13000, "posting available " * 2000,
+                                  "send " * 8000, "**a" * 13000, "1 " * 20000])
+def test_hostile_lines_are_read_quickly_and_cut(line: str) -> None:
+    """Before the patterns were bounded, some of these took from 13 s to minutes."""
+    started = time.perf_counter()
+    reading = read_posting(line[:40_000])
+    assert time.perf_counter() - started < 3.0
+    assert all(len(p.text) <= MAX_LINE_CHARS + 1 for p in reading.lines)
 
 
 def test_every_demo_posting_has_scored_lines_and_no_pay_line_is_scored() -> None:

@@ -38,6 +38,7 @@ __all__ = ["PostingLine", "PostingReading", "SCORED_KINDS", "read_posting"]
 SCORED_KINDS: tuple[LineKind, ...] = ("requirement", "nice_to_have", "duty")
 
 MAX_UNITS = 400  # lines and sentences read from one posting; posting_text already caps its length
+MAX_LINE_CHARS = 600  # a longer "line" is not one ask; cutting it also bounds the work of every pattern below
 
 # --- section headings ----------------------------------------------------------------------------------------
 # Category of a heading: the three scored kinds, "intro" (a description of the role: prose under it is an
@@ -237,7 +238,7 @@ _APPLY = re.compile(
     r"are reviewed|will close)\b"
     r"|\b(?:send|submit|email|e-mail|forward|upload)\b.{0,40}?\b(?:r[ée]sum[ée]s?|cv|cover letter|application|"
     r"portfolio|curriculum vitae)\b"
-    r"|\bonly (?:those|candidates|applicants)\b.*\b(?:selected|contacted)\b|\bwe thank all\b"
+    r"|\bonly (?:those|candidates|applicants)\b.{0,120}?\b(?:selected|contacted)\b|\bwe thank all\b"
     r"|^by (?:e-?mail|mail|fax|phone|online|in person)\b"
     r"|\bpour postuler\b|\bpostulez\b|\bfaites parvenir\b|\bsoumettez\b|\benvoyez votre\b|\bdate limite\b",
     _I)
@@ -249,11 +250,12 @@ _EQUITY = re.compile(
     r"|\bcommitted to (?:diversity|inclusion|equity|employment equity|(?:an? |the )?(?:inclusive|diverse|"
     r"barrier-free|accessible|equitable))"
     r"|\binclusive (?:employer|workplace|hiring|recruitment)\b|\bregardless of\b|\bwithout regard to\b"
-    r"|\b(?:we|our|us)\b.*\baccommodations?\b|\baccommodations?\b.*\b(?:available|upon request|on request|"
+    r"|\b(?:we|our|us)\b.{0,160}?\baccommodations?\b|\baccommodations?\b.{0,160}?\b(?:available|upon request|"
+    r"on request|"
     r"let us know|contact us|contact our)\b|\b(?:you )?(?:need|require|requires)\s+(?:an?\s+|any\s+)?"
     r"accommodations?\b|\bdiversity (?:makes|is|and inclusion|, equity)|\bdiverse teams?\b"
     r"|\bmesures? d'adaptation\b|\baccommodement|\bnous souscrivons\b|\bpersonnes handicapées\b"
-    r"|\bexempts? d'obstacles\b|\bmilieu de travail inclusif|\bprocessus de sélection\b.*\binclusifs?\b",
+    r"|\bexempts? d'obstacles\b|\bmilieu de travail inclusif|\bprocessus de sélection\b.{0,80}?\binclusifs?\b",
     _I)
 # Words that make a statement about hiring only when the line is not a task or an ask ("Plan accessible events
 # that meet AODA standards" is a duty).
@@ -289,7 +291,7 @@ _AVAILABILITY = re.compile(r"\bmust be available\b|\b(?:weekend|evening|night|ho
                            r"availability\b|\bavailab(?:le|ility) (?:on |for |to work )?(?:evenings|weekends|nights|"
                            r"holidays|overnights|rotating shifts|shifts)\b|\b(?:availab(?:le|ility)|able|ability|"
                            r"willing(?:ness)?|prepared)\s+to "
-                           r"work\b.*\b(?:evenings?|weekends?|nights?|holidays?|overtime|shifts?|rotating|on[- ]call|"
+                           r"work\b.{0,120}?\b(?:evenings?|weekends?|nights?|holidays?|overtime|shifts?|rotating|on[- ]call|"
                            r"flexible hours)\b", _I)
 _BENEFIT = re.compile(
     r"\b(?:health|dental|vision|medical)(?: and (?:dental|vision))? (?:benefits|care|coverage|plan|insurance)\b"
@@ -307,8 +309,9 @@ _BENEFIT = re.compile(
 _BENEFIT_CONTEXT = re.compile(r"\b(?:we offer|offer|offering|enjoy|you'll get|you will get|you get|plus|including|"
                               r"includes?|from day one|after \w+ (?:months?|days)|eligible|access to|comprehensive|"
                               r"competitive|generous|annual|yearly|per year|a year|nous offrons|dès|après)\b", _I)
-_POSTING_LANGUAGE = re.compile(r"\b(?:posting|job ad|job posting|advertisement|ad|offer|offre|affichage|poste)\b.*"
-                               r"\b(?:available|disponible|affichée?)\b.*\b(?:french|english|français|anglais)\b"
+_POSTING_LANGUAGE = re.compile(r"\b(?:posting|job ad|job posting|advertisement|ad|offer|offre|affichage|poste)\b"
+                               r".{0,60}?\b(?:available|disponible|affichée?)\b.{0,30}?\b(?:french|english|"
+                               r"français|anglais)\b"
                                r"|\bversion (?:française|anglaise)\b|\ble masculin\b|\bgenre masculin\b", _I)
 _CONTACT = re.compile(r"^(?:\S+@\S+\.\w+|https?://\S+|www\.\S+)$", _I)
 _NICE = re.compile(
@@ -427,7 +430,7 @@ def _sentences(text: str) -> list[str]:
                 while k < n and text[k].isspace():
                     k += 1
                 nxt = text[k] if k < n else ""
-                before = re.search(r"([\w.]+)$", text[start:i])
+                before = re.search(r"([\w.]+)$", text[max(start, i - 12):i])
                 word = before.group(1).lower() if before else ""
                 abbreviated = ch == "." and (word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", word or "-"))
                 if nxt and (nxt.isupper() or nxt.isdigit() or nxt in "«\"“(*¿¡") and not abbreviated:
@@ -712,7 +715,9 @@ def read_posting(posting: str, *, title: str = "") -> PostingReading:
             category, section = None, ""
         units = [text] if raw.bullet else _sentences(text)
         for unit in units:
-            shown = _plain(unit)
+            shown = _plain(unit[: MAX_LINE_CHARS * 2])
+            if len(shown) > MAX_LINE_CHARS:
+                shown = shown[:MAX_LINE_CHARS].rstrip() + "…"
             if not _LETTER.search(shown):
                 continue
             if first and _looks_like_title(shown, raw.bullet, len(units)):
