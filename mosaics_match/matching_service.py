@@ -156,7 +156,8 @@ def build_partner_index(session: Session, *, at: datetime | None = None,
             ids.append(cid)
             names[cid] = comp.name
             competencies[cid] = Competency(id=cid, name=comp.name, description=comp.description or "",
-                                           esco_label=comp.esco_label, achievement_id=ach.slug)
+                                           esco_label=comp.esco_label, achievement_id=ach.slug,
+                                           esco_uri=comp.esco_uri)
         achievements[ach.slug] = AchievementInfo(ach.slug, ach.name, ach.school, tuple(ids))
     credentials: dict[str, CredentialRef] = {}
     holdings: dict[str, list[str]] = {}

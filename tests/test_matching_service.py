@@ -316,3 +316,22 @@ def test_csv_exports_neutralise_formulas_and_carry_links() -> None:
                             "missing must-haves"]
     assert rows[1][1].startswith("'=") and rows[1][7] == "'-Excel" and rows[1][8] == "Power BI"
     assert rows[1][-1] == f"{evidence.verify_url} {partly.verify_url}"
+
+
+def test_the_engine_gets_each_competency_esco_alignment(seeded_rt, monkeypatch) -> None:  # noqa: ANN001
+    from mosaics_match.models import Competency as CompetencyRow
+
+    seen: dict = {}
+    real = ms.build_index
+
+    def spy(**kw):  # noqa: ANN003, ANN202
+        seen.update(kw["competencies"])
+        return real(**kw)
+
+    monkeypatch.setattr(ms, "build_index", spy)
+    with seeded_rt.Session() as session:
+        ms.build_partner_index(session)
+        rows = {str(c.id): c for c in session.scalars(select(CompetencyRow))}
+    aligned = [cid for cid, row in rows.items() if row.esco_uri]
+    assert aligned and all(seen[cid].esco_uri == rows[cid].esco_uri for cid in aligned)
+    assert all(seen[cid].esco_label == rows[cid].esco_label for cid in aligned)
