@@ -664,16 +664,25 @@ def _assemble(
     # One sort on a combined (earner, unit) key; within a key, input order (stable), then the latest issue.
     pair = entry_earner.astype(np.int64) * max(n_u, 1) + entry_unit
     order = np.argsort(pair, kind="stable")
+    del pair
     if order.size:
-        sorted_pair = pair[order]
-        first = np.r_[True, sorted_pair[1:] != sorted_pair[:-1]]
+        e_sorted, u_sorted = entry_earner[order], entry_unit[order]
+        first = np.empty(order.size, dtype=bool)
+        first[0] = True
+        np.not_equal(e_sorted[1:], e_sorted[:-1], out=first[1:])
+        first[1:] |= u_sorted[1:] != u_sorted[:-1]
+        del e_sorted, u_sorted
         if not first.all():
-            group = np.cumsum(first) - 1
+            group = np.cumsum(first, dtype=np.int32) - 1
             issued = entry_issued[order]
             latest = np.maximum.reduceat(issued, np.flatnonzero(first))
             best = np.flatnonzero(issued == latest[group])
-            order = order[best[np.r_[True, group[best][1:] != group[best][:-1]]]]
-    del pair
+            del issued, latest
+            g = group[best]
+            del group
+            order = order[best[np.r_[True, g[1:] != g[:-1]]]]
+            del best, g
+        del first
     e_unit = entry_unit[order]
     e_issued = entry_issued[order]
     counts = np.bincount(entry_earner[order], minlength=n_e)
@@ -684,9 +693,9 @@ def _assemble(
     # Within a unit, holders are ordered by how many units they hold, so a query can take only the holders
     # that hold few enough units to reach a threshold (see ``EarnerIndex._pruned_candidates``).
     cap = int(min(counts.max(), _COUNT_CAP)) if n_e and counts.size else 0
-    held = np.minimum(counts, cap).astype(np.int64)[e_earner]
-    key = e_unit.astype(np.int64) * (cap + 1) + held
-    del held
+    key_type = np.int32 if n_u * (cap + 2) < 2**31 else np.int64
+    key = e_unit.astype(key_type) * (cap + 1)
+    key += np.minimum(counts, cap).astype(key_type)[e_earner]
     order2 = np.argsort(key, kind="stable")
     key = key[order2]
     u_earner = e_earner[order2]
@@ -696,7 +705,7 @@ def _assemble(
     np.cumsum(np.bincount(e_unit, minlength=n_u), out=u_indptr[1:])
     # u_cstart[u, c]: first posting of unit u whose holder holds >= c units (c capped at ``cap``).
     grid = np.arange(n_u, dtype=np.int64)[:, None] * (cap + 1) + np.arange(cap + 2, dtype=np.int64)[None, :]
-    u_cstart = np.searchsorted(key, grid).astype(np.int64)
+    u_cstart = np.searchsorted(key, grid.astype(key_type)).astype(np.int64)
     del key
     lengths = np.array([len(c) for c in unit_comps], dtype=np.int64)
     unit_indptr = np.zeros(n_u + 1, dtype=np.int64)
