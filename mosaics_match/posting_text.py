@@ -215,7 +215,12 @@ def _from_docx(data: bytes) -> PostingText:
 
 
 def _docx_blocks(document) -> list[str]:  # noqa: ANN001
-    """Paragraphs (list items prefixed with a dash so requirement splitting sees them) and table cells."""
+    """Paragraphs and table rows as lines the posting reader understands.
+
+    List items get a leading dash; headings (styles "Heading n" and "Title") end with a colon, so an unfamiliar
+    heading still reads as one; a two-cell table row ("Location" | "Toronto, hybrid") becomes a "Label: value"
+    line, as job-detail tables are; other rows join their cells with " | ".
+    """
     out: list[str] = []
     for paragraph in document.paragraphs:
         text = paragraph.text.strip()
@@ -224,12 +229,19 @@ def _docx_blocks(document) -> list[str]:  # noqa: ANN001
             continue
         style = (paragraph.style.name if paragraph.style is not None else "") or ""
         numbered = paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None
-        out.append(f"- {text}" if "List" in style or numbered else text)
+        if "List" in style or numbered:
+            out.append(f"- {text}")
+        elif (style.startswith("Heading") or style == "Title") and not text.endswith((".", "!", "?", ":", ";")):
+            out.append(f"{text}:")
+        else:
+            out.append(text)
     for table in document.tables:
         for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                out.append(" | ".join(dict.fromkeys(cells)))
+            cells = list(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip()))
+            if len(cells) == 2 and len(cells[0].split()) <= 5 and "\n" not in cells[0]:
+                out.append(f"{cells[0].rstrip(':').strip()}: {cells[1]}")
+            elif cells:
+                out.append(" | ".join(cells))
     return out
 
 

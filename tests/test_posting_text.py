@@ -117,7 +117,32 @@ def test_docx_paragraphs_bullets_and_tables() -> None:
     assert got.source == "docx"
     for req in REQUIREMENTS:
         assert f"- {req}" in got.text  # bullets kept as list items for requirement splitting
-    assert "Location | Toronto, hybrid" in got.text
+    assert "Location: Toronto, hybrid" in got.text  # a job-details row reads as a field line
+    assert got.text.startswith("Junior Data Analyst:")  # headings keep their role
+
+
+def test_docx_structure_reaches_the_posting_reader() -> None:
+    import docx
+
+    from mosaics_match.matching.posting import read_posting
+
+    document = docx.Document()
+    document.add_heading("Junior Data Analyst", level=1)
+    document.add_heading("Your toolkit", level=2)  # a heading the reader has no word for
+    document.add_paragraph("Comfortable with SQL joins and aggregations")
+    document.add_paragraph("Power BI", style="List Bullet")
+    table = document.add_table(rows=2, cols=3)
+    for row, (label, value) in zip(table.rows, [("Salary", "$55,000 to $62,000"), ("Location", "Toronto")]):
+        row.cells[0].text, row.cells[1].text = label, value
+    buf = io.BytesIO()
+    document.save(buf)
+    reading = read_posting(pt.from_upload("posting.docx", buf.getvalue()).text)
+    kinds = {line.text: (line.kind, line.why) for line in reading.lines}
+    assert kinds["Junior Data Analyst"] == ("boilerplate", "job title")
+    assert kinds["Your toolkit"] == ("boilerplate", "heading")
+    assert kinds["Comfortable with SQL joins and aggregations"][0] == "requirement"
+    assert kinds["Power BI"][0] == "requirement"
+    assert kinds["Salary: $55,000 to $62,000"][0] == kinds["Location: Toronto"][0] == "boilerplate"
 
 
 def test_docx_zip_bomb_is_refused_without_inflating_it() -> None:

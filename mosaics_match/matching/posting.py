@@ -580,13 +580,18 @@ def _heading(raw: _Raw, next_raw: _Raw | None, first: bool) -> tuple[str, str | 
         or (not terminal and words <= 8 and len(letters) >= 6 and all(c.isupper() for c in letters)
             and (words >= 2 or first))
         or (not terminal and words <= 6 and next_raw is not None and next_raw.bullet and not first
-            and ":" not in text)
+            and ":" not in text and not _reads_like_an_ask(shown, words))
     )
     if not shaped:
         return None
     if first:
         return shown, None
     return shown, next((cat for cat, pattern in _HEADING_WORDS if pattern.search(key)), None)
+
+
+def _reads_like_an_ask(text: str, words: int) -> bool:
+    """"Comfortable with SQL joins" before a list is an ask without its bullet; "Skills & tools" is a heading."""
+    return words >= 4 and (_REQ_START.match(text) is not None or _starts_with_verb(text, gerund=False))
 
 
 def _field(sentence: str) -> str | None:
