@@ -192,8 +192,14 @@ def test_rate_limit_is_shared_with_the_other_verify_route(seeded_rt) -> None:  #
 
 
 def test_public_credential_route_still_answers_beside_it(seeded_rt) -> None:  # noqa: ANN001
+    from mosaics_match import sharing
+
     row = _issued(seeded_rt, "eddsa-rdfc-2022")
-    resp = _client(seeded_rt).get(f"/credentials/{row.credential_id}")
+    client = _client(seeded_rt)
+    assert client.get(f"/credentials/{row.credential_id}").status_code == 404  # private until the earner publishes
+    with seeded_rt.Session.begin() as session:
+        sharing.set_published(session, row=session.get(IssuedCredential, row.id), public=True, actor="earner")
+    resp = client.get(f"/credentials/{row.credential_id}")
     assert resp.status_code == 200 and resp.json()["id"] == row.credential_id
 
 

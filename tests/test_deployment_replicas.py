@@ -162,7 +162,12 @@ def test_real_server_serves_the_ui_and_problem_json(rt, db_url, tmp_path) -> Non
 
 
 def test_streamlit_run_portal_serves_the_routes_too(rt, db_url, tmp_path) -> None:  # noqa: ANN001
+    from mosaics_match import sharing
+    from mosaics_match.models import IssuedCredential
+
     row = issue_one(rt)
+    with rt.Session.begin() as session:  # credentials are private until their earner publishes them
+        sharing.set_published(session, row=session.get(IssuedCredential, row.id), public=True, actor="earner")
     with replica(db_url, tmp_path / "st.log", streamlit_run=True) as url:
         status, headers, body = get(f"{url}/status/revocation-{row.status_list_number}")
         assert status == 200 and headers["etag"]
