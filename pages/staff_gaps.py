@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -67,6 +68,15 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
 by_posting = (table.groupby("Posting").size().rename("Uncovered lines").reset_index()
               .sort_values("Uncovered lines", ascending=False))
 st.subheader("By posting")
-st.bar_chart(by_posting, x="Posting", y="Uncovered lines", horizontal=True, sort="-Uncovered lines")
+# Posting titles are long: Streamlit's own bar chart cuts axis labels at ~15 characters, so the full titles are
+# drawn with an explicit axis (labelLimit 0 = no limit) and a height that fits every bar.
+st.altair_chart(
+    alt.Chart(by_posting).mark_bar().encode(
+        x=alt.X("Uncovered lines:Q", title="Uncovered lines"),
+        y=alt.Y("Posting:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
+        tooltip=["Posting", "Uncovered lines"],
+    ).properties(height=max(120, 28 * len(by_posting))),
+    width="stretch",
+)
 st.download_button("Download the report (CSV)", ms.gaps_csv(report, titles, gaps.kinds), file_name="coverage-gaps.csv",
                    mime="text/csv", key="gaps_csv", icon=":material/download:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -469,3 +470,15 @@ def test_uploaded_docx_is_matched_and_a_fake_pdf_gives_a_clear_error(portal_env:
     assert not at.exception and not at.error
     assert len(_results(at)) > 0
     assert "Read " in _texts(at)
+
+
+def test_staff_gaps_chart_shows_whole_posting_titles(portal_env: str) -> None:
+    at = app_test("pages/staff_gaps.py", token=session_token_for(portal_env, STAFF))
+    assert not at.exception
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["encoding"]["y"]["axis"]["labelLimit"] == 0  # no cut: Vega-Lite's default is 180 px
+    titles = set(at.dataframe[0].value["Posting"])
+    assert any(len(t) > 20 for t in titles)
+    assert spec["height"] >= 28 * len(titles)
