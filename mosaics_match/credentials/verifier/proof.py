@@ -7,7 +7,7 @@ reads only what the issuer signed. A key speaks for the issuer only when the iss
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ..fetcher import FetchError
 from .resolver import ResolvedKey
@@ -345,6 +345,14 @@ def _claim_problems(run: Run, cred: dict, issuer: str | None) -> list[dict]:
     return out
 
 
+def _proof_time(value: object) -> datetime | None:
+    """A proof's date-time, or ``None`` when it cannot be read (which the caller treats as a failure)."""
+    try:
+        return parse_datetime(value)
+    except (ValueError, OverflowError):
+        return None
+
+
 def check_purpose(run: Run) -> None:
     problems = []
     assertion_of = {id(proof): assertion for proof, _rk, assertion in run.bound}
@@ -357,20 +365,13 @@ def check_purpose(run: Run) -> None:
             continue
         expires = proof.get("expires")
         if expires is not None:
-            try:
-                exp_dt = parse_datetime(expires)
-            except (ValueError, OverflowError):
-                exp_dt = None
+            exp_dt = _proof_time(expires)
             if exp_dt is None or run.now > exp_dt:
                 problems.append(problem("proof-expired", "Signature expired",
-                                         f"The proof expired ({str(expires)[:40]}).", "/proof/expires"))
+                                        f"The proof expired ({str(expires)[:40]}).", "/proof/expires"))
                 continue
-        created = proof.get("created")
-        if created is not None:
-            try:
-                created_dt = parse_datetime(created)
-            except (ValueError, OverflowError):
-                created_dt = None
+        if proof.get("created") is not None:
+            created_dt = _proof_time(proof["created"])
             if created_dt is None:
                 problems.append(problem("proof-created", "Unreadable signing time",
                                          "The proof's created date cannot be read.", "/proof/created"))
