@@ -249,3 +249,20 @@ def test_identical_texts_share_one_row_but_keep_their_own_ids():
     assert set(by) == {"x", "y"} and by["x"].score == by["y"].score
     assert by["x"].covered[0].competency_id == "a1" and by["y"].covered[0].competency_id == "b1"
     assert [m.earner_id for m in rank(idx, "Python programming", must_have_competencies=["b1"])] == ["y"]
+
+
+@pytest.mark.parametrize("analyzer, ngrams", [("char_wb", (1, 2)), ("word", (1, 1))])
+def test_sum_row_is_the_lines_counted_together(analyzer, ngrams):
+    # Character n-grams never cross a word, and unigrams never cross a line: there the row of the lines
+    # counted together equals the row of the joined text (word bigrams across line ends are left out).
+    from mosaics_match.matching import build_competency_index
+
+    cat = make_catalogue(80, seed=5)
+    ci = build_competency_index([(k, v.text()) for k, v in cat.competencies.items()],
+                                config=MatchConfig(analyzer=analyzer, word_ngram_range=ngrams))
+    lines = [r.text for r in _requirements(cat, 2)]
+    got = ci.encoder.transform(lines, sum_row=True)
+    want = ci.encoder.transform(["\n".join(lines)])
+    assert got.shape[0] == len(lines) + 1
+    np.testing.assert_allclose(got[len(lines)].toarray(), want.toarray(), atol=1e-6)
+    np.testing.assert_allclose(got[: len(lines)].toarray(), ci.encoder.transform(lines).toarray(), atol=0)

@@ -109,8 +109,11 @@ class TextEncoder:
         self.title_start = next((b.offset for b in self.blocks if b.kind == "title"), offset)
         return sp.csr_matrix(sp.hstack(mats, format="csr", dtype=np.float32))
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def transform(self, texts: Sequence[str], *, sum_row: bool = False) -> sp.csr_matrix:
         """Stacked, block-scaled TF-IDF rows of ``texts`` (same values as the fitted vectorisers' ``transform``).
+
+        With ``sum_row`` one more row follows: the TF-IDF of all ``texts`` counted together (the lines as one
+        document, without n-grams across line ends), from the lines' counts without reading them again.
 
         Counting runs on the fitted analyzers and vocabularies directly (values match sklearn's to within one
         float32 rounding): sklearn's ``transform`` re-validates
@@ -119,20 +122,22 @@ class TextEncoder:
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
+        n_rows = len(texts) + (1 if sum_row else 0)
         for b in self.blocks:
-            r, c, v = self._block_rows(b, texts)
+            r, c, v = self._block_rows(b, texts, sum_row)
             rows.append(r)
             cols.append(c + b.offset)
             vals.append(v)
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         order = np.argsort(row, kind="stable")
-        indptr = np.zeros(len(texts) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(row, minlength=len(texts)), out=indptr[1:])
+        indptr = np.zeros(n_rows + 1, dtype=np.int32)
+        np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
         col = (np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64))[order].astype(np.int32)
         val = (np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32))[order]
-        return sp.csr_matrix((val, col, indptr), shape=(len(texts), self.n_features))
+        return sp.csr_matrix((val, col, indptr), shape=(n_rows, self.n_features))
 
-    def _block_rows(self, b: _Block, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _block_rows(self, b: _Block, texts: Sequence[str],
+                    sum_row: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         fitted = b.fitted
         if fitted is None:
             vec = b.vectorizer
@@ -145,6 +150,7 @@ class TextEncoder:
         row: list[int] = []
         col: list[int] = []
         cnt: list[int] = []
+        total: Counter = Counter()
         for i, text in enumerate(texts):
             # Count the features first (C-level counting), then look up each distinct one once.
             counted = Counter(analyze(text))
@@ -152,6 +158,13 @@ class TextEncoder:
             row.extend([i] * len(hits))
             col.extend(j for j, _ in hits)
             cnt.extend(n for _, n in hits)
+            if sum_row:
+                total.update(dict(hits))
+        if sum_row:
+            row.extend([len(texts)] * len(total))
+            col.extend(total)
+            cnt.extend(total.values())
+        n_rows = len(texts) + (1 if sum_row else 0)
         r = np.asarray(row, dtype=np.int64)
         c = np.asarray(col, dtype=np.int64)
         v = np.asarray(cnt, dtype=np.float32)
@@ -160,7 +173,7 @@ class TextEncoder:
             v += np.float32(1.0)
         v *= idf[c]
         # Norms in float64: values agree with sklearn's ``transform`` to within one float32 rounding.
-        norm = np.sqrt(np.bincount(r, weights=v.astype(np.float64) ** 2, minlength=len(texts)))
+        norm = np.sqrt(np.bincount(r, weights=v.astype(np.float64) ** 2, minlength=n_rows))
         norm[norm == 0.0] = 1.0
         v = v.astype(np.float64) / norm[r]
         return r, c, (v * b.scale).astype(np.float32)
@@ -257,8 +270,8 @@ class CompetencyIndex:
                 pass
         return np.asarray((q @ xt).toarray(), dtype=np.float32)
 
-    def query_vectors(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return self.encoder.transform(list(texts))
+    def query_vectors(self, texts: Sequence[str], *, sum_row: bool = False) -> sp.csr_matrix:
+        return self.encoder.transform(list(texts), sum_row=sum_row)
 
     def why_terms(
         self, requirement_texts: Sequence[str], pairs: Iterable[tuple[int, int, float]], n: int,

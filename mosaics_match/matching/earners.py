@@ -323,7 +323,7 @@ class EarnerIndex:
         reqs = _as_requirements(posting, cfg.max_requirements)
         if not reqs or self.n_units == 0:
             return None
-        whole = posting if isinstance(posting, str) else "\n".join(r.text for r in reqs)
+        whole = posting if isinstance(posting, str) else None
         key = (tuple(reqs), whole, cfg)
         memo = self._query_memo
         hit = memo.get(key)
@@ -336,7 +336,7 @@ class EarnerIndex:
             memo[key] = q
         return q
 
-    def _build_query(self, reqs: list[Requirement], whole: str) -> _Query:
+    def _build_query(self, reqs: list[Requirement], whole: str | None) -> _Query:
         cfg = self.config
         texts = [r.text for r in reqs]
         use_whole = cfg.whole_weight > 0 and len(reqs) > 1
@@ -348,6 +348,10 @@ class EarnerIndex:
             total = np.asarray(qm.sum(axis=0), dtype=np.float64).ravel()
             norm = float(np.sqrt(total @ total)) or 1.0
             sims = np.vstack([sims, (sims.sum(axis=0, dtype=np.float64) / norm).astype(np.float32)])
+        elif use_whole and whole is None:
+            # A list of requirements: the whole posting is the lines counted together.
+            qm = self.competencies.query_vectors(texts, sum_row=True)
+            sims = self.competencies.similarities_of(qm)
         else:
             qm = self.competencies.query_vectors(texts + [whole] if use_whole else texts)
             sims = self.competencies.similarities_of(qm)
