@@ -518,7 +518,8 @@ class EarnerIndex:
         np.clip(c_min, 1, max(cap, 1), out=c_min)
         starts = self.u_cstart[need, c_min]
         pos, lengths = _spans(starts, self.u_indptr[need + 1])
-        weights = np.repeat(unit_total[need], lengths)
+        # Each gathered posting adds 1024 + its unit's credit (see the buffer below).
+        weights = np.repeat(unit_total[need] + 1024.0, lengths)
         if cutoff is not None:
             keep = self.u_issued[pos] > cutoff
             pos, weights = pos[keep], weights[keep]
@@ -532,7 +533,7 @@ class EarnerIndex:
         # count * 1024 + credit sum decodes exactly.
         acc, seen = self._scratch()
         try:
-            np.add.at(acc, holders, weights + 1024.0)
+            np.add.at(acc, holders, weights)
             if holders.size * 64 > self.n_earners:
                 # Many holders: marking them and scanning a byte per earner is faster than sorting them.
                 seen[holders] = True
@@ -545,8 +546,7 @@ class EarnerIndex:
             packed = acc[cand]
         finally:
             acc[holders] = 0.0
-        n_high = np.floor(packed / 1024.0 + 1e-9)
-        partial = packed - n_high * 1024.0
+        n_high, partial = np.divmod(packed + 1e-9, 1024.0)
         # Units not gathered for an earner with c units have total < reach / c, and below reach overall.
         below = unit_total[unit_total < reach]
         low_max = float(below.max()) if below.size else 0.0
