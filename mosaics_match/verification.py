@@ -369,13 +369,16 @@ def _status_fingerprint(session: Session) -> tuple:
 
 
 def _shared_verify_cache(session: Session) -> VerifyCache:
-    """One engine cache per state of this portal's status lists (and at most ``CACHE_SECONDS`` old).
+    """One engine cache per database and state of its status lists (and at most ``CACHE_SECONDS`` old).
 
     The engine keeps checked status lists in its cache; keying the cache by every list's version means a
-    revocation made here is seen by the very next verification.
+    revocation made here is seen by the very next verification. The database is part of the key because two
+    databases served by one process (tests, a staging copy) can hold lists with the same ids and versions but
+    different bits and keys.
     """
     global _shared_cache
-    key = (_status_fingerprint(session), int(time.time() // CACHE_SECONDS))
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    key = (database, _status_fingerprint(session), int(time.time() // CACHE_SECONDS))
     with _cache_lock:
         if _shared_cache is None or _shared_cache[0] != key:
             _shared_cache = (key, VerifyCache())

@@ -18,6 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.storage_dialects import (  # noqa: F401 - pytest hooks: the PostgreSQL pass fails a storage test off it
+    pytest_runtest_makereport,
+    pytest_runtest_protocol,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 TEST_KEY_SECRET = "test-key-secret-" + "x" * 16
@@ -62,9 +69,27 @@ def _pg_url() -> str | None:
 @pytest.fixture
 def db_url(tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a new schema in the PostgreSQL named by DATABASE_URL."""
+    with fresh_database_url(tmp_path / "test.db") as url:
+        yield url
+
+
+@contextmanager
+def fresh_database_url(sqlite_path: Path) -> Iterator[str]:
+    """A fresh, empty database for the length of the ``with`` block.
+
+    Parameters
+    ----------
+    sqlite_path : Path
+        Where the SQLite file goes when DATABASE_URL does not name PostgreSQL.
+
+    Yields
+    ------
+    str
+        ``sqlite:///sqlite_path``, or the URL of a new schema in DATABASE_URL's PostgreSQL (dropped on exit).
+    """
     pg = _pg_url()
     if pg is None:
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        yield f"sqlite:///{sqlite_path}"
         return
     from sqlalchemy import create_engine, text
 
@@ -76,10 +101,12 @@ def db_url(tmp_path: Path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 def make_settings(db_url: str, **overrides):  # noqa: ANN201
@@ -125,12 +152,76 @@ def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _pg_admin():  # noqa: ANN202
+    """An autocommit engine on DATABASE_URL's PostgreSQL (CREATE/DROP DATABASE refuse to run in a transaction)."""
+    from sqlalchemy import create_engine
+
+    from mosaics_match.settings import normalise_database_url
+
+    return create_engine(normalise_database_url(_pg_url() or ""), isolation_level="AUTOCOMMIT")
+
+
+def _pg_database_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from mosaics_match.settings import normalise_database_url
+
+    return make_url(normalise_database_url(_pg_url() or "")).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def seeded_postgres() -> Iterator[str]:
+    """Name of a PostgreSQL database (beside DATABASE_URL's) holding the demo data, seeded once per test run.
+
+    Tests never open it: ``seeded_url`` clones it with ``CREATE DATABASE ... TEMPLATE``, which needs the
+    template to have no connections.
+    """
+    from sqlalchemy import text
+
+    from mosaics_match import demo
+    from mosaics_match.runtime import open_runtime
+
+    name = f"mosaics_seeded_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        runtime = open_runtime(make_settings(_pg_database_url(name)))
+        demo.seed(runtime, earners=SEEDED_EARNERS, workers=1)
+        runtime.engine.dispose()
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
-def seeded_url(seeded_sqlite: Path, tmp_path: Path) -> str:
-    """URL of a private copy of the seeded demo database (tests may write to it)."""
-    target = tmp_path / "demo.db"
-    shutil.copy(seeded_sqlite, target)
-    return f"sqlite:///{target}"
+def seeded_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a private copy of the seeded demo database (tests may write to it).
+
+    A copy of the seeded SQLite file, or, when DATABASE_URL names PostgreSQL, a new database cloned from the
+    seeded PostgreSQL one and dropped afterwards.
+    """
+    if _pg_url() is None:
+        target = tmp_path / "demo.db"
+        shutil.copy(request.getfixturevalue("seeded_sqlite"), target)
+        yield f"sqlite:///{target}"
+        return
+    from sqlalchemy import text
+
+    template = request.getfixturevalue("seeded_postgres")
+    name = f"mosaics_copy_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield _pg_database_url(name)
+    finally:
+        # FORCE: engines a test left open (a page's cached runtime) would otherwise block the drop.
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

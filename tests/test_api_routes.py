@@ -16,8 +16,6 @@ from mosaics_match.credentials.verifier import to_wire
 from mosaics_match.models import AuditEvent, IssuedCredential, StatusList
 from mosaics_match.ratelimit import TokenBucketLimiter
 
-pytestmark = pytest.mark.storage
-
 
 def _client(rt, **config) -> TestClient:  # noqa: ANN001
     return TestClient(create_api_app(lambda: rt, ApiConfig(**config)), raise_server_exceptions=False)
@@ -58,6 +56,7 @@ def _bit(document: bytes, index: int) -> bool:
     return bool(StatusBits.decode(doc["credentialSubject"]["encodedList"]).get(index))
 
 
+@pytest.mark.storage
 def test_did_key_issuer_has_no_did_web_document_but_publishes_jwks(seeded_rt) -> None:  # noqa: ANN001
     client = _client(seeded_rt)
     body = _is_problem(client.get("/.well-known/did.json"), 404)
@@ -72,6 +71,7 @@ def test_did_key_issuer_has_no_did_web_document_but_publishes_jwks(seeded_rt) ->
     assert all("d" not in k for k in jwks.json()["keys"])
 
 
+@pytest.mark.storage
 def test_did_web_document_lists_current_and_retired_keys(seeded_rt) -> None:  # noqa: ANN001
     from dataclasses import replace
 
@@ -104,6 +104,7 @@ def test_did_web_path_mapping() -> None:
     assert did_web_document_path("did:key:z6Mkabc") is None
 
 
+@pytest.mark.storage
 def test_status_list_etag_304_and_revocation_visible_at_once(seeded_rt) -> None:  # noqa: ANN001
     row = _credential(seeded_rt)
     client = _client(seeded_rt)
@@ -131,11 +132,13 @@ def test_status_list_etag_304_and_revocation_visible_at_once(seeded_rt) -> None:
         assert after.content.decode() == stored.signed_document
 
 
+@pytest.mark.storage
 @pytest.mark.parametrize("name", ["revocation-0", "other-1", "revocation-999999", "revocation-1x"])
 def test_unknown_status_lists_are_problems(seeded_rt, name: str) -> None:  # noqa: ANN001
     _is_problem(_client(seeded_rt).get(f"/status/{name}"), 404)
 
 
+@pytest.mark.storage
 def test_public_credential_in_every_format_and_private_is_hidden(seeded_rt) -> None:  # noqa: ANN001
     client = _client(seeded_rt)
     di = _credential(seeded_rt, "eddsa-rdfc-2022")
@@ -166,6 +169,7 @@ def test_public_credential_in_every_format_and_private_is_hidden(seeded_rt) -> N
     _is_problem(client.get("/credentials/urn:uuid:00000000-0000-0000-0000-000000000000"), 404)
 
 
+@pytest.mark.storage
 def test_verify_json_matches_cli_serialisation_and_is_audited(seeded_rt) -> None:  # noqa: ANN001
     from mosaics_match.credentials import verify
     from mosaics_match.verification import build_context
@@ -187,6 +191,7 @@ def test_verify_json_matches_cli_serialisation_and_is_audited(seeded_rt) -> None
         assert event.action == "verify" and event.actor == "api:testclient" and event.subject == row.credential_id
 
 
+@pytest.mark.storage
 def test_verify_baked_png_jwt_and_multipart_with_email(seeded_rt) -> None:  # noqa: ANN001
     client = _client(seeded_rt)
     di = _credential(seeded_rt, "eddsa-jcs-2022")
@@ -208,6 +213,7 @@ def test_verify_baked_png_jwt_and_multipart_with_email(seeded_rt) -> None:  # no
     assert wrong["recipient_match"] is False and wrong["portal"]["verdict"] == "not_valid"
 
 
+@pytest.mark.storage
 def test_verify_rejects_tampered_and_garbage_with_a_verdict_not_an_error(seeded_rt) -> None:  # noqa: ANN001
     client = _client(seeded_rt)
     doc = json.loads(_credential(seeded_rt, "eddsa-rdfc-2022").document)
@@ -219,6 +225,7 @@ def test_verify_rejects_tampered_and_garbage_with_a_verdict_not_an_error(seeded_
         assert resp.status_code == 200 and resp.json()["verdict"] == "invalid"
 
 
+@pytest.mark.storage
 def test_verify_request_errors_are_problems(seeded_rt) -> None:  # noqa: ANN001
     client = _client(seeded_rt, max_body_bytes=1000)
     _is_problem(client.post("/api/v1/verify", content=b""), 400)
@@ -237,6 +244,7 @@ def test_verify_request_errors_are_problems(seeded_rt) -> None:  # noqa: ANN001
     assert client.get("/api/v1/verify").headers["allow"] == "POST"
 
 
+@pytest.mark.storage
 def test_verify_rate_limit_answers_429_with_retry_after(seeded_rt) -> None:  # noqa: ANN001
     client = _client(seeded_rt, verify_rate=0.01, verify_burst=2)
     for _ in range(2):
@@ -267,6 +275,7 @@ def test_token_bucket_forgets_least_recent_clients() -> None:
     assert not limiter.take("c").allowed
 
 
+@pytest.mark.storage
 def test_openapi_document_is_3_1_and_lists_every_route(seeded_rt) -> None:  # noqa: ANN001
     resp = _client(seeded_rt).get("/api/v1/openapi.json")
     spec = resp.json()
@@ -280,6 +289,7 @@ def test_openapi_document_is_3_1_and_lists_every_route(seeded_rt) -> None:  # no
             assert errors and all("application/problem+json" in op["responses"][c]["content"] for c in errors)
 
 
+@pytest.mark.storage
 def test_achievement_image_named_by_issued_credentials_is_served(seeded_rt) -> None:  # noqa: ANN001
     client = _client(seeded_rt)
     doc = json.loads(_credential(seeded_rt, "eddsa-rdfc-2022").document)

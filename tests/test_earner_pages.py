@@ -271,6 +271,7 @@ def test_consent_toggle_bumps_the_data_version_and_hides_the_earner(world_env) -
     rt.engine.dispose()
 
 
+@pytest.mark.storage
 def test_demo_earner_holds_three_claimed_credentials(seeded_rt) -> None:
     from mosaics_match import repo, sharing
 
@@ -282,6 +283,7 @@ def test_demo_earner_holds_three_claimed_credentials(seeded_rt) -> None:
         assert {sharing.credential_status(r) for r in rows} == {"valid"}
 
 
+@pytest.mark.storage
 def test_every_download_of_the_demo_earner_verifies(seeded_rt) -> None:
     """What the earner downloads (signed JSON, JWT, baked PNG and SVG) passes the portal's own verification."""
     from mosaics_match import repo, sharing, verification

@@ -133,6 +133,7 @@ def test_without_key_secret_nothing_is_signed_or_written(busy_rt) -> None:  # no
         assert {(s.number, s.purpose): s.version for s in repo.status_lists(session)} == lists_before
 
 
+@pytest.mark.storage
 def test_fresh_database_without_key_secret_creates_no_issuer(rt) -> None:  # noqa: ANN001
     with pytest.raises(issuing.IssuingError, match="MOSAICS_KEY_SECRET"):
         with rt.Session.begin() as session:

@@ -13,7 +13,6 @@ from mosaics_match import issuing, repo
 from mosaics_match import matching_service as ms
 from mosaics_match.models import Earner, IssuedCredential
 
-pytestmark = pytest.mark.storage
 
 BASE = "https://portal.example"
 
@@ -45,6 +44,7 @@ def _fresh(rt) -> ms.PartnerIndex:  # noqa: ANN001
         return ms.build_partner_index(session)
 
 
+@pytest.mark.storage
 def test_index_holds_exactly_the_matching_rows(seeded_rt) -> None:  # noqa: ANN001
     with seeded_rt.Session() as session:
         rows = repo.matching_rows(session)
@@ -58,6 +58,7 @@ def test_index_holds_exactly_the_matching_rows(seeded_rt) -> None:  # noqa: ANN0
     assert bad and not bad & set(index.credential_achievement)
 
 
+@pytest.mark.storage
 def test_consent_withdrawal_removes_earner_at_once(seeded_rt) -> None:  # noqa: ANN001
     index, top, posting = _top(seeded_rt)
     with seeded_rt.Session.begin() as session:
@@ -74,6 +75,7 @@ def test_consent_withdrawal_removes_earner_at_once(seeded_rt) -> None:  # noqa: 
     assert fresh.n_earners == index.n_earners - 1
 
 
+@pytest.mark.storage
 @pytest.mark.parametrize("action", ["revoke", "suspend"])
 def test_revoked_or_suspended_credentials_do_not_count(seeded_rt, action: str) -> None:  # noqa: ANN001
     index, top, posting = _top(seeded_rt)
@@ -91,6 +93,7 @@ def test_revoked_or_suspended_credentials_do_not_count(seeded_rt, action: str) -
     assert top.earner_id not in _ids(seeded_rt, fresh, posting)
 
 
+@pytest.mark.storage
 def test_expired_future_and_unverified_credentials_do_not_count(seeded_rt) -> None:  # noqa: ANN001
     index, top, posting = _top(seeded_rt)
     now = datetime.now(timezone.utc)
@@ -112,6 +115,7 @@ def test_expired_future_and_unverified_credentials_do_not_count(seeded_rt) -> No
     assert top.earner_id not in _ids(seeded_rt, fresh, posting)
 
 
+@pytest.mark.storage
 def test_index_knows_when_an_expiry_makes_it_stale(seeded_rt) -> None:  # noqa: ANN001
     index, top, _ = _top(seeded_rt)
     soon = datetime.now(timezone.utc) + timedelta(hours=1)
@@ -127,6 +131,7 @@ def test_index_knows_when_an_expiry_makes_it_stale(seeded_rt) -> None:  # noqa: 
     assert cred_id not in later.credential_achievement
 
 
+@pytest.mark.storage
 def test_data_version_changes_with_issuing(seeded_rt) -> None:  # noqa: ANN001
     index = _fresh(seeded_rt)
     with seeded_rt.Session.begin() as session:
@@ -141,6 +146,7 @@ def test_data_version_changes_with_issuing(seeded_rt) -> None:  # noqa: ANN001
     assert fresh.credential_achievement[new_id] == achievement.slug
 
 
+@pytest.mark.storage
 def test_partner_sees_email_only_when_shared(seeded_rt) -> None:  # noqa: ANN001
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
@@ -154,6 +160,7 @@ def test_partner_sees_email_only_when_shared(seeded_rt) -> None:  # noqa: ANN001
             assert e.verify_url == issuing.credential_url(BASE, e.credential_id)
 
 
+@pytest.mark.storage
 def test_filters_min_score_count_and_must_haves(seeded_rt) -> None:  # noqa: ANN001
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
@@ -173,6 +180,7 @@ def test_filters_min_score_count_and_must_haves(seeded_rt) -> None:  # noqa: ANN
     assert {c.earner_id for c in must.candidates} <= holders
 
 
+@pytest.mark.storage
 def test_default_minimum_is_the_partial_band_and_counts_never_rank_everyone(seeded_rt, monkeypatch) -> None:  # noqa: ANN001
     from mosaics_match.matching import MatchConfig
 
@@ -202,6 +210,7 @@ def test_default_minimum_is_the_partial_band_and_counts_never_rank_everyone(seed
     assert all(c.score >= ms.DEFAULT_MIN_SCORE for c in result.candidates)
 
 
+@pytest.mark.storage
 def test_search_scores_exactly_the_given_requirements(seeded_rt) -> None:  # noqa: ANN001
     chosen = [ms.Requirement("Plan and lead play-based learning experiences for preschoolers"),
               ms.Requirement("Knowledge of inclusive practice is preferred", "nice_to_have")]
@@ -217,6 +226,7 @@ def test_search_scores_exactly_the_given_requirements(seeded_rt) -> None:  # noq
         assert all(e.status == "partial" for e in c.partial) and all(e.status == "covered" for e in c.covered)
 
 
+@pytest.mark.storage
 def test_must_have_weighs_more_and_is_reported_when_missing(seeded_rt) -> None:  # noqa: ANN001
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
@@ -238,6 +248,7 @@ def test_must_have_weighs_more_and_is_reported_when_missing(seeded_rt) -> None: 
     assert any(target in c.missing for c in after.values())
 
 
+@pytest.mark.storage
 def test_requirements_an_earner_holds_are_never_missing(seeded_rt) -> None:  # noqa: ANN001
     """Depends on the engine's vocabulary: a holder of the micro-credential must not see the line as missing."""
     cases = [("junior-data-analyst-northgate", "sql-for-business-analysis",
@@ -263,6 +274,7 @@ def test_requirements_an_earner_holds_are_never_missing(seeded_rt) -> None:  # n
                 assert line not in c.missing, (c.name, line)
 
 
+@pytest.mark.storage
 def test_no_requirement_is_a_clear_error(seeded_rt) -> None:  # noqa: ANN001
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
@@ -271,6 +283,7 @@ def test_no_requirement_is_a_clear_error(seeded_rt) -> None:  # noqa: ANN001
                 ms.search(session, index, requirements=empty, filters=ms.SearchFilters(), base_url=BASE)
 
 
+@pytest.mark.storage
 def test_coverage_gaps_never_count_boilerplate(seeded_rt) -> None:  # noqa: ANN001
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
@@ -288,6 +301,7 @@ def test_coverage_gaps_never_count_boilerplate(seeded_rt) -> None:  # noqa: ANN0
     assert {r[3] for r in table[1:]} <= {"Requirement", "Nice to have", "Duty"}
 
 
+@pytest.mark.storage
 def test_search_audit_has_no_earner_data(seeded_rt) -> None:  # noqa: ANN001
     from mosaics_match.models import AuditEvent
 
@@ -318,6 +332,7 @@ def test_csv_exports_neutralise_formulas_and_carry_links() -> None:
     assert rows[1][-1] == f"{evidence.verify_url} {partly.verify_url}"
 
 
+@pytest.mark.storage
 def test_the_engine_gets_each_competency_esco_alignment(seeded_rt, monkeypatch) -> None:  # noqa: ANN001
     from mosaics_match.models import Competency as CompetencyRow
 

@@ -11,11 +11,10 @@ from tests.conftest import TEST_KEY_SECRET, TEST_SESSION_SECRET, app_test, sessi
 from tests.test_staff_bulk_issue import add_catalogue
 
 
+@pytest.mark.storage
 def test_first_key_is_generated_from_the_keys_page(rt, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     import streamlit as st
 
-    if not rt.settings.is_sqlite:
-        pytest.skip("AppTest runs against the SQLite file of this test")
     with rt.Session.begin() as session:
         session.add(Account(email="keeper@example.org", display_name="Key Keeper", role="staff"))
     for name, value in {"DATABASE_URL": rt.settings.database_url, "MOSAICS_KEY_SECRET": TEST_KEY_SECRET,

@@ -122,6 +122,7 @@ def test_a_base_url_naming_another_local_port_is_reported_at_start(tmp_path, see
             f"http://127.0.0.1:{portal['port']}") in log
 
 
+@pytest.mark.storage
 def test_a_failed_preparation_is_reported_and_retried(rt, caplog) -> None:  # noqa: ANN001
     from dataclasses import replace
 

@@ -97,6 +97,30 @@ def test_expired_and_untrusted_and_email_case(rt):
     assert any(line.id == "issuer.trusted" and line.ok is False for line in pv.lines)
 
 
+@pytest.mark.storage
+def test_two_databases_in_one_process_never_share_checked_status_lists(rt, tmp_path):
+    """Two fresh databases hold status lists with the same ids and versions but their own keys: a verification
+    against the second must not reuse what was checked against the first."""
+    from mosaics_match.runtime import open_runtime
+    from tests.conftest import fresh_database_url, make_settings
+
+    _, first_doc = _issue(rt)
+    assert verification.verify_submission(rt, first_doc, email=None, viewer=PUBLIC, source="paste",
+                                          remote=False).verdict == VERIFIED
+    with fresh_database_url(tmp_path / "second.db") as url:
+        second = open_runtime(make_settings(url))
+        try:
+            _, second_doc = _issue(second)
+            with rt.Session() as one, second.Session() as two:
+                assert verification._status_fingerprint(one) == verification._status_fingerprint(two)
+            pv = verification.verify_submission(second, second_doc, email=None, viewer=PUBLIC, source="paste",
+                                                remote=False)
+            assert pv.verdict == VERIFIED, pv.reason
+        finally:
+            second.engine.dispose()
+
+
+@pytest.mark.storage
 def test_demo_credentials_in_every_format_verify_and_tampering_is_forgery(seeded_rt):
     with seeded_rt.Session() as session:
         earner = repo.get_earner_by_email(session, email="earner@mosaics.example")
@@ -128,6 +152,7 @@ def test_unreadable_inputs_give_specific_reasons(seeded_rt):
         assert pv.card is None
 
 
+@pytest.mark.storage
 def test_portal_fetcher_serves_only_its_own_documents_under_their_own_ids(seeded_rt):
     from mosaics_match.credentials.fetcher import FetchError
     from mosaics_match.models import StatusList
@@ -145,6 +170,7 @@ def test_portal_fetcher_serves_only_its_own_documents_under_their_own_ids(seeded
         fetcher.fetch("https://example.org/status/revocation-999")
 
 
+@pytest.mark.storage
 def test_batch_rows_and_progress(seeded_rt):
     from mosaics_match.batch import BatchItem
     from mosaics_match.models import IssuedCredential
@@ -193,6 +219,7 @@ def test_did_web_documents_of_local_issuers_are_served_from_the_database(rt):
     assert "private" not in json.dumps(doc)
 
 
+@pytest.mark.storage
 def test_status_lists_re_signed_under_a_new_base_url_still_serve_older_credentials(seeded_url):
     from mosaics_match import issuing
     from mosaics_match.models import IssuedCredential
