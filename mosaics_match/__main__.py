@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from . import cli_admin
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: what is wrong, and where the help is.
+
+    Sub-command parsers are built with the class of their parent, so every command answers the same way.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``error: <message> (see `<prog> --help`)`` on standard error and exit with status 2."""
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mosaics_match", description="Seneca Mosaics portal tools.")
+    parser = OneLineErrorParser(prog="python -m mosaics_match", description="Seneca Mosaics portal tools.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     cli_admin.add_commands(sub)

@@ -38,9 +38,26 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _runtime():  # noqa: ANN202
-    from .runtime import open_runtime
+    """The runtime of the configured database, brought to the newest schema.
 
-    return open_runtime()
+    Raises
+    ------
+    SettingsError
+        A setting is malformed, or the database cannot be opened (the message names DATABASE_URL, never its
+        password).
+    """
+    import re
+
+    from .runtime import open_runtime
+    from .settings import SettingsError, load_settings
+
+    settings = load_settings()
+    try:
+        return open_runtime(settings)
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the operator gets one line
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        reason = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", reason)
+        raise SettingsError(f"the database at DATABASE_URL cannot be opened ({reason})") from None
 
 
 def _db(args: argparse.Namespace) -> int:

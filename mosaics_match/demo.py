@@ -242,6 +242,8 @@ def _seed_credentials(rt: Runtime, earner_ids: list[int], report: SeedReport, pr
             by_school.setdefault(a.school, []).append(a)
         schools = sorted(by_school)
 
+        # A later, larger seeding replays the same random stream, so its first ids are ones already issued.
+        taken = set(session.scalars(select(IssuedCredential.credential_id)))
         planned: list[dict] = []
         for earner_id in earner_ids:
             earner = earners[earner_id]
@@ -259,10 +261,14 @@ def _seed_credentials(rt: Runtime, earner_ids: list[int], report: SeedReport, pr
                 issued = DEMO_EPOCH - timedelta(days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 1440))
                 valid_until = issued + timedelta(days=3 * 365) if rng.random() < 0.6 else None
                 fate = rng.random()
+                credential_id = f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+                if credential_id in taken:
+                    credential_id = f"urn:uuid:{uuid.uuid4()}"
+                taken.add(credential_id)
                 planned.append({
                     "earner": earner, "achievement": achievement, "issued": issued, "valid_until": valid_until,
                     "revoked": fate < 0.03, "suspended": 0.03 <= fate < 0.05,
-                    "credential_id": f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+                    "credential_id": credential_id,
                 })
 
         # Reserve status indices for the whole batch at once.
