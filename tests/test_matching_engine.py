@@ -162,21 +162,64 @@ def test_split_requirements_handles_bullets_headers_and_lists():
     assert reqs == ["Python", "SQL", "Docker", "Design, build and test services", "Use Git"]
 
 
+def _scores_by_the_documented_formula(index, cat, earners, posting: str, cfg: MatchConfig) -> np.ndarray:
+    """Every earner's score, written from bench/README_matching.md ("Scoring") rather than taken from the engine.
+
+    Only step 1, the requirement x competency TF-IDF cosine, comes from the fitted encoder (checked against
+    scikit-learn in ``test_fast_transform_and_product_match_sklearn_and_scipy``). Then: an achievement's cosine is
+    its best competency's; credit ``min(1, cos / full)`` from ``min_similarity`` up, else 0; only the best
+    ``per_requirement_top`` achievements of a requirement give credit; an earner's achievements (each counted
+    once) combine by noisy-or; the score is the weighted mean over the requirements some catalogue competency
+    reaches at ``partial_similarity`` (plain lines weigh 1) for ``1 - whole_weight``, plus the whole posting as
+    one more requirement for ``whole_weight``.
+    """
+    requirements = split_requirements(posting, max_requirements=cfg.max_requirements)
+    use_whole = cfg.whole_weight > 0 and len(requirements) > 1
+    texts = requirements + ([posting] if use_whole else [])
+    cos = index.competencies.similarities(texts).astype(np.float64)
+    rows = [[index.competencies.row_of[c] for c in comps] for comps in cat.achievements.values()]
+    best = np.array([[max(cos[t, r] for r in ach) for ach in rows] for t in range(len(texts))])
+    credit = np.where(best >= cfg.min_similarity, np.minimum(1.0, best / cfg.full_similarity), 0.0)
+    m = cfg.per_requirement_top
+    for t in range(len(texts)):
+        if 0 < m < len(rows):
+            credit[t, best[t] < sorted(best[t], reverse=True)[m - 1]] = 0.0
+    n = len(requirements)
+    in_catalogue = [cos[t].max() >= cfg.partial_similarity for t in range(n)]
+    share = (1.0 - cfg.whole_weight) if use_whole else 1.0
+    weights = [share / sum(in_catalogue) if ok else 0.0 for ok in in_catalogue] + ([cfg.whole_weight] if use_whole
+                                                                                    else [])
+    held: list[set[int]] = [set() for _ in earners.earner_ids]
+    for e, a in zip(earners.entry_earner.tolist(), earners.entry_achievement.tolist()):
+        held[e].add(a)
+    scores = np.zeros(len(held))
+    for e, achievements in enumerate(held):
+        for t, w in enumerate(weights):
+            missed = 1.0
+            for a in achievements:
+                missed *= 1.0 - credit[t, a]
+            scores[e] += w * (1.0 - missed)
+    return scores
+
+
 @pytest.mark.parametrize("analyzer", ["word", "char_wb", "word+char_wb"])
 def test_rank_is_exact_and_deterministic_on_synthetic_data(analyzer):
     cfg = MatchConfig(analyzer=analyzer)
-    index, cat, _ = build_synthetic_index(300, 3000, seed=7, config=cfg)
+    index, cat, earners = build_synthetic_index(300, 3000, seed=7, config=cfg)
     posting = make_posting(cat, seed=3)
     got = rank(index, posting, limit=15, explain=False)
     assert got == rank(index, posting, limit=15, explain=False)
     again, _, _ = build_synthetic_index(300, 3000, seed=7, config=cfg)
     assert [(m.earner_id, m.score) for m in rank(again, posting, limit=15)] == [(m.earner_id, m.score) for m in got]
-    # brute force: exact score of every earner
-    q = index._query(posting)
-    scores = index._exact(q, np.arange(index.n_earners), None)
-    order = np.lexsort((np.arange(index.n_earners), -scores))[:15]
-    assert [m.earner_id for m in got] == [index.earner_ids[i] for i in order]
-    assert [m.score for m in got] == pytest.approx([float(scores[i]) for i in order])
+    # brute force: every earner scored independently; the engine's top 15 are the best 15, with their scores
+    want = _scores_by_the_documented_formula(index, cat, earners, posting, cfg)
+    row = {e: i for i, e in enumerate(earners.earner_ids)}
+    assert len(got) == 15
+    assert [m.score for m in got] == pytest.approx([want[row[m.earner_id]] for m in got], rel=1e-5, abs=1e-6)
+    assert all(a.score >= b.score for a, b in zip(got, got[1:]))
+    # nobody left out scores above the 15th (float32 rounding aside): the pruned search missed no one
+    chosen = {row[m.earner_id] for m in got}
+    assert max(s for i, s in enumerate(want) if i not in chosen) <= got[-1].score + 1e-6
 
 
 @pytest.mark.parametrize("analyzer", ["word+char_wb", "word", "char_wb"])
