@@ -6,12 +6,20 @@ Credentials we issue verify there, and credentials it issues verify here, in bot
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-ob3 = pytest.importorskip("openbadgeslib.ob3")
+try:
+    from openbadgeslib import ob3
+except ImportError as exc:
+    # It is pinned in requirements-dev.txt: in CI a missing copy is a broken setup, not a reason to skip.
+    if os.environ.get("CI"):
+        pytest.fail(f"openbadgeslib cannot be imported ({exc}); CI must run the interop tests "
+                    "(pip install -r requirements-dev.txt)", pytrace=False)
+    pytest.skip("openbadgeslib not installed (pip install -r requirements-dev.txt)", allow_module_level=True)
 
 from mosaics_match.credentials.verifier import VerifyContext, verify  # noqa: E402
 
