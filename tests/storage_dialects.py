@@ -101,8 +101,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not postgres_requested() or not _storage:
         return
     on_pg, off_pg = storage_report()
-    lines = [f"storage tests on PostgreSQL: {len(on_pg)} of {len(_storage)} opened a PostgreSQL connection "
-             f"and no SQLite one"]
+    lines = [(f"storage tests on PostgreSQL: {len(on_pg)} of {len(_storage)} opened a PostgreSQL connection "
+              "and no SQLite one")]
     if off_pg:
         lines.append(f"{len(off_pg)} storage tests did not run on PostgreSQL:")
         lines.extend(f"  {line}" for line in off_pg)

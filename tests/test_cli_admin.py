@@ -36,7 +36,7 @@ def cli(*args: str, db_url: str, cwd: Path, env: dict[str, str] | None = None) -
                     "MOSAICS_DEMO": "0"})
     environ.update(env or {})
     return subprocess.run([sys.executable, "-m", "mosaics_match", *args], cwd=cwd, env=environ, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, check=False)
 
 
 def one_error_line(proc: subprocess.CompletedProcess) -> str:
