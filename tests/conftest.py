@@ -339,7 +339,10 @@ def running_portal(work: Path, seeded_sqlite: Path | None, *, port: int | None =
                         if resp.status == 200:
                             break
                 except OSError:
-                    time.sleep(0.3)
+                    try:  # not listening yet: wait for the process to exit (reported above), at most 0.3 s
+                        proc.wait(timeout=0.3)
+                    except subprocess.TimeoutExpired:
+                        pass
             else:
                 pytest.fail(f"streamlit did not start; log: {log_path.read_text()[-2000:]}")
             yield {"url": url, "db_url": f"sqlite:///{db}", "log": log_path, "port": port}

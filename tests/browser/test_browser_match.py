@@ -1,18 +1,16 @@
 """Real browser on a live portal: the demo partner signs in, pastes a job posting and sees ranked earners with
 verification links, opens the details dialog, shortlists someone and finds them on the Shortlists page; and
 reviews what was read in a saved posting (switches a line off, marks a must-have) before the search.
-Screenshots go to test-artifacts/ (also when a step fails)."""
+Screenshots go to test-artifacts/ (also when a step fails: tests/browser/conftest.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_browser_sign_in import demo_password, wait_signed_in
 from tests.browser.test_browser_staff import open_page, sign_in
+from tests.browser.ui import choose
 from tests.conftest import ARTIFACTS, screenshot
 
 pytestmark = pytest.mark.browser
@@ -27,15 +25,6 @@ What you'll do
 SQL_LINE = "Working knowledge of SQL (joins, aggregations)"
 BOILERPLATE = ("About the role", "Apply by 15 January 2027.", "Salary: $55,000–$62,000 per year",
                "200 Queens Quay West")
-
-
-@contextmanager
-def screenshot_on_failure(page, name: str) -> Iterator[None]:  # noqa: ANN001
-    try:
-        yield
-    except BaseException:
-        screenshot(page, f"{name}-FAILED")
-        raise
 
 
 def element_screenshot(locator, name: str) -> None:  # noqa: ANN001
@@ -64,9 +53,7 @@ def _lowest_minimum_score(page) -> None:  # noqa: ANN001
 
 def _open_details(page, name: str | None = None):  # noqa: ANN001, ANN202
     if name is not None:
-        page.locator("[data-testid='stSelectbox']").filter(has_text="See why someone matched").click()
-        page.keyboard.type(name)
-        page.get_by_role("option", name=name, exact=True).click()
+        choose(page, "See why someone matched", name)
         expect(page.get_by_role("combobox", name="See why someone matched")).to_have_value(name, timeout=30_000)
     dialog = page.get_by_role("dialog")
     for _ in range(3):  # a click that lands during a rerun is dropped by Streamlit: try again
@@ -86,11 +73,14 @@ def _close(page, dialog) -> None:  # noqa: ANN001
 
 
 def _issue_sql_credential(db_url: str) -> str:
-    """A discoverable earner without SQL for Business Analysis gets a valid one; their name."""
+    """A discoverable earner without SQL for Business Analysis gets a valid one; their name.
+
+    Never an earner with a portal account: the demo earner's three credentials are what other tests of the same
+    live portal count, verify and share."""
     from sqlalchemy import select
 
     from mosaics_match import issuing, repo
-    from mosaics_match.models import Achievement, Earner
+    from mosaics_match.models import Account, Achievement, Earner
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
@@ -99,7 +89,9 @@ def _issue_sql_credential(db_url: str) -> str:
         with rt.Session.begin() as session:
             achievement = session.scalars(select(Achievement).where(Achievement.slug == "sql-for-business-analysis")).one()
             holders = {r.earner_id for r in repo.matching_rows(session) if r.achievement_slug == achievement.slug}
-            earner = session.scalars(select(Earner).where(Earner.discoverable.is_(True), Earner.id.not_in(holders))
+            with_accounts = select(Account.earner_id).where(Account.earner_id.is_not(None))
+            earner = session.scalars(select(Earner).where(Earner.discoverable.is_(True), Earner.id.not_in(holders),
+                                                          Earner.id.not_in(with_accounts))
                                      .order_by(Earner.id.desc())).first()
             signer = issuing.open_signer(session, settings=rt.settings)
             issuing.issue_credential(session, signer=signer, earner=earner, achievement=achievement, actor="staff@x")
@@ -110,45 +102,41 @@ def _issue_sql_credential(db_url: str) -> str:
 
 def test_partner_pastes_a_posting_and_sees_ranked_earners(live_portal: dict, browser) -> None:  # noqa: ANN001
     context, page = _signed_in_partner(live_portal, browser)
-    try:
-        with screenshot_on_failure(page, "match-partner"):
-            page.get_by_text("Paste the text").click()
-            box = page.get_by_label("Posting text")
-            box.wait_for(state="visible", timeout=30_000)
-            box.fill(POSTING)
-            box.press("Control+Enter")  # commit the text area so the page reruns with it
-            page.get_by_text("What we read in the posting").wait_for(state="visible", timeout=30_000)
-            expect(page.get_by_role("checkbox", name="Write SQL queries against the data warehouse to pull and "
-                                                      "reconcile data")).to_be_checked()
-            _lowest_minimum_score(page)
-            page.get_by_text("Reach the minimum score").wait_for(state="visible", timeout=30_000)
-            grid = page.locator("[data-testid='stDataFrame']").first
-            grid.wait_for(state="visible", timeout=30_000)
-            page.get_by_text("Micro-credentials that would close the gaps").wait_for(state="visible", timeout=30_000)
-            screenshot(page, "match-partner-results")
-            assert page.get_by_text("Searched in").count() == 1
-            dialog = _open_details(page)
-            expect(dialog.locator("a[href*='/verify?credential=urn%3Auuid%3A']").first).to_be_visible(timeout=30_000)
-            screenshot(page, "match-partner-details")
-            first_name = [h.strip() for h in dialog.get_by_role("heading").all_inner_texts()
-                          if h.strip() and h.strip() != "Why this match"][0]
-            _close(page, dialog)
+    page.get_by_text("Paste the text").click()
+    box = page.get_by_label("Posting text")
+    box.wait_for(state="visible", timeout=30_000)
+    box.fill(POSTING)
+    box.press("Control+Enter")  # commit the text area so the page reruns with it
+    page.get_by_text("What we read in the posting").wait_for(state="visible", timeout=30_000)
+    expect(page.get_by_role("checkbox", name="Write SQL queries against the data warehouse to pull and "
+                                              "reconcile data")).to_be_checked()
+    _lowest_minimum_score(page)
+    page.get_by_text("Reach the minimum score").wait_for(state="visible", timeout=30_000)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(state="visible", timeout=30_000)
+    page.get_by_text("Micro-credentials that would close the gaps").wait_for(state="visible", timeout=30_000)
+    screenshot(page, "match-partner-results")
+    assert page.get_by_text("Searched in").count() == 1
+    dialog = _open_details(page)
+    expect(dialog.locator("a[href*='/verify?credential=urn%3Auuid%3A']").first).to_be_visible(timeout=30_000)
+    screenshot(page, "match-partner-details")
+    first_name = [h.strip() for h in dialog.get_by_role("heading").all_inner_texts()
+                  if h.strip() and h.strip() != "Why this match"][0]
+    _close(page, dialog)
 
-            # Shortlist the first candidate, then see them on the Shortlists page with their current status.
-            page.locator("[data-testid='stMultiSelect']").filter(has_text="People to add").click()
-            # The first option may be Streamlit's "select all"; pick the person whose details were shown.
-            page.get_by_role("option", name=first_name, exact=True).click()
-            page.keyboard.press("Escape")
-            page.get_by_label("Name of the new shortlist").fill("Browser shortlist")
-            page.get_by_label("Name of the new shortlist").press("Enter")
-            page.get_by_role("button", name="Add to shortlist").click()
-            page.get_by_text("Added 1 of 1 to").wait_for(state="visible", timeout=30_000)
-            open_page(page, "Shortlists")
-            page.get_by_role("heading", name="Browser shortlist").wait_for(state="visible", timeout=30_000)
-            page.locator("[data-testid='stDataFrame']").first.wait_for(state="visible", timeout=30_000)
-            screenshot(page, "match-partner-shortlists")
-    finally:
-        context.close()
+    # Shortlist the first candidate, then see them on the Shortlists page with their current status.
+    # The first option may be Streamlit's "select all"; pick the person whose details were shown.
+    choose(page, "People to add", first_name)
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("stMultiSelect").filter(has_text="People to add")).to_contain_text(first_name)
+    page.get_by_label("Name of the new shortlist").fill("Browser shortlist")
+    page.get_by_label("Name of the new shortlist").press("Enter")
+    page.get_by_role("button", name="Add to shortlist").click()
+    page.get_by_text("Added 1 of 1 to").wait_for(state="visible", timeout=30_000)
+    open_page(page, "Shortlists")
+    page.get_by_role("heading", name="Browser shortlist").wait_for(state="visible", timeout=30_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(state="visible", timeout=30_000)
+    screenshot(page, "match-partner-shortlists")
 
 
 def test_partner_reviews_what_was_read_then_searches_with_it(live_portal: dict, browser) -> None:  # noqa: ANN001
@@ -157,46 +145,42 @@ def test_partner_reviews_what_was_read_then_searches_with_it(live_portal: dict, 
     review = page.locator(".st-key-match_review")
     lines_scored = page.locator("[data-testid='stMetric']").filter(has_text="Lines scored") \
         .locator("[data-testid='stMetricValue']")
-    try:
-        with screenshot_on_failure(page, "match-review"):
-            # The default saved posting is the junior data analyst one: what was read, grouped by kind.
-            review.get_by_text("Requirements (4)").wait_for(state="visible", timeout=60_000)
-            for group in ("Nice to have (2)", "Duties (5)"):
-                expect(review.get_by_text(group)).to_be_visible()
-            expect(page.get_by_role("checkbox", name=SQL_LINE)).to_be_checked()
-            review.get_by_text("Not scored (15): title, ", exact=False).click()
-            for line in ("About the role", "Apply by 15 January 2027."):
-                expect(page.get_by_role("checkbox", name=line, exact=True)).not_to_be_checked()
-            expect(lines_scored).to_have_text("11", timeout=30_000)
-            element_screenshot(review, "match-review-step")
+    # The default saved posting is the junior data analyst one: what was read, grouped by kind.
+    review.get_by_text("Requirements (4)").wait_for(state="visible", timeout=60_000)
+    for group in ("Nice to have (2)", "Duties (5)"):
+        expect(review.get_by_text(group)).to_be_visible()
+    expect(page.get_by_role("checkbox", name=SQL_LINE)).to_be_checked()
+    review.get_by_text("Not scored (15): title, ", exact=False).click()
+    for line in ("About the role", "Apply by 15 January 2027."):
+        expect(page.get_by_role("checkbox", name=line, exact=True)).not_to_be_checked()
+    expect(lines_scored).to_have_text("11", timeout=30_000)
+    element_screenshot(review, "match-review-step")
 
-            # Switch a line off: it is no longer scored.
-            page.get_by_text("Clear written and spoken English", exact=True).click()
-            expect(page.get_by_role("checkbox", name="Clear written and spoken English")).not_to_be_checked()
-            expect(lines_scored).to_have_text("10", timeout=30_000)
+    # Switch a line off: it is no longer scored.
+    page.get_by_text("Clear written and spoken English", exact=True).click()
+    expect(page.get_by_role("checkbox", name="Clear written and spoken English")).not_to_be_checked()
+    expect(lines_scored).to_have_text("10", timeout=30_000)
 
-            # The holder of SQL for Business Analysis: SQL is covered or partly covered, never "not found", and
-            # no boilerplate line is shown at all.
-            _lowest_minimum_score(page)
-            dialog = _open_details(page, holder)
-            text = dialog.inner_text()
-            found, _, not_found = text.partition("Not found in their verified credentials")
-            assert SQL_LINE in found and SQL_LINE not in not_found.split("Words of the posting")[0], text
-            assert "Clear written and spoken English" not in text
-            for line in BOILERPLATE:
-                assert line not in text, line
-            screenshot(page, "match-review-details")
-            _close(page, dialog)
+    # The holder of SQL for Business Analysis: SQL is covered or partly covered, never "not found", and
+    # no boilerplate line is shown at all.
+    _lowest_minimum_score(page)
+    dialog = _open_details(page, holder)
+    text = dialog.inner_text()
+    found, _, not_found = text.partition("Not found in their verified credentials")
+    assert SQL_LINE in found and SQL_LINE not in not_found.split("Words of the posting")[0], text
+    assert "Clear written and spoken English" not in text
+    for line in BOILERPLATE:
+        assert line not in text, line
+    screenshot(page, "match-review-details")
+    _close(page, dialog)
 
-            # Mark it must-have: the search says so and the details tag it.
-            row = page.locator("[data-testid='stHorizontalBlock']").filter(
-                has=page.get_by_role("checkbox", name=SQL_LINE))
-            row.get_by_text("Must-have", exact=True).click()
-            expect(row.get_by_role("checkbox", name="Must-have")).to_be_checked()
-            page.get_by_text("1 must-have line counts double.", exact=False).wait_for(state="visible", timeout=30_000)
-            dialog = _open_details(page, holder)
-            expect(dialog.get_by_text(f"{SQL_LINE} (must-have)", exact=False)).to_be_visible()
-            screenshot(page, "match-review-must-have")
-            _close(page, dialog)
-    finally:
-        context.close()
+    # Mark it must-have: the search says so and the details tag it.
+    row = page.locator("[data-testid='stHorizontalBlock']").filter(
+        has=page.get_by_role("checkbox", name=SQL_LINE))
+    row.get_by_text("Must-have", exact=True).click()
+    expect(row.get_by_role("checkbox", name="Must-have")).to_be_checked()
+    page.get_by_text("1 must-have line counts double.", exact=False).wait_for(state="visible", timeout=30_000)
+    dialog = _open_details(page, holder)
+    expect(dialog.get_by_text(f"{SQL_LINE} (must-have)", exact=False)).to_be_visible()
+    screenshot(page, "match-review-must-have")
+    _close(page, dialog)

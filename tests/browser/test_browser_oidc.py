@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.ui import wait_idle
 from tests.conftest import free_port, running_portal, screenshot
 
 pytestmark = pytest.mark.browser
@@ -92,46 +93,42 @@ def _audit_sign_ins(db_url: str) -> list[tuple[str, str, str]]:
 def test_oidc_sign_in_maps_to_the_account_role(oidc_portal, browser) -> None:
     base = oidc_portal["url"]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        _sso_sign_in(page, base, "earner@mosaics.example")
-        page.locator(SIDEBAR).get_by_text("· earner").first.wait_for(state="visible", timeout=30_000)
-        assert any(c["name"].startswith("_streamlit_user") and c["httpOnly"] for c in context.cookies())
-        page.goto(f"{base}/my-credentials")  # deep link after the redirect: still signed in
-        page.get_by_text("My credentials (3)").wait_for(state="visible", timeout=30_000)
-        screenshot(page, "oidc_signed_in_earner")
-        assert any(a == "earner@mosaics.example" and o == "success" and "oidc" in d
-                   for a, o, d in _audit_sign_ins(oidc_portal["db_url"]))
+    page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
+    _sso_sign_in(page, base, "earner@mosaics.example")
+    page.locator(SIDEBAR).get_by_text("· earner").first.wait_for(state="visible", timeout=30_000)
+    assert any(c["name"].startswith("_streamlit_user") and c["httpOnly"] for c in context.cookies())
+    page.goto(f"{base}/my-credentials")  # deep link after the redirect: still signed in
+    page.get_by_text("My credentials (3)").wait_for(state="visible", timeout=30_000)
+    screenshot(page, "oidc_signed_in_earner")
+    assert any(a == "earner@mosaics.example" and o == "success" and "oidc" in d
+               for a, o, d in _audit_sign_ins(oidc_portal["db_url"]))
 
-        page.locator(SIDEBAR).get_by_role("button", name="Sign out").click()
-        # Streamlit's st.logout goes through the provider's end-session page (the mock asks to confirm).
-        page.get_by_role("button", name="End session").click(timeout=30_000)
-        page.wait_for_url(f"{base}/**", timeout=30_000)
-        page.locator(SIDEBAR).get_by_text("Not signed in").first.wait_for(state="visible", timeout=30_000)
-        page.goto(f"{base}/my-credentials")
-        page.locator(SIDEBAR).get_by_text("Not signed in").first.wait_for(state="visible", timeout=30_000)
-        assert page.get_by_role("heading", name="My credentials", exact=True).count() == 0
-    finally:
-        context.close()
+    page.locator(SIDEBAR).get_by_role("button", name="Sign out").click()
+    # Streamlit's st.logout goes through the provider's end-session page (the mock asks to confirm).
+    page.get_by_role("button", name="End session").click(timeout=30_000)
+    page.wait_for_url(f"{base}/**", timeout=30_000)
+    page.locator(SIDEBAR).get_by_text("Not signed in").first.wait_for(state="visible", timeout=30_000)
+    page.goto(f"{base}/my-credentials")
+    page.locator(SIDEBAR).get_by_text("Not signed in").first.wait_for(state="visible", timeout=30_000)
+    wait_idle(page)  # drawn to its end: what is absent now is not just still to come
+    assert page.get_by_role("heading", name="My credentials", exact=True).count() == 0
 
 
 def test_oidc_identity_without_an_account_is_public(oidc_portal, browser) -> None:
     base = oidc_portal["url"]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        _sso_sign_in(page, base, "stranger@corp.example")
-        page.locator(SIDEBAR).get_by_text("no portal access").first.wait_for(state="visible", timeout=30_000)
-        page.goto(f"{base}/sign-in")
-        page.get_by_text("has no Mosaics account").wait_for(state="visible", timeout=30_000)
-        screenshot(page, "oidc_no_account")
-        page.goto(f"{base}/staff-issue")
-        page.locator(SIDEBAR).get_by_text("no portal access").first.wait_for(state="visible", timeout=30_000)
-        assert page.get_by_role("heading", name="Issue credentials").count() == 0
-        assert any(a == "stranger@corp.example" and o == "no-account"
-                   for a, o, _ in _audit_sign_ins(oidc_portal["db_url"]))
-    finally:
-        context.close()
+    page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
+    _sso_sign_in(page, base, "stranger@corp.example")
+    page.locator(SIDEBAR).get_by_text("no portal access").first.wait_for(state="visible", timeout=30_000)
+    page.goto(f"{base}/sign-in")
+    page.get_by_text("has no Mosaics account").wait_for(state="visible", timeout=30_000)
+    screenshot(page, "oidc_no_account")
+    page.goto(f"{base}/staff-issue")
+    page.locator(SIDEBAR).get_by_text("no portal access").first.wait_for(state="visible", timeout=30_000)
+    wait_idle(page)  # drawn to its end: what is absent now is not just still to come
+    assert page.get_by_role("heading", name="Issue credentials").count() == 0
+    assert any(a == "stranger@corp.example" and o == "no-account"
+               for a, o, _ in _audit_sign_ins(oidc_portal["db_url"]))
 
 
 @pytest.mark.slow
@@ -139,22 +136,17 @@ def test_oidc_sign_in_from_a_staff_link_returns_to_that_page(oidc_portal, browse
     """The provider always sends people back to the portal's root; the page they asked for comes back with them."""
     base = oidc_portal["url"]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        warm_up(page, base)
-        page.goto(f"{base}/staff-trust")
-        page.get_by_role("heading", name="Sign in to continue").wait_for(state="visible", timeout=30_000)
-        page.get_by_role("button", name="Sign in with single sign-on").click(timeout=30_000)
-        page.locator("input[name='sub']").wait_for(state="visible", timeout=30_000)
-        page.locator("input[name='sub']").fill("staff@mosaics.example")
-        page.get_by_role("button", name="Authorize").click()
-        page.get_by_role("heading", name="Trusted issuers").wait_for(state="visible", timeout=30_000)
-        assert page.url.rstrip("/").endswith("/staff-trust")
-        screenshot(page, "oidc_returned_to_staff_trust")
-        page.goto(base)  # the remembered page was used once: the root is now the staff start page
-        page.get_by_role("heading", name="Staff console").wait_for(state="visible", timeout=30_000)
-    except Exception:
-        screenshot(page, "failed-oidc-return")
-        raise
-    finally:
-        context.close()
+    page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
+    warm_up(page, base)
+    page.goto(f"{base}/staff-trust")
+    page.get_by_role("heading", name="Sign in to continue").wait_for(state="visible", timeout=30_000)
+    page.get_by_role("button", name="Sign in with single sign-on").click(timeout=30_000)
+    page.locator("input[name='sub']").wait_for(state="visible", timeout=30_000)
+    page.locator("input[name='sub']").fill("staff@mosaics.example")
+    page.get_by_role("button", name="Authorize").click()
+    page.get_by_role("heading", name="Trusted issuers").wait_for(state="visible", timeout=30_000)
+    assert page.url.rstrip("/").endswith("/staff-trust")
+    screenshot(page, "oidc_returned_to_staff_trust")
+    page.goto(base)  # the remembered page was used once: the root is now the staff start page
+    page.get_by_role("heading", name="Staff console").wait_for(state="visible", timeout=30_000)
+

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.ui import wait_idle, wait_image_loaded
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -51,56 +52,55 @@ def test_password_sign_in_survives_refresh_and_deep_link_and_signs_out_everywher
     base = live_portal["url"]
     email, password = demo_password(live_portal["db_url"], "earner")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(base)  # see test_browser_oidc.warm_up: the first session of a process must start at /
-        wait_public(page)
-        page.goto(f"{base}/sign-in")
-        page.get_by_text("Demo accounts (demo mode only)").wait_for(state="visible", timeout=30_000)
-        page.get_by_text("earner@mosaics.example").first.wait_for(state="visible", timeout=30_000)
-        page.wait_for_timeout(500)
-        screenshot(page, "sign_in_page")
-        password_sign_in(page, base, email, password)
-        wait_signed_in(page, "earner")
-        page.wait_for_function("document.cookie.includes('mosaics_session=')", timeout=15_000)
-        cookie = next(c for c in context.cookies() if c["name"] == "mosaics_session")
-        assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
-        assert "mosaics_session" not in page.url and cookie["value"] not in page.url  # never in the URL
+    page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
+    page.goto(base)  # see test_browser_oidc.warm_up: the first session of a process must start at /
+    wait_public(page)
+    page.goto(f"{base}/sign-in")
+    page.get_by_text("Demo accounts (demo mode only)").wait_for(state="visible", timeout=30_000)
+    page.get_by_text("earner@mosaics.example").first.wait_for(state="visible", timeout=30_000)
+    wait_idle(page)  # the sign-in page is drawn to its end
+    screenshot(page, "sign_in_page")
+    password_sign_in(page, base, email, password)
+    wait_signed_in(page, "earner")
+    page.wait_for_function("document.cookie.includes('mosaics_session=')", timeout=15_000)
+    cookie = next(c for c in context.cookies() if c["name"] == "mosaics_session")
+    assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert "mosaics_session" not in page.url and cookie["value"] not in page.url  # never in the URL
 
-        page.reload()  # a refresh is a new Streamlit session: the cookie carries the sign-in
-        wait_signed_in(page, "earner")
+    page.reload()  # a refresh is a new Streamlit session: the cookie carries the sign-in
+    wait_signed_in(page, "earner")
 
-        page.goto(f"{base}/my-credentials")  # a deep link into a privileged page
-        page.get_by_role("heading", name="My credentials", exact=True).wait_for(state="visible", timeout=30_000)
-        page.get_by_text("My credentials (3)").wait_for(state="visible", timeout=30_000)
-        card = page.locator(".st-key-credential_0")
-        if not card.get_by_role("button", name="Make a new link").is_visible():  # private until shared
-            card.get_by_text("Share with an employer: verification link and QR code").click()
-            card.get_by_role("button", name="Create a verification link").click()
-        card.get_by_text("Scan to verify").wait_for(state="visible", timeout=15_000)
-        page.wait_for_timeout(500)
-        screenshot(page, "my_credentials")
+    page.goto(f"{base}/my-credentials")  # a deep link into a privileged page
+    page.get_by_role("heading", name="My credentials", exact=True).wait_for(state="visible", timeout=30_000)
+    page.get_by_text("My credentials (3)").wait_for(state="visible", timeout=30_000)
+    card = page.locator(".st-key-credential_0")
+    wait_idle(page)  # the cards are drawn to their end: a link made by an earlier test would be showing now
+    if not card.get_by_role("button", name="Make a new link").is_visible():  # private until shared
+        card.get_by_text("Share with an employer: verification link and QR code").click()
+        card.get_by_role("button", name="Create a verification link").click()
+    card.get_by_text("Scan to verify").wait_for(state="visible", timeout=15_000)
+    wait_image_loaded(card.get_by_role("img", name="QR code of the verification link"))
+    screenshot(page, "my_credentials")
 
-        second = context.new_page()  # another tab of the same browser
-        second.goto(f"{base}/my-credentials")
-        wait_signed_in(second, "earner")
+    second = context.new_page()  # another tab of the same browser
+    second.goto(f"{base}/my-credentials")
+    wait_signed_in(second, "earner")
 
-        page.locator(SIDEBAR).get_by_role("button", name="Sign out").click()
-        wait_public(page)
-        page.wait_for_function("!document.cookie.includes('mosaics_session=')", timeout=15_000)
-        screenshot(page, "signed_out")
+    page.locator(SIDEBAR).get_by_role("button", name="Sign out").click()
+    wait_public(page)
+    page.wait_for_function("!document.cookie.includes('mosaics_session=')", timeout=15_000)
+    screenshot(page, "signed_out")
 
-        second.reload()  # the other tab's session is over too
-        wait_public(second)
-        second.close()
+    second.reload()  # the other tab's session is over too
+    wait_public(second)
+    second.close()
 
-        # The old token is dead even if a copy was kept: put it back and reload.
-        context.add_cookies([{**cookie, "sameSite": "Strict"}])
-        page.goto(f"{base}/my-credentials")
-        wait_public(page)
-        assert page.get_by_role("heading", name="My credentials", exact=True).count() == 0
-    finally:
-        context.close()
+    # The old token is dead even if a copy was kept: put it back and reload.
+    context.add_cookies([{**cookie, "sameSite": "Strict"}])
+    page.goto(f"{base}/my-credentials")
+    wait_public(page)
+    wait_idle(page)  # drawn to its end: what is absent now is not just still to come
+    assert page.get_by_role("heading", name="My credentials", exact=True).count() == 0
 
 
 def test_wrong_password_gives_the_generic_message(live_portal, browser) -> None:
@@ -108,11 +108,8 @@ def test_wrong_password_gives_the_generic_message(live_portal, browser) -> None:
 
     base = live_portal["url"]
     context = browser.new_context()
-    page = context.new_page()
-    try:
-        password_sign_in(page, base, "nobody@mosaics.example", "not-the-password")
-        page.get_by_text(auth.GENERIC_FAILURE).wait_for(state="visible", timeout=30_000)
-        wait_public(page)
-        assert session_cookie(context) is None
-    finally:
-        context.close()
+    page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
+    password_sign_in(page, base, "nobody@mosaics.example", "not-the-password")
+    page.get_by_text(auth.GENERIC_FAILURE).wait_for(state="visible", timeout=30_000)
+    wait_public(page)
+    assert session_cookie(context) is None
