@@ -43,6 +43,17 @@ def password_sign_in(page, base: str, email: str, password: str) -> None:  # noq
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
+def share_link_button(card):  # noqa: ANN001, ANN201
+    """A My credentials card's sharing control, once drawn: ``("renew", "Make a new link")`` when the credential
+    already has a link (its sharing expander opens on it), else ``("create", "Create a verification link")`` inside
+    the closed expander. Decided by which button exists, not by what is visible yet: an expander that is still
+    opening must not be mistaken for a closed one (clicking it would close it)."""
+    renew = card.get_by_role("button", name="Make a new link", include_hidden=True)
+    create = card.get_by_role("button", name="Create a verification link", include_hidden=True)
+    renew.or_(create).first.wait_for(state="attached", timeout=30_000)
+    return ("renew", renew) if renew.count() else ("create", create)
+
+
 def session_cookie(context) -> str | None:  # noqa: ANN001
     return next((c["value"] for c in context.cookies() if c["name"] == "mosaics_session"), None)
 
@@ -74,8 +85,7 @@ def test_password_sign_in_survives_refresh_and_deep_link_and_signs_out_everywher
     page.get_by_role("heading", name="My credentials", exact=True).wait_for(state="visible", timeout=30_000)
     page.get_by_text("My credentials (3)").wait_for(state="visible", timeout=30_000)
     card = page.locator(".st-key-credential_0")
-    wait_idle(page)  # the cards are drawn to their end: a link made by an earlier test would be showing now
-    if not card.get_by_role("button", name="Make a new link").is_visible():  # private until shared
+    if share_link_button(card)[0] == "create":  # private until shared (an earlier test may have made a link)
         card.get_by_text("Share with an employer: verification link and QR code").click()
         card.get_by_role("button", name="Create a verification link").click()
     card.get_by_text("Scan to verify").wait_for(state="visible", timeout=15_000)
