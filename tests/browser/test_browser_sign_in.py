@@ -51,7 +51,8 @@ def share_link_button(card):  # noqa: ANN001, ANN201
     renew = card.get_by_role("button", name="Make a new link", include_hidden=True)
     create = card.get_by_role("button", name="Create a verification link", include_hidden=True)
     renew.or_(create).first.wait_for(state="attached", timeout=30_000)
-    return ("renew", renew) if renew.count() else ("create", create)
+    kind, name = ("renew", "Make a new link") if renew.count() else ("create", "Create a verification link")
+    return kind, card.get_by_role("button", name=name)  # to act on: the visible one
 
 
 def session_cookie(context) -> str | None:  # noqa: ANN001
