@@ -4,6 +4,7 @@ after uvicorn's own proxy-header handling ran first; a spoofed header cannot pic
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import urllib.error
 import urllib.request
@@ -13,6 +14,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from mosaics_match.proxies import ForwardedClientMiddleware, TrustedProxies, request_origin, resolve_client
 
+
+
+def _run(coro) -> None:  # noqa: ANN001
+    """Run a coroutine to completion on a fresh event loop in its own thread: the browser tests' Playwright
+    session keeps an event loop running in the main thread, where asyncio.run() refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 def scope(peer: tuple[str, int] | None, *headers: tuple[str, str], kind: str = "http") -> dict:
     return {"type": kind, "client": peer, "scheme": "http" if kind == "http" else "ws",
@@ -67,7 +75,7 @@ def _through_uvicorn(peer: tuple[str, int], headers: list[tuple[str, str]], trus
 
     stack = ProxyHeadersMiddleware(ForwardedClientMiddleware(app, TrustedProxies.parse(trusted)),
                                    trusted_hosts=uvicorn_trusts)
-    asyncio.run(stack(scope(peer, *headers), None, None))
+    _run(stack(scope(peer, *headers), None, None))
     return seen["client"], seen["scheme"]
 
 
@@ -94,7 +102,7 @@ def test_websocket_scopes_are_resolved_too() -> None:
     async def app(sc, receive, send) -> None:  # noqa: ANN001
         seen.update(client=sc["client"], scheme=sc["scheme"])
 
-    asyncio.run(ForwardedClientMiddleware(app, TrustedProxies.parse(["10.0.0.5"]))(s, None, None))
+    _run(ForwardedClientMiddleware(app, TrustedProxies.parse(["10.0.0.5"]))(s, None, None))
     assert seen == {"client": ("203.0.113.9", 0), "scheme": "wss"}
 
 
