@@ -83,7 +83,8 @@ def test_staff_issues_then_revokes_a_credential(live_portal, browser) -> None:  
     expect(jcs.get_by_role("radio")).to_be_checked()
     screenshot(page, "staff_issue_form")
     page.get_by_role("button", name="Issue credential", exact=True).click()
-    page.get_by_text("One-time claim code").wait_for(state="visible", timeout=30_000)
+    # The receipt's line (the page's introduction mentions "a one-time claim code" too).
+    page.get_by_text(re.compile(r"^One-time claim code")).wait_for(state="visible", timeout=30_000)
     expect(page.get_by_text("· eddsa-jcs-2022 · issued")).to_be_visible()  # the format chosen was used
     page.get_by_role("button", name="Printable certificate (PDF)").first.wait_for(state="visible", timeout=15_000)
     wait_idle(page)  # the receipt is drawn to its end
