@@ -41,6 +41,17 @@ def _warm_up(page, base: str) -> None:  # noqa: ANN001
     page.locator(SIDEBAR).get_by_text("Not signed in").first.wait_for(state="visible", timeout=30_000)
 
 
+def _signing_in_earner(live_portal: dict, browser) -> tuple:  # noqa: ANN001
+    """A fresh page that has just submitted the demo earner's sign-in (the caller waits for what follows)."""
+    base = live_portal["url"]
+    email, password = demo_password(live_portal["db_url"], "earner")
+    context, page = _new_page(browser)
+    _warm_up(page, base)
+    page.goto(f"{base}/sign-in")
+    _fill_sign_in(page, email, password)
+    return context, page
+
+
 def _fill_sign_in(page, email: str, password: str) -> None:  # noqa: ANN001
     page.get_by_label("Email").wait_for(state="visible", timeout=30_000)
     page.get_by_label("Email").fill(email)
@@ -63,11 +74,7 @@ def _demo_credential(db_url: str, fmt: str = "eddsa-rdfc-2022") -> tuple[str, st
 @pytest.mark.slow
 def test_cookie_is_written_before_the_portal_shows_the_sign_in(live_portal, browser) -> None:
     base = live_portal["url"]
-    email, password = demo_password(live_portal["db_url"], "earner")
-    context, page = _new_page(browser)
-    _warm_up(page, base)
-    page.goto(f"{base}/sign-in")
-    _fill_sign_in(page, email, password)
+    context, page = _signing_in_earner(live_portal, browser)
     page.locator(SIDEBAR).get_by_text("· earner").first.wait_for(state="visible", timeout=30_000)
     # No waiting here: the moment the portal shows the earner signed in, the cookie is already stored.
     assert _session_cookie(context), "signed in on screen before the session cookie was written"
@@ -130,12 +137,7 @@ def test_two_downloads_clicked_at_once_both_arrive(live_portal, browser, tmp_pat
 
 @pytest.mark.slow
 def test_earner_share_link_shows_an_employer_the_verdict(live_portal, browser) -> None:
-    base = live_portal["url"]
-    email, password = demo_password(live_portal["db_url"], "earner")
-    context, page = _new_page(browser)
-    _warm_up(page, base)
-    page.goto(f"{base}/sign-in")
-    _fill_sign_in(page, email, password)
+    context, page = _signing_in_earner(live_portal, browser)
     page.get_by_role("heading", name="My credentials", exact=True).wait_for(state="visible", timeout=30_000)
     page.get_by_text("Which file to send?").first.wait_for(state="visible", timeout=30_000)
     wait_idle(page)  # drawn to its end: what is absent now is not just still to come
