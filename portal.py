@@ -2,7 +2,7 @@
 
 ``streamlit run portal.py`` serves everything from one process. Streamlit finds the ``st.App`` assigned to
 ``app`` below and runs it under uvicorn: the UI (this file, executed for every page view) plus the routes of
-:mod:`mosaics_match.api` (DID document, JWKS, status lists, public credentials, the verification API).
+:mod:`mosaics_match.web.api` (DID document, JWKS, status lists, public credentials, the verification API).
 ``uvicorn portal:app`` is the same server for deployments (see docs/deployment.md).
 
 Pages a viewer's role may not use are not routed at all, and every privileged page checks the role again at its
@@ -23,9 +23,9 @@ if __name__ != "__main__":
     from starlette.middleware import Middleware
     from streamlit.runtime.pages_manager import PagesManager
 
-    from mosaics_match import startup
-    from mosaics_match.api import LazyRuntime, build_routes
-    from mosaics_match.proxies import ForwardedClientMiddleware, TrustedProxies
+    from mosaics_match.services import startup
+    from mosaics_match.web.api import LazyRuntime, build_routes
+    from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies
     from mosaics_match.runtime import open_runtime
     from mosaics_match.settings import SettingsError, load_settings, startup_problem
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-from . import cli_admin
+from mosaics_match.cli import admin as cli_admin
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     cli_admin.add_commands(sub)
     try:
-        from .credentials import cli as credentials_cli
+        from mosaics_match.credentials import cli as credentials_cli
     except ImportError:  # pragma: no cover - during development only
         credentials_cli = None
     if credentials_cli is not None:
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .settings import SettingsError
+    from mosaics_match.settings import SettingsError
 
     parser = build_parser()
     args = parser.parse_args(argv)

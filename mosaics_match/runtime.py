@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit_chain, db
-from .settings import Settings, load_settings
+from mosaics_match.store import audit_chain
+from mosaics_match.store import db
+from mosaics_match.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)

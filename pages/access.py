@@ -23,8 +23,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mosaics_match import auth
-from mosaics_match.auth import Viewer
+from mosaics_match.services import auth
+from mosaics_match.services.auth import Viewer
 from pages import common
 
 #: The page each signed-in role starts on (the public starts on the home page).

@@ -8,8 +8,9 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import reports, verification
-from mosaics_match.batch import BatchError, BatchItem, BatchLimits, collect
+from mosaics_match.exports import reports
+from mosaics_match.services import verification
+from mosaics_match.inputs.batch import BatchError, BatchItem, BatchLimits, collect
 from pages import common
 from pages.verify import md, rate_limited_message, render_verification, take_verifications
 

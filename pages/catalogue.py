@@ -9,7 +9,7 @@ from urllib.parse import quote, urlparse
 
 import streamlit as st
 
-from mosaics_match import repo
+from mosaics_match.store import repo
 from pages import common
 
 viewer = common.guard(__file__)

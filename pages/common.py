@@ -12,8 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from mosaics_match import auth
-from mosaics_match.auth import PUBLIC, Viewer
+from mosaics_match.services import auth
+from mosaics_match.services.auth import PUBLIC, Viewer
 from mosaics_match.runtime import Runtime, open_runtime
 
 PAGES_DIR = Path(__file__).resolve().parent
@@ -97,13 +97,13 @@ def runtime() -> Runtime:
 def ensure_demo_data(rt: Runtime) -> None:
     """Wait until the server has prepared the database (the demo data on a first start), showing its progress.
 
-    The server starts the work when it starts (``mosaics_match.startup``); a page run reaching it earlier (tests,
+    The server starts the work when it starts (``mosaics_match.services.startup``); a page run reaching it earlier (tests,
     or a page run before the server's start finished) starts it here. Every visitor meanwhile sees the same
     progress; once ready this is a no-op for the browser session.
     """
     if st.session_state.get("_demo_checked"):
         return
-    from mosaics_match import startup
+    from mosaics_match.services import startup
 
     job = startup.ensure_started(rt)
     now = job.snapshot()
@@ -293,7 +293,7 @@ def sign_out(viewer: Viewer) -> None:
     OIDC identity in this browser (``st.logout``), and clear the cookie on the next run."""
     rt = runtime()
     if viewer.account_id is not None:
-        from mosaics_match.models import Account
+        from mosaics_match.store.models import Account
 
         with rt.Session.begin() as session:
             account = session.get(Account, viewer.account_id)

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import matching_service as ms
-from mosaics_match import posting_text as pt
-from mosaics_match import repo
-from mosaics_match.models import Account
+from mosaics_match.services import matching as ms
+from mosaics_match.inputs import posting_text as pt
+from mosaics_match.store import repo
+from mosaics_match.store.models import Account
 from pages import common
 
 viewer = common.guard(__file__)

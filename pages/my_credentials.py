@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mosaics_match import certificate, claims, repo, sharing
-from mosaics_match.models import Earner
+from mosaics_match.exports import certificate
+from mosaics_match.services import claims, sharing
+from mosaics_match.store import repo
+from mosaics_match.store.models import Earner
 from pages import common
 
 viewer = common.guard(__file__)

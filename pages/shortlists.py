@@ -7,9 +7,9 @@ import re
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import matching_service as ms
-from mosaics_match import repo
-from mosaics_match.models import Account
+from mosaics_match.services import matching as ms
+from mosaics_match.store import repo
+from mosaics_match.store.models import Account
 from pages import common
 
 viewer = common.guard(__file__)

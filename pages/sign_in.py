@@ -33,7 +33,7 @@ if common.oidc_configured():
 access.sign_in_form()
 
 if rt.settings.demo_mode:
-    from mosaics_match import demo
+    from mosaics_match.services import demo
 
     with rt.Session() as session:
         accounts = demo.demo_passwords(session, settings=rt.settings)

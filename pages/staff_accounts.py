@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mosaics_match import auth
-from mosaics_match.models import Account
+from mosaics_match.services import auth
+from mosaics_match.store.models import Account
 from pages import common
 
 viewer = common.guard(__file__)

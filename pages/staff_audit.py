@@ -10,9 +10,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from mosaics_match import audit_chain, csv_export, repo
-from mosaics_match.bulk_issue import safe_cell
-from mosaics_match.models import AuditEvent
+from mosaics_match.exports import csv as csv_export
+from mosaics_match.store import audit_chain
+from mosaics_match.store import repo
+from mosaics_match.services.bulk_issue import safe_cell
+from mosaics_match.store.models import AuditEvent
 from pages import common
 
 viewer = common.guard(__file__)

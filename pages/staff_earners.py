@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from mosaics_match import bulk_issue, earner_import, repo
-from mosaics_match.models import Earner
+from mosaics_match.services import bulk_issue, earner_import
+from mosaics_match.store import repo
+from mosaics_match.store.models import Earner
 from pages import common
 
 viewer = common.guard(__file__)

@@ -6,8 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import matching_service as ms
-from mosaics_match import repo
+from mosaics_match.services import matching as ms
+from mosaics_match.store import repo
 from pages import common
 
 viewer = common.guard(__file__)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import auth, repo
+from mosaics_match.services import auth
+from mosaics_match.store import repo
 from pages import common
 
 viewer = common.guard(__file__)

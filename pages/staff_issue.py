@@ -8,7 +8,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import bulk_issue, certificate, issuing, repo
+from mosaics_match.exports import certificate
+from mosaics_match.services import bulk_issue, issuing
+from mosaics_match.store import repo
 from pages import common
 
 viewer = common.guard(__file__)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import issuing, repo, startup
-from mosaics_match.keystore import KeySecretError
+from mosaics_match.services import issuing, startup
+from mosaics_match.store import repo
+from mosaics_match.store.keystore import KeySecretError
 from pages import common
 
 viewer = common.guard(__file__)

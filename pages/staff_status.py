@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import certificate, issuing, repo
+from mosaics_match.exports import certificate
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
 from pages import common
 
 viewer = common.guard(__file__)

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import repo
+from mosaics_match.store import repo
 from pages import common
 
 viewer = common.guard(__file__)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mosaics_match import reports, verification
+from mosaics_match.exports import reports
+from mosaics_match.services import verification
 from pages import common
 
 COLUMNS = list(reports.HISTORY_COLUMNS)

@@ -17,12 +17,13 @@ from datetime import timezone
 
 import streamlit as st
 
-from mosaics_match import reports, verification
-from mosaics_match.auth import Viewer
-from mosaics_match.batch import BatchLimits
-from mosaics_match.issuing import credential_url
-from mosaics_match.ratelimit import Decision, TokenBucketLimiter, describe_wait
-from mosaics_match.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED, PortalVerification
+from mosaics_match.exports import reports
+from mosaics_match.services import verification
+from mosaics_match.services.auth import Viewer
+from mosaics_match.inputs.batch import BatchLimits
+from mosaics_match.services.issuing import credential_url
+from mosaics_match.web.ratelimit import Decision, TokenBucketLimiter, describe_wait
+from mosaics_match.services.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED, PortalVerification
 
 #: The one size limit of a credential file, in MB (the engine's own input bound). The uploader takes anything the
 #: server accepts and the page answers an over-size file with a visible message, instead of the widget's own
@@ -32,7 +33,7 @@ MAX_FILE_BYTES = MAX_FILE_MB * 1_000_000
 MAX_PASTE_CHARS = 400_000
 UPLOAD_TYPES = ["json", "jwt", "png", "svg"]
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]
-MAX_PHOTO_MB = 12  # the QR reader's bound (mosaics_match.qr.MAX_IMAGE_BYTES); it says so when a photo is larger
+MAX_PHOTO_MB = 12  # the QR reader's bound (mosaics_match.exports.qr.MAX_IMAGE_BYTES); it says so when a photo is larger
 STATE = "verify_current"
 # Verifications per browser session, as the HTTP API limits each client address: (tokens per second, burst).
 # A batch takes one token per credential, so a full batch empties its bucket.
@@ -338,7 +339,7 @@ def _warm_engine(_rt) -> bool:  # noqa: ANN001
     from sqlalchemy import select
 
     from mosaics_match.credentials.verifier import verify
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.store.models import IssuedCredential
 
     with _rt.Session() as session:
         document = session.scalar(select(IssuedCredential.document).limit(1))
@@ -394,7 +395,7 @@ def main() -> None:
             elif len(text) > MAX_PASTE_CHARS:
                 _fail(f"The pasted text is longer than {MAX_PASTE_CHARS:,} characters.")
             else:
-                from mosaics_match.qr import parse_verify_link
+                from mosaics_match.exports.qr import parse_verify_link
 
                 pasted = parse_verify_link(text)
                 if pasted.credential_id:  # someone pasted the verification link itself
@@ -431,7 +432,7 @@ def main() -> None:
 
 
 def _from_qr(rt, viewer: Viewer, data: bytes, *, base_url: str, email: str | None) -> None:  # noqa: ANN001
-    from mosaics_match import qr
+    from mosaics_match.exports import qr
 
     try:
         link = qr.read_verify_link(data)

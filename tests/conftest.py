@@ -135,7 +135,7 @@ SEEDED_EARNERS = 60
 @pytest.fixture(scope="session")
 def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file holding the demo data with a small number of earners, seeded once per test run."""
-    from mosaics_match import demo
+    from mosaics_match.services import demo
     from mosaics_match.runtime import open_runtime
 
     path = tmp_path_factory.mktemp("seeded") / "demo.db"
@@ -178,7 +178,7 @@ def seeded_postgres() -> Iterator[str]:
     """
     from sqlalchemy import text
 
-    from mosaics_match import demo
+    from mosaics_match.services import demo
     from mosaics_match.runtime import open_runtime
 
     name = f"mosaics_seeded_{uuid.uuid4().hex[:12]}"
@@ -253,7 +253,8 @@ def portal_env(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def session_token_for(db_url: str, email: str) -> str:
     """A valid signed session token for the account ``email`` (for AppTest: session_state['session_token'])."""
-    from mosaics_match import auth, repo
+    from mosaics_match.services import auth
+    from mosaics_match.store import repo
     from mosaics_match.runtime import open_runtime
 
     runtime = open_runtime(make_settings(db_url), migrate=False)

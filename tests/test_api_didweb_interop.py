@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from openbadgeslib.ob3.verifier import OB3Verifier, OB3VerificationError
 
-from mosaics_match import issuing
+from mosaics_match.services import issuing
 from mosaics_match.runtime import Runtime
 from tests.conftest import free_port
 from tests.test_deployment_replicas import get, issue_one, replica, revoke

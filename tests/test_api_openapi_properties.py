@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from mosaics_match.api import ApiConfig, create_api_app
+from mosaics_match.web.api import ApiConfig, create_api_app
 
 pytestmark = pytest.mark.storage
 

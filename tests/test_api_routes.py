@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from mosaics_match import issuing, repo
-from mosaics_match.api import ApiConfig, create_api_app, did_web_document_path
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
+from mosaics_match.web.api import ApiConfig, create_api_app, did_web_document_path
 from mosaics_match.credentials import StatusBits, unbake
 from mosaics_match.credentials.verifier import to_wire
-from mosaics_match.models import AuditEvent, IssuedCredential, StatusList
-from mosaics_match.ratelimit import TokenBucketLimiter
+from mosaics_match.store.models import AuditEvent, IssuedCredential, StatusList
+from mosaics_match.web.ratelimit import TokenBucketLimiter
 
 
 def _client(rt, **config) -> TestClient:  # noqa: ANN001
@@ -35,7 +36,7 @@ def _credential(rt, fmt: str | None = None) -> IssuedCredential:  # noqa: ANN001
 
 def _publish(rt, *rows: IssuedCredential) -> None:  # noqa: ANN001
     """The earner publishes these credentials (credentials are private until then)."""
-    from mosaics_match import sharing
+    from mosaics_match.services import sharing
 
     with rt.Session.begin() as session:
         for row in rows:
@@ -172,7 +173,7 @@ def test_public_credential_in_every_format_and_private_is_hidden(seeded_rt) -> N
 @pytest.mark.storage
 def test_verify_json_matches_cli_serialisation_and_is_audited(seeded_rt) -> None:  # noqa: ANN001
     from mosaics_match.credentials import verify
-    from mosaics_match.verification import build_context
+    from mosaics_match.services.verification import build_context
 
     row = _credential(seeded_rt, "eddsa-rdfc-2022")
     client = _client(seeded_rt)

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from mosaics_match import issuing
-from mosaics_match.api import ApiConfig, create_api_app
-from mosaics_match.models import AuditEvent, IssuedCredential
+from mosaics_match.services import issuing
+from mosaics_match.web.api import ApiConfig, create_api_app
+from mosaics_match.store.models import AuditEvent, IssuedCredential
 from tests.test_verify_support import Issuer
 
 pytestmark = pytest.mark.storage
@@ -192,7 +192,7 @@ def test_rate_limit_is_shared_with_the_other_verify_route(seeded_rt) -> None:  #
 
 
 def test_public_credential_route_still_answers_beside_it(seeded_rt) -> None:  # noqa: ANN001
-    from mosaics_match import sharing
+    from mosaics_match.services import sharing
 
     row = _issued(seeded_rt, "eddsa-rdfc-2022")
     client = _client(seeded_rt)

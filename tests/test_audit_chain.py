@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from mosaics_match import audit_chain, repo
-from mosaics_match.models import AuditEvent
+from mosaics_match.store import audit_chain
+from mosaics_match.store import repo
+from mosaics_match.store.models import AuditEvent
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET
 
 pytestmark = pytest.mark.storage

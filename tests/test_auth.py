@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, make_settings
 
 def _demo_password(role: str) -> str:
-    from mosaics_match.demo import demo_password
+    from mosaics_match.services.demo import demo_password
 
     return demo_password(TEST_SESSION_SECRET, role)
 
@@ -65,8 +65,9 @@ def build_world(rt) -> World:  # noqa: ANN001
     The credential documents are shaped like signed ones but carry placeholder proofs: these tests are about
     access, sharing and consent, not about signatures (the credential engine has its own tests).
     """
-    from mosaics_match import demo, issuing, repo
-    from mosaics_match.models import Account, Achievement, Competency, IssuedCredential, SigningKey
+    from mosaics_match.services import demo, issuing
+    from mosaics_match.store import repo
+    from mosaics_match.store.models import Account, Achievement, Competency, IssuedCredential, SigningKey
     from argon2 import PasswordHasher
 
     # Cheap Argon2id parameters keep the suite fast; verification reads the parameters from each hash.
@@ -183,7 +184,8 @@ def world_runtime(world: World):  # noqa: ANN201
 
 
 def token_for(world: World, who: str) -> str:
-    from mosaics_match import auth, repo
+    from mosaics_match.services import auth
+    from mosaics_match.store import repo
 
     rt = world_runtime(world)
     try:
@@ -223,9 +225,9 @@ def _cheap_dummy_hash(monkeypatch: pytest.MonkeyPatch) -> None:
     also gets an empty process-wide failure tracker."""
     from argon2 import PasswordHasher
 
-    from mosaics_match import passwords
+    from mosaics_match.store import passwords
 
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     monkeypatch.setattr(passwords, "_DUMMY_HASH",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("dummy-password-x"))
@@ -239,7 +241,7 @@ def arts(rt):  # noqa: ANN001, ANN201
 
 
 def _attempt(rt, email: str, password: str, now: datetime, tracker):  # noqa: ANN001, ANN202
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     with rt.Session.begin() as session:
         return auth.authenticate(session, email=email, password=password, now=now, tracker=tracker)
@@ -247,7 +249,7 @@ def _attempt(rt, email: str, password: str, now: datetime, tracker):  # noqa: AN
 
 @pytest.mark.storage
 def test_correct_password_signs_in_and_wrong_one_does_not(arts) -> None:
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     rt, _ = arts
     tracker = auth.FailureTracker()
@@ -259,7 +261,7 @@ def test_correct_password_signs_in_and_wrong_one_does_not(arts) -> None:
 
 @pytest.mark.storage
 def test_repeated_failures_slow_down_then_lock_and_the_lock_expires(arts) -> None:
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     rt, _ = arts
     tracker = auth.FailureTracker()
@@ -281,7 +283,7 @@ def test_repeated_failures_slow_down_then_lock_and_the_lock_expires(arts) -> Non
 
 @pytest.mark.storage
 def test_lock_is_kept_in_the_database_for_other_replicas(arts) -> None:
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     rt, _ = arts
     first = auth.FailureTracker()
@@ -294,7 +296,7 @@ def test_lock_is_kept_in_the_database_for_other_replicas(arts) -> None:
 @pytest.mark.storage
 def test_unknown_and_known_emails_are_indistinguishable(arts) -> None:
     """Same message, same delay sequence, same lock-out for an email without an account."""
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     rt, _ = arts
     tracker = auth.FailureTracker()
@@ -308,7 +310,8 @@ def test_unknown_and_known_emails_are_indistinguishable(arts) -> None:
 
 @pytest.mark.storage
 def test_every_attempt_is_audited_without_the_password(arts) -> None:
-    from mosaics_match import auth, repo
+    from mosaics_match.services import auth
+    from mosaics_match.store import repo
 
     rt, _ = arts
     tracker = auth.FailureTracker()
@@ -325,7 +328,7 @@ def test_every_attempt_is_audited_without_the_password(arts) -> None:
 
 @pytest.mark.storage
 def test_oversized_input_is_refused_without_hashing(arts) -> None:
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     rt, _ = arts
     result = _attempt(rt, EMAILS["earner"], "x" * (auth.MAX_PASSWORD_LENGTH + 1), T0, auth.FailureTracker())
@@ -333,7 +336,7 @@ def test_oversized_input_is_refused_without_hashing(arts) -> None:
 
 
 def test_failure_tracker_is_bounded_and_forgets_old_failures() -> None:
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     tracker = auth.FailureTracker(max_keys=3)
     for i in range(5):
@@ -348,7 +351,8 @@ def test_failure_tracker_is_bounded_and_forgets_old_failures() -> None:
 
 @pytest.mark.storage
 def test_session_token_expires_and_dies_on_sign_out_everywhere(arts) -> None:
-    from mosaics_match import auth, repo
+    from mosaics_match.services import auth
+    from mosaics_match.store import repo
 
     rt, _ = arts
     with rt.Session.begin() as session:
@@ -418,7 +422,8 @@ def _hostile_tokens(valid: str) -> dict[str, object]:
 @pytest.mark.storage
 def test_malformed_session_tokens_mean_not_signed_in(arts) -> None:
     """Whatever a browser sends as a token, the verifier answers ``None`` (the public), never an exception."""
-    from mosaics_match import auth, repo
+    from mosaics_match.services import auth
+    from mosaics_match.store import repo
 
     rt, _ = arts
     with rt.Session() as session:
@@ -443,7 +448,8 @@ def test_malformed_session_tokens_mean_not_signed_in(arts) -> None:
 
 @pytest.mark.storage
 def test_oidc_identity_maps_to_account_role_or_public(arts) -> None:
-    from mosaics_match import auth, repo
+    from mosaics_match.services import auth
+    from mosaics_match.store import repo
 
     rt, _ = arts
     iat = T0.timestamp() - 60
@@ -506,7 +512,7 @@ def test_sign_in_page_signs_in_and_shows_demo_accounts(world_env) -> None:
 
 
 def test_sign_in_page_gives_one_message_for_unknown_email_and_wrong_password(world_env) -> None:
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     messages = []
     for email, password in ((EMAILS["employer"], "not-the-password"), ("nobody@corp.example", "not-the-password")):

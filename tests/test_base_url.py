@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from starlette.testclient import TestClient
 
-from mosaics_match.api import create_api_app
+from mosaics_match.web.api import create_api_app
 from tests.conftest import app_test, session_token_for
 
 SERVED = "http://127.0.0.1:8765"

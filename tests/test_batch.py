@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from mosaics_match.batch import BatchError, BatchLimits, collect, read_zip, usable
+from mosaics_match.inputs.batch import BatchError, BatchLimits, collect, read_zip, usable
 
 
 def _zip(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from mosaics_match import db, repo, verification
-from mosaics_match.auth import PUBLIC
+from mosaics_match.services import verification
+from mosaics_match.store import db, repo
+from mosaics_match.services.auth import PUBLIC
 from mosaics_match.credentials import StatusBits
-from mosaics_match.models import Achievement, AuditEvent, Earner, IssuedCredential, StatusList
+from mosaics_match.store.models import Achievement, AuditEvent, Earner, IssuedCredential, StatusList
 from mosaics_match.settings import normalise_database_url
 from tests.conftest import BASE_URL, REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, free_port
 from tests.test_staff_bulk_issue import add_catalogue

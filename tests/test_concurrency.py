@@ -13,9 +13,10 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from mosaics_match import bulk_issue, issuing, repo
+from mosaics_match.services import bulk_issue, issuing
+from mosaics_match.store import repo
 from mosaics_match.credentials import status as cs
-from mosaics_match.models import AuditEvent, Earner, IssuedCredential, StatusList
+from mosaics_match.store.models import AuditEvent, Earner, IssuedCredential, StatusList
 from tests.test_staff_bulk_issue import add_catalogue
 
 THREADS = 4

@@ -17,8 +17,8 @@ import pytest
 from defusedxml import ElementTree as SafeET
 from PIL import Image
 
-from mosaics_match.badge_art import PALETTE, badge_png, badge_svg, school_colour
-from mosaics_match.content import (
+from mosaics_match.exports.badge_art import PALETTE, badge_png, badge_svg, school_colour
+from mosaics_match.inputs.content import (
     ESCO_SKILL_URI,
     LEVELS,
     Catalogue,

@@ -1,4 +1,4 @@
-"""Every CSV the portal offers goes through one writer (mosaics_match.csv_export) with the full formula rule:
+"""Every CSV the portal offers goes through one writer (mosaics_match.exports.csv) with the full formula rule:
 a cell starting with = + - @, TAB or CR, or with = + - @ after leading whitespace, is written as text; empty
 cells stay empty. One test per export: batch results, verification history (function and page), audit log
 (page), shortlists, coverage gaps, partner matches, bulk-issue results and the example files."""
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mosaics_match import csv_export
+from mosaics_match.exports import csv as csv_export
 from tests.conftest import app_test, session_token_for
 
 HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\t=cmd", "\r=cmd", "  =1+1", "\n@x",
@@ -50,8 +50,9 @@ def test_numbers_are_not_text_and_round_trip() -> None:
 # --- batch verification ---------------------------------------------------------------------------------------
 
 def _issue_expiring(rt):  # noqa: ANN001, ANN202
-    from mosaics_match import issuing, repo
-    from mosaics_match.models import Achievement
+    from mosaics_match.services import issuing
+    from mosaics_match.store import repo
+    from mosaics_match.store.models import Achievement
 
     with rt.Session.begin() as session:
         signer = issuing.open_signer(session, settings=rt.settings)
@@ -69,10 +70,11 @@ def _issue_expiring(rt):  # noqa: ANN001, ANN202
 @pytest.mark.storage
 def test_batch_csv_has_no_lone_apostrophes_and_names_the_same_failure_as_single_verify(rt) -> None:
     """An expired credential from an issuer that is not trusted: the banner says it expired, so must the CSV."""
-    from mosaics_match import reports, verification
-    from mosaics_match.auth import Viewer
-    from mosaics_match.batch import BatchItem
-    from mosaics_match.models import Issuer
+    from mosaics_match.exports import reports
+    from mosaics_match.services import verification
+    from mosaics_match.services.auth import Viewer
+    from mosaics_match.inputs.batch import BatchItem
+    from mosaics_match.store.models import Issuer
 
     doc = _issue_expiring(rt)
     with rt.Session.begin() as session:
@@ -101,8 +103,9 @@ def test_batch_csv_has_no_lone_apostrophes_and_names_the_same_failure_as_single_
 
 @pytest.mark.storage
 def test_history_csv_neutralises_what_the_employer_uploaded(rt) -> None:
-    from mosaics_match import reports, verification
-    from mosaics_match.auth import Viewer
+    from mosaics_match.exports import reports
+    from mosaics_match.services import verification
+    from mosaics_match.services.auth import Viewer
 
     doc = _issue_expiring(rt)
     employer = Viewer(email="hr@corp.example", role="employer", account_id=1, display_name="HR")
@@ -143,9 +146,9 @@ def _download(at, downloads: dict[str, bytes], label: str) -> bytes:  # noqa: AN
 
 
 def test_history_page_download_is_the_neutralised_csv(portal_env, downloads) -> None:
-    from mosaics_match import verification
-    from mosaics_match.auth import viewer_for
-    from mosaics_match import repo
+    from mosaics_match.services import verification
+    from mosaics_match.services.auth import viewer_for
+    from mosaics_match.store import repo
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
@@ -165,7 +168,7 @@ def test_history_page_download_is_the_neutralised_csv(portal_env, downloads) -> 
 # --- audit log (staff) ----------------------------------------------------------------------------------------
 
 def test_audit_page_csv_neutralises_actor_subject_and_details(portal_env, downloads) -> None:
-    from mosaics_match import repo
+    from mosaics_match.store import repo
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
@@ -185,7 +188,7 @@ def test_audit_page_csv_neutralises_actor_subject_and_details(portal_env, downlo
 # --- partner exports (shortlists, matches) and staff coverage gaps --------------------------------------------
 
 def test_shortlist_csv_neutralises_names() -> None:
-    from mosaics_match import matching_service as ms
+    from mosaics_match.services import matching as ms
 
     row = ms.ShortlistRow(entry_id=1, earner_id=2, name="  +Ada", email="-a@x", score=0.5, discoverable=True,
                           valid_credentials=(("@SQL", "http://p/verify?credential=1"),), no_longer_valid=0,
@@ -196,7 +199,7 @@ def test_shortlist_csv_neutralises_names() -> None:
 
 
 def test_candidates_csv_neutralises_requirements() -> None:
-    from mosaics_match import matching_service as ms
+    from mosaics_match.services import matching as ms
 
     ev = ms.Evidence("\r=req", "c", "a", "urn:uuid:1", "http://p/verify?credential=1", 0.9)
     cand = ms.Candidate(earner_id=1, name="Bo", email=None, score=0.7, band="strong", covered=(ev,),
@@ -206,7 +209,7 @@ def test_candidates_csv_neutralises_requirements() -> None:
 
 
 def test_coverage_gaps_csv_neutralises_posting_text() -> None:
-    from mosaics_match import matching_service as ms
+    from mosaics_match.services import matching as ms
     from mosaics_match.matching.gaps import UncoveredReport, UncoveredRequirement
 
     report = UncoveredReport(rows=[UncoveredRequirement("7", "\t@import", 0.1, None)], n_postings=1,
@@ -218,7 +221,7 @@ def test_coverage_gaps_csv_neutralises_posting_text() -> None:
 # --- staff bulk issue and the example files -------------------------------------------------------------------
 
 def test_bulk_issue_results_and_templates_use_the_writer() -> None:
-    from mosaics_match import bulk_issue, earner_import
+    from mosaics_match.services import bulk_issue, earner_import
 
     result = bulk_issue.RowResult(3, " =x@y", "@SQL", False, message="-failed")
     table = _cells(bulk_issue.results_csv([result]))

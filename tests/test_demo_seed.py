@@ -7,8 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from mosaics_match import demo, repo
-from mosaics_match.models import Account, Achievement, Earner, IssuedCredential, SigningKey, StatusList
+from mosaics_match.services import demo
+from mosaics_match.store import repo
+from mosaics_match.store.models import Account, Achievement, Earner, IssuedCredential, SigningKey, StatusList
 
 pytestmark = pytest.mark.storage
 
@@ -55,7 +56,7 @@ def test_seeded_world_has_the_promised_shape(rt):
 
 
 def test_demo_passwords_open_the_demo_accounts(rt):
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     demo.seed(rt, earners=5, workers=1)
     with rt.Session.begin() as session:
@@ -125,9 +126,9 @@ def test_demo_passwords_are_never_stored(rt):
 
 
 def test_demo_accounts_seeded_under_an_old_scheme_get_the_derived_passwords(rt):
-    from mosaics_match import auth
-    from mosaics_match.models import AuditEvent
-    from mosaics_match.passwords import hash_password
+    from mosaics_match.services import auth
+    from mosaics_match.store.models import AuditEvent
+    from mosaics_match.store.passwords import hash_password
 
     demo.seed(rt, earners=3, workers=1)
     with rt.Session.begin() as session:
@@ -149,7 +150,7 @@ def test_demo_accounts_seeded_under_an_old_scheme_get_the_derived_passwords(rt):
 def test_the_migration_removes_plaintext_demo_passwords(rt):
     from sqlalchemy import text
 
-    from mosaics_match import db
+    from mosaics_match.store import db
 
     db.downgrade(rt.engine, "0002")
     with rt.engine.begin() as conn:

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from mosaics_match import issuing, repo
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
 from mosaics_match.credentials import StatusBits
-from mosaics_match.models import IssuedCredential
+from mosaics_match.store.models import IssuedCredential
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, free_port
 from tests.test_staff_bulk_issue import add_catalogue
 
@@ -162,8 +163,8 @@ def test_real_server_serves_the_ui_and_problem_json(rt, db_url, tmp_path) -> Non
 
 
 def test_streamlit_run_portal_serves_the_routes_too(rt, db_url, tmp_path) -> None:  # noqa: ANN001
-    from mosaics_match import sharing
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.services import sharing
+    from mosaics_match.store.models import IssuedCredential
 
     row = issue_one(rt)
     with rt.Session.begin() as session:  # credentials are private until their earner publishes them

@@ -45,7 +45,7 @@ def _my_page(world: World, who: str = "earner"):  # noqa: ANN202
 
 @pytest.mark.storage
 def test_credentials_are_scoped_to_their_earner(wrt) -> None:
-    from mosaics_match import sharing
+    from mosaics_match.services import sharing
 
     rt, world = wrt
     with rt.Session() as session:
@@ -61,7 +61,8 @@ def test_credentials_are_scoped_to_their_earner(wrt) -> None:
 
 @pytest.mark.storage
 def test_status_of_each_credential(wrt) -> None:
-    from mosaics_match import repo, sharing
+    from mosaics_match.services import sharing
+    from mosaics_match.store import repo
 
     rt, world = wrt
     expected = {"valid": "valid", "revoked": "revoked", "other_suspended": "suspended", "expired": "expired"}
@@ -75,7 +76,7 @@ def test_status_of_each_credential(wrt) -> None:
 
 @pytest.mark.storage
 def test_downloads_carry_the_signed_credential(wrt) -> None:
-    from mosaics_match import sharing
+    from mosaics_match.services import sharing
     from mosaics_match.credentials.bake import unbake_png, unbake_svg
 
     rt, world = wrt
@@ -100,7 +101,7 @@ def test_qr_code_encodes_the_verification_link() -> None:
     import zxingcpp
     from PIL import Image
 
-    from mosaics_match import sharing
+    from mosaics_match.services import sharing
 
     link = sharing.verification_link("https://mosaics.example", "urn:uuid:12345678-1234-4123-8123-123456789abc")
     assert link == "https://mosaics.example/verify?credential=urn%3Auuid%3A12345678-1234-4123-8123-123456789abc"
@@ -111,7 +112,7 @@ def test_qr_code_encodes_the_verification_link() -> None:
 # --- claim codes ----------------------------------------------------------------------------------------------
 
 def _claim(rt, world: World, code: str, *, who: str = "earner", now=T0):  # noqa: ANN001, ANN202
-    from mosaics_match import claims
+    from mosaics_match.services import claims
 
     earner_id = world.earner_id if who == "earner" else world.earner2_id
     with rt.Session.begin() as session:
@@ -120,7 +121,8 @@ def _claim(rt, world: World, code: str, *, who: str = "earner", now=T0):  # noqa
 
 @pytest.mark.storage
 def test_claim_code_works_once_and_only_for_its_earner(wrt) -> None:
-    from mosaics_match import repo, sharing
+    from mosaics_match.services import sharing
+    from mosaics_match.store import repo
 
     rt, world = wrt
     code = world.claim_codes["unclaimed"]
@@ -139,7 +141,7 @@ def test_claim_code_works_once_and_only_for_its_earner(wrt) -> None:
 
 @pytest.mark.storage
 def test_wrong_claim_codes_are_throttled(wrt) -> None:
-    from mosaics_match import claims
+    from mosaics_match.services import claims
 
     rt, world = wrt
     for i in range(claims.MAX_CLAIM_FAILURES):
@@ -152,7 +154,7 @@ def test_wrong_claim_codes_are_throttled(wrt) -> None:
 
 
 def test_claim_code_normalisation() -> None:
-    from mosaics_match import claims
+    from mosaics_match.services import claims
 
     assert claims.normalise_code(" abcd-efgh-jkmn ") == "ABCD-EFGH-JKMN"
     assert claims.normalise_code("abcd efgh jkmn") == "ABCD-EFGH-JKMN"
@@ -180,7 +182,8 @@ def test_earner_sees_exactly_their_own_credentials_with_status(world_env) -> Non
 
 def _share_links(world: World, *labels: str) -> dict[str, str]:
     """Each labelled credential gets a verification link, as the earner's button makes it."""
-    from mosaics_match import repo, sharing
+    from mosaics_match.services import sharing
+    from mosaics_match.store import repo
 
     rt = world_runtime(world)
     tokens = {}
@@ -250,7 +253,7 @@ def test_claim_through_the_page(world_env) -> None:
 
 
 def test_consent_toggle_bumps_the_data_version_and_hides_the_earner(world_env) -> None:
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     rt = world_runtime(world_env)
     with rt.Session() as session:
@@ -273,7 +276,8 @@ def test_consent_toggle_bumps_the_data_version_and_hides_the_earner(world_env) -
 
 @pytest.mark.storage
 def test_demo_earner_holds_three_claimed_credentials(seeded_rt) -> None:
-    from mosaics_match import repo, sharing
+    from mosaics_match.services import sharing
+    from mosaics_match.store import repo
 
     with seeded_rt.Session() as session:
         account = repo.get_account(session, email="earner@mosaics.example")
@@ -286,8 +290,9 @@ def test_demo_earner_holds_three_claimed_credentials(seeded_rt) -> None:
 @pytest.mark.storage
 def test_every_download_of_the_demo_earner_verifies(seeded_rt) -> None:
     """What the earner downloads (signed JSON, JWT, baked PNG and SVG) passes the portal's own verification."""
-    from mosaics_match import repo, sharing, verification
-    from mosaics_match.auth import PUBLIC
+    from mosaics_match.services import sharing, verification
+    from mosaics_match.store import repo
+    from mosaics_match.services.auth import PUBLIC
 
     with seeded_rt.Session() as session:
         account = repo.get_account(session, email="earner@mosaics.example")
@@ -315,7 +320,7 @@ def _card_index(at, credential_id: str) -> int:  # noqa: ANN001
 def test_share_link_is_created_withdrawn_and_replaced_by_the_earner(world_env) -> None:
     from urllib.parse import parse_qs, urlsplit
 
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     cid = world_env.credential_ids["valid"]
     at = _my_page(world_env)
@@ -345,7 +350,7 @@ def test_share_link_is_created_withdrawn_and_replaced_by_the_earner(world_env) -
 
 
 def test_publishing_is_opt_in_and_audited(world_env) -> None:
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     cid = world_env.credential_ids["valid"]
     at = _my_page(world_env)
@@ -382,7 +387,7 @@ def test_migration_makes_existing_credentials_private(wrt) -> None:
     none published, and a revoked row takes the time of its status change from the audit log."""
     from sqlalchemy import text
 
-    from mosaics_match import db, repo
+    from mosaics_match.store import db, repo
 
     rt, world = wrt
     with rt.Session.begin() as session:  # the audit event change_status writes for the world's revoked one

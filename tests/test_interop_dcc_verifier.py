@@ -1,6 +1,6 @@
 """Interoperability with the Digital Credentials Consortium's verifier, ``@digitalcredentials/verifier-core``.
 
-Credentials issued by the portal's own issuing code (``mosaics_match.issuing``) are verified by verifier-core
+Credentials issued by the portal's own issuing code (``mosaics_match.services.issuing``) are verified by verifier-core
 under Node (``tests/interop/dcc/verify.mjs``), offline and in one Node process for all of them.
 
 Status lists come from the portal itself: the module starts ``streamlit run portal.py`` (the README's command,
@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mosaics_match import demo, issuing
+from mosaics_match.services import demo, issuing
 from mosaics_match.credentials.build import sign_credential
-from mosaics_match.models import Achievement, Earner, IssuedCredential, utcnow
+from mosaics_match.store.models import Achievement, Earner, IssuedCredential, utcnow
 from mosaics_match.runtime import open_runtime
 
 from tests.conftest import free_port, make_settings, running_portal

@@ -10,10 +10,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, inspect, select, text
 
-from mosaics_match import issuing, repo
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
 from mosaics_match.credentials.multibase import multibase_encode
-from mosaics_match.keystore import KeySecretError, decrypt_private_key
-from mosaics_match.models import AuditEvent, Earner, IssuedCredential, Issuer, SigningKey, StatusList
+from mosaics_match.store.keystore import KeySecretError, decrypt_private_key
+from mosaics_match.store.models import AuditEvent, Earner, IssuedCredential, Issuer, SigningKey, StatusList
 from tests.conftest import TEST_KEY_SECRET, app_test, session_token_for
 from tests.test_staff_bulk_issue import add_catalogue
 
@@ -117,7 +118,7 @@ def test_without_key_secret_nothing_is_signed_or_written(busy_rt) -> None:  # no
     for attempt in ("open", "rotate", "bulk"):
         with pytest.raises(issuing.IssuingError, match="MOSAICS_KEY_SECRET"):
             if attempt == "bulk":
-                from mosaics_match import bulk_issue
+                from mosaics_match.services import bulk_issue
 
                 plan = bulk_issue.parse_bulk_csv(b"email,name,achievement\nn@example.org,N,skill-0\n",
                                                  achievements=achievements)

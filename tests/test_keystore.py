@@ -6,7 +6,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from mosaics_match.keystore import KeySecretError, decrypt_private_key, encrypt_private_key
+from mosaics_match.store.keystore import KeySecretError, decrypt_private_key, encrypt_private_key
 
 
 def _raw(key: Ed25519PrivateKey) -> bytes:

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from mosaics_match import issuing, repo
-from mosaics_match import matching_service as ms
-from mosaics_match.models import Earner, IssuedCredential
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
+from mosaics_match.services import matching as ms
+from mosaics_match.store.models import Earner, IssuedCredential
 
 
 BASE = "https://portal.example"
@@ -303,7 +304,7 @@ def test_coverage_gaps_never_count_boilerplate(seeded_rt) -> None:  # noqa: ANN0
 
 @pytest.mark.storage
 def test_search_audit_has_no_earner_data(seeded_rt) -> None:  # noqa: ANN001
-    from mosaics_match.models import AuditEvent
+    from mosaics_match.store.models import AuditEvent
 
     with seeded_rt.Session.begin() as session:
         ms.record_search(session, actor="partner@x", actor_role="partner", title="Analyst", posting="Write SQL",
@@ -334,7 +335,7 @@ def test_csv_exports_neutralise_formulas_and_carry_links() -> None:
 
 @pytest.mark.storage
 def test_the_engine_gets_each_competency_esco_alignment(seeded_rt, monkeypatch) -> None:  # noqa: ANN001
-    from mosaics_match.models import Competency as CompetencyRow
+    from mosaics_match.store.models import Competency as CompetencyRow
 
     seen: dict = {}
     real = ms.build_index

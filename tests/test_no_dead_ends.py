@@ -70,7 +70,7 @@ def test_signing_in_from_the_stand_in_returns_to_the_page(world_env) -> None:
 
 
 def test_wrong_password_on_the_stand_in_gives_the_generic_message(world_env) -> None:
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     at = _open(portal_test(), "staff-audit")
     _submit(at, EMAILS["staff"], "not-the-password", key="continue")
@@ -127,7 +127,7 @@ def test_next_cookie_cannot_send_anyone_elsewhere(world_env, monkeypatch) -> Non
 # --- locked accounts ------------------------------------------------------------------------------------------
 
 def _lock(world, who: str) -> None:  # noqa: ANN001
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     rt = world_runtime(world)
     for _ in range(auth.MAX_FAILURES_BEFORE_LOCK):
@@ -137,7 +137,8 @@ def _lock(world, who: str) -> None:  # noqa: ANN001
 
 
 def test_staff_see_locked_accounts_and_unlock_them(world_env) -> None:
-    from mosaics_match import auth, repo
+    from mosaics_match.services import auth
+    from mosaics_match.store import repo
 
     _lock(world_env, "employer")
     rt = world_runtime(world_env)
@@ -165,9 +166,10 @@ def test_staff_see_locked_accounts_and_unlock_them(world_env) -> None:
 @pytest.mark.storage
 def test_unlock_reaches_another_replicas_failure_count(rt) -> None:
     """Another process's in-memory count of the same failures no longer locks the email after an unlock."""
-    from mosaics_match import auth, repo
+    from mosaics_match.services import auth
+    from mosaics_match.store import repo
 
-    from mosaics_match.passwords import hash_password
+    from mosaics_match.store.passwords import hash_password
 
     with rt.Session.begin() as session:
         session.add(repo.Account(email="hr@corp.example", display_name="HR", role="employer",

@@ -60,7 +60,7 @@ def _metric(at, label: str) -> int:  # noqa: ANN001
 
 
 def _posting_id(db_url: str, slug: str) -> int:
-    from mosaics_match.models import JobPosting
+    from mosaics_match.store.models import JobPosting
 
     rt = _rt(db_url)
     try:
@@ -72,8 +72,8 @@ def _posting_id(db_url: str, slug: str) -> int:
 
 def _holders(db_url: str, slug: str) -> set[str]:
     """Names of discoverable earners holding a currently valid credential of one micro-credential."""
-    from mosaics_match import repo
-    from mosaics_match.models import Earner
+    from mosaics_match.store import repo
+    from mosaics_match.store.models import Earner
 
     rt = _rt(db_url)
     try:
@@ -86,8 +86,9 @@ def _holders(db_url: str, slug: str) -> set[str]:
 
 def _issue_to_someone(db_url: str, slug: str) -> str:
     """Issue a valid credential of ``slug`` to a discoverable earner who has none of it; their name."""
-    from mosaics_match import issuing, repo
-    from mosaics_match.models import Achievement, Earner
+    from mosaics_match.services import issuing
+    from mosaics_match.store import repo
+    from mosaics_match.store.models import Achievement, Earner
 
     rt = _rt(db_url)
     try:
@@ -104,7 +105,7 @@ def _issue_to_someone(db_url: str, slug: str) -> str:
 
 
 def _search_audits(db_url: str) -> list:
-    from mosaics_match.models import AuditEvent
+    from mosaics_match.store.models import AuditEvent
 
     rt = _rt(db_url)
     try:
@@ -138,7 +139,7 @@ def test_match_saved_posting_ranks_earners_with_links_and_audits(portal_env: str
 
 
 def test_match_shows_email_only_when_shared(portal_env: str) -> None:
-    from mosaics_match.models import Earner
+    from mosaics_match.store.models import Earner
 
     at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
     table = _results(at)
@@ -153,8 +154,8 @@ def test_match_shows_email_only_when_shared(portal_env: str) -> None:
 
 
 def test_counts_are_honest_and_the_default_minimum_is_the_partial_band(portal_env: str) -> None:
-    from mosaics_match import matching_service as ms
-    from mosaics_match import repo
+    from mosaics_match.services import matching as ms
+    from mosaics_match.store import repo
     from mosaics_match.matching import rank
 
     at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
@@ -308,12 +309,12 @@ def test_pasted_posting_and_too_short_text(portal_env: str) -> None:
 
 
 def test_add_to_shortlist_then_shortlists_page_and_remove(portal_env: str) -> None:
-    from mosaics_match.models import Shortlist, ShortlistEntry
+    from mosaics_match.store.models import Shortlist, ShortlistEntry
 
     token = session_token_for(portal_env, PARTNER)
     at = app_test("pages/match.py", token=token)
     names = list(_results(at)["Name"][:2])
-    from mosaics_match.models import Earner
+    from mosaics_match.store.models import Earner
 
     rt = _rt(portal_env)
     with rt.Session() as session:
@@ -345,9 +346,9 @@ def test_add_to_shortlist_then_shortlists_page_and_remove(portal_env: str) -> No
 
 
 def test_shortlist_hides_someone_who_withdrew_consent(portal_env: str) -> None:
-    from mosaics_match import matching_service as ms
-    from mosaics_match import repo
-    from mosaics_match.models import Earner
+    from mosaics_match.services import matching as ms
+    from mosaics_match.store import repo
+    from mosaics_match.store.models import Earner
 
     rt = _rt(portal_env)
     with rt.Session.begin() as session:
@@ -379,8 +380,8 @@ def test_catalogue_public_search_and_esco_links(portal_env: str) -> None:
 
 
 def test_staff_gaps_report_never_counts_boilerplate(portal_env: str) -> None:
-    from mosaics_match import matching_service as ms
-    from mosaics_match import repo
+    from mosaics_match.services import matching as ms
+    from mosaics_match.store import repo
     from mosaics_match.matching import MatchConfig
 
     at = app_test("pages/staff_gaps.py", token=session_token_for(portal_env, STAFF))
@@ -417,8 +418,9 @@ def test_staff_may_use_match_page(portal_env: str) -> None:
 
 
 def test_withdrawal_and_revocation_reach_the_page_without_a_restart(portal_env: str) -> None:
-    from mosaics_match import issuing, repo
-    from mosaics_match.models import Earner, IssuedCredential
+    from mosaics_match.services import issuing
+    from mosaics_match.store import repo
+    from mosaics_match.store.models import Earner, IssuedCredential
 
     at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
     first, second = list(_results(at)["Name"][:2])

@@ -16,7 +16,7 @@ DEMO_EARNER = "earner@mosaics.example"
 
 def _demo_docs(rt) -> dict[str, str]:  # noqa: ANN001
     """The demo earner's three credentials by proof format."""
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     with rt.Session() as session:
         earner = repo.get_earner_by_email(session, email=DEMO_EARNER)
@@ -24,7 +24,7 @@ def _demo_docs(rt) -> dict[str, str]:  # noqa: ANN001
 
 
 def _credential(rt, **where):  # noqa: ANN001, ANN202
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.store.models import IssuedCredential
 
     with rt.Session() as session:
         stmt = select(IssuedCredential)
@@ -37,7 +37,8 @@ def _credential(rt, **where):  # noqa: ANN001, ANN202
 
 def _share(rt, credential_id: str) -> str:  # noqa: ANN001
     """The earner creates a verification link for the credential; returns its share token."""
-    from mosaics_match import repo, sharing
+    from mosaics_match.services import sharing
+    from mosaics_match.store import repo
 
     with rt.Session.begin() as session:
         row = repo.get_credential(session, credential_id=credential_id)
@@ -101,8 +102,8 @@ def test_upload_json_jwt_png_and_svg_all_verify(portal_env, seeded_rt):
 def test_paste_and_deep_link_and_qr_photo(portal_env, seeded_rt):
     from PIL import Image
 
-    from mosaics_match.issuing import credential_url
-    from mosaics_match.qr import make_qr_png
+    from mosaics_match.services.issuing import credential_url
+    from mosaics_match.exports.qr import make_qr_png
 
     docs = _demo_docs(seeded_rt)
     at = _verify_page()
@@ -241,7 +242,7 @@ def test_qr_decompression_bomb_and_no_code_are_refused(portal_env):
 
 
 def test_verification_is_audited_without_personal_data_for_visitors(portal_env, seeded_rt):
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     docs = _demo_docs(seeded_rt)
     at = _verify_page()
@@ -265,7 +266,7 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 
 def test_employer_batch_zip_then_history(portal_env, seeded_rt):
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.store.models import IssuedCredential
 
     with seeded_rt.Session() as session:
         rows = list(session.scalars(select(IssuedCredential).order_by(IssuedCredential.id).limit(6)))
@@ -335,8 +336,8 @@ def test_badge_png_claiming_huge_dimensions_is_verified_without_expanding_it(por
 
 
 def test_pasted_link_and_foreign_qr_link(portal_env, seeded_rt):
-    from mosaics_match.issuing import credential_url
-    from mosaics_match.qr import make_qr_png
+    from mosaics_match.services.issuing import credential_url
+    from mosaics_match.exports.qr import make_qr_png
 
     cid, _ = _credential(seeded_rt, revoked=False, suspended=False)
     at = _verify_page()
@@ -363,7 +364,8 @@ def _open_link(cid: str, share: str | None = None, token: str | None = None):  #
 
 
 def test_a_private_credential_opens_only_through_its_share_link(portal_env, seeded_rt):
-    from mosaics_match import repo, sharing
+    from mosaics_match.services import sharing
+    from mosaics_match.store import repo
 
     cid, _ = _credential(seeded_rt, revoked=False, suspended=False)
     plain = _open_link(cid)
@@ -397,7 +399,7 @@ def at_card(at) -> bool:  # noqa: ANN001
 
 
 def test_partner_opens_links_of_earners_who_let_partners_find_them(portal_env, seeded_rt):
-    from mosaics_match.models import Earner, IssuedCredential
+    from mosaics_match.store.models import Earner, IssuedCredential
 
     partner = session_token_for(portal_env, "partner@mosaics.example")
     with seeded_rt.Session() as session:
@@ -457,8 +459,9 @@ def test_one_size_limit_stated_once_with_a_visible_message(portal_env):
 
 
 def test_revoked_here_shows_when_and_the_public_reason(portal_env, seeded_rt):
-    from mosaics_match import issuing, repo
-    from mosaics_match.reports import human_date
+    from mosaics_match.services import issuing
+    from mosaics_match.store import repo
+    from mosaics_match.exports.reports import human_date
 
     cid, doc = _credential(seeded_rt, revoked=False, suspended=False)
     with seeded_rt.Session.begin() as session:

@@ -11,7 +11,7 @@ from tests.conftest import app_test, session_token_for
 
 
 def test_home_page_shows_live_catalogue_and_figures(portal_env, seeded_rt):
-    from mosaics_match.models import Earner
+    from mosaics_match.store.models import Earner
 
     at = app_test()
     assert not at.exception, at.exception

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from mosaics_match import posting_text as pt
-from mosaics_match.posting_text import PostingTextError
+from mosaics_match.inputs import posting_text as pt
+from mosaics_match.inputs.posting_text import PostingTextError
 
 REQUIREMENTS = ["Build Power BI dashboards for sales reporting", "Write SQL queries against a data warehouse",
                 "Clean messy extracts with Python pandas"]

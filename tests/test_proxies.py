@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from mosaics_match.proxies import ForwardedClientMiddleware, TrustedProxies, request_origin, resolve_client
+from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies, request_origin, resolve_client
 
 
 

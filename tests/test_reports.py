@@ -6,9 +6,11 @@ import csv
 import io
 import json
 
-from mosaics_match import reports, repo, verification
-from mosaics_match.auth import PUBLIC
-from mosaics_match.verification import BatchRow
+from mosaics_match.exports import reports
+from mosaics_match.services import verification
+from mosaics_match.store import repo
+from mosaics_match.services.auth import PUBLIC
+from mosaics_match.services.verification import BatchRow
 
 
 def _demo_verification(rt, mutate=None):  # noqa: ANN001, ANN202
@@ -41,7 +43,7 @@ def test_json_report_holds_verdict_checks_and_card(seeded_rt):
 
 
 def test_pdf_is_one_page_with_verdict_and_link(seeded_rt):
-    from mosaics_match.issuing import credential_url
+    from mosaics_match.services.issuing import credential_url
 
     pv = _demo_verification(seeded_rt)
     link = credential_url("http://localhost:8501", pv.card.credential_id)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
-from mosaics_match import repo
-from mosaics_match.models import AuditEvent
+from mosaics_match.store import repo
+from mosaics_match.store.models import AuditEvent
 from tests.conftest import REPO
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, select, text
 
-from mosaics_match.models import AuditEvent
+from mosaics_match.store.models import AuditEvent
 from tests.conftest import app_test, session_token_for
 
 

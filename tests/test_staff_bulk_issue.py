@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from mosaics_match import bulk_issue, issuing, repo
-from mosaics_match.models import Achievement, AuditEvent, Competency, Earner, IssuedCredential
+from mosaics_match.services import bulk_issue, issuing
+from mosaics_match.store import repo
+from mosaics_match.store.models import Achievement, AuditEvent, Competency, Earner, IssuedCredential
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 

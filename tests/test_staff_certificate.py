@@ -10,7 +10,9 @@ import pypdf
 import pytest
 import zxingcpp
 
-from mosaics_match import certificate, issuing, repo
+from mosaics_match.exports import certificate
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
 from mosaics_match.credentials.bake import unbake
 from tests.test_staff_bulk_issue import add_catalogue
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from mosaics_match import earner_import, repo
-from mosaics_match.bulk_issue import BulkError
-from mosaics_match.models import AuditEvent, Earner
+from mosaics_match.services import earner_import
+from mosaics_match.store import repo
+from mosaics_match.services.bulk_issue import BulkError
+from mosaics_match.store.models import AuditEvent, Earner
 
 FILE = (
     "email,name,discoverable,share_email,location\n"

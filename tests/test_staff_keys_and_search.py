@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from mosaics_match import issuing, repo
-from mosaics_match.models import Account, AuditEvent, Issuer, SigningKey
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
+from mosaics_match.store.models import Account, AuditEvent, Issuer, SigningKey
 from tests.conftest import TEST_KEY_SECRET, TEST_SESSION_SECRET, app_test, session_token_for
 from tests.test_staff_bulk_issue import add_catalogue
 

@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from sqlalchemy import select
 
-from mosaics_match.models import Issuer
+from mosaics_match.store.models import Issuer
 from tests.conftest import app_test, make_settings, session_token_for
 
 WEB_DID = "did:web:portal.example.ca"

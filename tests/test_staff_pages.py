@@ -56,7 +56,7 @@ def test_staff_pages_refuse_other_roles(portal_env: str, page: str) -> None:
 
 
 def test_issue_one_credential_shows_claim_code_downloads_and_certificate(portal_env: str, staff: str) -> None:
-    from mosaics_match.models import AuditEvent, Earner, IssuedCredential
+    from mosaics_match.store.models import AuditEvent, Earner, IssuedCredential
 
     before = _count(portal_env, IssuedCredential)
     at = app_test("pages/staff_issue.py", token=staff)
@@ -79,7 +79,7 @@ def test_issue_one_credential_shows_claim_code_downloads_and_certificate(portal_
 
 
 def test_issue_form_rejects_bad_input_without_writing(portal_env: str, staff: str) -> None:
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.store.models import IssuedCredential
 
     before = _count(portal_env, IssuedCredential)
     at = app_test("pages/staff_issue.py", token=staff)
@@ -93,7 +93,7 @@ def test_issue_form_rejects_bad_input_without_writing(portal_env: str, staff: st
 
 
 def _catalogue_slugs(db_url: str) -> list[str]:
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     rt = _rt(db_url)
     with rt.Session() as session:
@@ -103,7 +103,7 @@ def _catalogue_slugs(db_url: str) -> list[str]:
 
 
 def test_bulk_issue_previews_then_issues_every_row(portal_env: str, staff: str) -> None:
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.store.models import IssuedCredential
 
     slugs = _catalogue_slugs(portal_env)
     csv_text = "email,name,achievement,format\n" + "".join(
@@ -131,7 +131,7 @@ def test_bulk_issue_previews_then_issues_every_row(portal_env: str, staff: str) 
 
 
 def test_bulk_issue_with_a_bad_row_issues_nothing(portal_env: str, staff: str) -> None:
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.store.models import IssuedCredential
 
     slug = _catalogue_slugs(portal_env)[0]
     csv_text = f"email,name,achievement\nok@example.org,Ok Person,{slug}\nbroken,Bad Row,no-such-thing\n"
@@ -151,7 +151,7 @@ def test_bulk_issue_rejects_a_non_csv_upload_and_stays_usable(portal_env: str, s
     at.run()
     assert not at.exception
     assert any("not UTF-8" in e.value or "binary" in e.value for e in at.error)
-    from mosaics_match.bulk_issue import MAX_CSV_BYTES
+    from mosaics_match.services.bulk_issue import MAX_CSV_BYTES
 
     at.file_uploader(key="bulk_csv").set_value(("big.csv", b"email,name,achievement\n" + b"a" * MAX_CSV_BYTES, "text/csv"))
     at.run()
@@ -162,9 +162,9 @@ def test_bulk_issue_rejects_a_non_csv_upload_and_stays_usable(portal_env: str, s
 
 
 def test_revoke_suspend_reinstate_through_confirmation_dialog(portal_env: str, staff: str) -> None:
-    from mosaics_match import repo
+    from mosaics_match.store import repo
     from mosaics_match.credentials import status as cs
-    from mosaics_match.models import AuditEvent, StatusList
+    from mosaics_match.store.models import AuditEvent, StatusList
 
     at = app_test("pages/staff_status.py", token=staff)
     assert not at.exception
@@ -212,12 +212,12 @@ def test_revoke_suspend_reinstate_through_confirmation_dialog(portal_env: str, s
 
 
 def test_status_search_finds_by_email_and_is_audited(portal_env: str, staff: str) -> None:
-    from mosaics_match.models import AuditEvent
+    from mosaics_match.store.models import AuditEvent
 
     at = app_test("pages/staff_status.py", token=staff)
     first = at.selectbox(key="status_pick").value
     rt = _rt(portal_env)
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     with rt.Session() as session:
         earner = repo.get_credential(session, credential_id=first).earner
@@ -239,8 +239,8 @@ def test_status_search_finds_by_email_and_is_audited(portal_env: str, staff: str
 
 
 def test_earner_consent_withdrawal_hides_from_matching_at_once(portal_env: str, staff: str) -> None:
-    from mosaics_match import repo
-    from mosaics_match.models import Earner
+    from mosaics_match.store import repo
+    from mosaics_match.store.models import Earner
 
     rt = _rt(portal_env)
     with rt.Session() as session:
@@ -262,7 +262,7 @@ def test_earner_consent_withdrawal_hides_from_matching_at_once(portal_env: str, 
 
 
 def test_earner_import_preview_then_idempotent_import(portal_env: str, staff: str) -> None:
-    from mosaics_match.models import Earner
+    from mosaics_match.store.models import Earner
 
     before = _count(portal_env, Earner)
     data = b"email,name,discoverable,location\nimp1@example.org,Imported One,yes,Toronto\nimp2@example.org,Imported Two,no,\n"
@@ -280,7 +280,7 @@ def test_earner_import_preview_then_idempotent_import(portal_env: str, staff: st
 
 
 def test_keys_page_shows_fingerprints_never_private_keys_and_rotates(portal_env: str, staff: str) -> None:
-    from mosaics_match.models import SigningKey
+    from mosaics_match.store.models import SigningKey
 
     at = app_test("pages/staff_keys.py", token=staff)
     assert not at.exception
@@ -301,7 +301,7 @@ def test_keys_page_shows_fingerprints_never_private_keys_and_rotates(portal_env:
 
 
 def test_trust_page_add_validate_remove_import_export(portal_env: str, staff: str) -> None:
-    from mosaics_match.models import Issuer
+    from mosaics_match.store.models import Issuer
 
     at = app_test("pages/staff_trust.py", token=staff)
     assert not at.exception
@@ -332,7 +332,7 @@ def test_trust_page_add_validate_remove_import_export(portal_env: str, staff: st
 
 
 def test_audit_page_filters_and_offers_exports(portal_env: str, staff: str) -> None:
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     rt = _rt(portal_env)
     with rt.Session.begin() as session:

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from mosaics_match import issuing, repo
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
 from mosaics_match.credentials.trust import TrustRegistry
 
 

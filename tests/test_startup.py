@@ -126,7 +126,7 @@ def test_a_base_url_naming_another_local_port_is_reported_at_start(tmp_path, see
 def test_a_failed_preparation_is_reported_and_retried(rt, caplog) -> None:  # noqa: ANN001
     from dataclasses import replace
 
-    from mosaics_match import startup
+    from mosaics_match.services import startup
 
     broken = replace(rt, settings=replace(rt.settings, session_secret=None))  # demo accounts need it
     job = startup.ensure_started(broken)

@@ -9,8 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from mosaics_match import db, repo
-from mosaics_match.models import AuditEvent, Base
+from mosaics_match.store import db, repo
+from mosaics_match.store.models import AuditEvent, Base
 
 pytestmark = pytest.mark.storage
 

@@ -8,17 +8,18 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mosaics_match import repo, verification
-from mosaics_match.auth import PUBLIC, Viewer
-from mosaics_match.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED
+from mosaics_match.services import verification
+from mosaics_match.store import repo
+from mosaics_match.services.auth import PUBLIC, Viewer
+from mosaics_match.services.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED
 
 EMPLOYER = Viewer(email="employer@mosaics.example", role="employer", account_id=1, display_name="HR")
 
 
 def _issue(rt, *, valid_until=None):  # noqa: ANN001, ANN202
     """A tiny world: one achievement, one earner, one credential signed by the portal's issuer."""
-    from mosaics_match import issuing
-    from mosaics_match.models import Achievement, Competency
+    from mosaics_match.services import issuing
+    from mosaics_match.store.models import Achievement, Competency
 
     with rt.Session.begin() as session:
         signer = issuing.open_signer(session, settings=rt.settings)
@@ -41,7 +42,7 @@ def _issue(rt, *, valid_until=None):  # noqa: ANN001, ANN202
 
 @pytest.mark.storage
 def test_valid_then_revoked_is_seen_at_once_and_audited(rt):
-    from mosaics_match import issuing
+    from mosaics_match.services import issuing
 
     cid, doc = _issue(rt)
     pv = verification.verify_submission(rt, doc, email="ana@example.com", viewer=PUBLIC, source="paste",
@@ -74,7 +75,7 @@ def test_valid_then_revoked_is_seen_at_once_and_audited(rt):
 
 @pytest.mark.storage
 def test_expired_and_untrusted_and_email_case(rt):
-    from mosaics_match.models import Issuer
+    from mosaics_match.store.models import Issuer
 
     cid, doc = _issue(rt, valid_until=datetime.now(timezone.utc) + timedelta(days=30))
     later = datetime.now(timezone.utc) + timedelta(days=400)
@@ -155,7 +156,7 @@ def test_unreadable_inputs_give_specific_reasons(seeded_rt):
 @pytest.mark.storage
 def test_portal_fetcher_serves_only_its_own_documents_under_their_own_ids(seeded_rt):
     from mosaics_match.credentials.fetcher import FetchError
-    from mosaics_match.models import StatusList
+    from mosaics_match.store.models import StatusList
 
     with seeded_rt.Session() as session:
         lst = session.query(StatusList).first()
@@ -172,8 +173,8 @@ def test_portal_fetcher_serves_only_its_own_documents_under_their_own_ids(seeded
 
 @pytest.mark.storage
 def test_batch_rows_and_progress(seeded_rt):
-    from mosaics_match.batch import BatchItem
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.inputs.batch import BatchItem
+    from mosaics_match.store.models import IssuedCredential
 
     with seeded_rt.Session() as session:
         docs = [c.document for c in session.query(IssuedCredential).limit(4)]
@@ -190,8 +191,8 @@ def test_batch_rows_and_progress(seeded_rt):
 
 
 def test_qr_round_trip_from_link():
-    from mosaics_match import qr
-    from mosaics_match.issuing import credential_url
+    from mosaics_match.exports import qr
+    from mosaics_match.services.issuing import credential_url
 
     cid = "urn:uuid:1f3d43a6-d7a6-4c42-bca6-d56081f9a41c"
     link = qr.read_verify_link(qr.make_qr_png(credential_url("https://portal.example", cid)))
@@ -204,7 +205,7 @@ def test_qr_round_trip_from_link():
 @pytest.mark.storage
 def test_did_web_documents_of_local_issuers_are_served_from_the_database(rt):
     from mosaics_match.credentials import keys
-    from mosaics_match.models import SigningKey
+    from mosaics_match.store.models import SigningKey
 
     public = keys.public_key_of(keys.generate_ed25519())
     did = "did:web:portal.example%3A8443:mosaics"
@@ -221,8 +222,8 @@ def test_did_web_documents_of_local_issuers_are_served_from_the_database(rt):
 
 @pytest.mark.storage
 def test_status_lists_re_signed_under_a_new_base_url_still_serve_older_credentials(seeded_url):
-    from mosaics_match import issuing
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.services import issuing
+    from mosaics_match.store.models import IssuedCredential
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 

@@ -166,7 +166,7 @@ def test_input_error_keeps_its_two_argument_form() -> None:
 
 
 def test_waits_are_described_in_plain_words() -> None:
-    from mosaics_match.ratelimit import describe_wait
+    from mosaics_match.web.ratelimit import describe_wait
 
     assert [describe_wait(s) for s in (0, 1, 45, 60, 200, 3599, 3600, 3601, 7500)] == [
         "1 second", "1 second", "45 seconds", "1 minute", "3 minutes 20 seconds", "59 minutes 59 seconds",
@@ -286,7 +286,7 @@ def _paste(at, text: str) -> None:  # noqa: ANN001
 def test_verify_page_refuses_past_the_session_burst_and_says_how_long_to_wait(portal_env, seeded_rt,
                                                                               monkeypatch) -> None:
     import pages.verify as page
-    from mosaics_match import repo
+    from mosaics_match.store import repo
 
     # A burst of 2 that takes an hour per token to refill, so the test does not depend on the machine's speed.
     monkeypatch.setitem(page.SESSION_RATES, "verify", (AN_HOUR, 2))
@@ -328,7 +328,7 @@ def test_batch_page_takes_one_token_per_credential_and_refuses_a_batch_it_cannot
     from sqlalchemy import select
 
     import pages.verify as page
-    from mosaics_match.models import IssuedCredential
+    from mosaics_match.store.models import IssuedCredential
 
     monkeypatch.setitem(page.SESSION_RATES, "batch", (AN_HOUR, 4))
     wait = r"1 hour 5\d minutes|2 hours"  # two tokens short

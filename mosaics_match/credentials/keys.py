@@ -1,7 +1,7 @@
 """Public keys, Multikey / JWK encodings and ``did:key``.
 
 Only verification-side key handling lives here (plus Ed25519 key generation for issuers); private keys at rest
-are :mod:`mosaics_match.keystore`'s business. Supported key types: Ed25519, P-256 (did:key, Multikey, JWK) and
+are :mod:`mosaics_match.store.keystore`'s business. Supported key types: Ed25519, P-256 (did:key, Multikey, JWK) and
 RSA >= 2048 bits (JWK only, for RS256 VC-JWTs).
 """
 

@@ -677,7 +677,7 @@ def read_posting(posting: str, *, title: str = "") -> PostingReading:
     Parameters
     ----------
     posting
-        The posting's text (pasted, or read from a file by :mod:`mosaics_match.posting_text`).
+        The posting's text (pasted, or read from a file by :mod:`mosaics_match.inputs.posting_text`).
     title
         The job title when known (a saved posting's); a line that is just the title is boilerplate.
 

@@ -79,8 +79,9 @@ def _issue_sql_credential(db_url: str) -> str:
     live portal count, verify and share."""
     from sqlalchemy import select
 
-    from mosaics_match import issuing, repo
-    from mosaics_match.models import Account, Achievement, Earner
+    from mosaics_match.services import issuing
+    from mosaics_match.store import repo
+    from mosaics_match.store.models import Account, Achievement, Earner
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 

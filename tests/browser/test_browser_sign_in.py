@@ -15,7 +15,7 @@ SIDEBAR = "[data-testid='stSidebar']"
 
 
 def demo_password(db_url: str, role: str) -> tuple[str, str]:
-    from mosaics_match import demo
+    from mosaics_match.services import demo
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
@@ -115,7 +115,7 @@ def test_password_sign_in_survives_refresh_and_deep_link_and_signs_out_everywher
 
 
 def test_wrong_password_gives_the_generic_message(live_portal, browser) -> None:
-    from mosaics_match import auth
+    from mosaics_match.services import auth
 
     base = live_portal["url"]
     context = browser.new_context()

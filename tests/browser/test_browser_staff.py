@@ -47,7 +47,7 @@ def open_page(page, title: str) -> None:  # noqa: ANN001
 def _credential_state(db_url: str, email: str) -> list[tuple[str, bool, str | None]]:
     from sqlalchemy import select
 
-    from mosaics_match.models import Earner, IssuedCredential
+    from mosaics_match.store.models import Earner, IssuedCredential
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 

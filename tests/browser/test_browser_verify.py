@@ -52,7 +52,8 @@ def _demo_document(db_url: str) -> tuple[str, str]:
 
 def _share_token(db_url: str, credential_id: str) -> str:
     """The earner creates a verification link (credentials are private until they do); returns its token."""
-    from mosaics_match import repo, sharing
+    from mosaics_match.services import sharing
+    from mosaics_match.store import repo
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
@@ -169,8 +170,9 @@ def test_newcomer_verifies_demo_and_tampered_credentials_and_downloads_reports(l
 
 def _history_count(db_url: str, email: str) -> int:
     """How many verifications the account ``email`` has in its history (what the Verification history page lists)."""
-    from mosaics_match import repo, verification
-    from mosaics_match.auth import Viewer
+    from mosaics_match.services import verification
+    from mosaics_match.store import repo
+    from mosaics_match.services.auth import Viewer
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 

@@ -1,6 +1,6 @@
 """A portal-shaped issuer for verifier tests, with no database.
 
-Credentials come from :func:`mosaics_match.issuing.build_unsigned` (the portal's own builder: issuer profile,
+Credentials come from :func:`mosaics_match.services.issuing.build_unsigned` (the portal's own builder: issuer profile,
 catalogue achievement with ESCO alignments, salted e-mail identity, revocation and suspension entries) over
 transient model objects, and are signed with :func:`mosaics_match.credentials.build.sign_credential` exactly as
 ``issuing._sign`` calls it. Status lists are built and signed the way ``issuing.sign_status_list`` does. Keys are
@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from mosaics_match import issuing
+from mosaics_match.services import issuing
 from mosaics_match.credentials import keys
 from mosaics_match.credentials.build import sign_credential
 from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.status import StatusBits, build_status_list_credential
 from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials.verifier import KeyResolver, VerifyContext
-from mosaics_match.models import Achievement, Competency, Earner, Issuer, SigningKey
+from mosaics_match.store.models import Achievement, Competency, Earner, Issuer, SigningKey
 from mosaics_match.settings import Settings
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)

@@ -36,7 +36,7 @@ __all__ = [
     "parse_postings",
 ]
 
-DATA_DIR: Path = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR: Path = Path(__file__).resolve().parents[2] / "data"
 LEVELS: tuple[str, ...] = ("Foundational", "Intermediate", "Advanced")
 ESCO_SKILL_URI = re.compile(
     r"^http://data\.europa\.eu/esco/skill/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"

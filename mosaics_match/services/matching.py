@@ -26,9 +26,10 @@ from datetime import date, datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import csv_export, repo
-from .issuing import credential_url
-from .matching import (
+from mosaics_match.exports import csv as csv_export
+from mosaics_match.store import repo
+from mosaics_match.services.issuing import credential_url
+from mosaics_match.matching import (
     Competency,
     CredentialRef,
     EarnerIndex,
@@ -42,9 +43,9 @@ from .matching import (
     rank,
     uncovered_requirements,
 )
-from .matching import EmptyPostingError as EmptyPostingError  # re-exported for pages
-from .matching.posting import SCORED_KINDS, PostingLine, PostingReading, read_posting
-from .models import Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
+from mosaics_match.matching import EmptyPostingError as EmptyPostingError  # re-exported for pages
+from mosaics_match.matching.posting import SCORED_KINDS, PostingLine, PostingReading, read_posting
+from mosaics_match.store.models import Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
 
 MAX_RESULTS = 200
 #: Default minimum score: the lower edge of the "partial" band (a weak match is not worth a partner's time).

@@ -46,10 +46,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .credentials.verifier.results import PROBLEM_BASE
-from .proxies import TrustedProxies, request_origin, resolve_client
-from .ratelimit import TokenBucketLimiter
-from .runtime import Runtime, open_runtime
+from mosaics_match.credentials.verifier.results import PROBLEM_BASE
+from mosaics_match.web.proxies import TrustedProxies, request_origin, resolve_client
+from mosaics_match.web.ratelimit import TokenBucketLimiter
+from mosaics_match.runtime import Runtime, open_runtime
 
 __all__ = [
     "ApiConfig", "LazyRuntime", "Problem", "build_routes", "create_api_app", "problem_response",
@@ -206,7 +206,7 @@ def _route(path: str, name: str, handlers: dict[str, Handler]) -> Route:
 def client_ip(request: Request, trusted: TrustedProxies | None = None) -> str:
     """The client's address: the peer, or what the proxies in ``MOSAICS_TRUSTED_PROXIES`` say it is.
 
-    :func:`mosaics_match.proxies.resolve_client` decides once per request (the portal's middleware already did
+    :func:`mosaics_match.web.proxies.resolve_client` decides once per request (the portal's middleware already did
     when it runs); ``X-Forwarded-For`` from anyone else is ignored, so a client cannot pick its own bucket.
     """
     return resolve_client(request.scope, trusted or TrustedProxies())[0]
@@ -238,7 +238,7 @@ def did_web_document_path(did: str) -> str | None:
 
 
 def _held_keys(session: Any, issuer_did: str | None) -> list[Any]:
-    from .models import Issuer, SigningKey
+    from mosaics_match.store.models import Issuer, SigningKey
 
     stmt = select(SigningKey).join(Issuer).order_by(SigningKey.id)
     if issuer_did:
@@ -259,7 +259,7 @@ def _did_document(did: str, keys: list[Any]) -> dict[str, Any]:
 
 
 def _jwk(key: Any) -> dict[str, Any]:
-    from .credentials.keys import public_key_from_multikey
+    from mosaics_match.credentials.keys import public_key_from_multikey
 
     jwk: dict[str, Any] = dict(public_key_from_multikey(key.public_multikey).jwk())
     jwk.update({"kid": key.verification_method, "use": "sig"})
@@ -330,7 +330,7 @@ class _Api:
         rt = await run_in_threadpool(self.runtime)
 
         def load() -> tuple[str, int] | None:
-            from .models import StatusList
+            from mosaics_match.store.models import StatusList
 
             with rt.Session() as session:
                 row = session.execute(
@@ -405,8 +405,8 @@ class _Api:
 
     async def _verify_submission(self, ip: str, data: bytes, *, email: str | None,
                                  file_name: str | None) -> tuple[Runtime, Any]:
-        from .auth import Viewer
-        from .verification import verify_submission
+        from mosaics_match.services.auth import Viewer
+        from mosaics_match.services.verification import verify_submission
 
         rt = await run_in_threadpool(self.runtime)
         viewer = Viewer(email=f"api:{ip}", role="public")
@@ -477,8 +477,8 @@ class _Api:
         rt = await run_in_threadpool(self.runtime)
 
         def load() -> bytes | None:
-            from . import badge_art
-            from .models import Achievement
+            from mosaics_match.exports import badge_art
+            from mosaics_match.store.models import Achievement
 
             with rt.Session() as session:
                 ach = session.scalar(select(Achievement).where(Achievement.slug == slug))
@@ -500,7 +500,7 @@ class _Api:
                                  "X-Content-Type-Options": "nosniff"})
 
     async def openapi(self, request: Request) -> Response:
-        from .openapi import openapi_document
+        from mosaics_match.web.openapi import openapi_document
 
         rt = await run_in_threadpool(self.runtime)
         return JSONResponse(openapi_document(server_url=request_base_url(request, rt)),
@@ -520,11 +520,12 @@ def _etag_matches(header: str | None, etag: str) -> bool:
 
 
 def _credential_payload(rt: Runtime, credential_id: str, fmt: str) -> tuple[bytes, str, str]:
-    from . import badge_art, sharing
-    from .credentials.bake import bake_png, bake_svg
+    from mosaics_match.exports import badge_art
+    from mosaics_match.services import sharing
+    from mosaics_match.credentials.bake import bake_png, bake_svg
 
     with rt.Session() as session:
-        from .models import IssuedCredential
+        from mosaics_match.store.models import IssuedCredential
 
         row = session.scalar(select(IssuedCredential).where(IssuedCredential.credential_id == credential_id))
         if row is None or not row.public:
@@ -558,11 +559,11 @@ def verification_body(pv: Any, *, base_url: str | None) -> dict[str, Any]:
     Parameters
     ----------
     pv : PortalVerification
-        From :func:`mosaics_match.verification.verify_submission`.
+        From :func:`mosaics_match.services.verification.verify_submission`.
     base_url : str, optional
         This portal's origin (names the verifier).
     """
-    from .credentials.verifier import to_wire
+    from mosaics_match.credentials.verifier import to_wire
 
     body = to_wire(pv.result)
     report = pv.to_report(base_url=base_url)
@@ -590,7 +591,7 @@ def _vc_api_request(body: bytes, *, max_bytes: int) -> tuple[dict[str, Any], dic
     max_bytes : int
         The body limit, passed on to the bounded JSON parser.
     """
-    from .credentials.inputs import InputError, Limits, parse_json_bounded
+    from mosaics_match.credentials.inputs import InputError, Limits, parse_json_bounded
 
     if not body.strip():
         raise Problem(400, "missing-credential", "No credential",
@@ -645,7 +646,7 @@ def vc_api_result(pv: Any, *, options: dict[str, Any], credential: dict[str, Any
     Parameters
     ----------
     pv : PortalVerification
-        From :func:`mosaics_match.verification.verify_submission`.
+        From :func:`mosaics_match.services.verification.verify_submission`.
     options : dict
         The request's ``options`` (``returnCredential`` adds the credential as verified; unknown options are
         reported as warnings).
@@ -658,7 +659,7 @@ def vc_api_result(pv: Any, *, options: dict[str, Any], credential: dict[str, Any
         ``verified``, ``checks`` (ids of the checks that passed), ``warnings`` and ``errors`` (problem details,
         each naming its ``check``), and ``credential`` when asked for.
     """
-    from .credentials.verifier import ADVISORY_CHECKS
+    from mosaics_match.credentials.verifier import ADVISORY_CHECKS
 
     result = pv.result
     checks: list[str] = []

@@ -40,10 +40,10 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from . import repo
-from .credentials.bake import bake_png, bake_svg
-from .issuing import credential_url
-from .models import Achievement, IssuedCredential, utcnow
+from mosaics_match.store import repo
+from mosaics_match.credentials.bake import bake_png, bake_svg
+from mosaics_match.services.issuing import credential_url
+from mosaics_match.store.models import Achievement, IssuedCredential, utcnow
 
 #: Proof formats in the words an earner reads (the format id stays in the technical details).
 PROOF_WORDS = {

@@ -24,9 +24,11 @@ from datetime import date, datetime, time, timezone
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import csv_export, issuing, repo
-from .models import Achievement, Earner, utcnow
-from .settings import Settings
+from mosaics_match.exports import csv as csv_export
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
+from mosaics_match.store.models import Achievement, Earner, utcnow
+from mosaics_match.settings import Settings
 
 MAX_CSV_BYTES = 512 * 1024
 MAX_ROWS = 500
@@ -328,7 +330,7 @@ def annotate_with_database(plan: BulkPlan, session: Session) -> None:
     """Add notes from the database to the preview: new earners, names that differ, credentials already held."""
     from sqlalchemy import select
 
-    from .models import IssuedCredential
+    from mosaics_match.store.models import IssuedCredential
 
     for row in plan.rows:
         if not row.ok:

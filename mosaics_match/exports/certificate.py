@@ -229,7 +229,7 @@ def credential_files(
     image_svg:
         The achievement's badge artwork; a plain PNG badge is drawn when there is none.
     """
-    from .credentials.bake import bake as bake_image
+    from mosaics_match.credentials.bake import bake as bake_image
 
     stem = _file_stem(achievement_slug, earner_name)
     files: list[DownloadFile] = []
@@ -255,7 +255,7 @@ def certificate_for(credential, *, base_url: str) -> CertificateData:  # noqa: A
     The QR code carries the earner's verification link when they have one (anyone scanning it sees the verdict);
     without one, the plain link opens only for staff, partners who may see the earner, or a published credential.
     """
-    from .issuing import credential_url
+    from mosaics_match.services.issuing import credential_url
 
     achievement, earner = credential.achievement, credential.earner
     return CertificateData(

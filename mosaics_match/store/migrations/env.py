@@ -1,9 +1,9 @@
-"""Alembic environment: runs on the connection handed over by :func:`mosaics_match.db.upgrade`."""
+"""Alembic environment: runs on the connection handed over by :func:`mosaics_match.store.db.upgrade`."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from mosaics_match.models import Base
+from mosaics_match.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

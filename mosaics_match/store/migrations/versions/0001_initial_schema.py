@@ -6,7 +6,7 @@ Revises:
 from alembic import op
 import sqlalchemy as sa
 
-from mosaics_match.models import UTCDateTime
+from mosaics_match.store.models import UTCDateTime
 
 
 revision = '0001'

@@ -1,11 +1,11 @@
 """Deployment safety: the audit log becomes a sealed chain, and demo passwords leave the database.
 
-* ``audit_event.prev_hash`` / ``audit_event.hash`` (see ``mosaics_match/audit_chain.py``) and a unique index on
+* ``audit_event.prev_hash`` / ``audit_event.hash`` (see ``mosaics_match/store/audit_chain.py``) and a unique index on
   ``prev_hash``, so two events can never follow the same predecessor. Events already in the log stay unsealed:
   sealing them now would vouch for history nobody checked; the verifier reports them as older events.
 * ``app_state['audit_chain_head']``, the row writers lock while they seal (empty until the first sealed event).
 * ``app_state['demo_passwords']`` (the demo accounts' passwords in plain text) is deleted: demo passwords are now
-  derived from the session secret and never stored (``mosaics_match/demo.py``).
+  derived from the session secret and never stored (``mosaics_match/services/demo.py``).
 
 Columns are added and dropped in place, never by rebuilding the table, so the append-only triggers of the first
 migration stay attached on SQLite.

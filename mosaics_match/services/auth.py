@@ -31,9 +31,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import repo
-from .models import Account
-from .passwords import verify_password
+from mosaics_match.store import repo
+from mosaics_match.store.models import Account
+from mosaics_match.store.passwords import verify_password
 
 SESSION_TTL = timedelta(hours=8)
 MAX_FAILURES_BEFORE_LOCK = 5

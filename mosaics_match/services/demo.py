@@ -25,10 +25,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from . import issuing, repo
-from .models import Account, Achievement, Competency, Earner, IssuedCredential, JobPosting, StatusList
-from .passwords import hash_password, verify_password
-from .runtime import Runtime
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
+from mosaics_match.store.models import Account, Achievement, Competency, Earner, IssuedCredential, JobPosting, StatusList
+from mosaics_match.store.passwords import hash_password, verify_password
+from mosaics_match.runtime import Runtime
 
 Progress = Callable[[float, str], None]
 SEED = 20261128
@@ -92,7 +93,7 @@ def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop,
     workers:
         Processes used to sign credentials; default: the CPU count (at most 4).
     """
-    from .content import load_catalogue, load_people, load_postings
+    from mosaics_match.inputs.content import load_catalogue, load_people, load_postings
 
     report = SeedReport()
     n_earners = rt.settings.demo_earners if earners is None else earners
@@ -122,7 +123,7 @@ def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop,
 
 
 def _seed_catalogue(session: Session, catalogue) -> int:  # noqa: ANN001
-    from .badge_art import badge_svg
+    from mosaics_match.exports.badge_art import badge_svg
 
     schools = {s.slug: s.name for s in catalogue.schools}
     partners = {p.slug: p.name for p in catalogue.partners}
@@ -205,8 +206,8 @@ def _sign_chunk(args: tuple[bytes, str, list[tuple[str, dict]]]) -> list[tuple[s
     """Sign (and check) one chunk of credentials in a worker process; returns (credential id, document)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from .credentials import keys as ck
-    from .credentials import proofs
+    from mosaics_match.credentials import keys as ck
+    from mosaics_match.credentials import proofs
 
     raw, vm, items = args
     private = Ed25519PrivateKey.from_private_bytes(raw)
@@ -331,7 +332,7 @@ def _seed_credentials(rt: Runtime, earner_ids: list[int], report: SeedReport, pr
         signer = issuing.open_signer(session, settings=rt.settings)
         touched: set[tuple[int, str]] = set()
         lists: dict[tuple[int, str], StatusList] = {}
-        from .credentials import status as cs
+        from mosaics_match.credentials import status as cs
 
         bitsets: dict[tuple[int, str], object] = {}
         for item, (number, index) in zip(planned, positions):
@@ -418,7 +419,7 @@ def sync_demo_passwords(session: Session, *, settings) -> int:  # noqa: ANN001
 
 
 def _seed_accounts(session: Session, settings=None) -> int:  # noqa: ANN001
-    from .settings import load_settings
+    from mosaics_match.settings import load_settings
 
     settings = settings or load_settings()
     secret = _demo_secret(settings)
@@ -449,7 +450,7 @@ DEMO_EARNER_ACHIEVEMENT_WORDS = ("analytics", "data", "sql", "power bi", "python
 
 def _give_demo_earner_credentials(session: Session, earner: Earner, settings=None) -> None:  # noqa: ANN001
     """The demo earner holds a few claimed data-analytics credentials, one in each proof format."""
-    from .settings import load_settings
+    from mosaics_match.settings import load_settings
 
     settings = settings or load_settings()
     if repo.credentials_of(session, earner=earner):

@@ -34,7 +34,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import AppState, AuditEvent, utcnow
+from mosaics_match.store.models import AppState, AuditEvent, utcnow
 
 __all__ = ["GENESIS", "HEAD_KEY", "AuditChainError", "ChainReport", "chain_key", "install", "seal", "verify_chain"]
 

@@ -48,8 +48,8 @@ def _runtime():  # noqa: ANN202
     """
     import re
 
-    from .runtime import open_runtime
-    from .settings import SettingsError, load_settings
+    from mosaics_match.runtime import open_runtime
+    from mosaics_match.settings import SettingsError, load_settings
 
     settings = load_settings()
     try:
@@ -61,7 +61,7 @@ def _runtime():  # noqa: ANN202
 
 
 def _db(args: argparse.Namespace) -> int:
-    from . import db
+    from mosaics_match.store import db
 
     rt = _runtime()  # upgrades on open
     print(f"database at revision {db.current_revision(rt.engine)}")
@@ -71,7 +71,8 @@ def _db(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     """``audit verify``: exit 0 when the chain is intact, 1 when it is broken (first bad event named), 2 when it
     cannot be checked (no key secret)."""
-    from . import audit_chain, repo
+    from mosaics_match.store import audit_chain
+    from mosaics_match.store import repo
 
     rt = _runtime()
     if not rt.settings.key_secret:
@@ -95,7 +96,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from . import demo
+    from mosaics_match.services import demo
 
     rt = _runtime()
     if not (rt.settings.session_secret and rt.settings.key_secret):
@@ -124,7 +125,8 @@ def _parse_when(text: str | None) -> datetime | None:
 
 
 def _issue(args: argparse.Namespace) -> int:
-    from . import issuing, repo
+    from mosaics_match.services import issuing
+    from mosaics_match.store import repo
 
     rt = _runtime()
     try:
@@ -161,7 +163,8 @@ def _issue(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from . import issuing, repo
+    from mosaics_match.services import issuing
+    from mosaics_match.store import repo
 
     rt = _runtime()
     try:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import repo
-from .bulk_issue import BulkError, CsvPlan, decode_upload, email_problem, name_problem, normalise_email, read_csv_rows
-from .models import Earner
+from mosaics_match.store import repo
+from mosaics_match.services.bulk_issue import BulkError, CsvPlan, decode_upload, email_problem, name_problem, normalise_email, read_csv_rows
+from mosaics_match.store.models import Earner
 
 MAX_CSV_BYTES = 1024 * 1024
 MAX_ROWS = 5000
@@ -177,7 +177,7 @@ def import_earners(session: Session, *, plan: EarnerPlan, actor: str, actor_role
 
 def template_csv() -> str:
     """A small example file."""
-    from . import csv_export
+    from mosaics_match.exports import csv as csv_export
 
     return csv_export.csv_text(("email", "name", "discoverable", "share_email", "location"), [
         ("ada.lovelace@example.org", "Ada Lovelace", "yes", "no", "Toronto"),

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy 2 models. The Alembic migrations in ``mosaics_match/migrations`` are the schema's source of
+"""Typed SQLAlchemy 2 models. The Alembic migrations in ``mosaics_match/store/migrations`` are the schema's source of
 truth; a test checks that migrating an empty database produces exactly these tables and columns."""
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ class ShortlistEntry(Base):
 
 class AuditEvent(Base):
     """Append-only: database triggers (see the first migration) refuse UPDATE and DELETE, and each event is sealed
-    into a chain (``prev_hash``, ``hash``; see :mod:`mosaics_match.audit_chain`) so tampering shows."""
+    into a chain (``prev_hash``, ``hash``; see :mod:`mosaics_match.store.audit_chain`) so tampering shows."""
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_at", "at"), Index("ix_audit_event_action", "action"),

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from .models import (
+from mosaics_match.store.models import (
     Account,
     Achievement,
     AppState,

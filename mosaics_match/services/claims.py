@@ -16,9 +16,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from . import repo
-from .issuing import hash_claim_code
-from .models import AuditEvent, IssuedCredential
+from mosaics_match.store import repo
+from mosaics_match.services.issuing import hash_claim_code
+from mosaics_match.store.models import AuditEvent, IssuedCredential
 
 CLAIM_WINDOW = timedelta(minutes=15)
 MAX_CLAIM_FAILURES = 5

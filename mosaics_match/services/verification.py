@@ -26,12 +26,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import repo
-from .auth import Viewer
-from .credentials.fetcher import FetchError, Fetcher, HttpsFetcher
-from .credentials.trust import TrustRegistry
-from .credentials.verifier import VerificationResult, VerifyCache, VerifyContext, verify
-from .models import Achievement, IssuedCredential, Issuer, StatusList, utcnow
+from mosaics_match.store import repo
+from mosaics_match.services.auth import Viewer
+from mosaics_match.credentials.fetcher import FetchError, Fetcher, HttpsFetcher
+from mosaics_match.credentials.trust import TrustRegistry
+from mosaics_match.credentials.verifier import VerificationResult, VerifyCache, VerifyContext, verify
+from mosaics_match.store.models import Achievement, IssuedCredential, Issuer, StatusList, utcnow
 
 __all__ = [
     "VERIFIED", "NOT_VALID", "CANNOT_CONFIRM", "HEADLINES", "SOURCES",
@@ -242,7 +242,7 @@ _STATUS_PATH = re.compile(r"/status/(revocation|suspension)-(\d{1,9})$")
 
 
 def _did_web_url(did: str) -> str | None:
-    from .credentials.verifier import KeyResolver
+    from mosaics_match.credentials.verifier import KeyResolver
 
     try:
         return KeyResolver.did_web_url(did)
@@ -522,7 +522,7 @@ def _status_change_words(session: Session, result: VerificationResult) -> dict[s
                          .where(IssuedCredential.credential_id == credential_id, Issuer.identifier == issuer_id))
     if row is None:
         return {}
-    from .reports import human_date
+    from mosaics_match.exports.reports import human_date
 
     day = human_date(row.status_changed_at.isoformat()) if row.status_changed_at else None
     why = f" — reason: {row.public_status_reason}" if row.public_status_reason else ""
@@ -778,7 +778,7 @@ def open_issued(session: Session, credential_id: str, *, share: str | None, view
     -------
     LinkAccess
     """
-    from . import sharing
+    from mosaics_match.services import sharing
 
     row = load_issued(session, credential_id)
     outcome = "not_found"
@@ -833,7 +833,7 @@ class BatchRow:
 def verify_batch(source_db: SessionSource, items: Sequence[Any], *, viewer: Viewer, email: str | None = None,
                  now: datetime | None = None, progress: Callable[[int, int, str], None] | None = None,
                  remote: Fetcher | None | bool = True) -> list[BatchRow]:
-    """Verify a batch (see :mod:`mosaics_match.batch`) sharing one context; one audit event per credential.
+    """Verify a batch (see :mod:`mosaics_match.inputs.batch`) sharing one context; one audit event per credential.
 
     Parameters
     ----------

@@ -13,10 +13,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import csv_export
+from mosaics_match.exports import csv as csv_export
 
 if TYPE_CHECKING:
-    from .verification import BatchRow, HistoryEntry, PortalVerification
+    from mosaics_match.services.verification import BatchRow, HistoryEntry, PortalVerification
 
 __all__ = ["report_json", "report_pdf", "batch_csv", "batch_json", "report_file_stem", "history_rows", "history_csv"]
 
@@ -208,7 +208,7 @@ def report_pdf(pv: PortalVerification, *, base_url: str | None = None, verificat
     # Footer: how to check again.
     pdf.set_y(pdf.h - 40)
     if verification_link:
-        from .qr import make_qr_png
+        from mosaics_match.exports.qr import make_qr_png
 
         pdf.image(io.BytesIO(make_qr_png(verification_link, box_size=4, border=2)), x=pdf.w - 16 - 24,
                   y=pdf.h - 42, w=24, h=24)
@@ -234,7 +234,7 @@ BATCH_COLUMNS = ("File", "Earner", "Achievement", "Issuer", "Verdict", "Failing 
 def batch_csv(rows: Sequence[BatchRow]) -> bytes:
     """The batch results table as CSV (UTF-8 with BOM so spreadsheet programs read accents).
 
-    Written by :mod:`mosaics_match.csv_export`, which neutralises formula cells.
+    Written by :mod:`mosaics_match.exports.csv`, which neutralises formula cells.
     """
     header = list(BATCH_COLUMNS) + ["Credential id", "Checked at"]
 
@@ -256,7 +256,7 @@ HISTORY_HOW = {"upload": "Upload", "paste": "Pasted", "link": "Link", "qr": "QR 
 
 def history_rows(entries: Sequence[HistoryEntry]) -> list[dict[str, str]]:
     """An employer's verification history as table rows (the page's table and its CSV)."""
-    from .verification import VERIFIED
+    from mosaics_match.services.verification import VERIFIED
 
     return [{
         "When (UTC)": e.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),

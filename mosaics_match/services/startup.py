@@ -17,12 +17,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from .runtime import Runtime
+from mosaics_match.runtime import Runtime
 
 __all__ = ["Readiness", "StartupJob", "ensure_started", "current_job", "refuse", "configure_logging",
            "health_route", "served_mismatch"]
 
-LOG = logging.getLogger("mosaics_match.startup")
+LOG = logging.getLogger("mosaics_match.services.startup")
 
 
 def configure_logging() -> None:
@@ -115,7 +115,7 @@ class StartupJob:
             LOG.info("Demo data: %3d%% %s", int(done * 100), message)
 
     def _run(self) -> None:
-        from . import demo
+        from mosaics_match.services import demo
 
         rt = self.rt
         assert rt is not None

@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import repo
-from .keystore import KeySecretError, decrypt_private_key, encrypt_private_key
-from .models import Achievement, Earner, IssuedCredential, Issuer, SigningKey, StatusList, utcnow
-from .settings import Settings
+from mosaics_match.store import repo
+from mosaics_match.store.keystore import KeySecretError, decrypt_private_key, encrypt_private_key
+from mosaics_match.store.models import Achievement, Earner, IssuedCredential, Issuer, SigningKey, StatusList, utcnow
+from mosaics_match.settings import Settings
 
 STATUS_LIST_SIZE = 131_072  # the Bitstring Status List minimum, for herd privacy
 PROOF_FORMATS = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "vc-jwt")
@@ -71,7 +71,7 @@ def credential_url(base_url: str, credential_id: str, share: str | None = None) 
 
 
 def _new_key_row(issuer: Issuer | None, settings: Settings) -> tuple[SigningKey, str, object]:
-    from .credentials import keys as ck
+    from mosaics_match.credentials import keys as ck
 
     private = ck.generate_ed25519()
     public = ck.public_key_of(private)
@@ -202,7 +202,7 @@ def _allocate_status_index(session: Session, *, signer: Signer) -> tuple[int, in
 
 def sign_status_list(session: Session, *, signer: Signer, status_list: StatusList | None) -> None:
     """Re-sign a status list credential from its current bits (after any flip)."""
-    from .credentials import status as cs
+    from mosaics_match.credentials import status as cs
 
     assert status_list is not None
     url = status_list_url(signer.base_url, status_list.purpose, status_list.number)
@@ -218,7 +218,7 @@ def sign_status_list(session: Session, *, signer: Signer, status_list: StatusLis
 
 def _sign(doc: dict, *, signer: Signer, fmt: str) -> dict | str:
     """Sign with the engine; VC-JWT uses the Open Badges 3.0 JWT form (credential as payload + iss/jti/nbf/exp)."""
-    from .credentials.build import sign_credential
+    from mosaics_match.credentials.build import sign_credential
 
     if fmt not in PROOF_FORMATS:
         raise IssuingError(f"Unknown proof format {fmt!r}; choose one of {', '.join(PROOF_FORMATS)}.")
@@ -284,7 +284,7 @@ def build_unsigned(
     *, signer: Signer, achievement: Achievement, earner: Earner, credential_id: str, valid_from: datetime,
     valid_until: datetime | None, status_number: int, status_index: int, salt: str,
 ) -> dict:
-    from .credentials.build import build_credential
+    from mosaics_match.credentials.build import build_credential
 
     status = [
         {
@@ -347,9 +347,9 @@ def issue_credential(
 
 def verify_own_signature(document: str, *, signer: Signer) -> datetime:
     """Check the proof of a credential just signed here (catches a broken key or signer before it ships)."""
-    from .credentials import jwt as cj
-    from .credentials import keys as ck
-    from .credentials import proofs
+    from mosaics_match.credentials import jwt as cj
+    from mosaics_match.credentials import keys as ck
+    from mosaics_match.credentials import proofs
 
     public = ck.public_key_of(signer.private_key)
     if document.startswith("{"):
@@ -370,7 +370,7 @@ def change_status(
     Revocation is final; reinstating clears a suspension only. ``reason`` is staff's own (audit log);
     ``public_reason``, when given, is shown with the date to whoever verifies the credential here.
     """
-    from .credentials import status as cs
+    from mosaics_match.credentials import status as cs
 
     reason = (reason or "").strip()
     if action not in ("revoke", "suspend", "reinstate"):

@@ -73,7 +73,7 @@ def _stable_int(text: str) -> int:
 @lru_cache(maxsize=1)
 def _catalogue_school_positions() -> dict[str, int]:
     # Hashing ten slugs into twelve colours collides; the bundled catalogue's school order does not.
-    from .content import ContentError, load_catalogue
+    from mosaics_match.inputs.content import ContentError, load_catalogue
 
     try:
         return {s.slug: i for i, s in enumerate(load_catalogue().schools)}

@@ -11,7 +11,7 @@ Revises: 0001
 from alembic import op
 import sqlalchemy as sa
 
-from mosaics_match.models import UTCDateTime
+from mosaics_match.store.models import UTCDateTime
 
 
 revision = '0002'

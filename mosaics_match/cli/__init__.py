@@ -1,0 +1,1 @@
+"""The administrator's command line (`python -m mosaics_match ...`)."""

@@ -1,0 +1,1 @@
+"""What the portal writes for people to take away: CSV (one writer), reports, certificates, QR codes, badge art."""

@@ -1,0 +1,1 @@
+"""HTTP routes beside the UI: the JSON API, its OpenAPI document, rate limits and trusted proxies."""
