@@ -31,6 +31,7 @@ from mosaics_match.services.auth import Viewer
 from mosaics_match.credentials.fetcher import FetchError, Fetcher, HttpsFetcher
 from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials.verifier import VerificationResult, VerifyCache, VerifyContext, verify
+from mosaics_match.credentials.verifier.values import human_date
 from mosaics_match.store.models import Achievement, IssuedCredential, Issuer, StatusList, utcnow
 
 __all__ = [
@@ -522,9 +523,7 @@ def _status_change_words(session: Session, result: VerificationResult) -> dict[s
                          .where(IssuedCredential.credential_id == credential_id, Issuer.identifier == issuer_id))
     if row is None:
         return {}
-    from mosaics_match.exports.reports import human_date
-
-    day = human_date(row.status_changed_at.isoformat()) if row.status_changed_at else None
+    day = human_date(row.status_changed_at) if row.status_changed_at else None
     why = f" — reason: {row.public_status_reason}" if row.public_status_reason else ""
     words = {}
     if "status.revocation" in failed and row.revoked:

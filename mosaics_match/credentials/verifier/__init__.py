@@ -10,7 +10,8 @@ exists.
 
 from __future__ import annotations
 
-from .context import VerifyCache, VerifyContext
+from .cache import VerifyCache
+from .context import VerifyContext
 from .engine import SUITES, verify, verify_many
 from .proof import CLOCK_SKEW
 from .resolver import KeyResolver, ResolvedKey

@@ -14,7 +14,7 @@ from ..fetcher import Fetcher, FetchError
 from ..inputs import InputError, Limits, check_json_limits, parse_json_bounded
 
 if TYPE_CHECKING:
-    from .context import VerifyCache
+    from .cache import VerifyCache
 
 __all__ = ["KeyResolver", "ResolvedKey"]
 
