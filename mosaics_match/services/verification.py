@@ -30,6 +30,7 @@ from mosaics_match.store import repo
 from mosaics_match.services.auth import Viewer
 from mosaics_match.credentials.fetcher import FetchError, Fetcher, HttpsFetcher
 from mosaics_match.credentials.trust import TrustRegistry
+from mosaics_match.credentials import did_web
 from mosaics_match.credentials.verifier import VerificationResult, VerifyCache, VerifyContext, verify
 from mosaics_match.credentials.verifier.values import human_date
 from mosaics_match.store.models import Achievement, IssuedCredential, Issuer, StatusList, utcnow
@@ -243,11 +244,9 @@ _STATUS_PATH = re.compile(r"/status/(revocation|suspension)-(\d{1,9})$")
 
 
 def _did_web_url(did: str) -> str | None:
-    from mosaics_match.credentials.verifier import KeyResolver
-
     try:
-        return KeyResolver.did_web_url(did)
-    except FetchError:
+        return did_web.document_url(did)
+    except did_web.DidWebError:
         return None
 
 

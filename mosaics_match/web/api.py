@@ -35,7 +35,6 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from sqlalchemy import select
 from starlette.applications import Starlette
@@ -46,6 +45,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from mosaics_match.credentials.did_web import document_path as did_web_document_path
 from mosaics_match.credentials.verifier.results import PROBLEM_BASE
 from mosaics_match.web.proxies import TrustedProxies, request_origin, resolve_client
 from mosaics_match.web.ratelimit import TokenBucketLimiter
@@ -220,22 +220,6 @@ def request_base_url(request: Request, rt: Runtime) -> str:
 
 
 # --- keys ---------------------------------------------------------------------------------------------------
-
-def did_web_document_path(did: str) -> str | None:
-    """The URL path where a did:web document is published (``None`` for other DID methods).
-
-    ``did:web:example.com`` -> ``/.well-known/did.json``; ``did:web:example.com:issuers:seneca`` ->
-    ``/issuers/seneca/did.json``.
-    """
-    if not did.startswith("did:web:"):
-        return None
-    parts = [unquote(p) for p in did[len("did:web:"):].split(":")]
-    if not parts[0]:
-        return None
-    if len(parts) == 1:
-        return "/.well-known/did.json"
-    return "/" + "/".join(parts[1:]) + "/did.json"
-
 
 def _held_keys(session: Any, issuer_did: str | None) -> list[Any]:
     from mosaics_match.store.models import Issuer, SigningKey

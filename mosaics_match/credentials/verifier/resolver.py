@@ -10,6 +10,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import did_web
 from ..fetcher import Fetcher, FetchError
 from ..inputs import InputError, Limits, check_json_limits, parse_json_bounded
 
@@ -115,15 +116,12 @@ class KeyResolver:
 
     @staticmethod
     def did_web_url(did: str) -> str:
-        """The https URL of a did:web DID document."""
-        parts = did[len("did:web:"):].split(":")
-        if not parts or not parts[0]:
-            raise FetchError(did, "malformed did:web")
-        host = urllib.parse.unquote(parts[0])
-        if "/" in host or "@" in host:
-            raise FetchError(did, "malformed did:web host")
-        path = "/".join(urllib.parse.quote(urllib.parse.unquote(p), safe="") for p in parts[1:])
-        return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
+        """The https URL of a did:web DID document (:func:`~mosaics_match.credentials.did_web.document_url`);
+        a malformed DID is a fetch problem here, since the document cannot be found."""
+        try:
+            return did_web.document_url(did)
+        except did_web.DidWebError as exc:
+            raise FetchError(did, str(exc)) from None
 
     def resolve(self, vm_ref: str) -> ResolvedKey:
         """Resolve a verification method reference.
