@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from mosaics_match.exports.qr import make_qr_png
+
 ISSUER_NAME = "Seneca Polytechnic"
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 
@@ -36,20 +38,6 @@ class CertificateData:
     hours: int | None = None
     competencies: Sequence[str] = ()
     issuer_name: str = ISSUER_NAME
-
-
-def qr_png(data: str, *, box_size: int = 8) -> bytes:
-    """A PNG of a QR code for ``data`` (error correction M, quiet zone included)."""
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=4)
-    qr.add_data(data)
-    qr.make(fit=True)
-    img = qr.make_image(fill_color="black", back_color="white")
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
 
 
 def _unicode_font() -> tuple[Path, Path] | None:
@@ -159,7 +147,7 @@ def certificate_pdf(data: CertificateData) -> bytes:
     # Footer block: dates and identifiers on the left, QR code on the right.
     top = pdf.h - 95
     qr_size = 55
-    pdf.image(io.BytesIO(qr_png(data.verify_url)), x=pdf.w - 20 - qr_size, y=top, w=qr_size, h=qr_size)
+    pdf.image(io.BytesIO(make_qr_png(data.verify_url)), x=pdf.w - 20 - qr_size, y=top, w=qr_size, h=qr_size)
     pdf.set_text_color(20, 20, 20)
     pdf.set_xy(22, top + 4)
     pdf.set_font(family, "B", 11)
@@ -267,4 +255,4 @@ def certificate_for(credential, *, base_url: str) -> CertificateData:  # noqa: A
     )
 
 
-__all__ = ["CertificateData", "DownloadFile", "certificate_for", "certificate_pdf", "credential_files", "qr_png"]
+__all__ = ["CertificateData", "DownloadFile", "certificate_for", "certificate_pdf", "credential_files"]

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mosaics_match.store import repo
 from mosaics_match.credentials.bake import bake_png, bake_svg
+from mosaics_match.exports.qr import make_qr_png
 from mosaics_match.services.issuing import credential_url
 from mosaics_match.store.models import Achievement, IssuedCredential, utcnow
 
@@ -261,16 +262,7 @@ def proof_words(proof_format: str) -> str:
 
 def qr_png(text: str, *, box_size: int = 6) -> bytes:
     """A QR code (PNG) of ``text``, e.g. the verification link, for printing on a résumé or certificate."""
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=4)
-    qr.add_data(text)
-    qr.make(fit=True)
-    image = qr.make_image(fill_color="black", back_color="white")
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return make_qr_png(text, box_size=box_size)
 
 
 @dataclass(frozen=True)
