@@ -165,7 +165,8 @@ def _independent_scores(index, catalogue, earners, requirements: list[Requiremen
             miss = 1.0
             for a in achs:
                 s = best_in_ach[r][a]
-                credit = min(1.0, s / config.full_similarity) if s >= config.min_similarity else 0.0
+                credit = (min(1.0, s / config.full_similarity) ** config.credit_power
+                          if s >= config.min_similarity else 0.0)
                 miss *= 1.0 - min(credit, 1.0 - 1e-6)
             total += weights[r] / denominator * (1.0 - miss)
         out.append(total)

@@ -167,7 +167,7 @@ def _scores_by_the_documented_formula(index, cat, earners, posting: str, cfg: Ma
 
     Only step 1, the requirement x competency TF-IDF cosine, comes from the fitted encoder (checked against
     scikit-learn in ``test_fast_transform_and_product_match_sklearn_and_scipy``). Then: an achievement's cosine is
-    its best competency's; credit ``min(1, cos / full)`` from ``min_similarity`` up, else 0; only the best
+    its best competency's; credit ``min(1, cos / full) ** credit_power`` from ``min_similarity`` up, else 0; only the best
     ``per_requirement_top`` achievements of a requirement give credit; an earner's achievements (each counted
     once) combine by noisy-or; the score is the weighted mean over the requirements some catalogue competency
     reaches at ``partial_similarity`` (plain lines weigh 1) for ``1 - whole_weight``, plus the whole posting as
@@ -179,7 +179,8 @@ def _scores_by_the_documented_formula(index, cat, earners, posting: str, cfg: Ma
     cos = index.competencies.similarities(texts).astype(np.float64)
     rows = [[index.competencies.row_of[c] for c in comps] for comps in cat.achievements.values()]
     best = np.array([[max(cos[t, r] for r in ach) for ach in rows] for t in range(len(texts))])
-    credit = np.where(best >= cfg.min_similarity, np.minimum(1.0, best / cfg.full_similarity), 0.0)
+    credit = np.where(best >= cfg.min_similarity, np.minimum(1.0, best / cfg.full_similarity) ** cfg.credit_power,
+                      0.0)
     m = cfg.per_requirement_top
     for t in range(len(texts)):
         if 0 < m < len(rows):
@@ -251,3 +252,20 @@ def test_a_catalogue_of_three_competencies_can_be_indexed_and_ranked():
                                     ("c3", "Plan play-based activities for preschool children")])
     ranked = rank_competencies(index, "Data analyst: SQL and Power BI reporting", k=2)
     assert {cid for cid, _ in ranked} == {"c1", "c2"}
+
+
+def test_credit_curve_is_increasing_bounded_and_concave_by_default():
+    from mosaics_match.matching.config import credit_of
+
+    cfg = MatchConfig()
+    sims = np.linspace(0.0, 1.0, 101)
+    credit = credit_of(sims, cfg)
+    assert credit[sims < cfg.min_similarity].max() == 0.0
+    assert np.all(np.diff(credit[sims >= cfg.min_similarity]) > 0) and credit.max() <= 1.0
+    # concave: two moderate matches are worth more than half a match twice as strong
+    assert credit_of(0.2, cfg) > credit_of(0.4, cfg) / 2
+    linear = MatchConfig(full_similarity=0.7, credit_power=1.0)
+    assert credit_of(0.35, linear) == pytest.approx(0.5) and credit_of(0.9, linear) == 1.0
+    assert credit_of(0.3, cfg, floor=0.0) == pytest.approx(0.3 ** cfg.credit_power)
+    with pytest.raises(ValueError):
+        MatchConfig(credit_power=0.0)

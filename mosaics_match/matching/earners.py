@@ -27,7 +27,7 @@ from .competencies import (
     _check_posting,
     build_competency_index,
 )
-from .config import MatchConfig, band_for, requirement_weight
+from .config import MatchConfig, band_for, credit_of, requirement_weight
 from .requirements import Requirement
 from .text import split_requirements
 from .vocabulary import esco_aliases
@@ -151,8 +151,8 @@ class Match:
     ----------
     score
         In [0, 1]: the weighted mean over the posting's requirements (those in the catalogue) of the earner's
-        credit for each; a requirement's credit is ``min(1, sim / full_similarity)`` per held competency (0
-        below ``min_similarity``), combined over the earner's credentials by noisy-or (or max). With
+        credit for each; a requirement's credit is ``min(1, sim / full_similarity) ** credit_power`` per held
+        competency (0 below ``min_similarity``), combined over the earner's credentials by noisy-or (or max). With
         ``whole_weight > 0`` the whole posting counts as one more requirement of that share.
     band
         ``strong`` / ``good`` / ``partial`` / ``weak``, see :func:`mosaics_match.matching.config.band_for`.
@@ -356,9 +356,7 @@ class EarnerIndex:
             qm = self.competencies.query_vectors(texts + [whole] if use_whole else texts)
             sims = self.competencies.similarities_of(qm)
         unit_sim = self._fold(sims)
-        credit = np.where(
-            unit_sim >= cfg.min_similarity, np.minimum(1.0, unit_sim / cfg.full_similarity), 0.0
-        ).astype(np.float32)
+        credit = credit_of(unit_sim, cfg).astype(np.float32)
         m = cfg.per_requirement_top
         if 0 < m < credit.shape[1]:
             kth = -np.partition(-unit_sim, m - 1, axis=1)[:, m - 1 : m]
@@ -635,7 +633,7 @@ class EarnerIndex:
                            else f"entry:{cred_pos}")
                 evidence = Covered(req.text, self.competency_ids[c], self.competency_names[c], cred_id, sim,
                                    status)
-                pairs.append((r, int(self._unit_rows_of(np.array([c]))[0]), float(min(1.0, sim / cfg.full_similarity)) * float(q.req_weights[r])))
+                pairs.append((r, int(self._unit_rows_of(np.array([c]))[0]), credit_of(sim, cfg, floor=0.0) * float(q.req_weights[r])))
             out.append(RequirementMatch(req, status, sim if units.size else 0.0, evidence,
                                         bool(q.matchable[r]), float(q.req_weights[r])))
         terms = self.competencies.why_terms(q.texts, pairs, cfg.n_terms, query_matrix=q.query_matrix,

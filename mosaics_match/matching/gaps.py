@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .competencies import CompetencyIndex
-from .config import requirement_weight
+from .config import credit_of, requirement_weight
 from .earners import EarnerIndex, _as_requirements
 from .requirements import Requirement
 
@@ -112,7 +112,7 @@ def gap_recommendations(
     if not ach_ids:
         return []
     best = np.stack(cols, axis=1)  # R x A
-    credit = np.where(best >= cfg.partial_similarity, np.minimum(1.0, best / cfg.full_similarity), 0.0)
+    credit = credit_of(best, cfg, floor=cfg.partial_similarity)
     have = np.zeros(len(reqs))
     out: list[Recommendation] = []
     total_w = float(w.sum()) or 1.0
