@@ -21,7 +21,6 @@ if __name__ != "__main__":
     from typing import Any
 
     from starlette.middleware import Middleware
-    from streamlit.runtime.pages_manager import PagesManager
 
     from mosaics_match.services import startup
     from mosaics_match.web.api import LazyRuntime, build_routes
@@ -29,10 +28,10 @@ if __name__ != "__main__":
     from mosaics_match.runtime import open_runtime
     from mosaics_match.settings import SettingsError, load_settings, startup_problem
 
-    # A ``pages/`` folder beside the main script would otherwise make Streamlit start in its old folder-based
-    # navigation until the first st.navigation call, so a deep link as the first request after a start would
-    # miss this file's navigation and role routing.
-    PagesManager.uses_pages_directory = False
+    from pages.streamlit_compat import serve_portal_navigation
+
+    # The folder named ``pages/`` beside this file: run this file's st.navigation from the first request on.
+    serve_portal_navigation()
 
     startup.configure_logging()
     try:

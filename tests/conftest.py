@@ -42,23 +42,12 @@ def shared_dir(*parts: str) -> Path:
     return path
 
 
-def _run_main_script_as_v2(main_script_path: str) -> None:
-    """Stand-in for Streamlit's ``_mpa_v1`` in AppTest runs.
-
-    With a ``pages/`` folder beside ``portal.py`` Streamlit assumes its old folder-based navigation until the first
-    ``st.navigation`` call, and AppTest resets that flag before every run, so later runs would execute a page file
-    alone. The real server never does (``portal.py`` switches the flag off when the server imports it), so AppTest
-    runs ``portal.py`` every time, as the server does.
-    """
-    code = compile(Path(main_script_path).read_text(encoding="utf-8"), main_script_path, "exec")
-    exec(code, sys.modules["__main__"].__dict__)  # noqa: S102
-
-
 @pytest.fixture(autouse=True)
 def _apptest_runs_portal_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
-    from streamlit.runtime.scriptrunner import script_runner
+    """AppTest runs ``portal.py`` every time, as the server does (see :mod:`pages.streamlit_compat`)."""
+    from pages import streamlit_compat
 
-    monkeypatch.setattr(script_runner, "_mpa_v1", _run_main_script_as_v2)
+    streamlit_compat.apptest_runs_portal_navigation(monkeypatch)
 
 
 def _pg_url() -> str | None:
