@@ -23,17 +23,18 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from mosaics_match.roles import Role
 from mosaics_match.services import auth
 from mosaics_match.services.auth import Viewer
 from pages import common
 
 #: The page each signed-in role starts on (the public starts on the home page).
-LANDING = {"employer": "pages/verify.py", "partner": "pages/match.py", "earner": "pages/my_credentials.py",
-           "staff": "pages/staff_home.py"}
+LANDING = {Role.EMPLOYER: "pages/verify.py", Role.PARTNER: "pages/match.py", Role.EARNER: "pages/my_credentials.py",
+           Role.STAFF: "pages/staff_home.py"}
 NEXT_COOKIE = "mosaics_next"
 NEXT_MAX_AGE = 15 * 60  # seconds: long enough for a sign-in at an identity provider
-ROLE_WORDS = {"employer": "employers", "partner": "industry partners", "earner": "earners", "staff": "Seneca staff",
-              "public": "everyone"}
+ROLE_WORDS = {Role.EMPLOYER: "employers", Role.PARTNER: "industry partners", Role.EARNER: "earners",
+              Role.STAFF: "Seneca staff", Role.PUBLIC: "everyone"}
 
 
 def spec_for_url_path(url_path: str | None) -> common.PageSpec | None:
@@ -144,7 +145,7 @@ def sign_in_form(*, key: str = "sign_in") -> None:
 def _stand_in(spec: common.PageSpec) -> Callable[[], None]:
     def page() -> None:
         viewer = common.current_viewer()
-        for_whom = ", ".join(ROLE_WORDS[r] for r in spec.roles if r != "public")
+        for_whom = ", ".join(ROLE_WORDS[r] for r in spec.roles if r != Role.PUBLIC)
         if not viewer.signed_in:
             st.title("Sign in to continue")
             st.write(f"“{spec.title}” is for {for_whom}. Sign in and you will come straight back to it.")

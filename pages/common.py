@@ -12,13 +12,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from mosaics_match.roles import ALL_ROLES, SIGNED_IN_ROLES, Role
 from mosaics_match.services import auth
 from mosaics_match.services.auth import PUBLIC, Viewer
 from mosaics_match.runtime import Runtime, open_runtime
 
 PAGES_DIR = Path(__file__).resolve().parent
-ALL_ROLES = ("public", "earner", "employer", "partner", "staff")
-SIGNED_IN = ("earner", "employer", "partner", "staff")
+SIGNED_IN = SIGNED_IN_ROLES
 SESSION_COOKIE = "mosaics_session"
 
 
@@ -30,7 +30,7 @@ class PageSpec:
     title: str
     icon: str
     url_path: str
-    roles: tuple[str, ...]
+    roles: tuple[Role, ...]
     section: str
     default: bool = False
 
@@ -42,22 +42,22 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Home", ":material/home:", "home", ALL_ROLES, "Mosaics", default=True),
     PageSpec("pages/verify.py", "Verify a credential", ":material/verified:", "verify", ALL_ROLES, "Mosaics"),
     PageSpec("pages/catalogue.py", "Micro-credential catalogue", ":material/menu_book:", "catalogue", ALL_ROLES, "Mosaics"),
-    PageSpec("pages/batch_verify.py", "Batch verification", ":material/folder_zip:", "batch", ("employer", "staff"), "Employers"),
-    PageSpec("pages/verification_history.py", "Verification history", ":material/history:", "history", ("employer",), "Employers"),
-    PageSpec("pages/match.py", "Match a job posting", ":material/person_search:", "match", ("partner", "staff"), "Industry partners"),
-    PageSpec("pages/shortlists.py", "Shortlists", ":material/star:", "shortlists", ("partner",), "Industry partners"),
-    PageSpec("pages/my_credentials.py", "My credentials", ":material/school:", "my-credentials", ("earner",), "Earners"),
-    PageSpec("pages/staff_home.py", "Console overview", ":material/dashboard:", "staff", ("staff",), "Staff console"),
-    PageSpec("pages/staff_issue.py", "Issue credentials", ":material/draw:", "staff-issue", ("staff",), "Staff console"),
-    PageSpec("pages/staff_status.py", "Revoke and suspend", ":material/block:", "staff-status", ("staff",), "Staff console"),
-    PageSpec("pages/staff_earners.py", "Earners", ":material/group:", "staff-earners", ("staff",), "Staff console"),
-    PageSpec("pages/staff_keys.py", "Signing keys", ":material/key:", "staff-keys", ("staff",), "Staff console"),
-    PageSpec("pages/staff_trust.py", "Trusted issuers", ":material/shield:", "staff-trust", ("staff",), "Staff console"),
-    PageSpec("pages/staff_gaps.py", "Coverage gaps", ":material/explore:", "staff-gaps", ("staff",), "Staff console"),
-    PageSpec("pages/staff_audit.py", "Audit log", ":material/receipt_long:", "staff-audit", ("staff",), "Staff console"),
-    PageSpec("pages/staff_accounts.py", "Locked accounts", ":material/lock_open:", "staff-accounts", ("staff",),
+    PageSpec("pages/batch_verify.py", "Batch verification", ":material/folder_zip:", "batch", (Role.EMPLOYER, Role.STAFF), "Employers"),
+    PageSpec("pages/verification_history.py", "Verification history", ":material/history:", "history", (Role.EMPLOYER,), "Employers"),
+    PageSpec("pages/match.py", "Match a job posting", ":material/person_search:", "match", (Role.PARTNER, Role.STAFF), "Industry partners"),
+    PageSpec("pages/shortlists.py", "Shortlists", ":material/star:", "shortlists", (Role.PARTNER,), "Industry partners"),
+    PageSpec("pages/my_credentials.py", "My credentials", ":material/school:", "my-credentials", (Role.EARNER,), "Earners"),
+    PageSpec("pages/staff_home.py", "Console overview", ":material/dashboard:", "staff", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_issue.py", "Issue credentials", ":material/draw:", "staff-issue", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_status.py", "Revoke and suspend", ":material/block:", "staff-status", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_earners.py", "Earners", ":material/group:", "staff-earners", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_keys.py", "Signing keys", ":material/key:", "staff-keys", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_trust.py", "Trusted issuers", ":material/shield:", "staff-trust", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_gaps.py", "Coverage gaps", ":material/explore:", "staff-gaps", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_audit.py", "Audit log", ":material/receipt_long:", "staff-audit", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_accounts.py", "Locked accounts", ":material/lock_open:", "staff-accounts", (Role.STAFF,),
              "Staff console"),
-    PageSpec("pages/sign_in.py", "Sign in", ":material/login:", "sign-in", ("public",), "Account"),
+    PageSpec("pages/sign_in.py", "Sign in", ":material/login:", "sign-in", (Role.PUBLIC,), "Account"),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from mosaics_match.roles import Role
 from pages import access, common
 
 viewer = common.guard(__file__)
@@ -41,7 +42,7 @@ if rt.settings.demo_mode:
         with st.expander("Demo accounts (demo mode only)", expanded=True):
             st.caption("This portal runs in demo mode with synthetic data. Use one of these accounts to try each "
                        "role. They are not shown when demo mode is off.")
-            order = ("employer", "partner", "earner", "staff")
+            order = (Role.EMPLOYER, Role.PARTNER, Role.EARNER, Role.STAFF)
             rows = [{"Role": role, "Email": accounts[role][0], "Password": accounts[role][1]}
                     for role in order if role in accounts]
             st.table(pd.DataFrame(rows), hide_index=True)

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mosaics_match.roles import Role
 from mosaics_match.store import repo
 from mosaics_match.store.models import Account
 from mosaics_match.store.passwords import verify_password
@@ -52,7 +53,7 @@ class Viewer:
     """Who is looking at a page: an account, or the anonymous public."""
 
     email: str
-    role: str  # public | earner | employer | partner | staff
+    role: str  # a Role value: public | earner | employer | partner | staff
     account_id: int | None = None
     display_name: str = "Visitor"
     earner_id: int | None = None
@@ -62,7 +63,7 @@ class Viewer:
         return self.account_id is not None
 
 
-PUBLIC = Viewer(email="anonymous", role="public")
+PUBLIC = Viewer(email="anonymous", role=Role.PUBLIC)
 
 
 def viewer_for(account: Account) -> Viewer:
@@ -203,7 +204,7 @@ def authenticate(
     actor = email or "(empty)"
     if locked:
         verify_password(None, password)  # same work as a real check
-        repo.record_audit(session, actor=actor, actor_role="public", action="sign_in", outcome="locked",
+        repo.record_audit(session, actor=actor, actor_role=Role.PUBLIC, action="sign_in", outcome="locked",
                           details={"method": "password"})
         return SignInResult(False, GENERIC_FAILURE, delay_seconds=throttle_delay(failures))
     ok = password != "" and verify_password(account.password_hash if account and account.active else None, password)
@@ -215,7 +216,7 @@ def authenticate(
             account.failed_attempts = failures
             if failures >= MAX_FAILURES_BEFORE_LOCK:
                 account.locked_until = now + LOCK_DURATION
-        repo.record_audit(session, actor=actor, actor_role="public", action="sign_in", outcome="failure",
+        repo.record_audit(session, actor=actor, actor_role=Role.PUBLIC, action="sign_in", outcome="failure",
                           details={"method": "password", "failures": failures})
         return SignInResult(False, GENERIC_FAILURE, delay_seconds=throttle_delay(failures))
     assert account is not None

@@ -203,7 +203,7 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))  # earner | employer | partner | staff
+    role: Mapped[str] = mapped_column(String(20))  # a SIGNED_IN_ROLES value (mosaics_match.roles)
     password_hash: Mapped[str | None] = mapped_column(String(300))
     organisation: Mapped[str | None] = mapped_column(String(200))
     earner_id: Mapped[int | None] = mapped_column(ForeignKey("earner.id"))

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from mosaics_match.roles import SIGNED_IN_ROLES
 from mosaics_match.store.models import (
     Account,
     Achievement,
@@ -30,7 +31,7 @@ from mosaics_match.store.models import (
 )
 
 DATA_VERSION_KEY = "data_version"
-ROLES = ("earner", "employer", "partner", "staff")
+ROLES = SIGNED_IN_ROLES  # the account roles (mosaics_match.roles)
 
 
 # --- app state ------------------------------------------------------------------------------------------------
