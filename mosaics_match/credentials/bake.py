@@ -16,7 +16,7 @@ import struct
 import zlib
 from typing import Any
 
-from .inputs import is_compact_jws
+from .inputs import MAX_CREDENTIAL_BYTES, is_compact_jws
 
 __all__ = [
     "BakeError",
@@ -123,7 +123,7 @@ def _parse_itxt(body: bytes, *, max_text: int) -> tuple[bytes, str] | None:
         raise BakeError("bad-chunk", "The baked credential is not UTF-8 text.") from None
 
 
-def unbake_png(data: bytes, *, max_bytes: int = 4_000_000) -> str:
+def unbake_png(data: bytes, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> str:
     """Return the credential text (JSON or compact JWS) baked into a PNG.
 
     Raises
@@ -247,7 +247,7 @@ def bake_svg(svg: str | bytes, credential: dict | str) -> str:
     return text[:m.start()] + start_tag + ">" + element + text[tag_end + 1:]
 
 
-def unbake_svg(data: bytes | str, *, max_bytes: int = 4_000_000, max_nodes: int = 20_000) -> str:
+def unbake_svg(data: bytes | str, *, max_bytes: int = MAX_CREDENTIAL_BYTES, max_nodes: int = 20_000) -> str:
     """Return the credential text baked into an SVG.
 
     Accepts the element anywhere in the document (first or last child) under any prefix bound to the Open Badges
@@ -325,7 +325,7 @@ def bake(image: bytes, credential: dict | str) -> bytes:
     return bake_svg(image, credential).encode("utf-8")
 
 
-def unbake(image: bytes, *, max_bytes: int = 4_000_000) -> str:
+def unbake(image: bytes, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> str:
     """Read the credential text from a PNG or SVG, chosen by the image's content."""
     if image.startswith(PNG_SIGNATURE):
         return unbake_png(image, max_bytes=max_bytes)

@@ -19,6 +19,8 @@ from http.client import HTTPException, HTTPResponse, HTTPSConnection
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol, runtime_checkable
 
+from .inputs import MAX_CREDENTIAL_BYTES
+
 __all__ = [
     "FetchError",
     "Fetcher",
@@ -102,12 +104,12 @@ class OfflineFetcher:
         Files larger than this are refused.
     """
 
-    def __init__(self, mapping: Mapping[str, str | Path], *, max_bytes: int = 4_000_000) -> None:
+    def __init__(self, mapping: Mapping[str, str | Path], *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> None:
         self.mapping = {_strip_fragment(k): Path(v) for k, v in mapping.items()}
         self.max_bytes = max_bytes
 
     @classmethod
-    def from_documents_file(cls, path: str | Path, *, max_bytes: int = 4_000_000) -> "OfflineFetcher":
+    def from_documents_file(cls, path: str | Path, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> "OfflineFetcher":
         """Load a JSON object ``{url: file path relative to the JSON file}``.
 
         Parameters

@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "InputError",
     "Limits",
+    "MAX_CREDENTIAL_BYTES",
     "check_json_limits",
     "detect_kind",
     "json_depth_exceeds",
@@ -59,6 +60,11 @@ class InputError(Exception):
         self.code = code
         self.detail = detail
         self.pointer = pointer
+
+
+#: Largest credential accepted in any form (JSON, JWS, baked PNG or SVG). Real ones are well under 1 MB; a badge
+#: image embedded as a data: URL is the big part. Every default in the engine that bounds one credential is this.
+MAX_CREDENTIAL_BYTES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ class Limits:
         processed into the active context every time the node holding it is expanded.
     """
 
-    max_bytes: int = 4_000_000
+    max_bytes: int = MAX_CREDENTIAL_BYTES
     max_json_depth: int = 32
     max_document_bytes: int = 2_000_000
     max_status_list_bits: int = 16 * 8 * 1024 * 1024

@@ -11,11 +11,13 @@ import warnings
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from mosaics_match.limits import LIMITS
+
 __all__ = ["QrError", "QrLink", "MAX_IMAGE_BYTES", "MAX_PIXELS", "read_qr_text", "parse_verify_link",
            "read_verify_link", "make_qr_png"]
 
-MAX_IMAGE_BYTES = 12_000_000
-MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo is the largest we decode
+MAX_IMAGE_BYTES = LIMITS.qr_photo_bytes
+MAX_PIXELS = LIMITS.qr_photo_pixels
 DECODE_EDGE = 2000  # photos are scaled down to this long edge before decoding (QR codes survive it)
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from mosaics_match.limits import LIMITS
+
 __all__ = ["BatchLimits", "BatchItem", "BatchError", "read_zip", "collect", "ALLOWED_SUFFIXES"]
 
 ALLOWED_SUFFIXES = (".json", ".jsonld", ".jwt", ".jws", ".txt", ".png", ".svg")
@@ -46,12 +48,12 @@ class BatchLimits:
         Most entries read from a ZIP's directory (including ones that are skipped).
     """
 
-    max_files: int = 200
-    max_file_bytes: int = 4_000_000
-    max_upload_bytes: int = 25_000_000
-    max_total_bytes: int = 60_000_000
-    max_ratio: int = 200
-    max_entries: int = 1000
+    max_files: int = LIMITS.batch_files
+    max_file_bytes: int = LIMITS.credential_bytes
+    max_upload_bytes: int = LIMITS.batch_upload_bytes
+    max_total_bytes: int = LIMITS.batch_total_bytes
+    max_ratio: int = LIMITS.batch_zip_ratio
+    max_entries: int = LIMITS.batch_zip_entries
 
 
 @dataclass

@@ -12,12 +12,14 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_TEXT_CHARS = 40_000
-MAX_PDF_PAGES = 30
-MAX_DOCX_MEMBERS = 500
-MAX_DOCX_UNCOMPRESSED = 30 * 1024 * 1024
-MAX_DOCX_RATIO = 200
+from mosaics_match.limits import LIMITS
+
+MAX_UPLOAD_BYTES = LIMITS.posting_upload_bytes
+MAX_TEXT_CHARS = LIMITS.posting_chars
+MAX_PDF_PAGES = LIMITS.posting_pdf_pages
+MAX_DOCX_MEMBERS = LIMITS.posting_docx_members
+MAX_DOCX_UNCOMPRESSED = LIMITS.posting_docx_bytes
+MAX_DOCX_RATIO = LIMITS.posting_docx_ratio
 MIN_TEXT_CHARS = 20
 
 SUPPORTED = (".txt", ".pdf", ".docx")

@@ -29,10 +29,11 @@ from mosaics_match.services import issuing
 from mosaics_match.store import repo
 from mosaics_match.store.models import Achievement, Earner, utcnow
 from mosaics_match.settings import Settings
+from mosaics_match.limits import LIMITS
 
-MAX_CSV_BYTES = 512 * 1024
-MAX_ROWS = 500
-MAX_CELL_CHARS = 320
+MAX_CSV_BYTES = LIMITS.issue_csv_bytes
+MAX_ROWS = LIMITS.issue_csv_rows
+MAX_CELL_CHARS = LIMITS.issue_csv_cell_chars
 REQUIRED_COLUMNS = ("email", "name", "achievement")
 OPTIONAL_COLUMNS = ("format", "valid_from", "valid_until")
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")

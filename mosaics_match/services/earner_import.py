@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from mosaics_match.store import repo
 from mosaics_match.services.bulk_issue import BulkError, CsvPlan, decode_upload, email_problem, name_problem, normalise_email, read_csv_rows
 from mosaics_match.store.models import Earner
+from mosaics_match.limits import LIMITS
 
-MAX_CSV_BYTES = 1024 * 1024
-MAX_ROWS = 5000
+MAX_CSV_BYTES = LIMITS.earner_csv_bytes
+MAX_ROWS = LIMITS.earner_csv_rows
 REQUIRED_COLUMNS = ("email", "name")
 OPTIONAL_COLUMNS = ("discoverable", "share_email", "location")
 _YES = {"yes", "y", "true", "1", "oui"}

@@ -50,6 +50,7 @@ from mosaics_match.credentials.verifier.results import PROBLEM_BASE
 from mosaics_match.web.proxies import TrustedProxies, request_origin, resolve_client
 from mosaics_match.web.ratelimit import TokenBucketLimiter
 from mosaics_match.runtime import Runtime, open_runtime
+from mosaics_match.limits import LIMITS
 
 __all__ = [
     "ApiConfig", "LazyRuntime", "Problem", "build_routes", "create_api_app", "problem_response",
@@ -84,7 +85,7 @@ class ApiConfig:
         ``max-age`` of the DID document and JWK Set.
     """
 
-    max_body_bytes: int = 4_000_000
+    max_body_bytes: int = LIMITS.credential_bytes
     verify_rate: float = 1.0
     verify_burst: int = 30
     status_max_age: int = 60
