@@ -12,12 +12,13 @@ import ipaddress
 import json
 import socket
 import ssl
-import threading
 import time
 import urllib.parse
 from http.client import HTTPException, HTTPResponse, HTTPSConnection
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol, runtime_checkable
+
+from mosaics_match.lru import LruCache
 
 from .inputs import MAX_CREDENTIAL_BYTES
 
@@ -171,30 +172,22 @@ class CachingFetcher:
         self.ttl = ttl
         self.max_entries = max_entries
         self.clock = clock
-        self._cache: dict[str, tuple[float, bytes | FetchError]] = {}
-        self._lock = threading.Lock()
+        self._cache: LruCache[str, bytes | FetchError] = LruCache(max_entries, ttl=ttl, clock=clock)
 
     def fetch(self, url: str) -> bytes:
         """Fetch through the cache."""
         key = _strip_fragment(url)
-        now = self.clock()
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit and hit[0] > now:
-                if isinstance(hit[1], FetchError):
-                    raise hit[1]
-                return hit[1]
+        hit = self._cache.get(key)
+        if hit is not None:
+            if isinstance(hit, FetchError):
+                raise hit
+            return hit
         try:
             value: bytes | FetchError = self.inner.fetch(key)
         except FetchError as exc:
             value = exc
-        with self._lock:
-            if len(self._cache) >= self.max_entries:
-                oldest = min(self._cache, key=lambda k: self._cache[k][0])
-                del self._cache[oldest]
-            # failures expire sooner so a transient outage does not stick
-            ttl = self.ttl if isinstance(value, bytes) else min(self.ttl, 30.0)
-            self._cache[key] = (now + ttl, value)
+        # failures expire sooner so a transient outage does not stick
+        self._cache.put(key, value, ttl=self.ttl if isinstance(value, bytes) else min(self.ttl, 30.0))
         if isinstance(value, FetchError):
             raise value
         return value

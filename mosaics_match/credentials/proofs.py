@@ -12,12 +12,12 @@ import copy
 import hashlib
 import json
 import re
-from collections import OrderedDict
 from datetime import datetime, timezone
-from threading import Lock
 from typing import Any
 
 import rfc8785
+
+from mosaics_match.lru import LruCache
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -95,36 +95,14 @@ def document_for_proof(doc: dict, proof: dict) -> dict:
 
 # --- canonical forms --------------------------------------------------------------------------------------------
 
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[str, str] = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key: str) -> str | None:
-        with self.lock:
-            v = self.data.get(key)
-            if v is not None:
-                self.data.move_to_end(key)
-            return v
-
-    def put(self, key: str, value: str) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-
 # Proof configurations repeat (same issuer key, purpose, contexts; often the same timestamp in bulk issuing);
 # their canonical form is a pure function of the JSON and the pinned contexts.
-_proof_config_cache = _LRU(4096)
+_proof_config_cache: LruCache[str, str] = LruCache(4096)
 
 
 def clear_caches() -> None:
     """Forget cached proof-configuration and document canonical forms (benchmarks; memory pressure)."""
-    with _proof_config_cache.lock:
-        _proof_config_cache.data.clear()
+    _proof_config_cache.clear()
     jsonld.clear_document_cache()
 
 

@@ -57,7 +57,7 @@ class KeyResolver:
     def fetch_json(self, url: str) -> Any:
         """Fetch and parse a JSON document through the cache (errors are cached too)."""
         key = url.split("#", 1)[0]
-        hit = self.cache.get(self.cache.documents, key)
+        hit = self.cache.documents.get(key)
         if hit is not None:
             if isinstance(hit, Exception):
                 raise hit
@@ -83,9 +83,9 @@ class KeyResolver:
             self._bound_work(key, value)
             self.cache.stats["documents_fetched"] += 1
         except FetchError as exc:
-            self.cache._put(self.cache.documents, key, exc)
+            self.cache.documents.put(key, exc)
             raise
-        self.cache._put(self.cache.documents, key, value)
+        self.cache.documents.put(key, value)
         return value
 
     def _bound_work(self, url: str, value: Any) -> None:
@@ -133,7 +133,7 @@ class KeyResolver:
         CredentialError
             When the reference or key is malformed (a definite failure).
         """
-        hit = self.cache.get(self.cache.keys, vm_ref)
+        hit = self.cache.keys.get(vm_ref)
         if hit is not None:
             if isinstance(hit, Exception):
                 raise hit
@@ -143,9 +143,9 @@ class KeyResolver:
         except FetchError:
             raise
         except Exception as exc:
-            self.cache._put(self.cache.keys, vm_ref, exc)
+            self.cache.keys.put(vm_ref, exc)
             raise
-        self.cache._put(self.cache.keys, vm_ref, value)
+        self.cache.keys.put(vm_ref, value)
         return value
 
     def _resolve(self, vm_ref: str) -> ResolvedKey:

@@ -29,7 +29,7 @@ def _status_list(run: Run, entry: Any) -> Any:
 
     cache = run.ctx.cache.status_lists
     key = f"{entry.type}|{entry.list_url}"
-    hit = run.ctx.cache.get(cache, key)
+    hit = cache.get(key)
     if hit is not None:
         if isinstance(hit, Exception):
             raise hit
@@ -46,16 +46,16 @@ def _status_list(run: Run, entry: Any) -> Any:
         run.ctx.cache.stats["status_lists_built"] += 1
     except FetchError as exc:
         err: Exception = StatusError("list-unavailable", f"The status list could not be retrieved: {exc.reason}.")
-        run.ctx.cache._put(cache, key, err)
+        cache.put(key, err)
         raise err from None
     except StatusError as exc:
-        run.ctx.cache._put(cache, key, exc)
+        cache.put(key, exc)
         raise
     except (ValueError, OverflowError):
         err = StatusError("list-invalid", "The status list is malformed: a value in it cannot be read.")
-        run.ctx.cache._put(cache, key, err)
+        cache.put(key, err)
         raise err from None
-    run.ctx.cache._put(cache, key, value)
+    cache.put(key, value)
     return value
 
 
