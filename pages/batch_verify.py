@@ -12,7 +12,7 @@ from mosaics_match.exports import reports
 from mosaics_match.services import verification
 from mosaics_match.inputs.batch import BatchError, BatchItem, BatchLimits, collect
 from pages import common
-from pages.verify import md, rate_limited_message, render_verification, take_verifications
+from pages.verification_view import md, rate_limited_message, render_verification, take_verifications
 
 LIMITS = BatchLimits()
 ROWS = "batch_rows"

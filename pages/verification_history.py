@@ -17,8 +17,7 @@ def main() -> None:
     rt = common.runtime()
     st.title("Verification history")
     st.write("Every credential you have checked, newest first, as recorded in the portal's audit log.")
-    with rt.Session() as session:
-        entries = verification.history(session, viewer=viewer, limit=2000)
+    entries = verification.verification_history(rt, viewer=viewer, limit=2000)
     if not entries:
         st.info("You have not verified any credentials yet.")
         if st.button("Verify a credential", type="primary"):

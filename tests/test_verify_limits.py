@@ -285,7 +285,7 @@ def _paste(at, text: str) -> None:  # noqa: ANN001
 
 def test_verify_page_refuses_past_the_session_burst_and_says_how_long_to_wait(portal_env, seeded_rt,
                                                                               monkeypatch) -> None:
-    import pages.verify as page
+    import pages.verification_view as page
     from mosaics_match.store import repo
 
     # A burst of 2 that takes an hour per token to refill, so the test does not depend on the machine's speed.
@@ -327,7 +327,7 @@ def test_batch_page_takes_one_token_per_credential_and_refuses_a_batch_it_cannot
                                                                                         monkeypatch) -> None:
     from sqlalchemy import select
 
-    import pages.verify as page
+    import pages.verification_view as page
     from mosaics_match.store.models import IssuedCredential
 
     monkeypatch.setitem(page.SESSION_RATES, "batch", (AN_HOUR, 4))

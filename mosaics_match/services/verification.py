@@ -39,7 +39,7 @@ __all__ = [
     "VERIFIED", "NOT_VALID", "CANNOT_CONFIRM", "HEADLINES", "SOURCES",
     "CheckLine", "Competency", "CredentialCard", "PortalVerification", "BatchRow",
     "PortalFetcher", "verify_submission", "verify_batch", "load_issued", "trust_registry", "history",
-    "HistoryEntry", "build_context", "LinkAccess", "open_issued",
+    "HistoryEntry", "build_context", "LinkAccess", "open_issued", "open_link", "warm_up", "verification_history",
 ]
 
 VERIFIED, NOT_VALID, CANNOT_CONFIRM = "verified", "not_valid", "cannot_confirm"
@@ -801,6 +801,50 @@ def open_issued(session: Session, credential_id: str, *, share: str | None, view
     return LinkAccess(outcome, row.document, share if outcome == "share" else None)
 
 
+def open_link(source_db: SessionSource, *, credential_id: str, share: str | None, viewer: Viewer) -> LinkAccess:
+    """:func:`open_issued` in a transaction of its own: what the verify page calls for a verification link.
+
+    Parameters
+    ----------
+    source_db : Runtime | sessionmaker
+        The database.
+    credential_id : str
+        From the link.
+    share : str | None
+        The link's share token, if any.
+    viewer : Viewer
+        Who opened the link.
+
+    Returns
+    -------
+    LinkAccess
+        Whether the link opens the credential (a refusal is audited).
+    """
+    with _factory(source_db).begin() as session:
+        return open_issued(session, credential_id, share=share, viewer=viewer)
+
+
+def warm_up(source_db: SessionSource) -> bool:
+    """Verify one stored credential without auditing it, to load the engine, contexts and status lists before the
+    first visitor's check (so the first verdict is as fast as the next ones).
+
+    Parameters
+    ----------
+    source_db : Runtime | sessionmaker
+        The database.
+
+    Returns
+    -------
+    bool
+        Always ``True`` (the page caches it once per process).
+    """
+    with _factory(source_db)() as session:
+        document = session.scalar(select(IssuedCredential.document).limit(1))
+    if document:
+        verify(document.encode("utf-8"), ctx=build_context(source_db, remote=False))
+    return True
+
+
 @dataclass
 class BatchRow:
     """One file of a batch: its verification, or why it could not be read."""
@@ -900,3 +944,22 @@ def history(session: Session, *, viewer: Viewer, limit: int = 500, since: dateti
             failing_check=d.get("failing_check"), reason=d.get("reason"),
         ))
     return out
+
+def verification_history(source_db: SessionSource, *, viewer: Viewer, limit: int = 500) -> list[HistoryEntry]:
+    """:func:`history` in a session of its own: what the verification-history page shows.
+
+    Parameters
+    ----------
+    source_db : Runtime | sessionmaker
+        The database.
+    viewer : Viewer
+        Whose verifications (only signed-in viewers have a history).
+    limit : int
+        At most this many, newest first.
+
+    Returns
+    -------
+    list of HistoryEntry
+    """
+    with _factory(source_db)() as session:
+        return history(session, viewer=viewer, limit=limit)
