@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -108,3 +110,40 @@ def test_tampered_token_payload_fails(issuer: Issuer) -> None:
     other = sign_vc_jwt(issuer.unsigned(status=False, name="Something Else"), issuer.private_key, kid=issuer.vm)
     r = verify(".".join([head, other.split(".")[1], sig]), ctx=VerifyContext(clock=lambda: NOW))
     assert r.verdict == "invalid" and r.check("proof.signature").status == "failure"
+
+
+def _publish_lists_as_tokens(issuer: Issuer) -> None:
+    """Serve the issuer's status lists as VC-JWTs (Bitstring Status List §3.2 allows any securing mechanism)."""
+    from mosaics_match.credentials.status import StatusBits, build_status_list_credential
+
+    for purpose in ("revocation", "suspension"):
+        bits = issuer.bits.setdefault(purpose, StatusBits(131_072))
+        doc = build_status_list_credential(list_url=issuer.list_url(purpose), issuer=issuer.did, purpose=purpose,
+                                           bits=bits, valid_from=NOW - timedelta(days=30))
+        issuer.fetcher.add(issuer.list_url(purpose), sign_vc_jwt(doc, issuer.private_key, kid=issuer.vm))
+
+
+def test_a_status_list_served_as_a_token_is_read_and_its_bits_count() -> None:
+    issuer = Issuer()
+    _publish_lists_as_tokens(issuer)
+    good = issuer.issue(index=5)
+    revoked = issuer.issue(index=6)
+    issuer.bits["revocation"].set(6)
+    _publish_lists_as_tokens(issuer)
+    ok = verify(good, ctx=issuer.ctx())
+    assert ok.verdict == "valid", [(c.id, c.status, c.problems) for c in ok.checks if c.status != "success"]
+    assert statuses(ok)["status.revocation"] == "success"
+    bad = verify(revoked, ctx=issuer.ctx())
+    assert bad.verdict == "invalid" and statuses(bad)["status.revocation"] == "failure"
+
+
+def test_a_status_list_token_signed_by_another_key_does_not_confirm_the_status() -> None:
+    issuer, stranger = Issuer(), Issuer()
+    _publish_lists_as_tokens(issuer)
+    for purpose in ("revocation", "suspension"):
+        payload = issuer.fetcher.fetch(issuer.list_url(purpose)).decode().split(".")[1]
+        doc = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        issuer.fetcher.add(issuer.list_url(purpose), sign_vc_jwt(doc, stranger.private_key, kid=stranger.vm))
+    result = verify(issuer.issue(index=5), ctx=issuer.ctx())
+    assert result.verdict != "valid"
+    assert statuses(result)["status.revocation"] != "success"

@@ -11,6 +11,7 @@ from typing import Any
 from ..fetcher import FetchError
 from . import proof as proof_suite
 from .context import VerifyContext
+from .input import load_jws
 from .results import problem
 from .state import Fatal, Run, Suite, run_suite
 from .values import issuer_id, parse_datetime, str_or_none
@@ -67,7 +68,7 @@ def _verify_list_credential(run: Run, doc: Any) -> dict:
                              limits=run.limits, key_resolver=run.ctx.resolver(), cache=run.ctx.cache))
     try:
         if isinstance(doc, str):
-            sub.load_jws(doc, None)
+            load_jws(sub, doc, None)
         elif isinstance(doc, dict):
             sub.cred = doc
         else:
