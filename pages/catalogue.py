@@ -9,7 +9,7 @@ from urllib.parse import quote, urlparse
 
 import streamlit as st
 
-from mosaics_match.store import repo
+from mosaics_match.services import catalogue
 from pages import common
 
 viewer = common.guard(__file__)
@@ -46,52 +46,33 @@ st.title("Micro-credential catalogue")
 st.caption("Seneca's micro-credentials, built with industry partners. Each one certifies the competencies listed, "
            "aligned where possible with the European ESCO skills classification.")
 
-with rt.Session() as session:
-    achievements = repo.list_achievements(session)
-    rows = [
-        {
-            "slug": a.slug, "name": a.name, "description": a.description, "school": a.school, "partner": a.partner,
-            "hours": a.hours, "level": a.level, "tags": list(a.tags or []), "image": a.image_svg,
-            "competencies": [(c.name, c.description, c.esco_uri, c.esco_label) for c in a.competencies],
-        }
-        for a in achievements
-    ]
-
 query = st.text_input("Search the catalogue", max_chars=200, key="catalogue_query",
                       placeholder="A skill, tool, school or partner, e.g. SQL, forklift, Power BI").strip().lower()
-if query:
-    words = query.split()
-
-    def _hay(row: dict) -> str:
-        parts = [row["name"], row["description"], row["school"], row["partner"] or "", row["level"] or "",
-                 " ".join(row["tags"])]
-        parts += [f"{n} {d} {lbl or ''}" for n, d, _, lbl in row["competencies"]]
-        return " ".join(parts).lower()
-
-    rows = [r for r in rows if all(w in _hay(r) for w in words)]
+rows = catalogue.entries(rt, query=query)
 
 st.caption(f"{len(rows)} micro-credential{'s' if len(rows) != 1 else ''}"
            + (f" matching “{query}”" if query else ""))
 if not rows:
     st.info("No micro-credential matches that search. Try a shorter word or another skill.")
 
-schools: dict[str, list[dict]] = {}
+schools: dict[str, list[catalogue.CatalogueEntry]] = {}
 for row in rows:
-    schools.setdefault(row["school"], []).append(row)
+    schools.setdefault(row.school, []).append(row)
 for school, items in schools.items():
     st.header(school, divider="gray")
     for row in items:
         with st.container(border=True):
             left, right = st.columns([1, 6])
-            badge = _badge(row["image"])
+            badge = _badge(row.image_svg)
             if badge:
                 left.markdown(badge, unsafe_allow_html=True)
-            right.subheader(row["name"], anchor=row["slug"])
-            facts = [f"**Partner:** {_md(row['partner'])}" if row["partner"] else None,
-                     f"**Hours:** {row['hours']}" if row["hours"] else None,
-                     f"**Level:** {_md(row['level'])}" if row["level"] else None]
+            right.subheader(row.name, anchor=row.slug)
+            facts = [f"**Partner:** {_md(row.partner)}" if row.partner else None,
+                     f"**Hours:** {row.hours}" if row.hours else None,
+                     f"**Level:** {_md(row.level)}" if row.level else None]
             right.markdown(" · ".join(f for f in facts if f) or " ")
-            right.markdown(_md(row["description"]))
-            if row["competencies"]:
+            right.markdown(_md(row.description))
+            if row.competencies:
                 right.markdown("**Competencies**\n\n" + "\n".join(
-                    f"- **{_md(n)}** — {_md(d)}{_esco_link(uri, lbl)}" for n, d, uri, lbl in row["competencies"]))
+                    f"- **{_md(c.name)}** — {_md(c.description)}{_esco_link(c.esco_uri, c.esco_label)}"
+                    for c in row.competencies))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mosaics_match.store import repo
+from mosaics_match.services import catalogue
 from pages import common
 
 viewer = common.guard(__file__)
@@ -19,19 +19,18 @@ st.markdown(
     "credentials and decide who may find them."
 )
 
-with rt.Session() as session:
-    figures = repo.count_rows(session)
-    achievements = repo.list_achievements(session)
+overview = catalogue.home_overview(rt)
+figures, achievements = overview.figures, overview.entries
 
 cols = st.columns(5)
-cols[0].metric("Micro-credentials", f"{figures['achievements']:,}")
-cols[1].metric("Competencies", f"{figures['competencies']:,}")
-cols[2].metric("Earners", f"{figures['earners']:,}")
-cols[3].metric("Credentials issued", f"{figures['credentials']:,}")
-cols[4].metric("Currently valid", f"{figures['valid_credentials']:,}")
+cols[0].metric("Micro-credentials", f"{figures.achievements:,}")
+cols[1].metric("Competencies", f"{figures.competencies:,}")
+cols[2].metric("Earners", f"{figures.earners:,}")
+cols[3].metric("Credentials issued", f"{figures.credentials:,}")
+cols[4].metric("Currently valid", f"{figures.valid_credentials:,}")
 st.caption(
-    f"{figures['discoverable']:,} earners let industry partners find them · {figures['revoked']:,} revoked · "
-    f"{figures['suspended']:,} suspended · {figures['postings']:,} job postings from partners"
+    f"{figures.discoverable:,} earners let industry partners find them · {figures.revoked:,} revoked · "
+    f"{figures.suspended:,} suspended · {figures.postings:,} job postings from partners"
 )
 
 c1, c2 = st.columns(2)
