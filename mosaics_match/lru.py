@@ -18,9 +18,6 @@ __all__ = ["LruCache"]
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-_MISSING = object()
-
-
 class LruCache(Generic[K, V]):
     """A mapping of at most ``max_entries`` entries; the least recently used goes first.
 
@@ -52,10 +49,10 @@ class LruCache(Generic[K, V]):
     def get(self, key: K, default: V | None = None) -> V | None:
         """The live value of ``key`` (now the most recently used), or ``default``."""
         with self.lock:
-            hit = self._data.get(key, _MISSING)
-            if hit is _MISSING:
+            hit = self._data.get(key)
+            if hit is None:
                 return default
-            expires, value = hit  # type: ignore[misc]
+            expires, value = hit
             if expires is not None and self.clock() >= expires:
                 del self._data[key]
                 return default

@@ -69,7 +69,7 @@ def _read_input(name: str) -> bytes:
 
 
 def _context(args: argparse.Namespace) -> Any:
-    from .fetcher import CachingFetcher, ChainFetcher, FetchError, HttpsFetcher, OfflineFetcher
+    from .fetcher import CachingFetcher, ChainFetcher, Fetcher, FetchError, HttpsFetcher, OfflineFetcher
     from .trust import TrustRegistry
     from .verifier import VerifyContext, parse_datetime
 
@@ -79,7 +79,7 @@ def _context(args: argparse.Namespace) -> Any:
             trust = TrustRegistry.load(args.trust)
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read trust file {args.trust}: {exc}") from None
-    fetchers = []
+    fetchers: list[Fetcher] = []
     if args.documents:
         try:
             fetchers.append(OfflineFetcher.from_documents_file(args.documents))
@@ -228,7 +228,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
     private = keys.generate_ed25519()
     public = keys.public_key_of(private)
     did = keys.did_key_for(public)
-    info = {"did": did, "verification_method": keys.did_key_verification_method(did),
+    info: dict[str, object] = {"did": did, "verification_method": keys.did_key_verification_method(did),
             "public_key_multibase": public.multikey(), "fingerprint": public.fingerprint()}
     if args.out:
         out = Path(args.out)

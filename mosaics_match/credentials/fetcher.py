@@ -198,7 +198,7 @@ Resolver = Callable[[str, int], list[str]]
 
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})
 
 
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
@@ -296,7 +296,7 @@ class _DeadlineReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int | None:
+    def readinto(self, buffer: bytearray | memoryview) -> int | None:  # type: ignore[override]  # Buffer is 3.12+
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise _DeadlinePassed()
@@ -331,7 +331,8 @@ class _PinnedHTTPSConnection(HTTPSConnection):
         super().__init__(host, port, timeout=max(deadline - time.monotonic(), 0.001), context=context)
         self._ip = ip
         self._deadline = deadline
-        self.response_class = self._response
+        # http.client only calls response_class(sock, ...): a factory wrapping the socket stands in for the class
+        self.response_class = self._response  # type: ignore[assignment]
 
     def _response(self, sock: socket.socket, *args: object, **kwargs: object) -> HTTPResponse:
         return HTTPResponse(_DeadlineSocket(sock, self._deadline), *args, **kwargs)  # type: ignore[arg-type]
@@ -344,7 +345,7 @@ class _PinnedHTTPSConnection(HTTPSConnection):
         sock = socket.create_connection((self._ip, self.port), remaining)
         try:
             sock.settimeout(max(self._deadline - time.monotonic(), 0.001))
-            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
         except BaseException:
             sock.close()
             raise

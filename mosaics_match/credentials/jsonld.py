@@ -425,7 +425,10 @@ def rdfc_from_dataset(dataset: dict) -> str:
                            code="jsonld.too_complex")
     hashes: dict[str, str] = {}
     for ref, qs in by_bnode.items():
-        lines = sorted(_serialize(q, lambda b, ref=ref: "_:a" if b == ref else "_:z") for q in qs)
+        def label(b: str, ref: str = ref) -> str:
+            return "_:a" if b == ref else "_:z"
+
+        lines = sorted(_serialize(q, label) for q in qs)
         hashes[ref] = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
     if len(set(hashes.values())) != len(hashes):
         return _BoundedURDNA2015().main(copy.deepcopy(dataset), {"format": "application/n-quads"})

@@ -116,7 +116,7 @@ class StatusBits:
         return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
 
     @classmethod
-    def decode(cls, encoded: str, *, status_size: int = 1, max_bits: int = 16 * 8 * 1024 * 1024,
+    def decode(cls, encoded: object, *, status_size: int = 1, max_bits: int = 16 * 8 * 1024 * 1024,
                multibase: bool | None = None) -> "StatusBits":
         """Decode an ``encodedList``.
 

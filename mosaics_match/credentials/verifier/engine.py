@@ -19,7 +19,7 @@ from . import jsonld as jsonld_suite
 from . import party, proof, status, structure
 from . import time as time_suite
 from .context import VerifyContext, utcnow
-from .results import ADVISORY_CHECKS, CHECKS, VerificationResult, problem
+from .results import ADVISORY_CHECKS, CHECKS, VerificationResult, Verdict, problem
 from .state import Fatal, Run, Suite, run_suite
 from .summary import summarize
 
@@ -83,6 +83,7 @@ def result(run: Run) -> VerificationResult:
     order = list(CHECKS)
     checks = sorted(run.checks, key=lambda c: order.index(c.id))
     core = [c for c in checks if c.id not in ADVISORY_CHECKS]
+    verdict: Verdict
     if any(c.status == "failure" for c in core):
         verdict = "invalid"
     elif any(c.status == "indeterminate" for c in core):

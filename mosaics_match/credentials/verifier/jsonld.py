@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from .results import problem
+from .results import CheckStatus, problem
 from .state import Fatal, Run, Suite
 
 _log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def check_lossless(run: Run) -> None:
     except ContextError as exc:
         cached = exc
     if isinstance(cached, ContextError):
-        status = "indeterminate" if cached.code == "jsonld.context.unknown" else "failure"
+        status: CheckStatus = "indeterminate" if cached.code == "jsonld.context.unknown" else "failure"
         run.add("jsonld.lossless", status, "The credential is not valid linked data.",
                  [problem("jsonld", "JSON-LD error", cached.detail[:300], cached.pointer)])
         raise Fatal

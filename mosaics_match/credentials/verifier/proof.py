@@ -235,6 +235,7 @@ def _check_jws_signature(run: Run) -> None:
     last: Exception | None = None
     for rk in candidates:
         try:
+            assert run.jws_parts is not None  # set with run.jws by the input suite
             verify_jws_parts(*run.jws_parts, rk.key)
         except CredentialError as exc:
             last = exc

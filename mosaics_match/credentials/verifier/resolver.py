@@ -166,8 +166,8 @@ class KeyResolver:
             if vm is None:
                 raise KeyFormatError(f"{vm_ref} is not in the DID document", code="did.web.vm")
             # a method inside the DID's own document without an explicit controller is the DID's
-            controller = vm.get("controller") if isinstance(vm.get("controller"), str) else did
-            return ResolvedKey(vm_ref, controller, keys.public_key_from_verification_method(vm),
+            named = vm.get("controller")
+            return ResolvedKey(vm_ref, named if isinstance(named, str) else did, keys.public_key_from_verification_method(vm),
                                self._is_assertion(doc, vm_ref, did), "did:web")
         if vm_ref.startswith("https://"):
             base = vm_ref.split("#", 1)[0]
@@ -177,8 +177,8 @@ class KeyResolver:
             vm = doc if doc.get("id") == vm_ref and self._has_key(doc) else self._find_vm(doc, vm_ref, base)
             if vm is None:
                 raise KeyFormatError(f"{vm_ref} is not in the issuer's key document", code="key.vm")
-            controller = vm.get("controller") if isinstance(vm.get("controller"), str) else doc.get("id")
-            return ResolvedKey(vm_ref, controller if isinstance(controller, str) else None,
+            owner = vm.get("controller") if isinstance(vm.get("controller"), str) else doc.get("id")
+            return ResolvedKey(vm_ref, owner if isinstance(owner, str) else None,
                                keys.public_key_from_verification_method(vm), self._is_assertion(doc, vm_ref, base),
                                "https")
         raise KeyFormatError(f"unsupported verification method {vm_ref[:80]}", code="key.vm.method")

@@ -46,7 +46,7 @@ class Run:
         self.cred: dict | None = None
         self.kind: str | None = None
         self.jws: str | None = None
-        self.jws_parts: tuple = ()
+        self.jws_parts: tuple[dict, bytes, bytes] | None = None
         self.jwt_header: dict | None = None
         self.jwt_claims: dict | None = None
         self.proofs: list[dict] = []
@@ -80,7 +80,7 @@ class Suite:
     """A named, ordered list of check steps (the name is the prefix of the suite's check ids)."""
 
     name: str
-    steps: tuple[Callable[[Run], None], ...]
+    steps: tuple[Callable[..., None], ...]  # each takes the Run (the input suite's first step also the input)
 
 
 def run_suite(run: Run, suite: Suite) -> None:
