@@ -25,6 +25,7 @@ if __name__ != "__main__":
     from mosaics_match.services import startup
     from mosaics_match.web.api import LazyRuntime, build_routes
     from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies
+    from mosaics_match.web.serving import nodelay_listening_sockets
     from mosaics_match.runtime import open_runtime
     from mosaics_match.settings import SettingsError, load_settings, startup_problem
 
@@ -107,6 +108,8 @@ if __name__ != "__main__":
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
+        # The listening socket exists now; without this, kept-alive requests stall ~40 ms (see web/serving.py).
+        nodelay_listening_sockets()
         startup.ensure_started(process_runtime)
         bound_shutdown(SHUTDOWN_GRACE_SECONDS)
         yield

@@ -11,7 +11,11 @@ Prints one table per part:
    runs per second (every check, status lists included) and the ratio to raw Ed25519 signature checks/s
    measured in the same process (the floor cost of one signature);
 2. a mixed batch (all formats, every credential with revocation + suspension status entries, 1 % revoked) through
-   ``verify_many`` with 1 and 2 worker processes, against the 1,000 credentials/s target.
+   ``verify_many`` with 1 and 2 worker processes, and beside them the ceiling two cores can reach: two
+   independent processes, each verifying half the batch with nothing sent between them. The scaling columns are
+   rates divided by the 1-worker rate of the same run. Wall-clock rates are the only honest measure across
+   processes: CPU time of pool workers is not reported to the parent until they are reaped, so an earlier
+   "2 x credentials per CPU-second" projection undercounted their work and over-promised.
 
 Inputs are bytes, as uploaded. All documents are served from memory (no network); every credential is distinct,
 so no per-document cache helps.
@@ -151,21 +155,48 @@ def main() -> None:
 
     print()
     print(f"mixed batch of {len(mixed):,} (all with status checks), target >= 1,000 credentials/s on 2 cores")
-    print("'2-core capacity' = 2 x credentials per CPU-second (what two dedicated cores sustain)")
-    print(f"{'workers':<9}{'seconds':>9}{'wall/s':>9}{'x Ed25519':>11}{'cpu-s':>8}{'2-core capacity':>17}"
-          f"{'target met':>12}   verdicts")
-    for workers in (1, 2):
-        ctx = world.ctx()
-        start, cpu = time.perf_counter(), _cpu()
-        results = verify_many(mixed, ctx, workers=workers)
+    print(f"{'run':<42}{'seconds':>9}{'wall/s':>9}{'x 1 worker':>12}{'target met':>12}   verdicts")
+    rates: dict[str, float] = {}
+    for label, run in (("verify_many, 1 worker", lambda: verify_many(mixed, world.ctx(), workers=1)),
+                       ("verify_many, 2 workers", lambda: verify_many(mixed, world.ctx(), workers=2)),
+                       ("ceiling: 2 independent processes, half each", lambda: _halves(mixed, world))):
+        start = time.perf_counter()
+        results = run()
         elapsed = time.perf_counter() - start
-        used = max(_cpu() - cpu, 1e-9)
         rate = len(mixed) / elapsed
-        capacity = 2 * len(mixed) / used
-        verdicts = {v: sum(r.verdict == v for r in results) for v in ("valid", "invalid", "indeterminate")}
-        print(f"{workers:<9}{elapsed:>9.2f}{rate:>9.0f}{rate / baseline:>11.4f}{used:>8.1f}{capacity:>17.0f}"
-              f"{str(capacity >= 1000):>12}   {verdicts}")
+        rates[label] = rate
+        first = next(iter(rates.values()))
+        verdicts = {v: sum(r == v or getattr(r, "verdict", None) == v for r in results)
+                    for v in ("valid", "invalid", "indeterminate")}
+        print(f"{label:<42}{elapsed:>9.2f}{rate:>9.0f}{rate / first:>12.2f}{str(rate >= 1000):>12}   {verdicts}")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+_HALVES: tuple[list, World] | None = None  # set before forking: the workers inherit it instead of unpickling it
+
+
+def _verify_half(which: int) -> list[str]:
+    assert _HALVES is not None
+    items, world = _HALVES
+    half = len(items) // 2
+    mine = items[:half] if which == 0 else items[half:]
+    ctx = world.ctx()
+    return [verify(item, ctx=ctx).verdict for item in mine]
+
+
+def _halves(items: list, world: World) -> list[str]:
+    """Two forked processes, each verifying its own half with its own context; only verdicts come back."""
+    import multiprocessing as mp
+
+    global _HALVES
+    _HALVES = (items, world)
+    try:
+        with mp.get_context("fork").Pool(2) as pool:
+            a, b = pool.map(_verify_half, [0, 1], chunksize=1)
+    finally:
+        _HALVES = None
+    return a + b
+
 
 if __name__ == "__main__":
     main()

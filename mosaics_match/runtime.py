@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mosaics_match.store import audit_chain
 from mosaics_match.store import db
+from mosaics_match.store import versioning
 from mosaics_match.settings import Settings, load_settings
 
 
@@ -51,4 +52,5 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
         db.upgrade(engine)
     factory = db.make_session_factory(engine)
     audit_chain.install(factory, key=audit_chain.chain_key(settings.key_secret) if settings.key_secret else None)
+    versioning.install(factory)
     return Runtime(settings=settings, engine=engine, Session=factory)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mosaics_match.store import repo
 from mosaics_match.services.auth import Viewer
+from mosaics_match.services.did_documents import did_document
 from mosaics_match.credentials.fetcher import FetchError, Fetcher, HttpsFetcher
 from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials import did_web
@@ -315,7 +316,7 @@ class PortalFetcher:
             if key.endswith("/did.json"):
                 for issuer in session.scalars(select(Issuer).where(Issuer.identifier.startswith("did:web:"))):
                     if _did_web_url(issuer.identifier) == key and issuer.keys:
-                        return json.dumps(_did_document(issuer)).encode("utf-8")
+                        return json.dumps(did_document(issuer.identifier, issuer.keys)).encode("utf-8")
         return None
 
     def fetch(self, url: str) -> bytes:
@@ -339,17 +340,6 @@ def _document_id(document: str) -> str | None:
     except ValueError:
         return None
     return value.get("id") if isinstance(value, dict) else None
-
-
-def _did_document(issuer: Issuer) -> dict:
-    methods = [{"id": k.verification_method, "type": "Multikey", "controller": issuer.identifier,
-                "publicKeyMultibase": k.public_multikey} for k in issuer.keys]
-    return {
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-        "id": issuer.identifier,
-        "verificationMethod": methods,
-        "assertionMethod": [m["id"] for m in methods],
-    }
 
 
 _https: HttpsFetcher | None = None
@@ -706,7 +696,9 @@ def verify_submission(source_db: SessionSource, data: bytes | str, *, email: str
     raw = _as_bytes(data)
     factory = _factory(source_db)
     checked_at = now or utcnow()
-    with factory.begin() as session:
+    # The verification only reads; its audit event is a short write transaction of its own, so verifications do
+    # not queue behind one another for the database's write lock while the signature is being checked.
+    with factory() as session:
         pv = _evaluate(raw, ctx, session, email_given=email is not None, source=source, file_name=file_name,
                        checked_at=checked_at)
         if email is not None and pv.result.recipient_match is False and email != email.lower():
@@ -715,7 +707,8 @@ def verify_submission(source_db: SessionSource, data: bytes | str, *, email: str
                               file_name=file_name, checked_at=checked_at)
             if retry.result.recipient_match:
                 pv = retry
-        if audit:
+    if audit:
+        with factory.begin() as session:
             pv.audit_id = _audit(session, pv, viewer)
     return pv
 
@@ -893,9 +886,10 @@ def verify_batch(source_db: SessionSource, items: Sequence[Any], *, viewer: View
         if item.data is None or item.problem:
             rows.append(BatchRow(item.name, None, item.problem or "Could not be read."))
         else:
-            with factory.begin() as session:
+            with factory() as session:
                 pv = _evaluate(item.data, ctx, session, email_given=email is not None, source="batch",
                                file_name=item.name, checked_at=now or utcnow())
+            with factory.begin() as session:
                 pv.audit_id = _audit(session, pv, viewer)
             rows.append(BatchRow(item.name, pv, raw=item.data))
         if progress is not None:

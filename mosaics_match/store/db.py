@@ -1,17 +1,62 @@
-"""Engine and session factory; schema upgrades through Alembic."""
+"""Engine and session factory; schema upgrades through Alembic.
+
+Read and write transactions
+---------------------------
+Services own their transactions and say which kind they open: ``with Session.begin() as session:`` is a *write*
+transaction, ``with Session() as session:`` a *read* one (nothing in the code base commits a plain session).
+
+On SQLite (WAL) the difference decides who waits. A write transaction begins ``BEGIN IMMEDIATE``: it takes the
+database's single write lock at its first statement, waiting up to the busy timeout for another writer, so two
+writers queue instead of failing. A read transaction begins ``BEGIN`` (deferred): it takes no lock, reads a
+snapshot, never waits for a writer and never makes one wait. (Until this split every transaction began
+``IMMEDIATE``, so readers queued behind writers and behind each other.)
+
+A deferred transaction that has read and then tries to write would have to *upgrade* its snapshot to the write
+lock, and SQLite refuses that at once (``database is locked``, no busy wait) whenever another writer committed
+in between: it would work in tests and fail under load. So a read session that is about to write raises
+:class:`ReadOnlyTransactionError` naming the fix, on every dialect, before anything is sent; a Core connection
+(no ORM session) whose first statement writes is begun ``IMMEDIATE``, and one that writes after reading on
+SQLite gets the same error. PostgreSQL needs no lock mode (MVCC readers never block), but the same rule holds
+there so that code written against one database behaves the same on the other.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransactionOrigin, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+__all__ = ["MIGRATIONS_DIR", "ReadOnlyTransactionError", "make_engine", "make_session_factory", "upgrade",
+           "downgrade", "current_revision", "table_names", "writer"]
+
+#: ``Connection.info`` key of the current transaction's state on SQLite: ``None`` (no BEGIN sent yet),
+#: ``"read"`` (deferred BEGIN sent) or ``"write"`` (BEGIN IMMEDIATE sent, or a write already made).
+_TXN = "mosaics_txn"
+#: ``Connection.info`` key: the transaction was opened for writing (``Session.begin()`` or :func:`writer`).
+_WANTS_WRITE = "mosaics_wants_write"
+_WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+class ReadOnlyTransactionError(RuntimeError):
+    """A transaction opened for reading tried to write; open it with ``Session.begin()`` instead."""
+
+
+def writer(engine: Engine) -> Engine:
+    """``engine`` whose Core transactions are write transactions (``BEGIN IMMEDIATE`` on SQLite).
+
+    For Core code that reads before it writes (``with writer(engine).begin() as conn: ...``); ORM code uses
+    ``Session.begin()``.
+    """
+    return engine.execution_options(mosaics_write=True)
+
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and enforced foreign keys.
+    """Create an engine; SQLite gets WAL, a busy timeout, enforced foreign keys and read/write transactions.
 
     Parameters
     ----------
@@ -32,24 +77,71 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
-
-        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that writers take the lock at
-        # the start of a transaction (BEGIN IMMEDIATE would be needed for read-then-write races; see repo).
-        @event.listens_for(engine, "connect")
-        def _no_pysqlite_autobegin(dbapi_conn, _record) -> None:  # noqa: ANN001
+            # pysqlite would otherwise send its own deferred BEGIN before the first write only; the BEGIN is ours.
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # The BEGIN itself waits for the first statement, when it is known whether this transaction writes.
+            conn.info[_TXN] = None
+            conn.info[_WANTS_WRITE] = bool(conn.get_execution_options().get("mosaics_write"))
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _begin_for_statement(conn, cursor, statement, _params, _context, _many) -> None:  # noqa: ANN001
+            if not conn.in_transaction():
+                return
+            state = conn.info.get(_TXN)
+            writes = bool(_WRITE_SQL.match(statement))
+            if state is None:
+                if conn.info.get(_WANTS_WRITE) or writes:
+                    cursor.execute("BEGIN IMMEDIATE")
+                    conn.info[_TXN] = "write"
+                else:
+                    cursor.execute("BEGIN")
+                    conn.info[_TXN] = "read"
+            elif state == "read" and writes:
+                raise ReadOnlyTransactionError(
+                    "A read transaction tried to write after reading (SQLite would refuse the upgrade whenever "
+                    "another writer got in first): open it for writing with Session.begin() or "
+                    "mosaics_match.store.db.writer(engine).begin().")
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _end(conn) -> None:  # noqa: ANN001
+            conn.info[_TXN] = None
+            conn.info[_WANTS_WRITE] = False
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def _mark_writer(session: Session, transaction: Any, connection: Any) -> None:
+    root = transaction
+    while root.parent is not None:
+        root = root.parent
+    if root.origin is not SessionTransactionOrigin.AUTOBEGIN:
+        connection.info[_WANTS_WRITE] = True
+
+
+def _refuse_write_in_read_session(session: Session, _flush_context: Any, _instances: Any) -> None:
+    transaction = session.get_transaction()
+    if transaction is None or transaction.origin is not SessionTransactionOrigin.AUTOBEGIN:
+        return
+    if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
+        raise ReadOnlyTransactionError(
+            "This session was opened for reading (Session()) and is about to write: open it with "
+            "Session.begin() so the write transaction takes its lock before it reads.")
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (pages render after the transaction)."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit (pages render after the transaction).
+
+    ``factory()`` opens a read session, ``factory.begin()`` a write transaction (see the module docstring).
+    """
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_begin", _mark_writer)
+    event.listen(factory, "before_flush", _refuse_write_in_read_session)
+    return factory
 
 
 def alembic_config(url: str):  # noqa: ANN201
@@ -61,12 +153,37 @@ def alembic_config(url: str):  # noqa: ANN201
     return cfg
 
 
+#: Key of the PostgreSQL advisory lock that serialises migrations of processes starting together.
+_MIGRATION_LOCK = 0x5E4E_CA_01
+
+
+def _migration_transaction(engine: Engine) -> Any:
+    """A write transaction that no other process migrates in at the same time.
+
+    Worker processes (``uvicorn --workers N``) and replicas start together and each brings the schema up to date:
+    on SQLite ``BEGIN IMMEDIATE`` makes the second wait and then find the schema current; on PostgreSQL a
+    transaction-scoped advisory lock does the same (its DDL is transactional).
+    """
+    from contextlib import contextmanager
+
+    from sqlalchemy import text
+
+    @contextmanager
+    def scope():  # noqa: ANN202
+        with writer(engine).begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            yield conn
+
+    return scope()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema to ``revision`` (default: the newest)."""
+    """Bring the database schema to ``revision`` (default: the newest); safe when several processes start at once."""
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with _migration_transaction(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
@@ -75,7 +192,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with _migration_transaction(engine) as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
 

@@ -10,7 +10,8 @@ Routes
 ``GET /.well-known/jwks.json``
     The same keys as a JWK Set (``kid`` = verification method id).
 ``GET /status/{purpose}-{n}``
-    A signed Bitstring Status List credential, read from the database per request (ETag = list version).
+    A signed Bitstring Status List credential (ETag = list version); kept in memory for the current data version
+    (:mod:`mosaics_match.web.published`), so a conditional request is answered ``304`` without loading it.
 ``GET /credentials/{id}[?format=json|jwt|png|svg]``
     A credential its earner made public, as JSON, its VC-JWT, or a baked badge image.
 ``POST /api/v1/verify``
@@ -47,7 +48,9 @@ from starlette.routing import BaseRoute, Route
 
 from mosaics_match.credentials.did_web import document_path as did_web_document_path
 from mosaics_match.credentials.verifier.results import PROBLEM_BASE
+from mosaics_match.services.did_documents import did_document, held_keys, jwk_set
 from mosaics_match.web.proxies import TrustedProxies, request_origin, resolve_client
+from mosaics_match.web.published import Published, PublishedCache, etag_of
 from mosaics_match.web.ratelimit import TokenBucketLimiter
 from mosaics_match.runtime import Runtime, open_runtime
 from mosaics_match.limits import LIMITS
@@ -222,39 +225,6 @@ def request_base_url(request: Request, rt: Runtime) -> str:
 
 # --- keys ---------------------------------------------------------------------------------------------------
 
-def _held_keys(session: Any, issuer_did: str | None) -> list[Any]:
-    from mosaics_match.store.models import Issuer, SigningKey
-
-    stmt = select(SigningKey).join(Issuer).order_by(SigningKey.id)
-    if issuer_did:
-        stmt = stmt.where(Issuer.identifier == issuer_did)
-    return list(session.scalars(stmt))
-
-
-def _did_document(did: str, keys: list[Any]) -> dict[str, Any]:
-    methods = [{"id": k.verification_method, "type": "Multikey", "controller": did,
-                "publicKeyMultibase": k.public_multikey} for k in keys]
-    ids = [m["id"] for m in methods]
-    return {
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-        "id": did,
-        "verificationMethod": methods,
-        "assertionMethod": ids,  # issuing only: these keys are not for authenticating as the issuer
-    }
-
-
-def _jwk(key: Any) -> dict[str, Any]:
-    from mosaics_match.credentials.keys import public_key_from_multikey
-
-    jwk: dict[str, Any] = dict(public_key_from_multikey(key.public_multikey).jwk())
-    jwk.update({"kid": key.verification_method, "use": "sig"})
-    if jwk.get("kty") == "OKP":
-        jwk["alg"] = "EdDSA"
-    elif jwk.get("crv") == "P-256":
-        jwk["alg"] = "ES256"
-    return jwk
-
-
 # --- routes -------------------------------------------------------------------------------------------------
 
 class _Api:
@@ -262,6 +232,7 @@ class _Api:
         self.runtime = runtime
         self.config = config
         self.limiter = TokenBucketLimiter(config.verify_rate, config.verify_burst)
+        self.published = PublishedCache()
 
     # did:web and JWKS
 
@@ -277,31 +248,32 @@ class _Api:
         if request.url.path != path:
             raise Problem(404, "not-found", "Not found", "No DID document is published at this path.")
 
-        def load() -> list[Any]:
+        def load() -> Published | None:
             with rt.Session() as session:
-                return _held_keys(session, did)
+                keys = held_keys(session, did)
+                if not keys:
+                    return None
+                body = json.dumps(did_document(did, keys), ensure_ascii=False).encode("utf-8")
+            return Published(body, etag_of(body, "did"), "application/did+json")
 
-        keys = await run_in_threadpool(load)
-        if not keys:
+        found = await run_in_threadpool(self.published.get, rt, ("did", did), load)
+        if found is None:
             raise Problem(404, "no-keys", "No keys yet",
                           f"{did} has no signing key yet: one is created with the first credential issued here.")
-        body = json.dumps(_did_document(did, keys), ensure_ascii=False)
-        return Response(body, media_type="application/did+json",
-                        headers={"Cache-Control": f"public, max-age={self.config.keys_max_age}",
-                                 "Access-Control-Allow-Origin": "*"})
+        return _conditional(request, found, f"public, max-age={self.config.keys_max_age}")
 
     async def jwks(self, request: Request) -> Response:
         rt = await run_in_threadpool(self.runtime)
         did = rt.settings.issuer_did or None
+        issuer = did if did and did.startswith("did:web:") else None
 
-        def load() -> list[dict[str, Any]]:
+        def load() -> Published:
             with rt.Session() as session:
-                return [_jwk(k) for k in _held_keys(session, did if did and did.startswith("did:web:") else None)]
+                body = json.dumps(jwk_set(held_keys(session, issuer))).encode("utf-8")
+            return Published(body, etag_of(body, "jwks"), "application/jwk-set+json")
 
-        keys = await run_in_threadpool(load)
-        return Response(json.dumps({"keys": keys}), media_type="application/jwk-set+json",
-                        headers={"Cache-Control": f"public, max-age={self.config.keys_max_age}",
-                                 "Access-Control-Allow-Origin": "*"})
+        found = await run_in_threadpool(self.published.get, rt, ("jwks", issuer), load)
+        return _conditional(request, found, f"public, max-age={self.config.keys_max_age}")
 
     # status lists
 
@@ -312,9 +284,8 @@ class _Api:
             raise Problem(404, "not-found", "Status list not found",
                           "Status lists are named revocation-<n> or suspension-<n>.")
         purpose, number = m.group(1), int(m.group(2))
-        rt = await run_in_threadpool(self.runtime)
 
-        def load() -> tuple[str, int] | None:
+        def load(rt: Runtime) -> Published | None:
             from mosaics_match.store.models import StatusList
 
             with rt.Session() as session:
@@ -323,18 +294,18 @@ class _Api:
                     .where(StatusList.purpose == purpose, StatusList.number == number,
                            StatusList.signed_document.is_not(None))
                     .order_by(StatusList.version.desc()).limit(1)).first()
-                return (row[0], row[1]) if row else None
+            if row is None:
+                return None
+            return Published(row[0].encode("utf-8"), f'"{purpose}-{number}-v{row[1]}"', "application/vc+ld+json")
 
-        found = await run_in_threadpool(load)
+        def lookup() -> Published | None:
+            rt = self.runtime()
+            return self.published.get(rt, ("status", purpose, number), lambda: load(rt))
+
+        found = await run_in_threadpool(lookup)
         if found is None:
             raise Problem(404, "not-found", "Status list not found", f"There is no status list {name}.")
-        document, version = found
-        etag = f'"{purpose}-{number}-v{version}"'
-        headers = {"ETag": etag, "Cache-Control": f"public, max-age={self.config.status_max_age}, must-revalidate",
-                   "Access-Control-Allow-Origin": "*"}
-        if _etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        return Response(document, media_type="application/vc+ld+json", headers=headers)
+        return _conditional(request, found, f"public, max-age={self.config.status_max_age}, must-revalidate")
 
     # public credentials
 
@@ -493,6 +464,14 @@ class _Api:
 
     async def api_not_found(self, request: Request) -> Response:
         raise Problem(404, "not-found", "Not found", "There is no API endpoint at this path; see /api/v1/openapi.json.")
+
+
+def _conditional(request: Request, doc: Published, cache_control: str) -> Response:
+    """``doc`` as a ``200``, or a bodiless ``304`` when the request's ``If-None-Match`` names its ETag."""
+    headers = {"ETag": doc.etag, "Cache-Control": cache_control, "Access-Control-Allow-Origin": "*", **doc.headers}
+    if _etag_matches(request.headers.get("if-none-match"), doc.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(doc.body, media_type=doc.media_type, headers=headers)
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
