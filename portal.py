@@ -26,7 +26,7 @@ if __name__ != "__main__":
     from mosaics_match.web.api import LazyRuntime, build_routes
     from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies
     from mosaics_match.web.serving import nodelay_listening_sockets
-    from mosaics_match.runtime import open_runtime
+    from mosaics_match.runtime import open_runtime_or_explain
     from mosaics_match.settings import SettingsError, load_settings, startup_problem
 
     from pages.streamlit_compat import serve_portal_navigation
@@ -44,13 +44,9 @@ if __name__ != "__main__":
         startup.refuse(problem)
     try:
         # Connect and migrate now, so a misconfigured database ends the start with one line.
-        process_runtime = open_runtime(settings)
-    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the operator gets one line
-        import re
-
-        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-        reason = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", reason)  # never echo a database password
-        startup.refuse(f"Seneca Mosaics will not start: the database at DATABASE_URL cannot be opened ({reason}).")
+        process_runtime = open_runtime_or_explain(settings)
+    except SettingsError as exc:
+        startup.refuse(f"Seneca Mosaics will not start: {exc}.")
     served = startup.served_origin()
     if settings.base_url_configured:
         mismatch = startup.local_base_url_mismatch(settings.base_url, served)

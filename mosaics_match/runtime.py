@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mosaics_match.store import audit_chain
 from mosaics_match.store import db
 from mosaics_match.store import versioning
-from mosaics_match.settings import Settings, load_settings
+from mosaics_match.settings import Settings, SettingsError, load_settings
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,25 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     audit_chain.install(factory, key=audit_chain.chain_key(settings.key_secret) if settings.key_secret else None)
     versioning.install(factory)
     return Runtime(settings=settings, engine=engine, Session=factory)
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def open_runtime_or_explain(settings: Settings) -> Runtime:
+    """:func:`open_runtime`, with a failure to open the database turned into one line for the operator.
+
+    The server's start and the command line both use it, so the message, and what it hides, are the same.
+
+    Raises
+    ------
+    SettingsError
+        ``the database at DATABASE_URL cannot be opened (<driver's reason>)``, the reason on one line, cut at
+        300 characters, with any password in a URL replaced by ``***``.
+    """
+    try:
+        return open_runtime(settings)
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the operator gets one line
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        reason = _URL_PASSWORD.sub(r"\1***@", reason)
+        raise SettingsError(f"the database at DATABASE_URL cannot be opened ({reason})") from None

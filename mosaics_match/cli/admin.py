@@ -46,18 +46,10 @@ def _runtime():  # noqa: ANN202
         A setting is malformed, or the database cannot be opened (the message names DATABASE_URL, never its
         password).
     """
-    import re
+    from mosaics_match.runtime import open_runtime_or_explain
+    from mosaics_match.settings import load_settings
 
-    from mosaics_match.runtime import open_runtime
-    from mosaics_match.settings import SettingsError, load_settings
-
-    settings = load_settings()
-    try:
-        return open_runtime(settings)
-    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the operator gets one line
-        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-        reason = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", reason)
-        raise SettingsError(f"the database at DATABASE_URL cannot be opened ({reason})") from None
+    return open_runtime_or_explain(load_settings())
 
 
 def _db(args: argparse.Namespace) -> int:
