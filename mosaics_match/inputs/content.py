@@ -21,7 +21,7 @@ __all__ = [
     "LEVELS",
     "Achievement",
     "Catalogue",
-    "Competency",
+    "CatalogueCompetency",
     "ContentError",
     "Issuer",
     "Partner",
@@ -70,7 +70,7 @@ class Partner:
 
 
 @dataclass(frozen=True, slots=True)
-class Competency:
+class CatalogueCompetency:
     slug: str
     name: str
     description: str
@@ -89,7 +89,7 @@ class Achievement:
     description: str
     criteria: str
     tags: tuple[str, ...]
-    competencies: tuple[Competency, ...]
+    competencies: tuple[CatalogueCompetency, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +233,7 @@ def _read_json(path: Path) -> Any:
 # --------------------------------------------------------------------------------------------------- catalogue
 
 
-def _competency(raw: Any, ctx: _Ctx) -> Competency:
+def _competency(raw: Any, ctx: _Ctx) -> CatalogueCompetency:
     d = _obj(raw, ctx, ("slug", "name", "description"), ("esco_uri", "esco_label"))
     uri, label = d.get("esco_uri"), d.get("esco_label")
     if (uri is None) != (label is None):
@@ -243,7 +243,7 @@ def _competency(raw: Any, ctx: _Ctx) -> Competency:
         if not ESCO_SKILL_URI.match(uri):
             raise ctx.at("esco_uri").fail(f"{uri!r} must look like http://data.europa.eu/esco/skill/<uuid>")
         _str(label, ctx.at("esco_label"))
-    return Competency(
+    return CatalogueCompetency(
         slug=_slug(d["slug"], ctx.at("slug")),
         name=_str(d["name"], ctx.at("name")),
         description=_str(d["description"], ctx.at("description"), min_len=20),
