@@ -12,8 +12,6 @@ import streamlit as st
 
 from mosaics_match.services import matching as ms
 from mosaics_match.inputs import posting_text as pt
-from mosaics_match.store import repo
-from mosaics_match.store.models import Account
 from pages import common
 
 viewer = common.guard(__file__)
@@ -39,15 +37,14 @@ def _label(text: str) -> str:
 
 @st.cache_resource(max_entries=2, show_spinner="Preparing the list of verified skills…")
 def _partner_index(version: int, database_url: str) -> ms.PartnerIndex:
-    """One index per data version: issuing, revoking or a consent change bumps the version, so the next
-    search builds a fresh index and no restart is needed."""
-    with rt.Session() as session:
-        return ms.build_partner_index(session)
+    """One index per data version: issuing, revoking, a consent change, an added credential or a status change
+    found by a re-check bumps the version, so the next search builds a fresh index and no restart is needed."""
+    return ms.index_for(rt)
 
 
 def current_index() -> ms.PartnerIndex:
-    with rt.Session() as session:
-        version = repo.data_version(session)
+    with st.spinner("Checking the status of credentials from other issuers…", show_time=False):
+        version = ms.prepare_search(rt)
     index = _partner_index(version, rt.settings.database_url)
     if index.is_stale():  # a credential expired (or a future-dated one started) since the build
         _partner_index.clear()
@@ -67,9 +64,7 @@ if flash:
     st.success(flash)
 
 index = current_index()
-with rt.Session() as session:
-    postings = repo.list_postings(session)
-    posting_choices = {p.id: (p.title, p.employer, p.text) for p in postings}
+posting_choices = {p.id: (p.title, p.employer, p.text) for p in ms.saved_postings(rt)}
 
 # --- the posting ------------------------------------------------------------------------------------------------
 source = st.radio("Job posting", ["Choose a saved posting", "Paste the text", "Upload a file"], horizontal=True,
@@ -175,8 +170,9 @@ if posting is not None:
                    "ones that matter least.")
 
 # --- filters ----------------------------------------------------------------------------------------------------
-ach_names = {slug: info.name for slug, info in index.achievements.items()}
-comp_labels = {cid: f"{name} ({index.achievements[slug].name})"
+ach_names = {slug: info.name + (f" ({info.issuer})" if info.external else "")
+             for slug, info in index.achievements.items()}
+comp_labels = {cid: f"{name} ({ach_names[slug]})"
                for slug, info in index.achievements.items() for cid in info.competency_ids
                for name in [index.competency_names[cid]]}
 bands = index.engine.config.band_thresholds
@@ -206,18 +202,16 @@ if not requirements:
 
 # --- search -----------------------------------------------------------------------------------------------------
 started = time.perf_counter()
-with rt.Session() as session:
-    try:
-        result = ms.search(session, index, requirements=requirements, filters=filters, base_url=rt.settings.base_url)
-    except ms.EmptyPostingError:
-        st.error("There is nothing to search for: tick at least one line of the posting above.")
-        st.stop()
+try:
+    result = ms.run_search(rt, index, requirements=requirements, filters=filters, base_url=rt.settings.base_url)
+except ms.EmptyPostingError:
+    st.error("There is nothing to search for: tick at least one line of the posting above.")
+    st.stop()
 elapsed = time.perf_counter() - started
 marker = (ms.posting_hash(posting.text), tuple(requirements), repr(filters.describe()))
 if st.session_state.get(AUDITED_KEY) != marker:
-    with rt.Session.begin() as session:
-        ms.record_search(session, actor=viewer.email, actor_role=viewer.role, title=title, posting=posting.text,
-                         filters=filters, result_count=result.n_at_least, requirements=requirements)
+    ms.audit_search(rt, actor=viewer.email, actor_role=viewer.role, title=title, posting=posting.text,
+                    filters=filters, result_count=result.n_at_least, requirements=requirements)
     st.session_state[AUDITED_KEY] = marker
 
 candidates = result.candidates
@@ -226,6 +220,10 @@ st.subheader("Matching earners", anchor=False)
 earners_word = "earner covers" if result.n_cover_half == 1 else "earners cover"
 st.markdown(f"**{result.n_cover_half:,} {earners_word} at least half of the requirements** "
             f"(of {index.n_earners:,} discoverable earners with verified credentials).")
+if index.n_external:
+    st.caption(f"Evidence includes {index.n_external:,} verified credential{'s' if index.n_external != 1 else ''} "
+               "earners added from other issuers that Seneca trusts; each piece of evidence names its issuer. "
+               "Their status was checked again just before this search.")
 m1, m2, m3 = st.columns(3)
 m1.metric("Cover at least half", f"{result.n_cover_half:,}",
           help="Earners whose verified skills cover at least half of the ticked lines (score 0.50 or more), "
@@ -258,6 +256,7 @@ else:
             "Matched": "; ".join(dict.fromkeys(e.requirement for e in c.covered)),
             "Partly": "; ".join(dict.fromkeys(e.requirement for e in c.partial)),
             "Missing": "; ".join(c.missing),
+            "Issued by": "; ".join(c.issuers),
             "Evidence": c.verify_links[0] if c.verify_links else None,
         }
         if show_must:
@@ -278,6 +277,8 @@ else:
                                                   help="Lines a verified competency comes close to"),
             "Missing": st.column_config.TextColumn("Not found", width="large",
                                                    help="Lines nothing in their verified credentials comes close to"),
+            "Issued by": st.column_config.TextColumn("Issued by", width="medium",
+                                                     help="Who issued the verified credentials behind the matches"),
         },
     )
 
@@ -285,6 +286,11 @@ else:
 
     def _tag(text: str) -> str:
         return " **(must-have)**" if text in must_texts else ""
+
+    def _source(e: ms.Evidence) -> str:
+        """The credential behind a piece of evidence and who issued it (linked when it can be opened)."""
+        name = f"[{_md(e.achievement)}]({e.verify_url})" if e.verify_url else f"**{_md(e.achievement)}**"
+        return f"{name}, issued by {_md(e.issuer)}"
 
     @st.dialog("Why this match", width="large")
     def details(candidate: ms.Candidate) -> None:
@@ -297,12 +303,12 @@ else:
             st.markdown("**Covered by verified credentials**")
             for e in candidate.covered:
                 st.markdown(f"- {_md(e.requirement)}{_tag(e.requirement)} — *{_md(e.competency)}* from "
-                            f"[{_md(e.achievement)}]({e.verify_url})")
+                            f"{_source(e)}")
         if candidate.partial:
             st.markdown("**Partly covered** (a related verified skill, not a clear match)")
             for e in candidate.partial:
                 st.markdown(f"- {_md(e.requirement)}{_tag(e.requirement)} — *{_md(e.competency)}* from "
-                            f"[{_md(e.achievement)}]({e.verify_url})")
+                            f"{_source(e)}")
         if candidate.missing:
             st.markdown("**Not found in their verified credentials**")
             for req in candidate.missing:
@@ -324,9 +330,7 @@ else:
 
     if viewer.account_id is not None and viewer.role == "partner":
         st.subheader("Shortlist")
-        with rt.Session() as session:
-            account = session.get(Account, viewer.account_id)
-            lists = {s.id: s.name for s in repo.shortlists_of(session, account=account)} if account else {}
+        lists = ms.shortlist_names(rt, account_id=viewer.account_id)
         s1, s2 = st.columns(2)
         people = s1.multiselect("People to add", list(by_id), format_func=lambda e: by_id[e].name,
                                 key="match_shortlist_people")
@@ -339,18 +343,13 @@ else:
                                      key="match_shortlist_name")
         if st.button("Add to shortlist", key="match_shortlist_add", disabled=not people, icon=":material/star:"):
             posting_id = st.session_state.get("match_saved") if source == "Choose a saved posting" else None
-            with rt.Session.begin() as session:
-                if target == NEW:
-                    shortlist = ms.create_shortlist(session, account_id=viewer.account_id, name=new_name,
-                                                    posting_id=posting_id)
-                else:
-                    shortlist = ms.owned_shortlist(session, account_id=viewer.account_id, shortlist_id=target)
-                if shortlist is None:
-                    st.error("That shortlist no longer exists.")
-                    st.stop()
-                added = repo.add_to_shortlist(session, shortlist=shortlist, earner_ids=people,
-                                              scores={e: by_id[e].score for e in people})
-                name = shortlist.name
+            outcome = ms.add_to_shortlist(rt, account_id=viewer.account_id,
+                                          shortlist_id=None if target == NEW else target, new_name=new_name,
+                                          posting_id=posting_id, scores={e: by_id[e].score for e in people})
+            if outcome is None:
+                st.error("That shortlist no longer exists.")
+                st.stop()
+            added, name = outcome
             st.session_state[FLASH_KEY] = f"Added {added} of {len(people)} to “{name}”."
             st.session_state.pop("match_shortlist_people", None)
             st.rerun()
@@ -360,7 +359,9 @@ if result.gaps:
     st.caption("Earning these would cover the most of this posting's requirements. Useful for training plans.")
     gap_rows = [{"Micro-credential": index.achievements[g.achievement_id].name
                  if g.achievement_id in index.achievements else g.achievement_id,
-                 "School": index.achievements[g.achievement_id].school
+                 "Offered by": (index.achievements[g.achievement_id].issuer
+                                if index.achievements[g.achievement_id].external
+                                else index.achievements[g.achievement_id].school)
                  if g.achievement_id in index.achievements else "",
                  "Requirements it covers": "; ".join(g.covers),
                  "Added coverage": round(g.score, 3)} for g in result.gaps]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from mosaics_match.exports import certificate
-from mosaics_match.services import claims, sharing
-from mosaics_match.store import repo
-from mosaics_match.store.models import Earner
+from mosaics_match.services import claims, earner_profile, sharing
+from mosaics_match.services import external_credentials as ext
 from pages import common
+from pages.verification_view import md
 
 viewer = common.guard(__file__)
 rt = common.runtime()
@@ -55,9 +55,7 @@ with st.container(border=True):
 # --- consent --------------------------------------------------------------------------------------------------
 with st.container(border=True):
     st.subheader("Who can find me")
-    with rt.Session() as session:
-        earner = session.get(Earner, earner_id)
-        current = (earner.discoverable, earner.share_email) if earner is not None else (False, False)
+    current = earner_profile.consent_of(rt, earner_id=earner_id)
     discoverable = st.toggle(
         "Industry partners may find me when they search for skills", value=current[0], key="consent_discoverable",
         help="Partners see your name, location and your valid Mosaics credentials. Turn this off at any time; "
@@ -66,11 +64,8 @@ with st.container(border=True):
         "Show my email address to those partners", value=current[1], key="consent_share_email",
         disabled=not discoverable, help="Otherwise partners contact you through Seneca.")
     if (discoverable, share_email) != current:
-        with rt.Session.begin() as session:
-            earner = session.get(Earner, earner_id)
-            if earner is not None:
-                repo.set_consent(session, earner=earner, discoverable=discoverable, share_email=share_email,
-                                 actor=viewer.email, actor_role=viewer.role)
+        earner_profile.change_consent(rt, earner_id=earner_id, discoverable=discoverable, share_email=share_email,
+                                      actor=viewer.email, actor_role=viewer.role)
         st.success("Saved. " + ("Partners can now find you." if discoverable else
                                 "Partners can no longer find you in searches."))
 
@@ -196,3 +191,111 @@ for n, item in enumerate(items):
                       help="Off unless you turn it on. When on, anyone can download the signed file from this "
                            "portal. It shows your name, the credential and its dates, and a scrambled (salted hash) "
                            "form of your e-mail address: someone who guesses your address can confirm it.")
+
+
+# --- credentials from other issuers ---------------------------------------------------------------------------
+EXT_FLASH = "external_flash"
+EXT_OUTCOME = "external_outcome"
+LINE_ICONS = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]",
+              None: ":orange[:material/help:]"}
+STATE_COLOURS = {"valid": "green", "revoked": "red", "suspended": "orange", "expired": "gray", "unconfirmed": "orange"}
+ext.start_schedule(rt)
+
+
+def _set_visibility(external_id: int) -> None:
+    """Toggle callback: let partners see one added credential, or not (the viewer's own only)."""
+    visible = bool(st.session_state.get(f"ext_visible_{external_id}", False))
+    if not ext.set_partner_visibility(rt, earner_id=earner_id, external_id=external_id, visible=visible,
+                                      viewer=viewer):
+        st.session_state[EXT_FLASH] = ("error", "That credential is not in your list.")
+    else:
+        st.session_state[EXT_FLASH] = ("success", "Partners can now see this credential." if visible else
+                                       "Partners no longer see this credential.")
+
+
+def _remove(external_id: int) -> None:
+    """Button callback: delete one added credential (the viewer's own only)."""
+    done = ext.remove_credential(rt, earner_id=earner_id, external_id=external_id, viewer=viewer)
+    st.session_state[EXT_FLASH] = ("success", "Removed from your list.") if done else \
+        ("error", "That credential is not in your list.")
+
+
+st.subheader("Credentials from other issuers", anchor=False)
+with st.container(border=True, key="external_add"):
+    st.markdown(":material/add_task: **Add a credential from another issuer**")
+    st.write("A college, an employer or a certification body may have issued you an Open Badge or a verifiable "
+             "credential. Add it here: the portal checks it the same way as on the verify page, and keeps it only "
+             "when it is genuine, current, not revoked and issued to one of your e-mail addresses.")
+    how = st.radio("How do you have it?", ["Upload a file or badge image", "Paste the credential",
+                                           "Verification link"], horizontal=True, key="ext_how")
+    with st.form("ext_form", clear_on_submit=True):
+        upload = text = link = None
+        if how == "Upload a file or badge image":
+            upload = st.file_uploader("Credential file (.json, .jwt) or badge image (.png, .svg)",
+                                      type=["json", "jwt", "jws", "txt", "png", "svg"], key="ext_file",
+                                      max_upload_size=max(1, -(-ext.MAX_INPUT_BYTES // 1_048_576)))
+        elif how == "Paste the credential":
+            text = st.text_area("Credential JSON or signed token", height=160, key="ext_text",
+                                max_chars=ext.MAX_INPUT_BYTES,
+                                placeholder="{\"@context\": …} or eyJ…")
+        else:
+            link = st.text_input("Verification link", key="ext_link", max_chars=2000,
+                                 placeholder="https://…", help="A link that returns the credential itself "
+                                                               "(JSON or a signed token), served over https.")
+        visible = st.checkbox("Partners may see this credential", value=False, key="ext_visible_new",
+                              help="Off unless you turn it on. When on, and when Seneca counts its issuer, it "
+                                   "counts in partner searches as evidence of your skills.")
+        submitted = st.form_submit_button("Check and add", type="primary", icon=":material/add_task:")
+    if submitted:
+        if upload is not None:
+            outcome = ext.add_credential(rt, earner_id=earner_id, viewer=viewer, data=upload.getvalue(),
+                                         source="upload", file_name=upload.name[:200], partners_may_see=visible)
+        elif text and text.strip():
+            outcome = ext.add_credential(rt, earner_id=earner_id, viewer=viewer, data=text.strip(),
+                                         source="paste", partners_may_see=visible)
+        elif link and link.strip():
+            outcome = ext.add_credential(rt, earner_id=earner_id, viewer=viewer, data=link.strip(),
+                                         source="link", partners_may_see=visible)
+        else:
+            outcome = None
+            st.error("Choose a file, paste the credential, or give its link.")
+        if outcome is not None:
+            st.session_state[EXT_OUTCOME] = outcome
+    outcome = st.session_state.get(EXT_OUTCOME)
+    if outcome is not None:
+        if outcome.kept:
+            (st.success if outcome.reason == "kept" else st.warning)(outcome.message)
+        else:
+            st.error(outcome.message)
+        pv = outcome.verification
+        if pv is not None and not pv.input_problem:
+            st.markdown("\n".join(f"{LINE_ICONS[line.ok]} {md(line.text)}  " for line in pv.lines))
+
+flash = st.session_state.pop(EXT_FLASH, None)
+if flash:
+    (st.success if flash[0] == "success" else st.error)(flash[1])
+external = ext.list_credentials(rt, earner_id=earner_id)
+if not external:
+    st.caption("You have not added credentials from other issuers.")
+for n, item in enumerate(external):
+    with st.container(border=True, key=f"external_{n}"):
+        head, badge = st.columns([5, 1])
+        head.markdown(f"**{md(item.name)}**  \nIssued by {md(item.issuer_name)}")
+        with badge:
+            st.badge(item.state_label, color=STATE_COLOURS.get(item.state, "gray"))
+        until = f"{item.valid_until:%d %b %Y}" if item.valid_until else "no expiry"
+        st.caption(f"Valid until {until} · last checked {item.checked_at:%d %b %Y %H:%M} UTC")
+        if item.state_detail:
+            st.caption(md(item.state_detail))
+        if item.competencies:
+            st.caption("Skills partners can find: " + ", ".join(md(c) for c in item.competencies[:12]))
+        if item.counts:
+            st.caption(":green[:material/search:] Counts in partner searches.")
+        else:
+            st.caption(f"Does not count in partner searches: {md(item.why_not_counted or '')}")
+        row = st.container(horizontal=True)
+        row.toggle("Partners may see this", value=item.partners_may_see, key=f"ext_visible_{item.id}",
+                   on_change=_set_visibility, args=(item.id,))
+        with row.popover("Remove…", icon=":material/delete:"):
+            st.write("Remove this credential from your list? You can add it again later.")
+            st.button("Yes, remove", key=f"ext_remove_{item.id}", type="primary", on_click=_remove, args=(item.id,))

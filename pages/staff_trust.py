@@ -1,14 +1,14 @@
-"""Staff: the trust registry — issuers whose credentials employers can rely on."""
+"""Staff: the trust registry — issuers whose credentials employers can rely on, and which of them count in partner
+searches when earners add their credentials."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 
 import pandas as pd
 import streamlit as st
 
-from mosaics_match.store import repo
+from mosaics_match.services import trust
 from pages import common
 
 viewer = common.guard(__file__)
@@ -21,23 +21,23 @@ IMPORTED_KEY = "staff_trust_imported"
 st.title("Trusted issuers")
 st.caption(
     "A credential can be genuine and still come from an issuer nobody knows. Verification shows whether the "
-    "issuer is on this list. Issuers are identified by a DID (`did:web:…`, `did:key:…`) or a web address."
+    "issuer is on this list. Issuers are identified by a DID (`did:web:…`, `did:key:…`) or a web address. "
+    "Earners can add credentials from other issuers to their profile: those count in partner searches only when "
+    "their issuer is on this list with **Counts in partner search** on. Credentials from other issuers are kept "
+    "for their earners but never count."
 )
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     st.success(flash)
 
-with rt.Session() as session:
-    trusted = repo.trusted_issuers(session)
-    export = repo.export_trust_registry(session)
-    table = [
-        {"Name": i.name, "Identifier": i.identifier, "Notes": i.notes or "",
-         "Kind": "this portal" if i.is_local else ("Seneca (retired key)" if i.keys else "external")}
-        for i in trusted
-    ]
-
+trusted = trust.list_trusted(rt)
 if trusted:
-    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{"Name": i.name, "Identifier": i.identifier, "Notes": i.notes, "Kind": i.kind,
+                                "Counts in partner search": i.counts_in_search} for i in trusted]),
+                 hide_index=True, width="stretch",
+                 column_config={"Counts in partner search": st.column_config.CheckboxColumn(
+                     "Counts in partner search",
+                     help="Whether credentials earners add from this issuer count in partner searches")})
 else:
     st.info("The trust registry is empty.")
 
@@ -48,16 +48,14 @@ with add_tab:
         ident = st.text_input("DID or web address", max_chars=500, placeholder="did:web:example.edu or https://example.edu")
         name = st.text_input("Name", max_chars=200)
         notes = st.text_area("Notes (optional)", max_chars=2000)
+        counts = st.checkbox("Counts in partner search", value=False, key="trust_add_counts",
+                             help="Credentials earners add from this issuer then count in partner searches.")
         added = st.form_submit_button("Add to the trust registry", type="primary")
     if added:
         try:
-            normal = repo.normalise_issuer_identifier(ident)
-            if not name.strip():
-                raise repo.TrustFileError("Give the issuer's name.")
-            with rt.Session.begin() as session:
-                repo.trust_issuer(session, entry=repo.TrustEntry(normal, name.strip(), notes.strip() or None),
-                                  actor=viewer.email, actor_role=viewer.role)
-        except repo.TrustFileError as exc:
+            normal = trust.add_issuer(rt, identifier=ident, name=name, notes=notes, counts_in_search=counts,
+                                      actor=viewer.email, actor_role=viewer.role)
+        except trust.TrustError as exc:
             st.error(str(exc))
         else:
             st.session_state[FLASH_KEY] = f"{name.strip()} ({normal}) is now trusted."
@@ -72,38 +70,53 @@ with edit_tab:
                               key="trust_pick")
         issuer = by_id.get(picked or "")
         if issuer is not None:
-            with st.form(f"trust_edit_{issuer.id}"):
+            with st.form(f"trust_edit_{issuer.identifier}"):
                 new_name = st.text_input("Name", value=issuer.name, max_chars=200)
-                new_notes = st.text_area("Notes", value=issuer.notes or "", max_chars=2000)
+                new_notes = st.text_area("Notes", value=issuer.notes, max_chars=2000)
                 saved = st.form_submit_button("Save")
             if saved:
-                if not new_name.strip():
-                    st.error("The name cannot be empty.")
+                try:
+                    trust.update_issuer(rt, identifier=issuer.identifier, name=new_name, notes=new_notes,
+                                        actor=viewer.email, actor_role=viewer.role)
+                except trust.TrustError as exc:
+                    st.error(str(exc))
                 else:
-                    with rt.Session.begin() as session:
-                        repo.trust_issuer(session, entry=repo.TrustEntry(issuer.identifier, new_name.strip(),
-                                                                          new_notes.strip()),
-                                          actor=viewer.email, actor_role=viewer.role)
                     st.session_state[FLASH_KEY] = f"Saved {new_name.strip()}."
                     st.rerun()
             if issuer.is_local:
-                st.caption("This portal's own issuer cannot be removed.")
-            elif st.button("Remove from the trust registry…", key="trust_remove"):
-                st.session_state[PENDING_KEY] = issuer.identifier
+                st.caption("This portal's own issuer cannot be removed, and its credentials always count in "
+                           "partner searches.")
+            else:
+                wanted = st.toggle("Counts in partner search", value=issuer.counts_in_search,
+                                   key=f"trust_counts_{issuer.identifier}",
+                                   help="When on, credentials earners add from this issuer count in partner "
+                                        "searches (from the next search on).")
+                if wanted != issuer.counts_in_search:
+                    try:
+                        trust.set_counts_in_search(rt, identifier=issuer.identifier, counts=wanted,
+                                                   actor=viewer.email, actor_role=viewer.role)
+                    except trust.TrustError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state[FLASH_KEY] = (f"Credentials from {issuer.name} "
+                                                       + ("now count" if wanted else "no longer count")
+                                                       + " in partner searches.")
+                        st.rerun()
+                if st.button("Remove from the trust registry…", key="trust_remove"):
+                    st.session_state[PENDING_KEY] = issuer.identifier
 
             def _dismissed() -> None:
                 st.session_state.pop(PENDING_KEY, None)
 
             @st.dialog("Remove this issuer?", on_dismiss=_dismissed)
             def confirm_remove(identifier: str, label: str) -> None:
-                st.markdown(f"Credentials from **{label}** will show as coming from an untrusted issuer.")
+                st.markdown(f"Credentials from **{label}** will show as coming from an untrusted issuer, and those "
+                            "earners added stop counting in partner searches.")
                 b1 = b2 = st.container(horizontal=True)
                 if b1.button("Yes, remove", type="primary", key="trust_remove_yes"):
                     try:
-                        with rt.Session.begin() as session:
-                            repo.untrust_issuer(session, identifier=identifier, actor=viewer.email,
-                                                actor_role=viewer.role)
-                    except repo.TrustFileError as exc:
+                        trust.remove_issuer(rt, identifier=identifier, actor=viewer.email, actor_role=viewer.role)
+                    except trust.TrustError as exc:
                         st.error(str(exc))
                         return
                     st.session_state.pop(PENDING_KEY, None)
@@ -118,31 +131,30 @@ with edit_tab:
 
 with file_tab:
     st.download_button(
-        "Export the trust registry (JSON)", data=json.dumps(export, indent=2, ensure_ascii=False) + "\n",
+        "Export the trust registry (JSON)", data=trust.export_json(rt),
         file_name="mosaics-trusted-issuers.json", mime="application/json",
     )
     st.markdown(
         'Import a file in the form `{"issuers": [{"id": "<DID or web address>", "name": "…", "notes": "…"}]}` '
-        f"(at most {repo.MAX_TRUST_ENTRIES:,} issuers, {repo.MAX_TRUST_FILE_BYTES // 1024} KB). Issuers in the file "
-        "are added or updated; issuers not in the file are left as they are."
+        f"(at most {trust.MAX_ENTRIES:,} issuers, {trust.MAX_FILE_BYTES // 1024} KB). Issuers in the file "
+        "are added or updated; issuers not in the file are left as they are. Whether an issuer counts in partner "
+        "searches is set here, one issuer at a time, never by a file."
     )
     upload = st.file_uploader("Trust registry file", type=["json"], key="trust_json", max_upload_size=1)
     if upload is not None:
         data = upload.getvalue()
         digest = hashlib.sha256(data).hexdigest()
         try:
-            entries = repo.parse_trust_document(data)
-        except repo.TrustFileError as exc:
+            preview = trust.preview_import(data)
+        except trust.TrustError as exc:
             st.error(str(exc))
         else:
             st.dataframe(pd.DataFrame([{"Identifier": e.identifier, "Name": e.name, "Notes": e.notes or ""}
-                                       for e in entries]), hide_index=True, width="stretch")
+                                       for e in preview.entries]), hide_index=True, width="stretch")
             done = st.session_state.get(IMPORTED_KEY, {}).get(digest)
             if done:
                 st.success(f"Imported: {done['added']} added, {done['updated']} updated, {done['unchanged']} unchanged.")
-            elif st.button(f"Import {len(entries)} issuer(s)", type="primary"):
-                with rt.Session.begin() as session:
-                    counts = repo.import_trust_registry(session, entries=entries, actor=viewer.email,
-                                                        actor_role=viewer.role)
+            elif st.button(f"Import {len(preview.entries)} issuer(s)", type="primary"):
+                counts = trust.import_issuers(rt, preview=preview, actor=viewer.email, actor_role=viewer.role)
                 st.session_state.setdefault(IMPORTED_KEY, {})[digest] = counts
                 st.rerun()

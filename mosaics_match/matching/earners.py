@@ -530,6 +530,7 @@ class EarnerIndex:
         # Sum per holder in a reusable dense buffer. Credits are <= 1 and an earner holds few units, so
         # count * 1024 + credit sum decodes exactly.
         acc, seen = self._scratch()
+        zeroed = False
         try:
             np.add.at(acc, holders, weights)
             if holders.size * 64 > self.n_earners:
@@ -542,14 +543,23 @@ class EarnerIndex:
                 if cand.size:
                     cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
             packed = acc[cand]
+            acc[cand] = 0.0  # the distinct holders, in order: fewer and cheaper writes than ``acc[holders]``
+            zeroed = True
         finally:
-            acc[holders] = 0.0
-        n_high, partial = np.divmod(packed + 1e-9, 1024.0)
+            if not zeroed:
+                acc[holders] = 0.0
+                seen[holders] = False
+        # divmod by 1024 without a float modulo (a power of two: the scaling and the subtraction are exact)
+        packed += 1e-9
+        n_high = np.floor(packed * (1.0 / 1024.0))
+        partial = packed - n_high * 1024.0
         # Units not gathered for an earner with c units have total < reach / c, and below reach overall.
         below = unit_total[unit_total < reach]
         low_max = float(below.max()) if below.size else 0.0
-        count = self.e_count[cand].astype(np.float64)
-        upper = partial + (count - n_high) * np.minimum(reach / np.maximum(count, 1.0), low_max)
+        count = self.e_count[cand]
+        # per holding count c: the most a unit not gathered can add, min(reach / c, low_max) (a lookup table)
+        per_unit = np.minimum(reach / np.maximum(np.arange(top_c + 1, dtype=np.float64), 1.0), low_max)
+        upper = partial + (count - n_high) * per_unit[count]
         cand = cand[upper >= theta]
         if max_candidates is not None and cand.size > max_candidates:
             return None

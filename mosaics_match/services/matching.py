@@ -5,8 +5,14 @@ only credentials that count as evidence right now (``repo.matching_rows``: proof
 suspended, within validity) of earners who consented to be found. It also decides what a partner may see of an
 earner: the name always, the email only when the earner agreed to share it, nothing else.
 
-An index is built once per data version (``repo.data_version``, bumped by issuing, status changes and consent
-changes) and cached by the UI. Expiry needs no event: each index knows the moment its evidence changes by
+Credentials earners added from other issuers (:mod:`mosaics_match.services.external_credentials`) enter the
+same index when they count (last check valid, shown to partners, issuer trusted with "counts in partner search"
+on): their achievement's competencies come from its signed alignments, criteria and description, and they carry
+their issuer's name and a link, so they score, explain, filter and recommend exactly as Seneca's do. A search
+first re-checks their status (:func:`prepare_search`).
+
+An index is built once per data version (``repo.data_version``, bumped by issuing, status changes, consent
+changes, added credentials and trust changes) and cached by the UI. Expiry needs no event: each index knows the moment its evidence changes by
 itself (the next ``valid_until`` or future ``valid_from``) and reports itself stale from then on.
 
 A search scores exactly the :class:`~mosaics_match.matching.requirements.Requirement` list the partner
@@ -22,13 +28,15 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mosaics_match.exports import csv as csv_export
 from mosaics_match.store import repo
-from mosaics_match.services.issuing import credential_url
+from mosaics_match.services import external_credentials
+from mosaics_match.services.issuing import ISSUER_NAME, credential_url
 from mosaics_match.matching import (
     Competency,
     CredentialRef,
@@ -45,9 +53,11 @@ from mosaics_match.matching import (
 )
 from mosaics_match.matching import EmptyPostingError as EmptyPostingError  # re-exported for pages
 from mosaics_match.matching.posting import SCORED_KINDS, PostingLine, PostingReading, read_posting
-from mosaics_match.store.models import Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
+from mosaics_match.store.models import Account, Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
 
 MAX_RESULTS = 200
+#: A search does not wait again on a status list that could not be fetched this many seconds ago.
+SEARCH_RETRY_SECONDS = 60.0
 #: Default minimum score: the lower edge of the "partial" band (a weak match is not worth a partner's time).
 DEFAULT_MIN_SCORE = MatchConfig().band_thresholds[2]
 #: The headline count: earners whose verified skills cover at least this share of the requirements.
@@ -62,6 +72,9 @@ class AchievementInfo:
     name: str
     school: str
     competency_ids: tuple[str, ...]
+    #: Who issues it: Seneca for the catalogue, the issuer's name for an achievement of an added credential.
+    issuer: str = ISSUER_NAME
+    external: bool = False
 
 
 @dataclass
@@ -86,6 +99,12 @@ class PartnerIndex:
         Credential id -> achievement slug, for every credential in the index.
     n_earners, n_credentials
         Discoverable earners with evidence, and valid credentials indexed.
+    credential_issuer
+        Credential id -> issuer name, for added credentials (``ext:<id>``); Seneca's are not listed.
+    credential_link
+        Credential id -> a link a partner can open for an added credential, when it has one.
+    n_external
+        Added credentials indexed.
     """
 
     version: int
@@ -97,6 +116,9 @@ class PartnerIndex:
     credential_achievement: dict[str, str]
     n_earners: int
     n_credentials: int
+    credential_issuer: dict[str, str] = field(default_factory=dict)
+    credential_link: dict[str, str] = field(default_factory=dict)
+    n_external: int = 0
 
     def is_stale(self, now: datetime | None = None) -> bool:
         """Whether an expiry or start date passed since the build (the index must be rebuilt)."""
@@ -170,12 +192,55 @@ def build_partner_index(session: Session, *, at: datetime | None = None,
                                                        issued_at=_aware(row.issued_at))
         holdings.setdefault(str(row.earner_id), []).append(row.credential_id)
         cred_ach[row.credential_id] = row.achievement_slug
+    issuers: dict[str, str] = {}
+    links: dict[str, str] = {}
+    external = repo.external_matching_rows(session, at=now)
+    for row in external:
+        key = f"ext:{row.achievement_key}"
+        if key not in achievements:
+            ids = []
+            for comp in external_credentials.competencies_of(row.achievement_key, row.content or {}):
+                ids.append(comp.id)
+                names[comp.id] = comp.name
+                competencies[comp.id] = Competency(id=comp.id, name=comp.name, description=comp.description,
+                                                   esco_label=comp.esco_label, achievement_id=key,
+                                                   esco_uri=comp.esco_uri)
+            achievements[key] = AchievementInfo(key, row.achievement_name, row.issuer_name, tuple(ids),
+                                                issuer=row.issuer_name, external=True)
+        cid = f"ext:{row.external_id}"
+        credentials[cid] = CredentialRef(achievement_id=key, issued_at=_aware(row.valid_from))
+        holdings.setdefault(str(row.earner_id), []).append(cid)
+        cred_ach[cid] = key
+        issuers[cid] = row.issuer_name
+        link = external_credentials.evidence_link(row.content or {}, None)
+        if link:
+            links[cid] = link
     engine = build_index(competencies=competencies, credentials=credentials, holdings=holdings, config=config)
+    moments = [m for m in (_next_change(session, now), repo.external_next_change(session, at=now)) if m is not None]
     return PartnerIndex(
-        version=version, built_at=now, stale_after=_next_change(session, now), engine=engine,
+        version=version, built_at=now, stale_after=min(moments) if moments else None, engine=engine,
         achievements=achievements, competency_names=names, credential_achievement=cred_ach,
-        n_earners=len(holdings), n_credentials=len(credentials),
+        n_earners=len(holdings), n_credentials=len(credentials), credential_issuer=issuers,
+        credential_link=links, n_external=len(external),
     )
+
+
+def prepare_search(db: Any) -> int:
+    """Before a search shows results: re-check the status of added credentials (each status list fetched once,
+    verified again only when it changed; see :func:`~mosaics_match.services.external_credentials.refresh_statuses`)
+    and return the data version the index must be built from. A revoked, suspended, expired or unreachable one
+    changes the version, so the next index leaves it out."""
+    external_credentials.refresh_statuses(db, actor="search", retry_after=SEARCH_RETRY_SECONDS)
+    factory = db.Session if hasattr(db, "Session") else db
+    with factory() as session:
+        return repo.data_version(session)
+
+
+def index_for(db: Any) -> PartnerIndex:
+    """Build the index from the database now (see :func:`build_partner_index`)."""
+    factory = db.Session if hasattr(db, "Session") else db
+    with factory() as session:
+        return build_partner_index(session)
 
 
 # --- searching ------------------------------------------------------------------------------------------------
@@ -202,6 +267,7 @@ class Evidence:
     """A requirement, the competency that covers it, and the credential that proves it (with its link).
 
     ``status`` is ``"covered"``, or ``"partial"`` when the competency comes close without matching well.
+    ``verify_url`` is empty for an added credential that has no link of its own.
     """
 
     requirement: str
@@ -211,6 +277,8 @@ class Evidence:
     verify_url: str
     similarity: float
     status: str = "covered"
+    #: Who issued the credential (Seneca, or the issuer of a credential the earner added).
+    issuer: str = ISSUER_NAME
 
 
 @dataclass(frozen=True)
@@ -234,7 +302,13 @@ class Candidate:
 
     @property
     def verify_links(self) -> list[str]:
-        return list(dict.fromkeys(e.verify_url for e in (*self.covered, *self.partial)))
+        return list(dict.fromkeys(e.verify_url for e in (*self.covered, *self.partial) if e.verify_url))
+
+    @property
+    def issuers(self) -> list[str]:
+        """Issuers of the evidence shown, Seneca first when it is among them."""
+        found = dict.fromkeys(e.issuer for e in (*self.covered, *self.partial))
+        return sorted(found, key=lambda name: (name != ISSUER_NAME, name))
 
 
 @dataclass
@@ -338,6 +412,11 @@ def search(session: Session, index: PartnerIndex, *, requirements: Sequence[Requ
 
 
 def _evidence(index: PartnerIndex, c, base_url: str) -> Evidence:  # noqa: ANN001 - matching.Covered
+    if c.credential_id in index.credential_issuer:
+        return Evidence(requirement=c.requirement, competency=c.competency_name,
+                        achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
+                        verify_url=index.credential_link.get(c.credential_id, ""), similarity=c.similarity,
+                        status=c.status, issuer=index.credential_issuer[c.credential_id])
     return Evidence(requirement=c.requirement, competency=c.competency_name,
                     achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
                     verify_url=credential_url(base_url, c.credential_id), similarity=c.similarity, status=c.status)
@@ -367,13 +446,14 @@ def candidates_csv(candidates: Sequence[Candidate]) -> str:
     out = io.StringIO()
     writer = csv_export.writer(out)
     writer.writerow(["rank", "name", "email", "score", "band", "matched requirements", "missing requirements",
-                     "partly matched requirements", "missing must-haves", "verification links"])
+                     "partly matched requirements", "missing must-haves", "evidence issuers", "verification links"])
     for i, c in enumerate(candidates, 1):
         writer.writerow([i, _csv_safe(c.name), _csv_safe(c.email or ""), f"{c.score:.2f}", c.band,
                          _csv_safe("; ".join(dict.fromkeys(e.requirement for e in c.covered))),
                          _csv_safe("; ".join(c.missing)),
                          _csv_safe("; ".join(dict.fromkeys(e.requirement for e in c.partial))),
-                         _csv_safe("; ".join(c.missing_must)), " ".join(c.verify_links)])
+                         _csv_safe("; ".join(c.missing_must)), _csv_safe("; ".join(c.issuers)),
+                         " ".join(c.verify_links)])
     return out.getvalue()
 
 
@@ -465,6 +545,66 @@ def shortlist_csv(rows: Sequence[ShortlistRow]) -> str:
     return out.getvalue()
 
 
+# --- use cases for the partner page (each opens and ends its own transaction) ------------------------------------
+
+def _sessions(db: Any):  # noqa: ANN202 - a sessionmaker
+    return db.Session if hasattr(db, "Session") else db
+
+
+@dataclass(frozen=True)
+class SavedPosting:
+    """A saved job posting a partner can pick."""
+
+    id: int
+    title: str
+    employer: str
+    text: str
+
+
+def saved_postings(db: Any) -> list[SavedPosting]:
+    """The saved postings, newest first."""
+    with _sessions(db)() as session:
+        return [SavedPosting(p.id, p.title, p.employer, p.text) for p in repo.list_postings(session)]
+
+
+def run_search(db: Any, index: PartnerIndex, *, requirements: Sequence[Requirement], filters: SearchFilters,
+               base_url: str) -> SearchResult:
+    """:func:`search` in a read-only session of its own."""
+    with _sessions(db)() as session:
+        return search(session, index, requirements=requirements, filters=filters, base_url=base_url)
+
+
+def audit_search(db: Any, *, actor: str, actor_role: str, title: str, posting: str, filters: SearchFilters,
+                 result_count: int, requirements: Sequence[Requirement] = ()) -> None:
+    """:func:`record_search` in a transaction of its own."""
+    with _sessions(db).begin() as session:
+        record_search(session, actor=actor, actor_role=actor_role, title=title, posting=posting, filters=filters,
+                      result_count=result_count, requirements=requirements)
+
+
+def shortlist_names(db: Any, *, account_id: int) -> dict[int, str]:
+    """Id -> name of the partner's shortlists, newest first."""
+    with _sessions(db)() as session:
+        account = session.get(Account, account_id)
+        return {s.id: s.name for s in repo.shortlists_of(session, account=account)} if account else {}
+
+
+def add_to_shortlist(db: Any, *, account_id: int, shortlist_id: int | None, new_name: str, posting_id: int | None,
+                     scores: dict[int, float]) -> tuple[int, str] | None:
+    """Add earners (``scores``: earner id -> score) to one of the partner's shortlists, or to a new one when
+    ``shortlist_id`` is ``None``; returns (how many were added, the shortlist's name), or ``None`` when the
+    shortlist is not (or no longer) the partner's."""
+    with _sessions(db).begin() as session:
+        if shortlist_id is None:
+            shortlist = create_shortlist(session, account_id=account_id, name=new_name, posting_id=posting_id)
+        else:
+            shortlist = owned_shortlist(session, account_id=account_id, shortlist_id=shortlist_id)
+        if shortlist is None:
+            return None
+        added = repo.add_to_shortlist(session, shortlist=shortlist, earner_ids=list(scores), scores=scores)
+        return added, shortlist.name
+
+
 # --- staff: coverage gaps -------------------------------------------------------------------------------------
 
 @dataclass
@@ -528,5 +668,6 @@ __all__ = [
     "HEADLINE_COVERAGE", "KIND_LABEL", "MAX_RESULTS", "PartnerIndex", "PostingLine", "PostingReading", "Requirement",
     "SearchFilters", "SearchResult", "ShortlistRow", "build_partner_index", "candidates_csv", "coverage_gaps",
     "create_shortlist", "gaps_csv", "owned_shortlist", "posting_hash", "read", "record_search", "remove_entry",
-    "search", "shortlist_csv", "shortlist_rows",
+    "search", "shortlist_csv", "shortlist_rows", "SavedPosting", "add_to_shortlist", "audit_search", "index_for",
+    "prepare_search", "run_search", "saved_postings", "shortlist_names",
 ]

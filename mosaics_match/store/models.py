@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -61,6 +62,8 @@ class Issuer(Base):
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     is_local: Mapped[bool] = mapped_column(Boolean, default=False)  # Seneca itself: we hold its keys
     notes: Mapped[str | None] = mapped_column(Text)
+    # Whether staff let this (trusted) issuer's credentials that earners added count in partner searches.
+    counts_in_search: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     keys: Mapped[list[SigningKey]] = relationship(back_populates="issuer", order_by="SigningKey.id")
@@ -284,3 +287,53 @@ class AppState(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(String(500))
+
+
+class ExternalCredential(Base):
+    """A credential from another issuer that an earner added: verified on the way in, re-checked since.
+
+    ``document`` is the credential as received (JSON text or compact JWS; the one inside a baked image), so a
+    re-check verifies the same bytes. ``content`` holds only facts read from the verifier's signed view (the
+    achievement's name, description, criteria and alignments) for matching and display. ``state`` is the
+    outcome of the last check: ``valid``, ``revoked``, ``suspended``, ``expired`` or ``unconfirmed`` (its status
+    could not be confirmed right now); ``status_etags`` maps each status list URL it was last checked against to
+    the digest of the list then served.
+    """
+
+    __tablename__ = "external_credential"
+    __table_args__ = (UniqueConstraint("earner_id", "digest"), Index("ix_external_credential_earner", "earner_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    earner_id: Mapped[int] = mapped_column(ForeignKey("earner.id"))
+    digest: Mapped[str] = mapped_column(String(64))
+    credential_id: Mapped[str | None] = mapped_column(String(500))
+    issuer_identifier: Mapped[str] = mapped_column(String(500))
+    issuer_name: Mapped[str] = mapped_column(String(200))
+    achievement_key: Mapped[str] = mapped_column(String(64))
+    achievement_name: Mapped[str] = mapped_column(String(300))
+    document: Mapped[str] = mapped_column(Text)
+    input_kind: Mapped[str] = mapped_column(String(20))
+    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    status_lists: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status_etags: Mapped[dict] = mapped_column(JSON, default=dict)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20))
+    state_detail: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    partners_may_see: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    earner: Mapped[Earner] = relationship()
+
+
+class PeerDocument(Base):
+    """A document published by a demo issuer that has no web host of its own (a DID document or status list under
+    a reserved ``.example`` host). The verifier is served these only in demo mode."""
+
+    __tablename__ = "peer_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,8 @@ from mosaics_match.store.models import (
     utcnow,
 )
 
+from mosaics_match.store.models import ExternalCredential, PeerDocument
+
 DATA_VERSION_KEY = "data_version"
 ROLES = SIGNED_IN_ROLES  # the account roles (mosaics_match.roles)
 
@@ -551,3 +553,119 @@ def import_trust_registry(session: Session, *, entries: Sequence[TrustEntry], ac
     record_audit(session, actor=actor, actor_role=actor_role, action="trust_import", subject=f"{len(entries)} issuers",
                  outcome="success", details=counts)
     return counts
+
+
+# --- credentials earners bring from other issuers -------------------------------------------------------------
+
+def external_credentials_of(session: Session, *, earner_id: int) -> list[ExternalCredential]:
+    """An earner's added credentials, newest first."""
+    return list(session.scalars(select(ExternalCredential).where(ExternalCredential.earner_id == earner_id)
+                                .order_by(ExternalCredential.added_at.desc(), ExternalCredential.id.desc())))
+
+
+def get_external_credential(session: Session, *, earner_id: int, external_id: int) -> ExternalCredential | None:
+    """One of ``earner_id``'s added credentials (never another earner's)."""
+    row = session.get(ExternalCredential, external_id)
+    return row if row is not None and row.earner_id == earner_id else None
+
+
+def find_external_credential(session: Session, *, earner_id: int, digest: str) -> ExternalCredential | None:
+    return session.scalars(select(ExternalCredential).where(ExternalCredential.earner_id == earner_id,
+                                                            ExternalCredential.digest == digest)).first()
+
+
+def external_to_recheck(session: Session) -> list[ExternalCredential]:
+    """Added credentials whose status can still change (revoked and expired ones cannot come back)."""
+    return list(session.scalars(select(ExternalCredential)
+                                .where(ExternalCredential.state.not_in(("revoked", "expired")))
+                                .order_by(ExternalCredential.id)))
+
+
+@dataclass(frozen=True)
+class ExternalMatchingRow:
+    """One added credential that counts as evidence now, with the signed facts matching reads."""
+
+    external_id: int
+    earner_id: int
+    issuer_identifier: str
+    issuer_name: str
+    achievement_key: str
+    achievement_name: str
+    content: dict
+    valid_from: datetime | None
+
+
+def external_matching_rows(session: Session, *, at: datetime | None = None) -> list[ExternalMatchingRow]:
+    """Added credentials that count: last check valid, within validity, shown to partners by their earner, the
+    earner opted in, and the issuer trusted with "counts in partner search" on."""
+    now = at or datetime.now(timezone.utc)
+    stmt = (
+        select(ExternalCredential.id, ExternalCredential.earner_id, ExternalCredential.issuer_identifier,
+               Issuer.name, ExternalCredential.achievement_key, ExternalCredential.achievement_name,
+               ExternalCredential.content, ExternalCredential.valid_from)
+        .join(Earner, Earner.id == ExternalCredential.earner_id)
+        .join(Issuer, Issuer.identifier == ExternalCredential.issuer_identifier)
+        .where(
+            Earner.discoverable.is_(True), ExternalCredential.partners_may_see.is_(True),
+            ExternalCredential.state == "valid", Issuer.trusted.is_(True), Issuer.counts_in_search.is_(True),
+            (ExternalCredential.valid_from.is_(None)) | (ExternalCredential.valid_from <= now),
+            (ExternalCredential.valid_until.is_(None)) | (ExternalCredential.valid_until > now),
+        )
+        .order_by(ExternalCredential.id)
+    )
+    return [ExternalMatchingRow(*row) for row in session.execute(stmt)]
+
+
+def external_next_change(session: Session, *, at: datetime) -> datetime | None:
+    """When the set of counting added credentials next changes by the clock alone (an expiry or a start)."""
+    live = (ExternalCredential.state == "valid", ExternalCredential.partners_may_see.is_(True))
+    ends = session.scalar(select(func.min(ExternalCredential.valid_until))
+                          .where(*live, ExternalCredential.valid_until > at))
+    starts = session.scalar(select(func.min(ExternalCredential.valid_from))
+                            .where(*live, ExternalCredential.valid_from > at))
+    moments = [m if m.tzinfo else m.replace(tzinfo=timezone.utc) for m in (ends, starts) if m is not None]
+    return min(moments) if moments else None
+
+
+def verified_emails(session: Session, *, earner_id: int) -> list[str]:
+    """The addresses known to belong to an earner: the earner record's (credentials are issued and claimed with
+    it) and those of the accounts linked to it (each signed in with)."""
+    earner = session.get(Earner, earner_id)
+    found = [earner.email] if earner is not None else []
+    found += [a for (a,) in session.execute(select(Account.email).where(Account.earner_id == earner_id,
+                                                                        Account.active.is_(True)))]
+    return list(dict.fromkeys(e for e in found if e))
+
+
+def set_counts_in_search(session: Session, *, identifier: str, counts: bool, actor: str,
+                         actor_role: str = "staff") -> Issuer:
+    """Switch whether a trusted issuer's added credentials count in partner searches; audited, and the next
+    search uses it (data version bump).
+
+    Raises
+    ------
+    TrustFileError
+        For an issuer not in the trust registry.
+    """
+    issuer = get_issuer(session, identifier=identifier)
+    if issuer is None or not issuer.trusted:
+        raise TrustFileError(f"{identifier!r} is not in the trust registry.")
+    if bool(issuer.counts_in_search) != counts:
+        issuer.counts_in_search = counts
+        bump_data_version(session)
+        record_audit(session, actor=actor, actor_role=actor_role, action="trust_counts", subject=identifier,
+                     outcome="on" if counts else "off", details={"name": issuer.name})
+    return issuer
+
+
+def get_peer_document(session: Session, *, url: str) -> str | None:
+    return session.scalar(select(PeerDocument.body).where(PeerDocument.url == url))
+
+
+def put_peer_document(session: Session, *, url: str, body: str) -> None:
+    """Publish (or replace) a demo issuer's document at ``url``."""
+    row = session.scalars(select(PeerDocument).where(PeerDocument.url == url)).first()
+    if row is None:
+        session.add(PeerDocument(url=url, body=body, updated_at=utcnow()))
+    else:
+        row.body, row.updated_at = body, utcnow()

@@ -1,0 +1,334 @@
+"""Credentials earners add from other issuers: kept only when genuine, current, theirs and not revoked; counted in
+partner searches only for issuers staff count; status kept live through re-checks keyed by each status list's
+content (its ETag). Peer credentials are issued by openbadgeslib (tests/peer_issuer.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("openbadgeslib")
+
+from mosaics_match.credentials.fetcher import FetchError  # noqa: E402
+from mosaics_match.services import earner_profile, trust  # noqa: E402
+from mosaics_match.services import external_credentials as ext  # noqa: E402
+from mosaics_match.services import matching as ms  # noqa: E402
+from mosaics_match.services.auth import Viewer  # noqa: E402
+from mosaics_match.store import repo  # noqa: E402
+from mosaics_match.store.models import AuditEvent, Earner, ExternalCredential  # noqa: E402
+from tests.peer_issuer import PeerIssuer  # noqa: E402
+
+pytestmark = pytest.mark.storage
+
+EARNER_EMAIL = "earner@mosaics.example"
+POSTING = "- Administer emergency first aid and CPR\n- Operate a forklift safely in a warehouse"
+
+
+@pytest.fixture
+def peer():
+    issuer = PeerIssuer()
+    issuer.publish()
+    ext.use_fetcher(issuer.fetcher)
+    yield issuer
+    ext.use_fetcher(None)
+
+
+@pytest.fixture
+def earner(seeded_rt) -> Viewer:
+    with seeded_rt.Session() as session:
+        account = repo.get_account(session, email=EARNER_EMAIL)
+        viewer = Viewer(email=account.email, role="earner", account_id=account.id, earner_id=account.earner_id)
+    earner_profile.change_consent(seeded_rt, earner_id=viewer.earner_id, discoverable=True, share_email=False,
+                                  actor=viewer.email, actor_role="earner")
+    return viewer
+
+
+def _add(rt, viewer: Viewer, data, **kw) -> ext.AddOutcome:
+    kw.setdefault("source", "paste")
+    kw.setdefault("partners_may_see", True)
+    return ext.add_credential(rt, earner_id=viewer.earner_id, viewer=viewer, data=data, **kw)
+
+
+def _count(rt, peer: PeerIssuer) -> None:
+    trust.add_issuer(rt, identifier=peer.did, name=peer.name, counts_in_search=True, actor="staff@mosaics.example")
+
+
+def _search(rt) -> ms.SearchResult:
+    ms.prepare_search(rt)
+    index = ms.index_for(rt)
+    return ms.run_search(rt, index, requirements=ms.read(POSTING).requirements(),
+                         filters=ms.SearchFilters(min_score=0.0), base_url="https://portal.example")
+
+
+def _peer_evidence(result: ms.SearchResult, earner_id: int) -> list[ms.Evidence]:
+    for c in result.candidates:
+        if c.earner_id == earner_id:
+            return [e for e in (*c.covered, *c.partial) if e.credential_id.startswith("ext:")]
+    return []
+
+
+def _rows(rt) -> list[ExternalCredential]:
+    with rt.Session() as session:
+        return list(session.query(ExternalCredential))
+
+
+def test_a_peer_credential_is_kept_and_counts_with_its_issuer_named(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    _count(seeded_rt, peer)
+    outcome = _add(seeded_rt, earner, token)
+    assert outcome.kept and outcome.reason == "kept", outcome.message
+    assert [line.id for line in outcome.verification.lines][:1] == ["proof.signature"]
+    evidence = _peer_evidence(_search(seeded_rt), earner.earner_id)
+    assert evidence and {e.issuer for e in evidence} == {peer.name}
+    assert {e.achievement for e in evidence} == {"Workplace Safety Certificate"}
+    assert any(e.requirement.startswith("Administer emergency first aid") and e.status == "covered"
+               for e in evidence)
+    item = ext.list_credentials(seeded_rt, earner_id=earner.earner_id)[0]
+    assert item.counts and item.state == "valid" and "Administer emergency first aid" in item.competencies
+    with seeded_rt.Session() as session:
+        actions = [e.action for e in session.query(AuditEvent).filter(AuditEvent.action.like("external%"))]
+    assert actions == ["external_add"]
+
+
+def test_revoking_at_the_issuer_removes_it_from_the_next_search(seeded_rt, earner, peer) -> None:
+    token, index = peer.issue(EARNER_EMAIL)
+    _count(seeded_rt, peer)
+    assert _add(seeded_rt, earner, token).kept
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id)
+    peer.revoke(index)
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id) == []
+    item = ext.list_credentials(seeded_rt, earner_id=earner.earner_id)[0]
+    assert item.state == "revoked" and not item.counts
+    with seeded_rt.Session() as session:
+        events = session.query(AuditEvent).filter(AuditEvent.action == "external_recheck").all()
+    assert [(e.outcome, e.details["was"]) for e in events] == [("revoked", "valid")]
+
+
+def test_one_issued_to_another_email_is_refused_with_the_reason(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue("someone.else@example.org")
+    outcome = _add(seeded_rt, earner, token)
+    assert not outcome.kept and outcome.reason == "other-recipient"
+    assert "issued to a different e-mail address" in outcome.message and EARNER_EMAIL in outcome.message
+    assert _rows(seeded_rt) == []
+    with seeded_rt.Session() as session:
+        event = session.query(AuditEvent).filter(AuditEvent.action == "external_add").one()
+    assert event.outcome == "refused" and event.details["reason"] == "other-recipient"
+
+
+def test_an_address_of_the_earners_own_account_is_theirs_too(seeded_rt, earner, peer) -> None:
+    with seeded_rt.Session.begin() as session:
+        account = repo.get_account(session, email=EARNER_EMAIL)
+        account.email = "amara.work@example.org"
+    token, _ = peer.issue("amara.work@example.org")
+    viewer = Viewer(email="amara.work@example.org", role="earner", account_id=earner.account_id,
+                    earner_id=earner.earner_id)
+    assert _add(seeded_rt, viewer, token).kept
+
+
+def test_an_untrusted_issuers_credential_is_kept_but_never_counts(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    outcome = _add(seeded_rt, earner, token)
+    assert outcome.kept and outcome.reason == "kept-untrusted"
+    assert "does not count in partner searches" in outcome.message
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id) == []
+    item = ext.list_credentials(seeded_rt, earner_id=earner.earner_id)[0]
+    assert not item.counts and "not on Seneca's list" in item.why_not_counted
+    # trusted but not counted: still never counts; counted: it does, from the next search on
+    trust.add_issuer(seeded_rt, identifier=peer.did, name=peer.name, counts_in_search=False, actor="staff@x")
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id) == []
+    trust.set_counts_in_search(seeded_rt, identifier=peer.did, counts=True, actor="staff@x")
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id)
+    trust.remove_issuer(seeded_rt, identifier=peer.did, actor="staff@x")
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id) == []
+
+
+def test_private_credentials_and_hidden_earners_never_count(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    _count(seeded_rt, peer)
+    outcome = _add(seeded_rt, earner, token, partners_may_see=False)
+    assert outcome.kept
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id) == []
+    assert ext.set_partner_visibility(seeded_rt, earner_id=earner.earner_id, external_id=outcome.external_id,
+                                      visible=True, viewer=earner)
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id)
+    earner_profile.change_consent(seeded_rt, earner_id=earner.earner_id, discoverable=False, share_email=False,
+                                  actor=earner.email, actor_role="earner")
+    assert all(c.earner_id != earner.earner_id for c in _search(seeded_rt).candidates)
+
+
+def test_another_earner_cannot_change_or_remove_it(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    outcome = _add(seeded_rt, earner, token)
+    other = Viewer(email="x@example.org", role="earner", account_id=None, earner_id=earner.earner_id + 1)
+    assert not ext.set_partner_visibility(seeded_rt, earner_id=other.earner_id, external_id=outcome.external_id,
+                                          visible=False, viewer=other)
+    assert not ext.remove_credential(seeded_rt, earner_id=other.earner_id, external_id=outcome.external_id,
+                                     viewer=other)
+    assert ext.remove_credential(seeded_rt, earner_id=earner.earner_id, external_id=outcome.external_id,
+                                 viewer=earner)
+    assert _rows(seeded_rt) == []
+    with seeded_rt.Session() as session:
+        assert session.query(AuditEvent).filter(AuditEvent.action == "external_remove").count() == 1
+
+
+def test_a_forged_credential_is_refused_and_nothing_is_written(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    header, payload, signature = token.split(".")
+    import base64
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["credentialSubject"]["achievement"]["name"] = "Chief Surgeon"
+    forged = ".".join([header, base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode(),
+                       signature])
+    outcome = _add(seeded_rt, earner, forged)
+    assert not outcome.kept and outcome.reason == "forged" and "not genuine" in outcome.message
+    assert _rows(seeded_rt) == []
+
+
+def test_a_credential_signed_by_another_key_in_the_issuers_name_is_refused(seeded_rt, earner, peer) -> None:
+    impostor = PeerIssuer()
+    token, _ = impostor.issue(EARNER_EMAIL)
+    header, payload, _sig = token.split(".")
+    # same claims, but naming the real peer as issuer: the impostor's key is not the issuer's
+    import base64
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["issuer"]["id"] = claims["iss"] = peer.did
+    from mosaics_match.credentials.jwt import sign_compact_jws
+
+    forged = sign_compact_jws({"alg": "EdDSA", "typ": "JWT"}, claims, impostor.private_key)
+    outcome = _add(seeded_rt, earner, forged)
+    assert not outcome.kept and outcome.reason == "forged"
+
+
+def test_oversized_and_unreadable_inputs_are_refused_before_parsing(seeded_rt, earner, peer) -> None:
+    big = b"{" + b" " * ext.MAX_INPUT_BYTES + b"}"
+    outcome = _add(seeded_rt, earner, big, source="upload")
+    assert not outcome.kept and outcome.reason == "unreadable" and f"{ext.MAX_INPUT_BYTES:,}" in outcome.message
+    deep = "[" * 10_000 + "]" * 10_000
+    outcome = _add(seeded_rt, earner, deep)
+    assert not outcome.kept and outcome.reason == "unreadable" and "nested" in outcome.message
+    outcome = _add(seeded_rt, earner, "hello, this is my badge")
+    assert not outcome.kept and outcome.reason == "unreadable" and "not a credential" in outcome.message
+    assert _rows(seeded_rt) == []
+
+
+def test_a_link_that_is_not_https_is_refused(seeded_rt, earner, peer) -> None:
+    outcome = _add(seeded_rt, earner, "http://127.0.0.1:8501/credential.json", source="link")
+    assert not outcome.kept and outcome.reason == "link-failed" and "https://" in outcome.message
+
+
+def test_a_link_is_fetched_and_verified(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    peer.fetcher.add("https://wallet.northbridge.example/c/1", token)
+    outcome = _add(seeded_rt, earner, "https://wallet.northbridge.example/c/1", source="link")
+    assert outcome.kept, outcome.message
+
+
+def test_adding_the_same_credential_twice_keeps_one(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    assert _add(seeded_rt, earner, token).kept
+    outcome = _add(seeded_rt, earner, token)
+    assert not outcome.kept and outcome.reason == "duplicate"
+    assert len(_rows(seeded_rt)) == 1
+
+
+def test_a_seneca_credential_is_claimed_not_added(seeded_rt, earner, peer) -> None:
+    with seeded_rt.Session() as session:
+        document = repo.credentials_of(session, earner=session.get(Earner, earner.earner_id))[0].document
+    outcome = _add(seeded_rt, earner, document)
+    assert not outcome.kept and outcome.reason in ("issued-here", "not-current")
+    assert _rows(seeded_rt) == []
+
+
+def test_an_unreachable_status_list_is_not_confirmed_never_valid(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    _count(seeded_rt, peer)
+    assert _add(seeded_rt, earner, token).kept
+    saved = peer.fetcher.documents.pop(peer.list_url)
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id) == []
+    item = ext.list_credentials(seeded_rt, earner_id=earner.earner_id)[0]
+    assert item.state == "unconfirmed" and item.state_label == "Not confirmed right now"
+    assert "could not be reached" in item.state_detail
+    peer.fetcher.add(peer.list_url, saved)
+    ext.refresh_statuses(seeded_rt)  # the search path waits a minute before asking an unreachable list again
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id)
+
+
+def test_adding_while_the_status_list_is_unreachable_is_refused(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    peer.fetcher.documents.pop(peer.list_url)
+    outcome = _add(seeded_rt, earner, token)
+    assert not outcome.kept and outcome.reason == "unconfirmed" and "Try again later" in outcome.message
+
+
+def test_recheck_verifies_again_only_when_a_list_serves_other_bytes(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    assert _add(seeded_rt, earner, token).kept
+    first = ext.refresh_statuses(seeded_rt)
+    assert first.lists_fetched == 1 and first.verified == 1 and first.changed == {}
+    again = ext.refresh_statuses(seeded_rt)
+    assert again.lists_fetched == 1 and again.verified == 0
+    peer.revoke(99_999)  # someone else's entry: the list's bytes change, this credential's bit does not
+    changed = ext.refresh_statuses(seeded_rt)
+    assert changed.verified == 1 and changed.changed == {}
+
+
+def test_a_status_list_replaced_by_another_issuers_list_confirms_nothing(seeded_rt, earner, peer) -> None:
+    """Cache poisoning: after a check filled the cache, the list URL serves a list signed by someone else (saying
+    nothing is revoked). The new bytes are verified, not the remembered verdict reused, and they are not the
+    issuer's own: the credential becomes unconfirmed, never valid on the impostor's word."""
+    token, index = peer.issue(EARNER_EMAIL)
+    _count(seeded_rt, peer)
+    assert _add(seeded_rt, earner, token).kept
+    ext.refresh_statuses(seeded_rt)
+    peer.revoke(index)
+    impostor = PeerIssuer(list_url=peer.list_url)
+    impostor.publish()
+    peer.fetcher.add(peer.list_url, impostor.fetcher.documents[peer.list_url])
+    ext.refresh_statuses(seeded_rt)
+    item = ext.list_credentials(seeded_rt, earner_id=earner.earner_id)[0]
+    assert item.state == "unconfirmed"
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id) == []
+
+
+def test_what_is_kept_is_read_from_the_signed_credential_only(seeded_rt, earner, peer) -> None:
+    token, _ = peer.issue(EARNER_EMAIL)
+    assert _add(seeded_rt, earner, token).kept
+    row = _rows(seeded_rt)[0]
+    assert row.document == token and row.issuer_identifier == peer.did and row.issuer_name == peer.name
+    assert row.content["name"] == "Workplace Safety Certificate"
+    assert [a["targetName"] for a in row.content["alignments"]] == ["Administer emergency first aid",
+                                                                   "Operate a forklift safely"]
+    assert row.status_lists == [peer.list_url]
+
+
+def test_expiry_drops_it_without_a_new_event(seeded_rt, earner, peer) -> None:
+    from datetime import timedelta
+
+    token, _ = peer.issue(EARNER_EMAIL, days=2)
+    _count(seeded_rt, peer)
+    assert _add(seeded_rt, earner, token).kept
+    index = ms.index_for(seeded_rt)
+    assert index.n_external == 1 and index.stale_after is not None
+    later = index.stale_after + timedelta(seconds=1)
+    with seeded_rt.Session() as session:
+        assert ms.build_partner_index(session, at=later).n_external == 0
+
+
+def test_the_demo_issuers_documents_are_served_only_for_reserved_hosts(seeded_rt) -> None:
+    with seeded_rt.Session.begin() as session:
+        repo.put_peer_document(session, url="https://status.lakeshore.example/list", body="{}")
+        repo.put_peer_document(session, url="https://issuer.real-college.ca/list", body="{}")
+
+    class Remote:
+        def fetch(self, url: str) -> bytes:
+            raise FetchError(url, "remote")
+
+    fetcher = ext.PeerDocumentFetcher(seeded_rt.Session, Remote())
+    assert fetcher.fetch("https://status.lakeshore.example/list") == b"{}"
+    with pytest.raises(FetchError, match="remote"):
+        fetcher.fetch("https://issuer.real-college.ca/list")
+    with pytest.raises(FetchError, match="no such document"):
+        fetcher.fetch("https://status.lakeshore.example/other")
