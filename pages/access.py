@@ -132,13 +132,11 @@ def sign_in_form(*, key: str = "sign_in") -> None:
     if not email.strip() or not password:
         st.error("Enter both your email and your password.")
         return
-    with rt.Session.begin() as session:
-        result = auth.sign_in(session, email=email, password=password, secret=rt.settings.session_secret)
-        role = result.account.role if result.ok and result.account is not None else None
+    result = auth.password_sign_in(rt, email=email, password=password)
     if result.delay_seconds:
         time.sleep(result.delay_seconds)  # slows password guessing; same for known and unknown emails
-    if result.ok and result.token and role:
-        finish_sign_in(result.token, role)
+    if result.ok and result.token and result.role:
+        finish_sign_in(result.token, result.role)
     st.error(result.message)
 
 

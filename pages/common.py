@@ -151,12 +151,10 @@ def oidc_resolution() -> auth.OidcResolution | None:
     if claims is None:
         return None
     rt = runtime()
-    with rt.Session() as session:
-        resolution = auth.resolve_oidc_identity(session, claims=claims)
+    resolution = auth.resolve_oidc(rt, claims=claims)
     marker = (resolution.email, claims.get("iat"), resolution.status)
     if st.session_state.get("_oidc_audited") != marker:
-        with rt.Session.begin() as session:
-            auth.record_oidc_sign_in(session, resolution=resolution)
+        auth.record_oidc(rt, resolution=resolution)
         st.session_state["_oidc_audited"] = marker
     return resolution
 
@@ -185,11 +183,10 @@ def current_viewer() -> Viewer:
                           ("cookie", _session_cookie())):
         if not token or not isinstance(token, str):
             continue
-        with rt.Session() as session:
-            account = auth.account_from_token(session, token=token, secret=rt.settings.session_secret)
-            if account is not None:
-                st.session_state["session_token"] = token
-                return auth.viewer_for(account)
+        viewer = auth.viewer_from_token(rt, token=token)
+        if viewer is not None:
+            st.session_state["session_token"] = token
+            return viewer
         if source == "state":
             st.session_state.pop("session_token", None)
     return PUBLIC
@@ -291,14 +288,7 @@ def render_sidebar(viewer: Viewer) -> None:
 def sign_out(viewer: Viewer) -> None:
     """Sign out everywhere: bump the account's session epoch (every token dies), forget the token here, end the
     OIDC identity in this browser (``st.logout``), and clear the cookie on the next run."""
-    rt = runtime()
-    if viewer.account_id is not None:
-        from mosaics_match.store.models import Account
-
-        with rt.Session.begin() as session:
-            account = session.get(Account, viewer.account_id)
-            if account is not None:
-                auth.sign_out_everywhere(session, account=account)
+    auth.sign_out(runtime(), viewer=viewer)
     for key in ("session_token", "_oidc_audited"):
         st.session_state.pop(key, None)
     if _oidc_claims() is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mosaics_match.roles import Role
+from mosaics_match.services import accounts
 from pages import access, common
 
 viewer = common.guard(__file__)
@@ -33,16 +33,10 @@ if common.oidc_configured():
 # On success the browser stores the session first, then opens the page asked for or the role's start page.
 access.sign_in_form()
 
-if rt.settings.demo_mode:
-    from mosaics_match.services import demo
-
-    with rt.Session() as session:
-        accounts = demo.demo_passwords(session, settings=rt.settings)
-    if accounts:
-        with st.expander("Demo accounts (demo mode only)", expanded=True):
-            st.caption("This portal runs in demo mode with synthetic data. Use one of these accounts to try each "
-                       "role. They are not shown when demo mode is off.")
-            order = (Role.EMPLOYER, Role.PARTNER, Role.EARNER, Role.STAFF)
-            rows = [{"Role": role, "Email": accounts[role][0], "Password": accounts[role][1]}
-                    for role in order if role in accounts]
-            st.table(pd.DataFrame(rows), hide_index=True)
+demo_accounts = accounts.demo_accounts(rt)
+if demo_accounts:
+    with st.expander("Demo accounts (demo mode only)", expanded=True):
+        st.caption("This portal runs in demo mode with synthetic data. Use one of these accounts to try each "
+                   "role. They are not shown when demo mode is off.")
+        rows = [{"Role": str(a.role), "Email": a.email, "Password": a.password} for a in demo_accounts]
+        st.table(pd.DataFrame(rows), hide_index=True)

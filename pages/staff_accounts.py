@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mosaics_match.services import auth
-from mosaics_match.store.models import Account
+from mosaics_match.services import accounts, auth
 from pages import common
 
 viewer = common.guard(__file__)
@@ -24,17 +23,12 @@ if flash:
 
 
 def _unlock(account_id: int) -> None:
-    with rt.Session.begin() as session:
-        account = session.get(Account, account_id)
-        if account is None:
-            st.session_state[FLASH_KEY] = "That account no longer exists."
-            return
-        auth.unlock_account(session, account=account, actor=viewer.email, actor_role=viewer.role)
-        st.session_state[FLASH_KEY] = f"Unlocked {account.email}: they can sign in again now."
+    email = accounts.unlock(rt, account_id=account_id, viewer=viewer)
+    st.session_state[FLASH_KEY] = (f"Unlocked {email}: they can sign in again now." if email is not None
+                                   else "That account no longer exists.")
 
 
-with rt.Session() as session:
-    locks = auth.account_locks(session)
+locks = accounts.locks(rt)
 
 if not locks:
     st.info("No account is locked, and none has recent wrong passwords.")

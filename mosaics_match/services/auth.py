@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,9 @@ from mosaics_match.roles import Role
 from mosaics_match.store import repo
 from mosaics_match.store.models import Account
 from mosaics_match.store.passwords import verify_password
+
+if TYPE_CHECKING:
+    from mosaics_match.runtime import Runtime
 
 SESSION_TTL = timedelta(hours=8)
 MAX_FAILURES_BEFORE_LOCK = 5
@@ -459,3 +462,120 @@ def record_oidc_sign_in(session: Session, *, resolution: OidcResolution) -> None
         session, actor=resolution.email or "(no email)", actor_role=viewer.role, action="sign_in",
         outcome="success" if resolution.ok else resolution.status, details={"method": "oidc"},
     )
+
+
+# --- what the pages call (each opens its own session or transaction) ------------------------------------------
+
+@dataclass(frozen=True)
+class PasswordSignIn:
+    """The outcome of a password sign-in, as the sign-in form needs it.
+
+    Attributes
+    ----------
+    ok : bool
+        Signed in.
+    message : str
+        What to tell the person (the same generic failure whether or not the email has an account).
+    token : str | None
+        The new session token, on success.
+    role : str | None
+        The account's role, on success.
+    delay_seconds : float
+        How long the page waits before answering (slows password guessing).
+    """
+
+    ok: bool
+    message: str
+    token: str | None = None
+    role: str | None = None
+    delay_seconds: float = 0.0
+
+
+def password_sign_in(rt: Runtime, *, email: str, password: str) -> PasswordSignIn:
+    """Check an email and password in a transaction of its own (:func:`sign_in`: throttling, lock-out, audit).
+
+    Parameters
+    ----------
+    rt : Runtime
+        The portal runtime (its session secret signs the token).
+    email, password : str
+        As typed.
+
+    Returns
+    -------
+    PasswordSignIn
+    """
+    with rt.Session.begin() as session:
+        result = sign_in(session, email=email, password=password, secret=rt.settings.session_secret)
+        role = result.account.role if result.ok and result.account is not None else None
+    return PasswordSignIn(ok=result.ok and bool(result.token) and bool(role), message=result.message,
+                          token=result.token, role=role, delay_seconds=result.delay_seconds)
+
+
+def viewer_from_token(rt: Runtime, *, token: str) -> Viewer | None:
+    """The viewer a session token names, or ``None`` when it is not valid (signature, expiry, epoch, account).
+
+    Parameters
+    ----------
+    rt : Runtime
+        The portal runtime.
+    token : str
+        From the browser session or its cookie.
+
+    Returns
+    -------
+    Viewer or None
+    """
+    with rt.Session() as session:
+        account = account_from_token(session, token=token, secret=rt.settings.session_secret)
+        return viewer_for(account) if account is not None else None
+
+
+def resolve_oidc(rt: Runtime, *, claims: Mapping[str, Any]) -> OidcResolution:
+    """:func:`resolve_oidc_identity` in a session of its own.
+
+    Parameters
+    ----------
+    rt : Runtime
+        The portal runtime.
+    claims : Mapping
+        The identity's claims.
+
+    Returns
+    -------
+    OidcResolution
+    """
+    with rt.Session() as session:
+        return resolve_oidc_identity(session, claims=claims)
+
+
+def record_oidc(rt: Runtime, *, resolution: OidcResolution) -> None:
+    """:func:`record_oidc_sign_in` in a transaction of its own.
+
+    Parameters
+    ----------
+    rt : Runtime
+        The portal runtime.
+    resolution : OidcResolution
+        What the identity meant.
+    """
+    with rt.Session.begin() as session:
+        record_oidc_sign_in(session, resolution=resolution)
+
+
+def sign_out(rt: Runtime, *, viewer: Viewer) -> None:
+    """Sign ``viewer``'s account out everywhere (:func:`sign_out_everywhere`); the public has nothing to end.
+
+    Parameters
+    ----------
+    rt : Runtime
+        The portal runtime.
+    viewer : Viewer
+        Who signs out.
+    """
+    if viewer.account_id is None:
+        return
+    with rt.Session.begin() as session:
+        account = session.get(Account, viewer.account_id)
+        if account is not None:
+            sign_out_everywhere(session, account=account)
