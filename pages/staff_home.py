@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mosaics_match.services import auth
-from mosaics_match.store import repo
+from mosaics_match.services import console
 from pages import common
 
 viewer = common.guard(__file__)
@@ -15,21 +14,19 @@ rt = common.runtime()
 st.title("Staff console")
 st.caption(f"Signed in as {viewer.display_name}. Figures are live; every change you make here is audited.")
 
-with rt.Session() as session:
-    figures = repo.count_rows(session)
-    locks = auth.account_locks(session)
-    recent = repo.list_audit(session, limit=8)
-    events = [{"When (UTC)": e.at.strftime("%Y-%m-%d %H:%M:%S"), "Who": e.actor, "Action": e.action,
-               "Subject": e.subject or "", "Outcome": e.outcome or ""} for e in recent]
+overview = console.overview(rt)
+figures, locked = overview.figures, overview.locked_accounts
+events = [{"When (UTC)": e.at.strftime("%Y-%m-%d %H:%M:%S"), "Who": e.actor, "Action": e.action,
+           "Subject": e.subject, "Outcome": e.outcome} for e in overview.recent]
 
 cols = st.columns(4)
-cols[0].metric("Credentials issued", f"{figures['credentials']:,}")
-cols[1].metric("Currently valid", f"{figures['valid_credentials']:,}")
-cols[2].metric("Revoked / suspended", f"{figures['revoked']:,} / {figures['suspended']:,}")
-cols[3].metric("Locked accounts", f"{sum(a.locked for a in locks):,}")
+cols[0].metric("Credentials issued", f"{figures.credentials:,}")
+cols[1].metric("Currently valid", f"{figures.valid_credentials:,}")
+cols[2].metric("Revoked / suspended", f"{figures.revoked:,} / {figures.suspended:,}")
+cols[3].metric("Locked accounts", f"{locked:,}")
 
-if any(a.locked for a in locks):
-    st.warning(f"{sum(a.locked for a in locks)} account(s) are locked after repeated wrong passwords.",
+if locked:
+    st.warning(f"{locked} account(s) are locked after repeated wrong passwords.",
                icon=":material/lock:")
     st.page_link("pages/staff_accounts.py", label="Unlock accounts", icon=":material/lock_open:")
 
