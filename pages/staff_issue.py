@@ -9,8 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from mosaics_match.exports import certificate
-from mosaics_match.services import bulk_issue, issuing
-from mosaics_match.store import repo
+from mosaics_match.services import bulk_issue, issue_desk, issuing
 from pages import common
 
 viewer = common.guard(__file__)
@@ -42,37 +41,29 @@ if not rt.settings.key_secret:
     )
     st.error(signing_problem)
 
-with rt.Session() as session:
-    achievements = repo.list_achievements(session)
-by_slug = {a.slug: a for a in achievements}
-if not achievements:
+form = issue_desk.issue_form(rt)
+by_slug = {a.slug: a for a in form.achievements}
+if not form.achievements:
     st.info("The catalogue is empty, so there is nothing to issue yet.")
     st.stop()
 
 
-def _remember(receipt: issuing.IssueReceipt) -> None:
+def _remember(issued: issue_desk.IssuedOne) -> None:
     # The claim code is only ever shown in this browser session: the database keeps a hash of it.
     receipts = st.session_state.setdefault(RECEIPTS_KEY, [])
-    receipts.insert(0, {"credential_id": receipt.credential.credential_id, "claim_code": receipt.claim_code})
+    receipts.insert(0, {"credential_id": issued.credential_id, "claim_code": issued.claim_code})
     del receipts[20:]
 
 
 def render_receipt(credential_id: str, claim_code: str | None, *, key: str) -> None:
     """Receipt of one issued credential: claim code, verification link, downloads and certificate."""
-    with rt.Session() as session:
-        cred = repo.get_credential(session, credential_id=credential_id)
-        if cred is None:
-            st.warning("This credential is no longer in the database.")
-            return
-        _ = cred.achievement.competencies  # load while the session is open
-        files = certificate.credential_files(
-            document=cred.document, proof_format=cred.proof_format, achievement_slug=cred.achievement.slug,
-            earner_name=cred.earner.name, image_svg=cred.achievement.image_svg,
-        )
-        cert_data = certificate.certificate_for(cred, base_url=rt.settings.base_url)
-    link = issuing.credential_url(rt.settings.base_url, credential_id)
-    st.markdown(f"**{cred.achievement.name}** for **{cred.earner.name}** ({cred.earner.email})")
-    st.caption(f"Credential ID `{credential_id}` · {cred.proof_format} · issued {cred.issued_at:%Y-%m-%d %H:%M} UTC")
+    papers = issue_desk.receipt(rt, credential_id=credential_id)
+    if papers is None:
+        st.warning("This credential is no longer in the database.")
+        return
+    files, cert_data, link = papers.files, papers.certificate, papers.link
+    st.markdown(f"**{papers.achievement_name}** for **{papers.earner_name}** ({papers.earner_email})")
+    st.caption(f"Credential ID `{credential_id}` · {papers.proof_format} · issued {papers.issued_at:%Y-%m-%d %H:%M} UTC")
     if claim_code:
         st.markdown("One-time claim code (give it to the earner; it is not shown again after you leave):")
         st.code(claim_code, language=None)
@@ -108,30 +99,14 @@ with one_tab:
         end = d2.date_input("Valid until (leave empty for no end date)", value=None)
         submitted = st.form_submit_button("Issue credential", type="primary", disabled=signing_problem is not None)
     if submitted:
-        values, errors = bulk_issue.validate_fields(
-            email=email, name=name, achievement=slug or "", fmt=fmt or "", valid_from=start.isoformat() if start else "",
-            valid_until=end.isoformat() if end else "",
-            achievements=bulk_issue.achievement_index(achievements),
-        )
-        if start == date.today():
-            values["valid_from"] = None  # from the moment of issue, not from midnight
-        if errors:
-            st.error("Not issued: " + "; ".join(errors) + ".")
+        try:
+            issued = issue_desk.issue_one(rt, email=email, name=name, slug=slug or "", fmt=fmt or "",
+                                          valid_from=start, valid_until=end, viewer=viewer)
+        except issue_desk.IssueRefused as exc:
+            st.error(f"Not issued: {exc}")
         else:
-            try:
-                with rt.Session.begin() as session:
-                    signer = issuing.open_signer(session, settings=rt.settings)
-                    achievement = repo.get_achievement(session, slug=values["achievement"].slug)
-                    receipt = bulk_issue.issue_one(
-                        session, signer=signer, email=values["email"], name=values["name"], achievement=achievement,
-                        fmt=values["fmt"], valid_from=values["valid_from"], valid_until=values["valid_until"],
-                        actor=viewer.email,
-                    )
-            except issuing.IssuingError as exc:
-                st.error(f"Not issued: {exc}")
-            else:
-                _remember(receipt)
-                st.success(f"Issued {values['achievement'].name} to {values['name']}.")
+            _remember(issued)
+            st.success(f"Issued {issued.achievement_name} to {issued.earner_name}.")
 
     receipts = st.session_state.get(RECEIPTS_KEY, [])
     if receipts:
@@ -150,7 +125,7 @@ with bulk_tab:
         f"{bulk_issue.MAX_ROWS} rows and {bulk_issue.MAX_CSV_BYTES // 1024} KB per file. Every row is checked "
         f"first; nothing is issued until the whole file is correct."
     )
-    st.download_button("Download an example file", data=bulk_issue.template_csv(achievements),
+    st.download_button("Download an example file", data=form.example_csv,
                        file_name="mosaics-bulk-issue-example.csv", mime="text/csv")
     default_fmt = st.selectbox("Proof format for rows without one", options=list(issuing.PROOF_FORMATS),
                                key="bulk_default_format")
@@ -163,12 +138,10 @@ with bulk_tab:
         done = st.session_state.setdefault(BULK_DONE_KEY, {})
         plan: bulk_issue.BulkPlan | None = None
         try:
-            plan = bulk_issue.parse_bulk_csv(data, achievements=achievements, default_format=default_fmt or "eddsa-rdfc-2022")
+            plan = issue_desk.plan_bulk(rt, data=data, default_format=default_fmt or "eddsa-rdfc-2022")
         except bulk_issue.BulkError as exc:
             st.error(str(exc))
         if plan is not None:
-            with rt.Session() as session:
-                bulk_issue.annotate_with_database(plan, session)
             for problem in plan.problems:
                 st.error(problem)
             bad = [r for r in plan.rows if not r.ok]
@@ -188,8 +161,7 @@ with bulk_tab:
                     bar.progress(i / total, text=f"{i} of {total}: {result.email} — {result.message}")
 
                 try:
-                    results = bulk_issue.issue_plan(rt.Session, settings=rt.settings, plan=plan, actor=viewer.email,
-                                                    progress=progress)
+                    results = issue_desk.issue_bulk(rt, plan=plan, viewer=viewer, progress=progress)
                 except (issuing.IssuingError, bulk_issue.BulkError) as exc:
                     st.error(f"Nothing was issued: {exc}")
                 else:

@@ -6,8 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mosaics_match.exports import certificate
-from mosaics_match.services import issuing
-from mosaics_match.store import repo
+from mosaics_match.services import issuing, status_admin
 from pages import common
 
 viewer = common.guard(__file__)
@@ -33,14 +32,6 @@ if flash:
     st.success(flash)
 
 
-def state_of(cred) -> str:  # noqa: ANN001 - IssuedCredential
-    if cred.revoked:
-        return "revoked"
-    if cred.suspended:
-        return "suspended"
-    return "valid"
-
-
 def _dismissed() -> None:
     st.session_state.pop(PENDING_KEY, None)
 
@@ -64,17 +55,9 @@ def confirm(credential_id: str, action: str, label: str) -> None:
         if not reason.strip():
             st.error("Give a reason before confirming.")
             return
-        if not rt.settings.key_secret:
-            st.error("Signing is switched off (no key secret is configured), so the status list cannot be re-signed.")
-            return
         try:
-            with rt.Session.begin() as session:
-                cred = repo.get_credential(session, credential_id=credential_id)
-                if cred is None:
-                    raise issuing.IssuingError("This credential no longer exists.")
-                signer = issuing.open_signer(session, settings=rt.settings)
-                issuing.change_status(session, signer=signer, credential=cred, action=action, reason=reason,
-                                      actor=viewer.email, public_reason=public_reason)
+            status_admin.change_status(rt, credential_id=credential_id, action=action, reason=reason,
+                                       public_reason=public_reason, viewer=viewer)
         except issuing.IssuingError as exc:
             st.error(str(exc))
             return
@@ -91,25 +74,19 @@ query = c1.text_input("Search by earner email or name, micro-credential, or cred
                       key="status_query")
 state = c2.selectbox("Show", ["any", "valid", "suspended", "revoked"], key="status_state")
 
-with rt.Session() as session:
-    found = repo.search_credentials(session, query=query, state=state or "any", limit=200)
-    rows = [
-        {"Earner": c.earner.name, "Email": c.earner.email, "Micro-credential": c.achievement.name,
-         "Issued": c.issued_at.strftime("%Y-%m-%d"), "Status": state_of(c), "Format": c.proof_format,
-         "Published": "yes" if c.public else "no", "Share link": "active" if c.share_token else "none",
-         "Credential ID": c.credential_id}
-        for c in found
-    ]
-    options = {c.credential_id: f"{c.earner.name} — {c.achievement.name} (…{c.credential_id[-8:]})"
-               for c in found}
-
-if query.strip() and st.session_state.get(AUDITED_KEY) != (query.strip(), state):
+audit = bool(query.strip()) and st.session_state.get(AUDITED_KEY) != (query.strip(), state)
+found = status_admin.find(rt, query=query, state=state or "any", viewer=viewer, audit=audit)
+if audit:
     # One audit event per distinct search, not per rerun of the page.
-    with rt.Session.begin() as session:
-        repo.record_audit(session, actor=viewer.email, actor_role=viewer.role, action="search",
-                          subject=f"credentials:{query.strip()[:200]}", outcome=f"{len(rows)} found",
-                          details={"page": "staff_status", "state": state})
     st.session_state[AUDITED_KEY] = (query.strip(), state)
+rows = [
+    {"Earner": c.earner_name, "Email": c.earner_email, "Micro-credential": c.achievement_name,
+     "Issued": c.issued_at.strftime("%Y-%m-%d"), "Status": c.status, "Format": c.proof_format,
+     "Published": "yes" if c.public else "no", "Share link": "active" if c.share_link else "none",
+     "Credential ID": c.credential_id}
+    for c in found
+]
+options = {c.credential_id: c.label for c in found}
 
 if not rows:
     st.info("No credentials match." if query.strip() else "No credentials have been issued yet.")
@@ -119,16 +96,13 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 chosen = st.selectbox("Credential", options=list(options), format_func=lambda cid: options[cid], key="status_pick")
 if chosen:
-    with rt.Session() as session:
-        cred = repo.get_credential(session, credential_id=chosen)
-        assert cred is not None
-        _ = cred.achievement.competencies
-        lists = {lst.purpose: lst for lst in repo.status_lists(session)
-                 if lst.number == cred.status_list_number and lst.issuer_id == cred.issuer_id}
-    label = f"{cred.achievement.name} for {cred.earner.name}"
+    cred = status_admin.detail(rt, credential_id=chosen)
+    assert cred is not None
+    papers = cred.papers
+    label = cred.label
     with st.container(border=True):
-        st.markdown(f"**{label}** · {cred.earner.email}")
-        status = state_of(cred)
+        st.markdown(f"**{label}** · {papers.earner_email}")
+        status = cred.status
         colour = {"valid": "green", "suspended": "orange", "revoked": "red"}[status]
         st.markdown(f"Status: :{colour}[**{status}**]"
                     + (f" since {cred.status_changed_at:%Y-%m-%d %H:%M} UTC" if cred.status_changed_at and status != "valid" else "")
@@ -137,15 +111,15 @@ if chosen:
             st.caption(f"Verifiers see: {cred.public_status_reason}")
         st.caption("Sharing (the earner decides): " + ("published — anyone can download the file"
                                                        if cred.public else "not published")
-                   + " · " + ("an active verification link" if cred.share_token else "no verification link"))
+                   + " · " + ("an active verification link" if cred.share_link else "no verification link"))
         st.caption(
-            f"Issued {cred.issued_at:%Y-%m-%d} · valid from {cred.valid_from:%Y-%m-%d}"
+            f"Issued {papers.issued_at:%Y-%m-%d} · valid from {cred.valid_from:%Y-%m-%d}"
             + (f" until {cred.valid_until:%Y-%m-%d}" if cred.valid_until else " · no end date")
             + f" · status list {cred.status_list_number}, entry {cred.status_index}"
         )
-        for purpose, lst in sorted(lists.items()):
-            st.caption(f"{purpose.capitalize()} list {lst.number}: version {lst.version}, re-signed "
-                       f"{lst.updated_at:%Y-%m-%d %H:%M:%S} UTC — {issuing.status_list_url(rt.settings.base_url, purpose, lst.number)}")
+        for lst in cred.lists:
+            st.caption(f"{lst.purpose.capitalize()} list {lst.number}: version {lst.version}, re-signed "
+                       f"{lst.updated_at:%Y-%m-%d %H:%M:%S} UTC — {lst.url}")
         b1 = b2 = b3 = st.container(horizontal=True)
         if not cred.revoked:
             if b1.button("Revoke…", key="do_revoke"):
@@ -159,14 +133,11 @@ if chosen:
                 confirm(chosen, pending[1], label)
         else:
             st.caption("Revocation is permanent.")
-        link = issuing.credential_url(rt.settings.base_url, chosen)
+        link = papers.link
         st.markdown(f"Staff verification link: [{link}]({link})")
-        cert_data = certificate.certificate_for(cred, base_url=rt.settings.base_url)
+        cert_data = papers.certificate
         with st.expander("Files and certificate"):
-            files = certificate.credential_files(
-                document=cred.document, proof_format=cred.proof_format, achievement_slug=cred.achievement.slug,
-                earner_name=cred.earner.name, image_svg=cred.achievement.image_svg,
-            )
+            files = papers.files
             row = st.container(horizontal=True)
             cols = [row] * (len(files) + 1)
             for col, f in zip(cols, files):
