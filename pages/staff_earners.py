@@ -6,11 +6,8 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
-from mosaics_match.services import bulk_issue, earner_import
-from mosaics_match.store import repo
-from mosaics_match.store.models import Earner
+from mosaics_match.services import bulk_issue, earner_import, earners as earner_service
 from pages import common
 
 viewer = common.guard(__file__)
@@ -33,14 +30,9 @@ find_tab, import_tab = st.tabs(["Find and edit", "Import from a CSV file"])
 
 with find_tab:
     query = st.text_input("Search by email or name", max_chars=200, key="earner_query")
-    with rt.Session() as session:
-        earners = repo.search_earners(session, query=query, limit=200)
-        counts = {e.id: len(e.credentials) for e in earners}
-    if query.strip() and st.session_state.get(AUDITED_KEY) != query.strip():
-        with rt.Session.begin() as session:
-            repo.record_audit(session, actor=viewer.email, actor_role=viewer.role, action="search",
-                              subject=f"earners:{query.strip()[:200]}", outcome=f"{len(earners)} found",
-                              details={"page": "staff_earners"})
+    audit = bool(query.strip()) and st.session_state.get(AUDITED_KEY) != query.strip()
+    earners = earner_service.find(rt, query=query, viewer=viewer, audit=audit)
+    if audit:
         st.session_state[AUDITED_KEY] = query.strip()
     if not earners:
         st.info("No earners match." if query.strip() else "No earners yet: import them from a CSV file.")
@@ -48,7 +40,7 @@ with find_tab:
         st.caption(f"{len(earners)} earner(s)" + (" (showing the first 200)" if len(earners) == 200 else ""))
         st.dataframe(pd.DataFrame([
             {"Name": e.name, "Email": e.email, "Discoverable": e.discoverable, "Shares email": e.share_email,
-             "Location": e.location or "", "Credentials": counts[e.id]} for e in earners
+             "Location": e.location or "", "Credentials": e.credentials} for e in earners
         ]), hide_index=True, width="stretch")
         names = {e.id: f"{e.name} <{e.email}>" for e in earners}
         picked = st.selectbox("Earner", options=list(names), format_func=lambda i: names[i], key="earner_pick")
@@ -60,13 +52,9 @@ with find_tab:
                 share = st.toggle("Partners who find them may see their email address", value=chosen.share_email)
                 saved = st.form_submit_button("Save consent", type="primary")
             if saved:
-                with rt.Session.begin() as session:
-                    earner = session.get(Earner, chosen.id)
-                    if earner is None:
-                        st.error("This earner no longer exists.")
-                    else:
-                        repo.set_consent(session, earner=earner, discoverable=discoverable,
-                                         share_email=share and discoverable, actor=viewer.email, actor_role=viewer.role)
+                if not earner_service.set_consent(rt, earner_id=chosen.id, discoverable=discoverable,
+                                                  share_email=share, viewer=viewer):
+                    st.error("This earner no longer exists.")
                 st.session_state[FLASH_KEY] = (
                     f"Saved: {chosen.name} " + ("can be found by industry partners." if discoverable
                                                else "no longer appears in any partner search.")
@@ -89,12 +77,10 @@ with import_tab:
         digest = hashlib.sha256(data).hexdigest()
         plan: earner_import.EarnerPlan | None = None
         try:
-            plan = earner_import.parse_earners_csv(data)
+            plan = earner_service.plan_import(rt, data=data)
         except bulk_issue.BulkError as exc:
             st.error(str(exc))
         if plan is not None:
-            with rt.Session() as session:
-                earner_import.plan_against(plan, session)
             for problem in plan.problems:
                 st.error(problem)
             bad = [r for r in plan.rows if not r.ok]
@@ -109,12 +95,10 @@ with import_tab:
                 todo = sum(r.action in ("create", "update") for r in plan.rows)
                 if st.button(f"Import {len(plan.rows)} rows ({todo} change(s))", type="primary"):
                     try:
-                        with rt.Session.begin() as session:
-                            result = earner_import.import_earners(session, plan=plan, actor=viewer.email,
-                                                                  actor_role=viewer.role)
+                        result = earner_service.import_plan(rt, plan=plan, viewer=viewer)
                     except bulk_issue.BulkError as exc:
                         st.error(str(exc))
-                    except SQLAlchemyError:
+                    except earner_service.ImportConflict:
                         st.error("The database refused the import (another import may have added the same earners "
                                  "meanwhile). Nothing was imported; upload the file again to retry.")
                     else:
