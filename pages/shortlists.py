@@ -7,9 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from mosaics_match.services import matching as ms
-from mosaics_match.store import repo
-from mosaics_match.store.models import Account
+from mosaics_match.services import shortlists as sl
 from pages import common
 
 viewer = common.guard(__file__)
@@ -34,11 +32,7 @@ if viewer.account_id is None:
     st.info("Shortlists belong to a partner account. Sign in with one to keep shortlists.")
     st.stop()
 
-with rt.Session() as session:
-    account = session.get(Account, viewer.account_id)
-    shortlists = repo.shortlists_of(session, account=account) if account is not None else []
-    views = [(s.id, s.name, s.created_at, ms.shortlist_rows(session, shortlist=s, base_url=rt.settings.base_url))
-             for s in shortlists]
+views = [(s.id, s.name, s.created_at, s.rows) for s in sl.shortlists_of(rt, viewer=viewer)]
 
 if not views:
     st.info("You have no shortlists yet. On **Match a job posting**, choose people and add them to a shortlist.")
@@ -77,10 +71,9 @@ for shortlist_id, name, created, rows in views:
         labels = {r.entry_id: r.name for r in rows}
         entry = c1.selectbox("Remove someone", list(labels), format_func=labels.get, key=f"sl_pick_{shortlist_id}")
         if c2.button("Remove", key=f"sl_remove_{shortlist_id}", icon=":material/delete:"):
-            with rt.Session.begin() as session:
-                removed = ms.remove_entry(session, account_id=viewer.account_id, entry_id=entry)
+            removed = sl.remove_entry(rt, viewer=viewer, entry_id=entry)
             st.session_state[FLASH_KEY] = (f"Removed {labels[entry]} from “{name}”." if removed
                                            else "That entry was already removed.")
             st.rerun()
-        c3.download_button("Export CSV", ms.shortlist_csv(rows), file_name=f"shortlist-{shortlist_id}.csv",
+        c3.download_button("Export CSV", sl.shortlist_csv(rows), file_name=f"shortlist-{shortlist_id}.csv",
                            mime="text/csv", key=f"sl_csv_{shortlist_id}", icon=":material/download:")

@@ -6,8 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from mosaics_match.services import matching as ms
-from mosaics_match.store import repo
+from mosaics_match.services import gaps as gap_service
 from pages import common
 
 viewer = common.guard(__file__)
@@ -15,10 +14,8 @@ rt = common.runtime()
 
 
 @st.cache_resource(max_entries=2, show_spinner="Comparing postings with the catalogue…")
-def _gap_report(version: int, database_url: str) -> ms.CoverageGaps:
-    with rt.Session() as session:
-        index = ms.build_partner_index(session)
-        return ms.coverage_gaps(session, index)
+def _gap_report(version: int, database_url: str) -> gap_service.CoverageGaps:
+    return gap_service.coverage_gaps(rt)
 
 
 st.title("Coverage gaps")
@@ -28,9 +25,7 @@ st.caption("Requirements, nice-to-haves and duties from the saved job postings t
            "instructions are never counted. A starting point for planning new micro-credentials with partners; "
            "wording differences can hide a real match, so read the list before acting on it.")
 
-with rt.Session() as session:
-    version = repo.data_version(session)
-gaps = _gap_report(version, rt.settings.database_url)
+gaps = _gap_report(gap_service.data_version(rt), rt.settings.database_url)
 report, titles = gaps.report, gaps.titles
 
 c1, c2, c3 = st.columns(3)
@@ -46,7 +41,7 @@ if not report.rows:
 
 
 def _kind(row) -> str:  # noqa: ANN001 - matching.UncoveredRequirement
-    return ms.KIND_LABEL[gaps.kinds.get((row.posting_id, row.requirement), "requirement")]
+    return gap_service.KIND_LABEL[gaps.kinds.get((row.posting_id, row.requirement), "requirement")]
 
 
 f1, f2 = st.columns(2)
@@ -78,5 +73,5 @@ st.altair_chart(
     ).properties(height=max(120, 28 * len(by_posting))),
     width="stretch",
 )
-st.download_button("Download the report (CSV)", ms.gaps_csv(report, titles, gaps.kinds), file_name="coverage-gaps.csv",
+st.download_button("Download the report (CSV)", gap_service.gaps_csv(gaps), file_name="coverage-gaps.csv",
                    mime="text/csv", key="gaps_csv", icon=":material/download:")
