@@ -38,16 +38,14 @@ with st.container(border=True):
         if not (code or "").strip():
             st.error("Enter the claim code from your email.")
         else:
-            with rt.Session.begin() as session:
-                result = claims.claim_credential(session, earner_id=earner_id, actor=viewer.email, code=code)
+            result = earner_profile.claim(rt, earner_id=earner_id, actor=viewer.email, code=code)
             if result.ok:
                 st.success(result.message)
             elif result.outcome == "already":
                 st.info(result.message)
             else:
                 st.error(result.message)
-    with rt.Session() as session:
-        waiting = claims.unclaimed_count(session, earner_id=earner_id)
+    waiting = earner_profile.waiting_for_claim(rt, earner_id=earner_id)
     if waiting:
         st.caption(f"{waiting} credential{'s' if waiting != 1 else ''} issued to you "
                    f"{'are' if waiting != 1 else 'is'} waiting for a claim code.")
@@ -76,45 +74,13 @@ SHARE_FLASH = "my_credentials_flash"
 def _change_sharing(credential_id: str, action: str) -> None:
     """Button callback: create, replace or withdraw a verification link, or publish / unpublish, for one of the
     viewer's own credentials (looked up with the viewer's earner id, never the browser's word alone)."""
-    with rt.Session.begin() as session:
-        row = sharing.owned_credential(session, earner_id=earner_id, credential_id=credential_id)
-        if row is None:
-            st.session_state[SHARE_FLASH] = ("error", "That credential is not in your list.")
-            return
-        if action in ("create", "replace"):
-            sharing.create_share_link(session, row=row, actor=viewer.email, actor_role=viewer.role)
-            message = ("Your verification link is ready: copy it below." if action == "create" else
-                       "The old link no longer works; copy the new one below.")
-        elif action == "withdraw":
-            sharing.withdraw_share_link(session, row=row, actor=viewer.email, actor_role=viewer.role)
-            message = "Link withdrawn: nobody can check this credential from it any more."
-        else:
-            public = st.session_state.get(f"publish_{credential_id}", False)
-            sharing.set_published(session, row=row, public=bool(public), actor=viewer.email, actor_role=viewer.role)
-            message = ("Published: anyone can now download this credential file." if public else
-                       "Unpublished: the file is no longer available to the public.")
-    st.session_state[SHARE_FLASH] = ("success", message)
+    public = bool(st.session_state.get(f"publish_{credential_id}", False))
+    st.session_state[SHARE_FLASH] = earner_profile.change_sharing(
+        rt, earner_id=earner_id, credential_id=credential_id, action=action, public=public, actor=viewer.email,
+        actor_role=viewer.role)
 
 
-with rt.Session() as session:
-    rows = sharing.owned_credentials(session, earner_id=earner_id)
-    items = []
-    for row in rows:
-        status = sharing.credential_status(row)
-        try:
-            files = sharing.downloads(row)
-            problem = None
-        except Exception as exc:  # a damaged stored document must not break the whole page
-            files, problem = [], str(exc)
-        items.append({
-            "id": row.credential_id, "name": row.achievement.name, "school": row.achievement.school,
-            "partner": row.achievement.partner, "status": status, "issued": row.issued_at,
-            "valid_until": row.valid_until, "format": row.proof_format, "jwt": sharing.is_jwt(row),
-            "link": sharing.share_link(rt.settings.base_url, row), "public": bool(row.public),
-            "changed": row.status_changed_at, "public_reason": row.public_status_reason, "files": files,
-            "problem": problem, "competencies": [c.name for c in row.achievement.competencies],
-            "certificate": certificate.certificate_for(row, base_url=rt.settings.base_url) if row.share_token else None,
-        })
+items = earner_profile.issued_credentials(rt, earner_id=earner_id, base_url=rt.settings.base_url)
 
 st.subheader(f"My credentials ({len(items)})")
 flash = st.session_state.pop(SHARE_FLASH, None)
