@@ -26,6 +26,7 @@ if __name__ != "__main__":
     from mosaics_match.web.api import LazyRuntime, build_routes
     from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies
     from mosaics_match.web.serving import nodelay_listening_sockets
+    from mosaics_match.store.audit_retention import DailyRollup
     from mosaics_match.runtime import open_runtime_or_explain
     from mosaics_match.settings import SettingsError, load_settings, startup_problem
 
@@ -107,8 +108,12 @@ if __name__ != "__main__":
         # The listening socket exists now; without this, kept-alive requests stall ~40 ms (see web/serving.py).
         nodelay_listening_sockets()
         startup.ensure_started(process_runtime)
+        # Audit retention at start and then daily (store/audit_retention.py; replicas serialise on the database).
+        retention = DailyRollup(process_runtime.Session, key_secret=settings.key_secret)
+        retention.start()
         bound_shutdown(SHUTDOWN_GRACE_SECONDS)
         yield
+        retention.stop()
         runtime.close()
 
     app = st.App(

@@ -13,8 +13,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=["upgrade", "current"])
     p.set_defaults(func=_db)
 
-    p = sub.add_parser("audit", help="audit log: `audit verify` checks every event's seal and their order")
-    p.add_argument("action", choices=["verify"])
+    p = sub.add_parser("audit", help="audit log: `audit verify` checks every event's seal and their order; "
+                                     "`audit rollup` applies the retention policy")
+    p.add_argument("action", choices=["verify", "rollup"])
+    p.add_argument("--keep-days", type=int, default=None,
+                   help="rollup: days anonymous verification events are kept one by one (default 30)")
     p.set_defaults(func=_audit)
 
     p = sub.add_parser("demo", help="seed the demo catalogue, postings, earners and accounts (idempotent)")
@@ -66,6 +69,8 @@ def _audit(args: argparse.Namespace) -> int:
     from mosaics_match.store import audit_chain
     from mosaics_match.store import repo
 
+    if args.action == "rollup":
+        return _audit_rollup(args)
     rt = _runtime()
     if not rt.settings.key_secret:
         print("error: set MOSAICS_KEY_SECRET: the audit log's seals are checked with it", file=sys.stderr)
@@ -85,6 +90,29 @@ def _audit(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0 if report.ok else 1
+
+
+def _audit_rollup(args: argparse.Namespace) -> int:
+    """``audit rollup``: the retention policy (:mod:`mosaics_match.store.audit_retention`); exit 0 when done
+    (also when there was nothing to do), 1 when the chain is broken, 2 on a usage error."""
+    from mosaics_match.store import audit_chain, audit_retention
+
+    keep = audit_retention.KEEP_DAYS if args.keep_days is None else args.keep_days
+    if keep < 0:
+        print("error: --keep-days must be 0 or more (days anonymous verifications are kept one by one)",
+              file=sys.stderr)
+        return 2
+    rt = _runtime()
+    if not rt.settings.key_secret:
+        print("error: set MOSAICS_KEY_SECRET: the audit log's seals are checked and written with it", file=sys.stderr)
+        return 2
+    try:
+        report = audit_retention.rollup(rt.Session, key=audit_chain.chain_key(rt.settings.key_secret), keep_days=keep)
+    except audit_chain.AuditChainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -19,6 +19,12 @@ locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite writers already hold the
 IMMEDIATE``), and a unique index on ``prev_hash`` refuses a second event after the same predecessor: concurrent
 writers queue, they cannot fork the chain. Events written before the chain existed (the migration that added it
 seals nothing retroactively) are reported as unsealed, and are accepted only before the first sealed event.
+
+Retention (:mod:`mosaics_match.store.audit_retention`) removes old anonymous verification events and leaves one
+sealed roll-up event per day in their place. Each roll-up lists, for every run of consecutive removed events, a
+*bridge*: the seal the run followed and the seal of its last event, with how many events it held. The walk below
+accepts a gap in the chain only where sealed bridges join its two ends exactly, and counts the bridged events
+towards the head's total: removing anything else, or more, or editing a roll-up, still breaks the chain.
 """
 
 from __future__ import annotations
@@ -36,12 +42,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mosaics_match.store.models import AppState, AuditEvent, utcnow
 
-__all__ = ["GENESIS", "HEAD_KEY", "AuditChainError", "ChainReport", "chain_key", "install", "seal", "verify_chain"]
+__all__ = ["GENESIS", "HEAD_KEY", "ROLLUP_ACTION", "AuditChainError", "ChainReport", "chain_key", "install", "seal",
+           "verify_chain"]
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_chain_head"
 _VERSION = 1
 _KEY_LABEL = b"seneca-mosaics audit chain v1"
+#: Action of the events that stand for removed ones (:mod:`mosaics_match.store.audit_retention`).
+ROLLUP_ACTION = "audit_rollup"
 
 
 class AuditChainError(RuntimeError):
@@ -163,6 +172,8 @@ class ChainReport:
         What is wrong, in plain words.
     head : str or None
         The last good seal (record it elsewhere to detect a later replay of an old head).
+    rolled_up : int
+        Events removed by retention, each run of them vouched for by a sealed roll-up event.
     """
 
     ok: bool
@@ -171,12 +182,15 @@ class ChainReport:
     first_bad_id: int | None = None
     problem: str | None = None
     head: str | None = None
+    rolled_up: int = 0
 
     def summary(self) -> str:
         """One line for the audit page and the CLI."""
         if self.ok:
             extra = (f"; {self.unsealed:,} older event(s) from before the chain are not sealed"
                      if self.unsealed else "")
+            if self.rolled_up:
+                extra += f"; {self.rolled_up:,} older event(s) were rolled up by retention, as their roll-ups record"
             return f"The audit log is intact: {self.sealed:,} sealed event(s) check out in order{extra}."
         return f"The audit log was tampered with: {self.problem}"
 
@@ -195,12 +209,13 @@ def verify_chain(session: Session, *, key: bytes, batch: int = 2000) -> ChainRep
     """
     cols = (AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.actor_role, AuditEvent.action,
             AuditEvent.subject, AuditEvent.outcome, AuditEvent.details, AuditEvent.prev_hash, AuditEvent.hash)
-    prev, prev_id, sealed, unsealed = GENESIS, None, 0, 0
+    bridges = _bridges(session)
+    prev, prev_id, sealed, unsealed, rolled_up = GENESIS, None, 0, 0, 0
     last_id = None
     rows = session.execute(select(*cols).order_by(AuditEvent.id).execution_options(yield_per=batch))
 
     def broken(row_id: int, problem: str) -> ChainReport:
-        return ChainReport(False, sealed, unsealed, first_bad_id=row_id, problem=problem)
+        return ChainReport(False, sealed, unsealed, first_bad_id=row_id, problem=problem, rolled_up=rolled_up)
 
     for row in rows:
         last_id = row.id
@@ -211,9 +226,13 @@ def verify_chain(session: Session, *, key: bytes, batch: int = 2000) -> ChainRep
             unsealed += 1
             continue
         if row.prev_hash != prev:
-            where = f"event #{prev_id}" if prev_id is not None else "the start of the chain"
-            return broken(row.id, f"event #{row.id} does not follow {where}: an event between them was deleted, "
-                                  "or this one was inserted afterwards.")
+            removed = _bridged(bridges, prev, row.prev_hash)
+            if removed is None:
+                where = f"event #{prev_id}" if prev_id is not None else "the start of the chain"
+                return broken(row.id, f"event #{row.id} does not follow {where}: an event between them was "
+                                      "deleted, or this one was inserted afterwards.")
+            rolled_up += removed
+            prev = row.prev_hash  # the removed run's last seal, which this event was sealed after
         expected = seal(key, prev, at=row.at, actor=row.actor, actor_role=row.actor_role, action=row.action,
                         subject=row.subject, outcome=row.outcome, details=row.details)
         if row.hash is None or not hmac.compare_digest(row.hash, expected):
@@ -228,9 +247,44 @@ def verify_chain(session: Session, *, key: bytes, batch: int = 2000) -> ChainRep
         return ChainReport(True, sealed, unsealed, head=None)
     if not hmac.compare_digest(head["mac"], _head_mac(key, head["n"], head["hash"])):
         return ChainReport(False, sealed, unsealed, problem="the chain head record was altered outside the portal.")
-    if head["n"] != sealed or head["hash"] != prev:
+    if head["n"] != sealed + rolled_up or head["hash"] != prev:
         after = f"after event #{last_id}" if last_id is not None else "(the log is empty)"
-        return ChainReport(False, sealed, unsealed,
+        return ChainReport(False, sealed, unsealed, rolled_up=rolled_up,
                            problem=f"the newest events are missing: the chain head counts {head['n']:,} sealed "
-                                   f"event(s), the log holds {sealed:,}; the cut is {after}.")
-    return ChainReport(True, sealed, unsealed, head=prev)
+                                   f"event(s), the log holds {sealed:,} and roll-ups account for {rolled_up:,}; the "
+                                   f"cut is {after}.")
+    return ChainReport(True, sealed, unsealed, head=prev, rolled_up=rolled_up)
+
+
+def _bridges(session: Session) -> dict[str, tuple[str, int]]:
+    """Every bridge the roll-up events claim: seal before a removed run -> (seal of its last event, its length).
+
+    Read before the walk; a claim counts only because the walk then checks the roll-up event's own seal (a forged
+    or edited roll-up breaks the chain there).
+    """
+    out: dict[str, tuple[str, int]] = {}
+    for (details,) in session.execute(select(AuditEvent.details).where(AuditEvent.action == ROLLUP_ACTION,
+                                                                       AuditEvent.hash.is_not(None))):
+        for item in (details or {}).get("bridges", []) if isinstance(details, dict) else []:
+            try:
+                start, end, count = str(item[0]), str(item[1]), int(item[2])
+            except (TypeError, ValueError, IndexError):
+                continue
+            if count > 0:
+                out[start] = (end, count)
+    return out
+
+
+def _bridged(bridges: dict[str, tuple[str, int]], start: str, end: str | None) -> int | None:
+    """Events removed between the seals ``start`` and ``end`` when bridges join them exactly, else ``None``.
+
+    Runs removed on different days can follow one another, so bridges are followed end to start.
+    """
+    removed, here, hops = 0, start, 0
+    while here != end:
+        step = bridges.get(here)
+        hops += 1
+        if step is None or hops > len(bridges):
+            return None
+        here, removed = step[0], removed + step[1]
+    return removed
