@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -58,16 +59,18 @@ class SeedReport:
     revoked: int = 0
     suspended: int = 0
     accounts: int = 0
+    external: int = 0
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"{self.achievements} micro-credentials, {self.postings} postings, {self.earners} earners, "
                 f"{self.credentials} credentials ({self.revoked} revoked, {self.suspended} suspended), "
-                f"{self.accounts} accounts")
+                f"{self.accounts} accounts, {self.external} credentials from a second issuer")
 
     @property
     def changed(self) -> bool:
-        return any((self.achievements, self.postings, self.earners, self.credentials, self.accounts))
+        return any((self.achievements, self.postings, self.earners, self.credentials, self.accounts,
+                    self.external))
 
 
 def needs_seeding(rt: Runtime) -> bool:
@@ -112,6 +115,9 @@ def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop,
         _seed_credentials(rt, new_earner_ids, report, progress, workers)
     with rt.Session.begin() as session:
         report.accounts = _seed_accounts(session, settings=rt.settings)
+    progress(0.95, "A second issuer")
+    report.external = _seed_peer_issuer(rt)
+    with rt.Session.begin() as session:
         if repo.get_state(session, key=DEMO_MARKER) is None:
             repo.set_state(session, key=DEMO_MARKER, value=datetime.now(timezone.utc).isoformat())
         if report.changed:
@@ -485,3 +491,119 @@ def demo_passwords(session: Session, *, settings) -> dict[str, tuple[str, str]]:
 
 def earner_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Earner)) or 0
+
+
+# --- a second issuer ------------------------------------------------------------------------------------------
+
+PEER_MARKER = "demo_peer_seeded"
+PEER_FILE = Path(__file__).resolve().parents[2] / "data" / "peer_issuer.json"
+
+
+def load_peer_issuer(path: Path = PEER_FILE) -> dict:
+    """The second demo issuer's content (``data/peer_issuer.json``), checked for the fields seeding reads.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and what is missing.
+    """
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        issuer, achievements = spec["issuer"], spec["achievements"]
+        for key in ("name", "url", "status_list"):
+            if not isinstance(issuer.get(key), str) or not issuer[key]:
+                raise KeyError(f"issuer.{key}")
+        if not 0 < float(spec["share"]) < 1 or int(spec["revoked_every"]) < 2 or not achievements:
+            raise KeyError("share, revoked_every or achievements")
+        for i, a in enumerate(achievements):
+            for key in ("slug", "name", "description", "criteria"):
+                if not isinstance(a.get(key), str) or not a[key]:
+                    raise KeyError(f"achievements[{i}].{key}")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path.name}: {exc}") from exc
+    return spec
+
+
+def _seed_peer_issuer(rt: Runtime) -> int:
+    """A second issuer (a fictional certification body) with its own Ed25519 key (``did:key``) and a signed status
+    list, generated now; about ``share`` of the earners (and the demo earner) hold one or two of its credentials,
+    added to their profiles as if each earner had added them (verified, partners may see them). Every
+    ``revoked_every``-th one is revoked on its list. Its documents live in ``peer_document`` under its reserved
+    ``.example`` host; the issuer is trusted and counts in partner searches. Runs once (a marker in app_state).
+    """
+    from mosaics_match.credentials import keys
+    from mosaics_match.credentials.build import build_credential, sign_credential
+    from mosaics_match.credentials.fetcher import DictFetcher
+    from mosaics_match.credentials.proofs import sign_data_integrity
+    from mosaics_match.credentials.status import StatusBits, build_status_list_credential, status_entry
+    from mosaics_match.credentials.verifier import VerifyContext, verify
+    from mosaics_match.services import external_credentials
+
+    with rt.Session() as session:
+        if repo.get_state(session, key=PEER_MARKER) is not None:
+            return 0
+        people = session.execute(select(Earner.id, Earner.email, Earner.name).order_by(Earner.id)).all()
+        demo_earner = repo.get_account(session, email=DEMO_ACCOUNTS["earner"][0])
+        demo_earner_id = demo_earner.earner_id if demo_earner is not None else None
+    spec = load_peer_issuer()
+    rng = random.Random(SEED + 14)
+    key = keys.generate_ed25519()
+    did = keys.did_key_for(keys.public_key_of(key))
+    vm = keys.did_key_verification_method(did)
+    issuer = {"id": did, "name": spec["issuer"]["name"], "url": spec["issuer"]["url"]}
+    list_url = spec["issuer"]["status_list"]
+    now = datetime.now(timezone.utc)
+    holders = [p for p in people if p.id == demo_earner_id or rng.random() < float(spec["share"])]
+    planned: list[tuple[int, dict, int, str]] = []
+    bits = StatusBits()
+    index = 0
+    for person in holders:
+        count = 1 if person.id == demo_earner_id else rng.choice((1, 1, 2))
+        for achievement in rng.sample(spec["achievements"], count):
+            index += 1
+            issued = now - timedelta(days=rng.randint(20, 700))
+            unsigned = build_credential(
+                credential_id=f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}", issuer=issuer,
+                achievement={"id": f"{spec['issuer']['url']}/achievements/{achievement['slug']}",
+                             "name": achievement["name"], "description": achievement["description"],
+                             "criteria": achievement["criteria"], "alignments": achievement.get("alignments", []),
+                             "achievement_type": "Certification"},
+                recipient_email=person.email, salt=secrets.token_hex(8), earner_name=person.name,
+                valid_from=issued, valid_until=issued + timedelta(days=3 * 365),
+                status=[status_entry(list_url=list_url, index=index, purpose="revocation")])
+            fmt = "eddsa-rdfc-2022" if index % 4 == 0 else "vc-jwt"
+            signed = sign_credential(unsigned, key, verification_method=vm, fmt=fmt, created=issued)
+            document = signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
+            revoked = person.id != demo_earner_id and index % int(spec["revoked_every"]) == 0
+            if revoked:
+                bits.set(index, True)
+            planned.append((person.id, document, index, "revoked" if revoked else "valid"))
+    status_doc = sign_data_integrity(
+        build_status_list_credential(list_url=list_url, issuer=did, purpose="revocation", bits=bits,
+                                     valid_from=now - timedelta(minutes=5)),
+        key, verification_method=vm, cryptosuite="eddsa-rdfc-2022", created=now - timedelta(minutes=5))
+    body = json.dumps(status_doc, ensure_ascii=False)
+    etags = {list_url: external_credentials.content_digest(body)}
+    # Verified like any added credential (same engine, the list as published); one context, one parsed list.
+    ctx = VerifyContext(clock=lambda: now, fetcher=DictFetcher({list_url: body}))
+    rows = []
+    for earner_id, document, _index, state in planned:
+        result = verify(document, ctx=ctx)
+        expected = "invalid" if state == "revoked" else "valid"
+        if result.verdict != expected:
+            raise RuntimeError(f"a demo credential of the second issuer verified as {result.verdict}")
+        row = external_credentials.new_record(earner_id, document, result, partners_may_see=True, now=now,
+                                              state=state, status_etags=etags)
+        if state == "revoked":
+            row.state_detail = "Has been revoked by the issuer."
+        rows.append(row)
+    with rt.Session.begin() as session:
+        repo.put_peer_document(session, url=list_url, body=body)
+        repo.trust_issuer(session, entry=repo.TrustEntry(did, issuer["name"], "Demo: a fictional certification "
+                                                         "body whose credentials some demo earners added."),
+                          actor="system", actor_role="system")
+        repo.set_counts_in_search(session, identifier=did, counts=True, actor="system", actor_role="system")
+        session.add_all(rows)
+        repo.set_state(session, key=PEER_MARKER, value=did)
+        repo.bump_data_version(session)
+    return len(rows)

@@ -61,7 +61,8 @@ from mosaics_match.store.models import ExternalCredential, utcnow
 __all__ = [
     "MAX_INPUT_BYTES", "STATE_LABELS", "AddOutcome", "ExternalItem", "RecheckReport", "ExternalCompetency",
     "add_credential", "list_credentials", "set_partner_visibility", "remove_credential", "refresh_statuses",
-    "start_schedule", "competencies_of", "evidence_link", "live_fetcher", "PeerDocumentFetcher",
+    "start_schedule", "competencies_of", "evidence_link", "live_fetcher", "PeerDocumentFetcher", "new_record",
+    "use_fetcher", "content_digest",
 ]
 
 _log = logging.getLogger(__name__)
@@ -86,6 +87,11 @@ def _factory(db: Any) -> sessionmaker[Session]:
 
 def _digest(data: bytes | str) -> str:
     return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def content_digest(data: bytes | str) -> str:
+    """The ETag a status list is remembered by: the SHA-256 of the bytes served."""
+    return _digest(data)
 
 
 # --- fetching -------------------------------------------------------------------------------------------------
@@ -391,25 +397,12 @@ def _stored_text(raw: bytes | str, kind: str | None) -> str:
 def _keep(factory: sessionmaker[Session], viewer: Viewer, earner_id: int, raw: bytes | str,
           result: VerificationResult, pv: verification.PortalVerification, partners_may_see: bool,
           now: datetime | None) -> AddOutcome:
-    card = pv.card
-    assert card is not None
     document = _stored_text(raw, result.input_kind)
-    digest = _digest(document)
-    issuer_id = _normal_issuer(card.issuer_id or "")
-    content = _signed_content(result)
-    issuer_name = (card.issuer_name or issuer_id)[:200]
+    row = new_record(earner_id, document, result, partners_may_see=partners_may_see, now=now or utcnow())
+    content, issuer_id, issuer_name = row.content, row.issuer_identifier, row.issuer_name
     with factory.begin() as session:
-        if repo.find_external_credential(session, earner_id=earner_id, digest=digest) is not None:
+        if repo.find_external_credential(session, earner_id=earner_id, digest=row.digest) is not None:
             return AddOutcome(False, "This credential is already in your list.", "duplicate", pv)
-        row = ExternalCredential(
-            earner_id=earner_id, digest=digest, credential_id=(card.credential_id or None) and card.credential_id[:500],
-            issuer_identifier=issuer_id[:500], issuer_name=issuer_name,
-            achievement_key=_achievement_key(issuer_id, content), achievement_name=content["name"][:300],
-            document=document, input_kind=result.input_kind or "json", content=content,
-            status_lists=_status_urls(result), status_etags={}, valid_from=_dt(card.valid_from),
-            valid_until=_dt(card.valid_until), state="valid", state_detail=None, checked_at=now or utcnow(),
-            partners_may_see=bool(partners_may_see), added_at=now or utcnow(),
-        )
         session.add(row)
         issuer = repo.get_issuer(session, identifier=issuer_id)
         counts = issuer is not None and issuer.trusted and issuer.counts_in_search
@@ -430,6 +423,38 @@ def _keep(factory: sessionmaker[Session], viewer: Viewer, earner_id: int, raw: b
     return AddOutcome(True, f"Added “{content['name']}” from {issuer_name}. It is genuine and kept in your list, but "
                             f"it does not count in partner searches: {issuer_name} is not an issuer Seneca counts "
                             "there.", "kept-untrusted", pv, external_id)
+
+
+def new_record(earner_id: int, document: str, result: VerificationResult, *, partners_may_see: bool,
+               now: datetime, state: str = "valid", status_etags: dict[str, str] | None = None
+               ) -> ExternalCredential:
+    """The row kept for a verified credential: everything in it read from the verifier's signed view.
+
+    Parameters
+    ----------
+    document
+        The credential text as received (JSON or compact JWS), re-verified by later checks.
+    result
+        Its verification (signature genuine and bound to the issuer).
+    status_etags
+        Digest of each status list as it was when ``result`` was decided, when the caller knows it (the demo
+        seeding does); otherwise the first re-check verifies it again.
+    """
+    summary = result.summary or {}
+    issuer = summary.get("issuer") or {}
+    issuer_id = _normal_issuer(str(issuer.get("id") or ""))
+    content = _signed_content(result)
+    cred_id = (result.credential or {}).get("id")
+    return ExternalCredential(
+        earner_id=earner_id, digest=_digest(document),
+        credential_id=cred_id[:500] if isinstance(cred_id, str) else None, issuer_identifier=issuer_id[:500],
+        issuer_name=str(issuer.get("name") or issuer_id)[:200],
+        achievement_key=_achievement_key(issuer_id, content), achievement_name=content["name"][:300],
+        document=document, input_kind=result.input_kind or "json", content=content,
+        status_lists=_status_urls(result), status_etags=dict(status_etags or {}),
+        valid_from=_dt(summary.get("valid_from")), valid_until=_dt(summary.get("valid_until")), state=state,
+        state_detail=None, checked_at=now, partners_may_see=bool(partners_may_see), added_at=now,
+    )
 
 
 def _refuse(factory: sessionmaker[Session], viewer: Viewer, earner_id: int, reason: str, message: str,
