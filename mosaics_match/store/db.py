@@ -23,6 +23,7 @@ there so that code written against one database behaves the same on the other.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ __all__ = ["MIGRATIONS_DIR", "ReadOnlyTransactionError", "make_engine", "make_se
 _TXN = "mosaics_txn"
 #: ``Connection.info`` key: the transaction was opened for writing (``Session.begin()`` or :func:`writer`).
 _WANTS_WRITE = "mosaics_wants_write"
+#: ``Connection.info`` key: this connection holds its engine's in-process writer lock.
+_HOLDS = "mosaics_holds_writer_lock"
 _WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
 
@@ -68,6 +71,7 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        writers = threading.Lock()
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -94,6 +98,12 @@ def make_engine(url: str) -> Engine:
             writes = bool(_WRITE_SQL.match(statement))
             if state is None:
                 if conn.info.get(_WANTS_WRITE) or writes:
+                    # Writers of this process queue on a lock that wakes the next one the moment the previous
+                    # commits; SQLite's busy handler would instead sleep in growing steps (up to 100 ms) and
+                    # retry, which is where the long tails under concurrent verifications came from. Other
+                    # processes still meet at SQLite's lock and its busy timeout.
+                    if writers.acquire(timeout=30):
+                        conn.info[_HOLDS] = True
                     cursor.execute("BEGIN IMMEDIATE")
                     conn.info[_TXN] = "write"
                 else:
@@ -110,6 +120,15 @@ def make_engine(url: str) -> Engine:
         def _end(conn) -> None:  # noqa: ANN001
             conn.info[_TXN] = None
             conn.info[_WANTS_WRITE] = False
+            if conn.info.pop(_HOLDS, False):
+                writers.release()
+
+        @event.listens_for(engine, "checkin")
+        @event.listens_for(engine, "invalidate")
+        def _release_on_return(_dbapi_conn, record, *_exc) -> None:  # noqa: ANN001
+            # A connection returned or discarded without a commit or rollback event must not keep the lock.
+            if record is not None and record.info.pop(_HOLDS, False):
+                writers.release()
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

@@ -116,6 +116,10 @@ class LazyRuntime:
                     self._runtime = self._factory()
         return self._runtime
 
+    def opened(self) -> Runtime | None:
+        """The runtime if it is open already (no waiting, no thread), else ``None``."""
+        return self._runtime
+
     def close(self) -> None:
         """Dispose of the engine if it was opened."""
         if self._runtime is not None:
@@ -236,6 +240,13 @@ class _Api:
 
     # did:web and JWKS
 
+    def _in_memory(self, name: Any) -> Published | None:
+        """A current published document straight from memory, without a worker thread (SQLite; see
+        :meth:`PublishedCache.peek`); ``None`` means: load it in a worker thread."""
+        opened = getattr(self.runtime, "opened", None)
+        rt = opened() if opened is not None else None
+        return self.published.peek(rt, name) if rt is not None else None
+
     async def did_document(self, request: Request) -> Response:
         rt = await run_in_threadpool(self.runtime)
         did = rt.settings.issuer_did
@@ -302,7 +313,7 @@ class _Api:
             rt = self.runtime()
             return self.published.get(rt, ("status", purpose, number), lambda: load(rt))
 
-        found = await run_in_threadpool(lookup)
+        found = self._in_memory(("status", purpose, number)) or await run_in_threadpool(lookup)
         if found is None:
             raise Problem(404, "not-found", "Status list not found", f"There is no status list {name}.")
         return _conditional(request, found, f"public, max-age={self.config.status_max_age}, must-revalidate")

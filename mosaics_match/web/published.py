@@ -11,6 +11,7 @@ on every process loads the new document. A ``304`` then costs one indexed read o
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -54,13 +55,63 @@ class PublishedCache:
         self._lock = threading.Lock()
         self._version: tuple[str, str] | None = None
         self._documents: dict[Hashable, Published] = {}
+        self._watch: tuple[str, sqlite3.Connection] | None = None
+        self._watch_seen: tuple[int, str] | None = None
 
     @staticmethod
-    def data_version(rt: Runtime) -> tuple[str, str]:
-        """The database and its current data version (one read of one row, in a read transaction)."""
+    def _sqlite_file(rt: Runtime) -> str | None:
+        url = rt.engine.url
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return url.database
+
+    def _sqlite_version(self, path: str) -> str:
+        """The data version through this cache's own read-only connection (call with ``_lock`` held).
+
+        ``PRAGMA data_version`` changes only when another connection commits to the file, and costs no I/O, so
+        while nothing was committed the stored value is still current and ``app_state`` is not read at all.
+        """
+        if self._watch is None or self._watch[0] != path:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout=5000")
+            self._watch, self._watch_seen = (path, conn), None
+        conn = self._watch[1]
+        stamp = conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._watch_seen is not None and self._watch_seen[0] == stamp:
+            return self._watch_seen[1]
+        row = conn.execute("SELECT value FROM app_state WHERE key = ?", (DATA_VERSION_KEY,)).fetchone()
+        value = (row[0] if row else None) or "0"
+        self._watch_seen = (stamp, value)
+        return value
+
+    def data_version(self, rt: Runtime) -> tuple[str, str]:
+        """The database and its current data version (one read of one row; on SQLite usually none at all)."""
+        path = self._sqlite_file(rt)
+        if path is not None:
+            with self._lock:
+                return rt.settings.database_url, self._sqlite_version(path)
         with rt.engine.connect() as conn:
             value = conn.execute(select(AppState.value).where(AppState.key == DATA_VERSION_KEY)).scalar()
         return rt.settings.database_url, value or "0"
+
+    def peek(self, rt: Runtime, name: Hashable) -> Published | None:
+        """The document ``name`` if it is in memory and current, checked without blocking (SQLite only; elsewhere,
+        and on a miss, ``None``: call :meth:`get` from a worker thread).
+
+        Parameters
+        ----------
+        rt : Runtime
+            The process runtime.
+        name : hashable
+            Which document.
+        """
+        if not self.enabled or self._sqlite_file(rt) is None:
+            return None
+        version = self.data_version(rt)
+        with self._lock:
+            if version != self._version:
+                return None
+            return self._documents.get(name)
 
     def get(self, rt: Runtime, name: Hashable, load: Callable[[], Published | None]) -> Published | None:
         """The document ``name``: from memory while the data version is unchanged, else from ``load()``.
