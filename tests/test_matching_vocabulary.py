@@ -102,3 +102,20 @@ def test_thresholds_follow_the_labelled_pairs():
     table = status_table(sims, pairs, partial, covered)
     assert table["positive covered"] + table["positive partial"] + table["positive missing"] == pytest.approx(1.0)
     assert table["negative missing"] > 0.9
+
+
+def test_light_stemming_merges_inflections_only():
+    from mosaics_match.matching.stem import light_stem, stemmer
+
+    assert light_stem("joins") == light_stem("join")
+    assert light_stem("managing") == light_stem("manage") == light_stem("manages")
+    assert light_stem("organising") == light_stem("organized")
+    assert light_stem("organ") != light_stem("organising")  # Porter merges these
+    assert light_stem("general") != light_stem("generate")
+    assert light_stem("c++") == "c++" and stemmer(False) is None and stemmer("light") is light_stem
+    from mosaics_match.matching import MatchConfig, build_competency_index
+
+    ci = build_competency_index([("a", "Join data across tables"), ("b", "Organise events")],
+                                config=MatchConfig(stemming="light"))
+    sims = ci.similarities(["joins", "organising"])
+    assert sims[0, 0] > 0 and sims[1, 1] > 0 and sims[0, 1] == 0 and sims[1, 0] == 0

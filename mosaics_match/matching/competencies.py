@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover
     _csr_matmat = None
 
 from .config import MatchConfig
-from .stem import stem
+from .stem import stem, stemmer
 from .text import split_requirements, words
 from .vocabulary import WordAnalyzer, generic_factors
 
@@ -199,7 +199,8 @@ class _FeatureWords:
         self.encoder = encoder
         self.words = list(dict.fromkeys(words(text)))
         self.padded = [f" {w} " for w in self.words]
-        self.keys = [stem(w) for w in self.words] if encoder.config.stemming else self.words
+        f = stemmer(encoder.config.stemming)
+        self.keys = [f(w) for w in self.words] if f is not None else self.words
         self.memo: dict[int, list[str]] = {}
 
     def get(self, col: int) -> list[str]:

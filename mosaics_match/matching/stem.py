@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-__all__ = ["stem"]
+__all__ = ["light_stem", "stem", "stemmer"]
 
 _VOWELS = frozenset("aeiou")
 
@@ -150,3 +150,61 @@ def stem(word: str) -> str:
     if w.endswith("ll") and _measure(w) > 1:
         w = w[:-1]
     return w
+
+
+@lru_cache(maxsize=200_000)
+def light_stem(word: str) -> str:
+    """Inflections only: British ``-ise`` / ``-yse`` spellings, plurals, ``-ed`` / ``-ing`` and a final ``y``
+    (Porter's steps 1a-1c), without the derivational steps that merge "organ" with "organising" or
+    "general" with "generate".
+
+    >>> [light_stem(w) for w in ("joins", "aggregations", "aggregate", "organising", "organ", "queries")]
+    ['join', 'aggregation', 'aggregat', 'organiz', 'organ', 'queri']
+    """
+    w = word.lower()
+    if len(w) <= 3 or not w.isalpha() or not w.isascii():
+        return w
+    if len(w) > 5:
+        for brit, us in _BRITISH:
+            if w.endswith(brit):
+                w = w[: -len(brit)] + us
+                break
+    if w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("ies"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w.endswith("eed"):
+        if _measure(w[:-3]) > 0:
+            w = w[:-1]
+    else:
+        for suffix in ("ed", "ing"):
+            if w.endswith(suffix) and _has_vowel(w[: -len(suffix)]):
+                w = w[: -len(suffix)]
+                if w.endswith(("at", "bl", "iz")):
+                    w += "e"
+                elif _double_consonant(w) and w[-1] not in "lsz":
+                    w = w[:-1]
+                elif _measure(w) == 1 and _cvc(w):
+                    w += "e"
+                break
+    if w.endswith("y") and _has_vowel(w[:-1]):
+        w = w[:-1] + "i"
+    # Porter's step 5a: a final "e" on long stems ("manage" meets "managing", "analyse" meets "analysing").
+    if w.endswith("e"):
+        base = w[:-1]
+        m = _measure(base)
+        if m > 1 or (m == 1 and not _cvc(base)):
+            w = base
+    return w
+
+
+def stemmer(mode: "bool | str"):
+    """The stemming function of ``MatchConfig.stemming``: ``True`` / ``"porter"`` :func:`stem`, ``"light"``
+    :func:`light_stem`, ``False`` ``None`` (no stemming)."""
+    if mode is True or mode == "porter":
+        return stem
+    if mode == "light":
+        return light_stem
+    return None

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from .stem import stem
+from .stem import stem, stemmer
 
 __all__ = ["WordAnalyzer", "esco_aliases", "generic_factors", "learn_generic_terms", "load_vocabulary"]
 
@@ -52,12 +52,14 @@ class WordAnalyzer:
         self.ngram_range = tuple(ngram_range)
         self.stop_words = frozenset(stop_words or ())
         self.stemming = stemming
+        self._stem = stemmer(stemming)
 
     def tokens(self, text: str) -> list[str]:
         """Stemmed, stop-word-free tokens of ``text``."""
         stop = self.stop_words
         words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
-        return [stem(w) for w in words] if self.stemming else words
+        f = self._stem
+        return [f(w) for w in words] if f is not None else words
 
     def __call__(self, text: str) -> list[str]:
         toks = self.tokens(text)
