@@ -289,8 +289,11 @@ else:
 
     def _source(e: ms.Evidence) -> str:
         """The credential behind a piece of evidence and who issued it (linked when it can be opened)."""
-        name = f"[{_md(e.achievement)}]({e.verify_url})" if e.verify_url else f"**{_md(e.achievement)}**"
-        return f"{name}, issued by {_md(e.issuer)}"
+        target = e.verify_url or e.link
+        name = f"[{_md(e.achievement)}]({target})" if target else f"**{_md(e.achievement)}**"
+        if e.verify_url:
+            return f"{name}, issued by {_md(e.issuer)}"
+        return f"{name}, issued by {_md(e.issuer)} (added by the earner, verified by the portal)"
 
     @st.dialog("Why this match", width="large")
     def details(candidate: ms.Candidate) -> None:

@@ -102,7 +102,7 @@ def test_a_peer_credential_is_kept_and_counts_with_its_issuer_named(seeded_rt, e
     assert outcome.kept and outcome.reason == "kept", outcome.message
     assert [line.id for line in outcome.verification.lines][:1] == ["proof.signature"]
     evidence = _peer_evidence(_search(seeded_rt), earner.earner_id)
-    assert evidence and {e.issuer for e in evidence} == {peer.name}
+    assert evidence and {e.issuer for e in evidence} == {peer.name} and {e.verify_url for e in evidence} == {""}
     assert {e.achievement for e in evidence} == {"Workplace Safety Certificate"}
     assert any(e.requirement.startswith("Administer emergency first aid") and e.status == "covered"
                for e in evidence)

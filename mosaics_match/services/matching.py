@@ -267,7 +267,9 @@ class Evidence:
     """A requirement, the competency that covers it, and the credential that proves it (with its link).
 
     ``status`` is ``"covered"``, or ``"partial"`` when the competency comes close without matching well.
-    ``verify_url`` is empty for an added credential that has no link of its own.
+    ``verify_url`` is this portal's verification link of a credential issued here, empty for a credential the
+    earner added from another issuer (the portal verified it, but has no public page for it; ``link`` then points
+    at its issuer's page when it names one).
     """
 
     requirement: str
@@ -279,6 +281,8 @@ class Evidence:
     status: str = "covered"
     #: Who issued the credential (Seneca, or the issuer of a credential the earner added).
     issuer: str = ISSUER_NAME
+    #: For an added credential: a page of its issuer about it (its https id or its achievement's), if any.
+    link: str = ""
 
 
 @dataclass(frozen=True)
@@ -415,8 +419,9 @@ def _evidence(index: PartnerIndex, c, base_url: str) -> Evidence:  # noqa: ANN00
     if c.credential_id in index.credential_issuer:
         return Evidence(requirement=c.requirement, competency=c.competency_name,
                         achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
-                        verify_url=index.credential_link.get(c.credential_id, ""), similarity=c.similarity,
-                        status=c.status, issuer=index.credential_issuer[c.credential_id])
+                        verify_url="", similarity=c.similarity, status=c.status,
+                        issuer=index.credential_issuer[c.credential_id],
+                        link=index.credential_link.get(c.credential_id, ""))
     return Evidence(requirement=c.requirement, competency=c.competency_name,
                     achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
                     verify_url=credential_url(base_url, c.credential_id), similarity=c.similarity, status=c.status)
