@@ -22,6 +22,7 @@ there so that code written against one database behaves the same on the other.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -29,6 +30,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, SessionTransactionOrigin, sessionmaker
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows: writers then queue within the process only
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -47,6 +53,58 @@ _WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b
 
 class ReadOnlyTransactionError(RuntimeError):
     """A transaction opened for reading tried to write; open it with ``Session.begin()`` instead."""
+
+
+class _WriterQueue:
+    """The queue of SQLite write transactions on one database file, in this process and across processes.
+
+    SQLite lets one writer in at a time, and a writer that finds the lock taken waits in its busy handler, which
+    sleeps in growing steps (up to 100 ms) between tries: under concurrent verifications, each writing its audit
+    event, that sleeping made the long latency tails. Here writers queue instead on a thread lock (this process)
+    and an ``flock`` on ``<database>-writer`` (other processes on the machine, such as route workers), both of
+    which wake the next writer the moment the previous one commits. Either lock that cannot be had (no file
+    locking, a thread lock still held after the busy timeout) leaves the writer to SQLite's own lock as before.
+
+    Parameters
+    ----------
+    path : str or None
+        The database file; ``None`` (in-memory) queues within the process only.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._thread = threading.Lock()
+        self._path = f"{path}-writer" if path else None
+        self._fd: int | None = None
+        self._pid = os.getpid()
+        self._locked = False
+
+    def acquire(self) -> bool:
+        """Wait for this database's writer turn; ``False`` if the in-process turn did not come within 30 s."""
+        if self._pid != os.getpid():
+            # A forked child starts its own queue: the parent's thread lock may have been held at the fork, and
+            # flock belongs to the open file, which a child would share with its parent.
+            self._thread, self._fd, self._pid, self._locked = threading.Lock(), None, os.getpid(), False
+        if not self._thread.acquire(timeout=30):
+            return False
+        if self._path is not None and fcntl is not None:
+            try:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                # The holder is inside one write transaction, which SQLite's busy timeout bounds.
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                self._locked = True
+            except OSError:
+                self._locked = False
+        return True
+
+    def release(self) -> None:
+        if self._locked and self._fd is not None and fcntl is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            except OSError:
+                pass
+        self._locked = False
+        self._thread.release()
 
 
 def writer(engine: Engine) -> Engine:
@@ -71,7 +129,7 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        writers = threading.Lock()
+        writers = _WriterQueue(path if path and path != ":memory:" else None)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -98,11 +156,7 @@ def make_engine(url: str) -> Engine:
             writes = bool(_WRITE_SQL.match(statement))
             if state is None:
                 if conn.info.get(_WANTS_WRITE) or writes:
-                    # Writers of this process queue on a lock that wakes the next one the moment the previous
-                    # commits; SQLite's busy handler would instead sleep in growing steps (up to 100 ms) and
-                    # retry, which is where the long tails under concurrent verifications came from. Other
-                    # processes still meet at SQLite's lock and its busy timeout.
-                    if writers.acquire(timeout=30):
+                    if writers.acquire():
                         conn.info[_HOLDS] = True
                     cursor.execute("BEGIN IMMEDIATE")
                     conn.info[_TXN] = "write"
