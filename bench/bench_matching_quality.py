@@ -375,16 +375,23 @@ def table(title: str, header: list[str], rows: list[list[object]]) -> None:
 
 DEV_GRID = {
     "MatchConfig() default": {},
+    "title_weight=0 (before 2026-11-30)": {"title_weight": 0.0},
     "stemming=False": {"stemming": False},
+    "stemming=light": {"stemming": "light"},
     "generic_strength=0 (off)": {"generic_strength": 0.0},
     "stemming=False, generic_strength=0": {"stemming": False, "generic_strength": 0.0},
     "analyzer=word": {"analyzer": "word"},
     "char_weight=0.5": {"char_weight": 0.5},
+    "char_max_df=0.1": {"char_max_df": 0.1},
     "posting_mode=mix": {"posting_mode": "mix"},
 }
+# The engine's defaults before 2026-11-30 (linear credit saturating at 0.7, no title block), for Task E.
+PREVIOUS = {"full_similarity": 0.7, "credit_power": 1.0, "title_weight": 0.0, "covered_similarity": 0.133}
 QUICK_ROWS = ("MatchConfig() default", "stemming=False, generic_strength=0")
 E_GRID = {
     "coverage (MatchConfig())": {},
+    "previous defaults (full 0.7, power 1, title 0)": PREVIOUS,
+    "credit_power=1 (linear)": {"credit_power": 1.0},
     "combine=max": {"combine": "max"},
     "whole_weight=0.0": {"whole_weight": 0.0},
     "whole_weight=0.5": {"whole_weight": 0.5},
@@ -498,7 +505,8 @@ def main() -> None:
 
     # ---- held-out / test figures vs baselines, all in this run
     methods = {"sklearn TfidfVectorizer()": SklearnDefault, "char n-gram TF-IDF (char_wb 3-5)": CharTfidf,
-               "BM25Okapi": BM25, "ours (MatchConfig())": lambda d: Ours(d, MatchConfig())}
+               "BM25Okapi": BM25, "ours (MatchConfig())": lambda d: Ours(d, MatchConfig()),
+               "ours, previous defaults (title_weight 0)": lambda d: Ours(d, replace(MatchConfig(), **PREVIOUS))}
     rows_a, rows_b = [], []
     for name, make in (methods.items() if tasks & {"a", "b"} else ()):
         m = make(data)
@@ -525,6 +533,8 @@ def main() -> None:
     # ---- earner ranking: combination of several credentials
     e_test = test.iloc[: (60 if args.quick else 300)]
     res = task_e(data, e_test, {"ours: requirement coverage (MatchConfig())": MatchConfig(),
+                                "ours, previous defaults (full 0.7, power 1, title 0)": replace(MatchConfig(),
+                                                                                                **PREVIOUS),
                                 "ours with combine=max": replace(MatchConfig(), combine="max")}, seed=2,
                  n_earners=args.earners)
     base = res["naive: one TF-IDF vector per earner (sklearn)"]["nDCG@10"]
