@@ -359,3 +359,25 @@ def test_the_demo_issuers_documents_are_served_only_for_reserved_hosts(seeded_rt
         fetcher.fetch("https://issuer.real-college.ca/list")
     with pytest.raises(FetchError, match="no such document"):
         fetcher.fetch("https://status.lakeshore.example/other")
+
+
+def test_an_impostor_using_a_trusted_issuers_name_never_counts(seeded_rt, earner, peer) -> None:
+    """Names are the credential's own claim: only the identifier on the trust list counts, and partners read the
+    name staff gave that identifier."""
+    _count(seeded_rt, peer)
+    impostor = PeerIssuer(list_url=peer.list_url.replace("northbridge", "n0rthbridge"))
+    impostor.publish()
+    ext.use_fetcher(_Both(impostor.fetcher, _Both(peer.fetcher, ext.PeerDocumentFetcher(seeded_rt.Session, None))))
+    token, _ = impostor.issue(EARNER_EMAIL)  # same name as the trusted peer, another key and identifier
+    outcome = _add(seeded_rt, earner, token)
+    assert outcome.kept and outcome.reason == "kept-untrusted"
+    assert _peer_evidence(_search(seeded_rt), earner.earner_id) == []
+
+
+def test_one_earner_cannot_add_without_bound(seeded_rt, earner, peer, monkeypatch) -> None:
+    monkeypatch.setattr(ext, "MAX_PER_EARNER", 2)  # the demo earner holds one of the demo issuer's already
+    first, _ = peer.issue(EARNER_EMAIL)
+    assert _add(seeded_rt, earner, first).kept
+    second, _ = peer.issue(EARNER_EMAIL)
+    outcome = _add(seeded_rt, earner, second)
+    assert not outcome.kept and outcome.reason == "too-many" and "Remove one" in outcome.message

@@ -73,6 +73,8 @@ MAX_INPUT_BYTES = Limits().max_bytes
 FETCH_TIMEOUT = 5.0
 #: Default seconds between background re-checks.
 SCHEDULE_SECONDS = 15 * 60
+#: Most credentials one earner may add (each is kept whole and re-checked).
+MAX_PER_EARNER = 100
 MAX_COMPETENCIES = 24
 MAX_COMPETENCY_CHARS = 300
 STATE_LABELS = {"valid": "Verified", "revoked": "Revoked", "suspended": "Suspended", "expired": "Expired",
@@ -144,6 +146,7 @@ def use_fetcher(fetcher: Fetcher | None) -> None:
     """Fetch other issuers' documents with ``fetcher`` (tests: an in-memory issuer); ``None`` restores HTTPS."""
     global _fetcher_override
     _fetcher_override = fetcher
+    _recent_failures.clear()  # what was unreachable through the old fetcher says nothing about the new one
 
 
 class _Pinned:
@@ -269,7 +272,8 @@ class AddOutcome:
         What the earner reads: why it was refused, or what keeping it means.
     reason
         Short code: ``kept``, ``kept-untrusted``, ``unreadable``, ``forged``, ``not-current``, ``unconfirmed``,
-        ``issued-here``, ``other-recipient``, ``no-email-recipient``, ``duplicate``, ``link-failed``.
+        ``issued-here``, ``other-recipient``, ``no-email-recipient``, ``duplicate``, ``link-failed``,
+        ``too-many``.
     verification
         The verification's verdict lines and card (``None`` when nothing could be read).
     """
@@ -318,6 +322,11 @@ def add_credential(db: Any, *, earner_id: int, viewer: Viewer, data: bytes | str
         Never raises for bad input; the reason is in plain words.
     """
     factory = _factory(db)
+    with factory() as session:
+        held = repo.count_external_credentials(session, earner_id=earner_id)
+    if held >= MAX_PER_EARNER:
+        return AddOutcome(False, f"You have added {held} credentials, the most the portal keeps for one person. "
+                                 "Remove one you no longer need, then add this one.", "too-many")
     fetcher = live_fetcher(db)
     # A fixed clock gives this verification a cache of its own: status lists are read as they are now.
     now = now or utcnow()
@@ -617,8 +626,8 @@ def refresh_statuses(db: Any, *, now: datetime | None = None, force: bool = Fals
     report = RecheckReport()
     with _refresh_lock:
         with factory() as session:
-            rows = [(r.id, list(r.status_lists or []), dict(r.status_etags or {}), r.valid_until, r.state)
-                    for r in repo.external_to_recheck(session)]
+            rows = [(ext_id, list(lists or []), dict(known or {}), until, state)
+                    for ext_id, lists, known, until, state in repo.external_to_recheck(session)]
         if not rows:
             return report
         fetcher = live_fetcher(db)

@@ -569,16 +569,24 @@ def get_external_credential(session: Session, *, earner_id: int, external_id: in
     return row if row is not None and row.earner_id == earner_id else None
 
 
+def count_external_credentials(session: Session, *, earner_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(ExternalCredential)
+                          .where(ExternalCredential.earner_id == earner_id)) or 0
+
+
 def find_external_credential(session: Session, *, earner_id: int, digest: str) -> ExternalCredential | None:
     return session.scalars(select(ExternalCredential).where(ExternalCredential.earner_id == earner_id,
                                                             ExternalCredential.digest == digest)).first()
 
 
-def external_to_recheck(session: Session) -> list[ExternalCredential]:
-    """Added credentials whose status can still change (revoked and expired ones cannot come back)."""
-    return list(session.scalars(select(ExternalCredential)
-                                .where(ExternalCredential.state.not_in(("revoked", "expired")))
-                                .order_by(ExternalCredential.id)))
+def external_to_recheck(session: Session) -> list[tuple[int, list, dict, datetime | None, str]]:
+    """Added credentials whose status can still change (revoked and expired ones cannot come back), as
+    (id, status list URLs, their digests when last checked, valid until, state): no documents are read."""
+    return [tuple(row) for row in session.execute(
+        select(ExternalCredential.id, ExternalCredential.status_lists, ExternalCredential.status_etags,
+               ExternalCredential.valid_until, ExternalCredential.state)
+        .where(ExternalCredential.state.not_in(("revoked", "expired")))
+        .order_by(ExternalCredential.id))]
 
 
 @dataclass(frozen=True)
