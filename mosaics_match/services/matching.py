@@ -230,6 +230,7 @@ def prepare_search(db: Any) -> int:
     verified again only when it changed; see :func:`~mosaics_match.services.external_credentials.refresh_statuses`)
     and return the data version the index must be built from. A revoked, suspended, expired or unreachable one
     changes the version, so the next index leaves it out."""
+    external_credentials.start_schedule(db)
     external_credentials.refresh_statuses(db, actor="search", retry_after=SEARCH_RETRY_SECONDS)
     factory = db.Session if hasattr(db, "Session") else db
     with factory() as session:
