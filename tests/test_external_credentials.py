@@ -381,3 +381,43 @@ def test_one_earner_cannot_add_without_bound(seeded_rt, earner, peer, monkeypatc
     second, _ = peer.issue(EARNER_EMAIL)
     outcome = _add(seeded_rt, earner, second)
     assert not outcome.kept and outcome.reason == "too-many" and "Remove one" in outcome.message
+
+
+def test_a_baked_badge_image_is_added_and_its_credential_kept(seeded_rt, earner, peer) -> None:
+    from mosaics_match.credentials.bake import bake_png, bake_svg
+    from mosaics_match.services import sharing
+
+    token, _ = peer.issue(EARNER_EMAIL)
+    png = bake_png(sharing.badge_png(None, size=64), token)
+    outcome = _add(seeded_rt, earner, png, source="upload", file_name="badge.png")
+    assert outcome.kept, outcome.message
+    assert [r.document for r in _rows(seeded_rt)] == [token]  # the credential inside, not the image
+    other, _ = peer.issue(EARNER_EMAIL, name="Forklift Operator")
+    svg = bake_svg(sharing.badge_svg(None), other).encode("utf-8")
+    assert _add(seeded_rt, earner, svg, source="upload", file_name="badge.svg").kept
+
+
+def test_the_schedule_rechecks_in_the_background_once_per_database(seeded_rt, earner, peer) -> None:
+    import threading
+
+    token, index = peer.issue(EARNER_EMAIL)
+    assert _add(seeded_rt, earner, token).kept
+    peer.revoke(index)
+    ticks = threading.Semaphore(0)
+    passes: list[int] = []
+
+    def sleep(_seconds: float) -> bool:  # one pass, then stop
+        passes.append(1)
+        if len(passes) > 1:
+            ticks.release()
+            return True
+        return False
+
+    assert ext.start_schedule(seeded_rt, every=0.01, sleep=sleep)
+    assert not ext.start_schedule(seeded_rt, every=0.01, sleep=sleep)
+    assert ticks.acquire(timeout=30)
+    assert _mine(seeded_rt, earner).state == "revoked"
+    with seeded_rt.Session() as session:
+        event = session.query(AuditEvent).filter(AuditEvent.action == "external_recheck",
+                                                 AuditEvent.actor == "schedule").one()
+    assert event.outcome == "revoked"
