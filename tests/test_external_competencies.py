@@ -18,3 +18,11 @@ def test_competencies_come_from_alignments_criteria_and_description() -> None:
     assert all(c.id.startswith("xk1-") for c in comps)
     flood = {"name": "x", "description": ". ".join(f"Skill number {i}" for i in range(500)), "alignments": []}
     assert len(ext.competencies_of("k2", flood)) == ext.MAX_COMPETENCIES
+
+
+def test_evidence_links_are_https_pages_that_can_exist() -> None:
+    assert ext.evidence_link({"achievement_id": "https://college.ca/a/1"}, "urn:uuid:1") == "https://college.ca/a/1"
+    assert ext.evidence_link({"achievement_id": "https://college.ca/a/1"}, "https://college.ca/c/9") == \
+        "https://college.ca/c/9"
+    assert ext.evidence_link({"achievement_id": "http://college.ca/a/1"}, None) is None
+    assert ext.evidence_link({"achievement_id": "https://bayline-certification.example/a/1"}, None) is None

@@ -251,10 +251,13 @@ def competencies_of(key: str, content: dict) -> list[ExternalCompetency]:
 
 
 def evidence_link(content: dict, credential_id: str | None) -> str | None:
-    """A link a partner can open for an added credential: its own https id, else its achievement's, else none."""
+    """A link a partner can open for an added credential: its own https id, else its achievement's, else none.
+    Reserved ``.example`` hosts (the demo's issuers) never resolve, so they give no link."""
     for value in (credential_id, content.get("achievement_id")):
         if isinstance(value, str) and value.startswith("https://"):
-            return value
+            host = (urlsplit(value).hostname or "").lower()
+            if not host.endswith(DEMO_HOST_SUFFIX):
+                return value
     return None
 
 
