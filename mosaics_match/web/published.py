@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -57,6 +58,7 @@ class PublishedCache:
         self._documents: dict[Hashable, Published] = {}
         self._watch: tuple[str, sqlite3.Connection] | None = None
         self._watch_seen: tuple[int, str] | None = None
+        self._pg: tuple[Any, Any] | None = None
 
     @staticmethod
     def _sqlite_file(rt: Runtime) -> str | None:
@@ -90,9 +92,41 @@ class PublishedCache:
         if path is not None:
             with self._lock:
                 return rt.settings.database_url, self._sqlite_version(path)
+        if rt.engine.dialect.name == "postgresql":
+            with self._lock:
+                value = self._postgres_version(rt)
+            if value is not None:
+                return rt.settings.database_url, value
         with rt.engine.connect() as conn:
             value = conn.execute(select(AppState.value).where(AppState.key == DATA_VERSION_KEY)).scalar()
         return rt.settings.database_url, value or "0"
+
+    def _postgres_version(self, rt: Runtime) -> str | None:
+        """The data version through one autocommit connection kept by this cache (call with ``_lock`` held).
+
+        Per request this saves a pool checkout, its liveness ping and the ORM layer: one round trip remains.
+        ``None`` when that connection failed (it is reopened next time; the caller reads through the pool).
+        """
+        try:
+            if self._pg is None or self._pg[0] is not rt.engine:
+                raw = rt.engine.raw_connection()
+                raw.driver_connection.autocommit = True
+                self._pg = (rt.engine, raw)
+            cur = self._pg[1].cursor()
+            try:
+                cur.execute("SELECT value FROM app_state WHERE key = %s", (DATA_VERSION_KEY,))
+                row = cur.fetchone()
+            finally:
+                cur.close()
+            return (row[0] if row else None) or "0"
+        except Exception:  # noqa: BLE001 - a dropped connection: forget it, the pool path answers this time
+            if self._pg is not None:
+                try:
+                    self._pg[1].invalidate()
+                except Exception:  # noqa: BLE001
+                    pass
+            self._pg = None
+            return None
 
     def peek(self, rt: Runtime, name: Hashable) -> Published | None:
         """The document ``name`` if it is in memory and current, checked without blocking (SQLite only; elsewhere,

@@ -126,3 +126,49 @@ def test_core_read_then_write_without_writer_is_refused_on_sqlite(sqlite_rt) -> 
         conn.execute(text("SELECT value FROM app_state WHERE key = 'probe'")).scalar_one()
         with pytest.raises(ReadOnlyTransactionError):
             conn.execute(text("UPDATE app_state SET value = 'x' WHERE key = 'probe'"))
+
+
+_OTHER_PROCESS = """
+import sys
+from mosaics_match.runtime import open_runtime
+from mosaics_match.store import repo
+from tests.conftest import make_settings
+
+rt = open_runtime(make_settings(sys.argv[1]), migrate=False)
+if sys.argv[2] == "read":
+    with rt.Session() as session:
+        print(repo.get_state(session, key="probe"))
+else:
+    print("ready", flush=True)
+    with rt.Session.begin() as session:
+        repo.set_state(session, key="probe3", value="from the other process")
+    print("written")
+"""
+
+
+def test_other_processes_read_at_once_and_write_after_the_turn(sqlite_rt) -> None:  # noqa: ANN001
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    url = sqlite_rt.settings.database_url
+    held = _Writer(sqlite_rt)
+    held.start()
+    assert held.holding.wait(30) and held.error is None
+    try:
+        reader = subprocess.run([sys.executable, "-c", _OTHER_PROCESS, url, "read"], cwd=REPO, capture_output=True,
+                                text=True, timeout=60)
+        assert reader.returncode == 0 and reader.stdout.strip() == "before", reader.stderr
+        other = subprocess.Popen([sys.executable, "-c", _OTHER_PROCESS, url, "write"], cwd=REPO,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert other.stdout is not None and other.stdout.readline().strip() == "ready"
+        with pytest.raises(subprocess.TimeoutExpired):
+            other.wait(timeout=1.5)  # started its write transaction: it waits for the writer's turn
+    finally:
+        held.release.set()
+        held.join(30)
+    out, err = other.communicate(timeout=60)
+    assert other.returncode == 0 and out.strip() == "written", err
+    with sqlite_rt.Session() as session:
+        assert repo.get_state(session, key="probe3") == "from the other process"
