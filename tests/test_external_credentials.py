@@ -299,6 +299,10 @@ def test_recheck_verifies_again_only_when_a_list_serves_other_bytes(seeded_rt, e
     peer.revoke(99_999)  # someone else's entry: the list's bytes change, this credential's bit does not
     changed = ext.refresh_statuses(seeded_rt)
     assert changed.verified == 1 and changed.changed == {}
+    queries = _count_queries(seeded_rt)
+    quiet = ext.refresh_statuses(seeded_rt)
+    assert quiet.lists_fetched == 2 and quiet.verified == 0
+    assert queries() == 1  # the data version only: no credential rows read while nothing changed
 
 
 def test_a_status_list_replaced_by_another_issuers_list_confirms_nothing(seeded_rt, earner, peer) -> None:
@@ -421,3 +425,27 @@ def test_the_schedule_rechecks_in_the_background_once_per_database(seeded_rt, ea
         event = session.query(AuditEvent).filter(AuditEvent.action == "external_recheck",
                                                  AuditEvent.actor == "schedule").one()
     assert event.outcome == "revoked"
+
+
+def _count_queries(rt):  # noqa: ANN001, ANN202
+    """Counts SELECTs on ``rt``'s engine that read the data version or credential rows from now on."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def listen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT") and ("app_state" in statement
+                                                                 or "external_credential" in statement):
+            seen.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", listen)
+    return lambda: len(seen)
+
+
+def test_a_private_credential_is_rechecked_too(seeded_rt, earner, peer) -> None:
+    token, index = peer.issue(EARNER_EMAIL)
+    ext.refresh_statuses(seeded_rt)  # a quiet pass over the demo's credentials first
+    assert _add(seeded_rt, earner, token, partners_may_see=False).kept
+    peer.revoke(index)
+    ext.refresh_statuses(seeded_rt)
+    assert _mine(seeded_rt, earner).state == "revoked"

@@ -147,6 +147,7 @@ def use_fetcher(fetcher: Fetcher | None) -> None:
     global _fetcher_override
     _fetcher_override = fetcher
     _recent_failures.clear()  # what was unreachable through the old fetcher says nothing about the new one
+    _quiet.clear()
 
 
 class _Pinned:
@@ -424,8 +425,7 @@ def _keep(factory: sessionmaker[Session], viewer: Viewer, earner_id: int, raw: b
                           details={"issuer_id": issuer_id, "issuer": issuer_name,
                                    "achievement": row.achievement_name, "counts": bool(counts),
                                    "partners_may_see": row.partners_may_see})
-        if row.partners_may_see:
-            repo.bump_data_version(session)
+        repo.bump_data_version(session)  # the next search and re-check take it into account
         external_id = row.id
     if counts:
         message = (f"Added “{content['name']}” from {issuer_name}. "
@@ -587,6 +587,10 @@ def _state_of(result: VerificationResult) -> tuple[str, str | None]:
 
 
 _refresh_lock = threading.Lock()
+# Database -> (data version, digest of every list, first expiry) after a pass that left every credential confirmed
+# (or finally revoked or expired): while the version and the digests hold and nothing expired, a pass only fetches
+# the lists and reads nothing else.
+_quiet: dict[str, tuple[int, dict[str, str], datetime | None]] = {}
 # Status list URL -> (monotonic time, reason) of its last failed fetch, so a search does not wait on an issuer
 # that was unreachable a moment ago (its credentials stay unconfirmed meanwhile).
 _recent_failures: dict[str, tuple[float, str]] = {}
@@ -627,36 +631,26 @@ def refresh_statuses(db: Any, *, now: datetime | None = None, force: bool = Fals
     now = now or utcnow()
     factory = _factory(db)
     report = RecheckReport()
+    key = _database_key(factory)
     with _refresh_lock:
+        fetcher = live_fetcher(db)
+        quiet = None if force else _quiet.get(key)
+        if quiet is not None and (quiet[2] is None or now < quiet[2]):
+            with factory() as session:
+                version = repo.data_version(session)
+            if version == quiet[0]:
+                pinned, etags, failures = _fetch_lists(fetcher, sorted(quiet[1]), retry_after, report)
+                if not failures and etags == quiet[1]:
+                    return report  # nothing was added, hidden or changed, and every list serves the same bytes
+            report = RecheckReport()
+        _quiet.pop(key, None)
         with factory() as session:
             rows = [(ext_id, list(lists or []), dict(known or {}), until, state)
                     for ext_id, lists, known, until, state in repo.external_to_recheck(session)]
         if not rows:
             return report
-        fetcher = live_fetcher(db)
-        pinned: dict[str, bytes] = {}
-        etags: dict[str, str] = {}
-        failures: dict[str, str] = {}
         urls = sorted({u for _, lists, _, _, _ in rows for u in lists})
-        clock = time.monotonic()
-        for url in urls:
-            failed = _recent_failures.get(url)
-            if retry_after is not None and failed is not None and clock - failed[0] < retry_after:
-                failures[url] = failed[1]
-        todo = [u for u in urls if u not in failures]
-        if todo:
-            with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
-                fetched = list(pool.map(lambda u: _fetch_one(fetcher, u), todo))
-            for url, (body, problem) in zip(todo, fetched):
-                if body is None:
-                    failures[url] = problem or "unreachable"
-                    _recent_failures[url] = (time.monotonic(), failures[url])
-                    continue
-                _recent_failures.pop(url, None)
-                pinned[url] = body
-                etags[url] = _digest(body)
-                report.lists_fetched += 1
-        report.lists_unreachable = len(failures)
+        pinned, etags, failures = _fetch_lists(fetcher, urls, retry_after, report)
         updates: dict[int, tuple[str, str | None, dict]] = {}
         ctx = None
         for ext_id, lists, known, valid_until, state in rows:
@@ -682,29 +676,72 @@ def refresh_statuses(db: Any, *, now: datetime | None = None, force: bool = Fals
             report.verified += 1
             new_state, detail = _state_of(result)
             updates[ext_id] = (new_state, detail, current)
-        if not updates:
-            return report
-        with factory.begin() as session:
-            changed = False
-            for ext_id, (new_state, detail, new_etags) in updates.items():
-                row = session.get(ExternalCredential, ext_id)
-                if row is None:
-                    continue
-                row.checked_at = now
-                row.status_etags = new_etags
-                if row.state != new_state or row.state_detail != detail:
-                    old = row.state
-                    row.state, row.state_detail = new_state, detail
-                    if old != new_state:
-                        changed = True
-                        report.changed[ext_id] = new_state
-                        repo.record_audit(session, actor=actor, actor_role="system", action="external_recheck",
-                                          subject=f"external:{ext_id}", outcome=new_state,
-                                          details={"was": old, "detail": (detail or "")[:300],
-                                                   "issuer_id": row.issuer_identifier})
-            if changed:
-                repo.bump_data_version(session)
+        if updates:
+            _apply(factory, updates, report, now=now, actor=actor)
+        states = {ext_id: updates.get(ext_id, (state,))[0] for ext_id, _, _, _, state in rows}
+        if not failures and all(state in ("valid", "revoked", "expired") for state in states.values()):
+            ends = [until for ext_id, _, _, until, _ in rows if states[ext_id] == "valid" and until is not None]
+            with factory() as session:
+                _quiet[key] = (repo.data_version(session), etags, min(ends) if ends else None)
     return report
+
+
+def _database_key(factory: sessionmaker[Session]) -> str:
+    bind = factory.kw.get("bind")
+    return bind.url.render_as_string(hide_password=True) if bind is not None else str(id(factory))
+
+
+def _fetch_lists(fetcher: Fetcher, urls: list[str], retry_after: float | None,
+                 report: RecheckReport) -> tuple[dict[str, bytes], dict[str, str], dict[str, str]]:
+    """Fetch each list once, in parallel: (bytes by URL, their digests, why the others failed)."""
+    pinned: dict[str, bytes] = {}
+    etags: dict[str, str] = {}
+    failures: dict[str, str] = {}
+    clock = time.monotonic()
+    for url in urls:
+        failed = _recent_failures.get(url)
+        if retry_after is not None and failed is not None and clock - failed[0] < retry_after:
+            failures[url] = failed[1]
+    todo = [u for u in urls if u not in failures]
+    if todo:
+        with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+            fetched = list(pool.map(lambda u: _fetch_one(fetcher, u), todo))
+        for url, (body, problem) in zip(todo, fetched):
+            if body is None:
+                failures[url] = problem or "unreachable"
+                _recent_failures[url] = (time.monotonic(), failures[url])
+                continue
+            _recent_failures.pop(url, None)
+            pinned[url] = body
+            etags[url] = _digest(body)
+            report.lists_fetched += 1
+    report.lists_unreachable = len(failures)
+    return pinned, etags, failures
+
+
+def _apply(factory: sessionmaker[Session], updates: dict[int, tuple[str, str | None, dict]],
+           report: RecheckReport, *, now: datetime, actor: str) -> None:
+    """Write one pass's outcome in one transaction; audit each change of state; bump the data version if any."""
+    with factory.begin() as session:
+        changed = False
+        for ext_id, (new_state, detail, new_etags) in updates.items():
+            row = session.get(ExternalCredential, ext_id)
+            if row is None:
+                continue
+            row.checked_at = now
+            row.status_etags = new_etags
+            if row.state != new_state or row.state_detail != detail:
+                old = row.state
+                row.state, row.state_detail = new_state, detail
+                if old != new_state:
+                    changed = True
+                    report.changed[ext_id] = new_state
+                    repo.record_audit(session, actor=actor, actor_role="system", action="external_recheck",
+                                      subject=f"external:{ext_id}", outcome=new_state,
+                                      details={"was": old, "detail": (detail or "")[:300],
+                                               "issuer_id": row.issuer_identifier})
+        if changed:
+            repo.bump_data_version(session)
 
 
 _schedule_started: set[str] = set()
