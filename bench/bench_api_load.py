@@ -15,7 +15,9 @@ servers trust (``MOSAICS_TRUSTED_PROXIES``), so the per-client rate limit does n
 processes on the same two cores as the servers: absolute figures include their cost; compare the ratios.
 
 It also measures conditional requests of a status list (``200`` versus ``304 Not Modified``: latency on one kept-
-alive connection and server CPU per request) and prints the load average beside every part.
+alive connection and server CPU per request), rolls up the audit log the SQLite ``after 1p`` load left behind
+(bytes per verification before and after, and that the chain still verifies), and prints the load average beside
+every part.
 
     python bench/bench_api_load.py            # everything (about 8-10 minutes on 2 cores)
     python bench/bench_api_load.py --quick    # 1 and 16 clients, shorter runs (about 3 minutes)
@@ -374,6 +376,49 @@ def conditional_costs(server: Server, path: str, n: int) -> dict[str, float]:
     return out
 
 
+_RETENTION = """
+import json, sqlite3, sys
+from datetime import timedelta
+from mosaics_match.runtime import open_runtime
+from mosaics_match.settings import load_settings
+from mosaics_match.store import audit_chain
+from mosaics_match.store.audit_retention import rollup
+from mosaics_match.store.models import utcnow
+
+path = sys.argv[1]
+
+def audit_bytes():
+    c = sqlite3.connect(path, isolation_level=None)
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    used = c.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = 'audit_event' OR name IN "
+                     "(SELECT name FROM sqlite_master WHERE tbl_name = 'audit_event' AND type = 'index')").fetchone()[0]
+    c.close()
+    return used
+
+rt = open_runtime(load_settings())
+before = audit_bytes()
+key = audit_chain.chain_key(rt.settings.key_secret)
+report = rollup(rt.Session, key=key, keep_days=0, now=utcnow() + timedelta(days=1))  # today counts as old
+with rt.Session() as session:
+    ok = audit_chain.verify_chain(session, key=key).ok
+print(json.dumps({"removed": report.removed, "content_before": report.removed_bytes,
+                  "content_after": report.rollup_bytes, "disk_before": before, "disk_after": audit_bytes(),
+                  "chain_ok": ok}))
+"""
+
+
+def retention_figures(tree: Path, db_url: str) -> dict[str, float] | None:
+    """Roll up every anonymous verification the load left in a SQLite copy; bytes per verification before and
+    after (stored content, and the audit table with its indexes on disk), and whether the chain still verifies."""
+    env = base_env(db_url, 8501)
+    done = subprocess.run([sys.executable, "-c", _RETENTION, db_url.split("///", 1)[1]], cwd=tree, env=env,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        print(f"  retention: could not measure ({done.stderr.strip()[-300:]})")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -413,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     conditional: dict[tuple[str, str], dict[str, float]] = {}
     loads: dict[tuple[str, str], str] = {}
     failures = 0
+    retention: dict[str, float] | None = None
     for kind in kinds:
         (work / kind).mkdir()
         db = Database(kind, work / kind, before_tree, args.earners)
@@ -420,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
             payload = workload(db.url)
             lists_path = "/status/revocation-1"
             for label, tree, how in configs:
-                server = start_server(f"{kind} {label}", tree, db.copy(), work, kind=how)
+                server_db = db.copy()
+                server = start_server(f"{kind} {label}", tree, server_db, work, kind=how)
                 try:
                     loads[(kind, label)] = load_average()
                     for keepalive in (True, False):
@@ -436,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
                     conditional[(kind, label)] = conditional_costs(server, lists_path, 150 if args.quick else 400)
                 finally:
                     server.stop()
+                if kind == "sqlite" and label == "after 1p":
+                    retention = retention_figures(tree, server_db)
         finally:
             db.drop()
 
@@ -479,6 +528,15 @@ def main(argv: list[str] | None = None) -> int:
             b = conditional[(kind, "before")]
             print(f"  {'':10} {'':9} before's 200 / this 304: latency {b['200_ms'] / c['304_ms']:.1f}x, "
                   f"CPU {b['200_cpu_ms'] / max(c['304_cpu_ms'], 1e-9):.1f}x (target >= 5)")
+    if retention and retention.get("removed"):
+        n = retention["removed"]
+        print(f"\nAudit retention (SQLite, after 1p's log): {n:,} anonymous verifications rolled up; per verification "
+              f"{retention['content_before'] / n:.0f} bytes of content and {retention['disk_before'] / n:.0f} bytes "
+              f"on disk (audit table and indexes, all events) before; {retention['content_after'] / n:.2f} bytes of "
+              f"content after (one event per day); audit table {retention['disk_before']:,} -> "
+              f"{retention['disk_after']:,} bytes; chain {'verifies' if retention['chain_ok'] else 'BROKEN'}")
+        if not retention["chain_ok"]:
+            failures += 1
     print(f"\nload average at the end {load_average()}; {time.time() - started:.0f} s in all; "
           f"{failures} wrong verdicts or errors")
     shutil.rmtree(work, ignore_errors=True)
