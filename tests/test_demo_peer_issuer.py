@@ -63,3 +63,14 @@ def test_the_second_issuers_content_file_is_checked(tmp_path) -> None:
     bad.write_text('{"issuer": {"name": "X"}, "achievements": []}', encoding="utf-8")
     with pytest.raises(ValueError, match=r"^peer_issuer\.json: "):
         demo.load_peer_issuer(bad)
+
+
+@pytest.mark.storage
+def test_staff_coverage_gaps_are_measured_against_senecas_catalogue_only(seeded_rt) -> None:
+    with seeded_rt.Session() as session:
+        mixed = ms.build_partner_index(session)
+        assert mixed.n_external > 0
+        gaps = ms.coverage_gaps(session, mixed)
+        catalogue_only = ms.coverage_gaps(session, ms.build_partner_index(session, external=False))
+    assert [(r.posting_id, r.requirement) for r in gaps.report.rows] == \
+        [(r.posting_id, r.requirement) for r in catalogue_only.report.rows]

@@ -151,7 +151,7 @@ def _next_change(session: Session, now: datetime) -> datetime | None:
 
 
 def build_partner_index(session: Session, *, at: datetime | None = None,
-                        config: MatchConfig | None = None) -> PartnerIndex:
+                        config: MatchConfig | None = None, external: bool = True) -> PartnerIndex:
     """Build the matching index from what counts as evidence now.
 
     Parameters
@@ -162,6 +162,8 @@ def build_partner_index(session: Session, *, at: datetime | None = None,
         Evaluate validity at this moment (default: now).
     config
         Engine configuration (default ``MatchConfig()``).
+    external
+        Include the credentials earners added from issuers staff count (``False``: Seneca's catalogue only).
 
     Returns
     -------
@@ -194,8 +196,8 @@ def build_partner_index(session: Session, *, at: datetime | None = None,
         cred_ach[row.credential_id] = row.achievement_slug
     issuers: dict[str, str] = {}
     links: dict[str, str] = {}
-    external = repo.external_matching_rows(session, at=now)
-    for row in external:
+    external_rows = repo.external_matching_rows(session, at=now) if external else []
+    for row in external_rows:
         key = f"ext:{row.achievement_key}"
         if key not in achievements:
             ids = []
@@ -221,7 +223,7 @@ def build_partner_index(session: Session, *, at: datetime | None = None,
         version=version, built_at=now, stale_after=min(moments) if moments else None, engine=engine,
         achievements=achievements, competency_names=names, credential_achievement=cred_ach,
         n_earners=len(holdings), n_credentials=len(credentials), credential_issuer=issuers,
-        credential_link=links, n_external=len(external),
+        credential_link=links, n_external=len(external_rows),
     )
 
 
@@ -636,7 +638,10 @@ class CoverageGaps:
 
 
 def coverage_gaps(session: Session, index: PartnerIndex) -> CoverageGaps:
-    """Scored lines of the saved postings, as the posting reader reads them, that no competency comes close to."""
+    """Scored lines of the saved postings, as the posting reader reads them, that no competency of Seneca's
+    catalogue comes close to (credentials earners added from other issuers do not close Seneca's gaps)."""
+    if index.n_external:
+        index = build_partner_index(session, at=index.built_at, config=index.engine.config, external=False)
     postings = repo.list_postings(session)
     requirements: dict[str, list[Requirement]] = {}
     kinds: dict[tuple[str, str], str] = {}
