@@ -32,8 +32,8 @@ if flash:
 
 trusted = trust.list_trusted(rt)
 if trusted:
-    st.dataframe(pd.DataFrame([{"Name": i.name, "Identifier": i.identifier, "Notes": i.notes, "Kind": i.kind,
-                                "Counts in partner search": i.counts_in_search} for i in trusted]),
+    st.dataframe(pd.DataFrame([{"Name": i.name, "Counts in partner search": i.counts_in_search, "Kind": i.kind,
+                                "Identifier": i.identifier, "Notes": i.notes} for i in trusted]),
                  hide_index=True, width="stretch",
                  column_config={"Counts in partner search": st.column_config.CheckboxColumn(
                      "Counts in partner search",
