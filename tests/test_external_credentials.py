@@ -256,6 +256,11 @@ def test_adding_the_same_credential_twice_keeps_one(seeded_rt, earner, peer) -> 
     assert _add(seeded_rt, earner, token).kept
     outcome = _add(seeded_rt, earner, token)
     assert not outcome.kept and outcome.reason == "duplicate"
+    from mosaics_match.credentials.bake import bake_png
+    from mosaics_match.services import sharing
+
+    baked = bake_png(sharing.badge_png(None, size=64), token)  # the same credential, another form
+    assert _add(seeded_rt, earner, baked, source="upload").reason == "duplicate"
     assert len(_rows(seeded_rt)) == 1
 
 
@@ -449,3 +454,24 @@ def test_a_private_credential_is_rechecked_too(seeded_rt, earner, peer) -> None:
     peer.revoke(index)
     ext.refresh_statuses(seeded_rt)
     assert _mine(seeded_rt, earner).state == "revoked"
+
+
+def test_an_issuer_whose_keys_cannot_be_fetched_is_not_confirmed_not_forged(seeded_rt, earner, peer) -> None:
+    """A did:web issuer whose DID document cannot be fetched right now: the signature cannot be checked, which
+    says nothing about forgery; the earner is told to try again later."""
+    from mosaics_match.credentials import keys
+    from mosaics_match.credentials.build import build_credential, sign_credential
+    from datetime import datetime, timedelta, timezone
+
+    key = keys.generate_ed25519()
+    did = "did:web:college.northbridge.example"
+    now = datetime.now(timezone.utc)
+    cred = build_credential(credential_id="urn:uuid:7a0c0d54-1111-4aaa-8bbb-000000000001",
+                            issuer={"id": did, "name": "Northbridge Web"},
+                            achievement={"id": "https://college.northbridge.example/a/1", "name": "Welding",
+                                         "description": "Welds.", "criteria": "Passed."},
+                            recipient_email=EARNER_EMAIL, salt="saltsaltsalt", earner_name="Amara Singh",
+                            valid_from=now - timedelta(days=1))
+    token = sign_credential(cred, key, verification_method=f"{did}#key-1", fmt="vc-jwt")
+    outcome = _add(seeded_rt, earner, token)
+    assert not outcome.kept and outcome.reason == "unconfirmed" and "Try again later" in outcome.message

@@ -45,6 +45,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mosaics_match.credentials.fetcher import FetchError, Fetcher, HttpsFetcher
@@ -355,6 +356,11 @@ def add_credential(db: Any, *, earner_id: int, viewer: Viewer, data: bytes | str
     result = pv.result
     if pv.input_problem is not None or pv.card is None:
         return _refuse(factory, viewer, earner_id, "unreadable", pv.input_problem or pv.reason, pv)
+    if pv.authenticity == "unknown" and result.verdict == "indeterminate":
+        # e.g. the issuer's DID document could not be fetched: not a forgery, just not confirmable now
+        return _refuse(factory, viewer, earner_id, "unconfirmed",
+                       f"Not added: the credential could not be confirmed right now. {pv.reason.rstrip('.')}. "
+                       "Try again later.", pv)
     if pv.authenticity != "authentic":
         return _refuse(factory, viewer, earner_id, "forged",
                        f"Not added: the credential is not genuine. {pv.reason.rstrip('.')}.", pv)
@@ -414,7 +420,11 @@ def _keep(factory: sessionmaker[Session], viewer: Viewer, earner_id: int, raw: b
     row = new_record(earner_id, document, result, partners_may_see=partners_may_see, now=now or utcnow())
     content, issuer_id, issuer_name = row.content, row.issuer_identifier, row.issuer_name
     with factory.begin() as session:
-        if repo.find_external_credential(session, earner_id=earner_id, digest=row.digest) is not None:
+        same_id = row.credential_id is not None and session.scalar(
+            select(ExternalCredential.id).where(ExternalCredential.earner_id == earner_id,
+                                                ExternalCredential.issuer_identifier == issuer_id,
+                                                ExternalCredential.credential_id == row.credential_id)) is not None
+        if same_id or repo.find_external_credential(session, earner_id=earner_id, digest=row.digest) is not None:
             return AddOutcome(False, "This credential is already in your list.", "duplicate", pv)
         session.add(row)
         issuer = repo.get_issuer(session, identifier=issuer_id)
