@@ -240,6 +240,13 @@ class _Api:
 
     # did:web and JWKS
 
+    async def _runtime(self) -> Runtime:
+        """The process runtime: at once when it is open (every request after the first), else opened in a worker
+        thread (opening connects and migrates)."""
+        opened = getattr(self.runtime, "opened", None)
+        rt = opened() if opened is not None else None
+        return rt if rt is not None else await run_in_threadpool(self.runtime)
+
     def _in_memory(self, name: Any) -> Published | None:
         """A current published document straight from memory, without a worker thread (SQLite; see
         :meth:`PublishedCache.peek`); ``None`` means: load it in a worker thread."""
@@ -248,7 +255,7 @@ class _Api:
         return self.published.peek(rt, name) if rt is not None else None
 
     async def did_document(self, request: Request) -> Response:
-        rt = await run_in_threadpool(self.runtime)
+        rt = await self._runtime()
         did = rt.settings.issuer_did
         path = did_web_document_path(did) if did else None
         if path is None:
@@ -274,7 +281,7 @@ class _Api:
         return _conditional(request, found, f"public, max-age={self.config.keys_max_age}")
 
     async def jwks(self, request: Request) -> Response:
-        rt = await run_in_threadpool(self.runtime)
+        rt = await self._runtime()
         did = rt.settings.issuer_did or None
         issuer = did if did and did.startswith("did:web:") else None
 
@@ -329,7 +336,7 @@ class _Api:
         credential_id = raw_id if raw_id.startswith("urn:uuid:") else f"urn:uuid:{raw_id}"
         if not _UUID.match(credential_id[len("urn:uuid:"):]):
             raise Problem(404, "not-found", "Credential not found", "No public credential has this id.")
-        rt = await run_in_threadpool(self.runtime)
+        rt = await self._runtime()
         result = await run_in_threadpool(_credential_payload, rt, credential_id.lower(), fmt)
         body, media, stem = result
         return Response(body, media_type=media, headers={
@@ -361,7 +368,7 @@ class _Api:
 
     async def _admit(self, request: Request) -> tuple[str, Any]:
         """The client's address and its rate-limit decision; a 429 problem when it has none left."""
-        rt = await run_in_threadpool(self.runtime)
+        rt = await self._runtime()
         ip = client_ip(request, TrustedProxies.parse(rt.settings.trusted_proxies))
         decision = self.limiter.take(ip)
         if not decision.allowed:
@@ -375,7 +382,7 @@ class _Api:
         from mosaics_match.services.auth import Viewer
         from mosaics_match.services.verification import verify_submission
 
-        rt = await run_in_threadpool(self.runtime)
+        rt = await self._runtime()
         viewer = Viewer(email=f"api:{ip}", role="public")
         pv = await run_in_threadpool(lambda: verify_submission(rt, data, email=email, viewer=viewer, source="api",
                                                                file_name=file_name))
@@ -441,7 +448,7 @@ class _Api:
         if not m:
             raise Problem(404, "not-found", "Not found", "Achievement images are /achievements/<slug>.svg or .png.")
         slug, ext = m.group(1), m.group(2)
-        rt = await run_in_threadpool(self.runtime)
+        rt = await self._runtime()
 
         def load() -> bytes | None:
             from mosaics_match.exports import badge_art
@@ -469,7 +476,7 @@ class _Api:
     async def openapi(self, request: Request) -> Response:
         from mosaics_match.web.openapi import openapi_document
 
-        rt = await run_in_threadpool(self.runtime)
+        rt = await self._runtime()
         return JSONResponse(openapi_document(server_url=request_base_url(request, rt)),
                             headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 
