@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import stat
 
 __all__ = ["ROUTE_PREFIXES", "nodelay_listening_sockets", "worker_count"]
 
@@ -63,6 +64,11 @@ def nodelay_listening_sockets() -> int:
     for name in os.listdir(where):
         try:
             fd = int(name)
+            # Only sockets are duplicated (and the duplicate closed). Closing any descriptor of a regular file
+            # releases every POSIX lock this process holds on it, SQLite's WAL locks included: another process
+            # would then delete the WAL under the server and the server's later writes would be lost.
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
             dup = os.dup(fd)
         except (ValueError, OSError):
             continue
