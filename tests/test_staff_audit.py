@@ -58,6 +58,8 @@ def test_no_code_path_edits_or_deletes_audit_events() -> None:
         for path in (REPO / folder).rglob("*.py"):
             if "migrations" in path.parts:
                 continue  # the triggers themselves
+            if path == REPO / "mosaics_match" / "store" / "audit_retention.py":
+                continue  # the retention roll-up: the one audited way around the triggers (its own tests)
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
                 if pattern.search(line):
                     offenders.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
