@@ -72,6 +72,7 @@ def build_pairs(competencies: Mapping[str, Competency], skill_texts: Mapping[str
     """
     rng = np.random.default_rng(seed)
     aligned = [c for c in competencies.values() if c.esco_uri and c.esco_uri in skill_texts]
+    uri_of = {c.id: str(c.esco_uri) for c in aligned}  # aligned ones only: never None
     all_uris = sorted(u for u in skill_texts if u in skill_labels)
     lines: dict[str, tuple[str, str]] = {}
 
@@ -84,13 +85,13 @@ def build_pairs(competencies: Mapping[str, Competency], skill_texts: Mapping[str
 
     uris_of_group: dict[str, set[str]] = {}
     for c in aligned:
-        uris_of_group.setdefault(str(c.achievement_id), set()).add(c.esco_uri)
+        uris_of_group.setdefault(str(c.achievement_id), set()).add(uri_of[c.id])
     pairs: list[Pair] = []
     for c in aligned:
         group = str(c.achievement_id)
-        label, definition = forms(c.esco_uri)
+        label, definition = forms(uri_of[c.id])
         own = uris_of_group[group]
-        hard_pool = sorted({c2.esco_uri for c2 in aligned} - own)
+        hard_pool = sorted(set(uri_of.values()) - own)
         for form, text in (("label", label), ("definition", definition)):
             pairs.append(Pair(c.id, text, True, form, group))
             n_hard = negatives_per_positive // 2

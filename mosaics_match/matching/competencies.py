@@ -175,8 +175,8 @@ class TextEncoder:
         # Norms in float64: values agree with sklearn's ``transform`` to within one float32 rounding.
         norm = np.sqrt(np.bincount(r, weights=v.astype(np.float64) ** 2, minlength=n_rows))
         norm[norm == 0.0] = 1.0
-        v = v.astype(np.float64) / norm[r]
-        return r, c, (v * b.scale).astype(np.float32)
+        scaled = v.astype(np.float64) / norm[r] * b.scale
+        return r, c, scaled.astype(np.float32)
 
     def feature_words(self, text: str) -> "_FeatureWords":
         """Lazy map from a feature column present in ``text`` to the words of ``text`` it came from."""
@@ -251,6 +251,7 @@ class CompetencyIndex:
         """Dense cosine matrix for already transformed queries (rows of :meth:`query_vectors`)."""
         q = sp.csr_matrix(query_matrix)
         xt = self._matrix_t
+        assert xt is not None, "fitted: the transposed matrix is built with the index"
         n_rows, n_cols = q.shape[0], xt.shape[1]
         if _csr_matmat is not None and n_rows * n_cols < 2**31:
             # scipy's ``@`` first counts the product's non-zeros in a separate pass; a posting's product has at

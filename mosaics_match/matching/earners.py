@@ -353,7 +353,7 @@ class EarnerIndex:
             qm = self.competencies.query_vectors(texts, sum_row=True)
             sims = self.competencies.similarities_of(qm)
         else:
-            qm = self.competencies.query_vectors(texts + [whole] if use_whole else texts)
+            qm = self.competencies.query_vectors(texts + [whole] if use_whole and whole is not None else texts)
             sims = self.competencies.similarities_of(qm)
         unit_sim = self._fold(sims)
         credit = credit_of(unit_sim, cfg).astype(np.float32)
@@ -706,7 +706,7 @@ def _assemble(
     # that hold few enough units to reach a threshold (see ``EarnerIndex._pruned_candidates``).
     cap = int(min(counts.max(), _COUNT_CAP)) if n_e and counts.size else 0
     key_type = np.int32 if n_u * (cap + 2) < 2**31 else np.int64
-    key = e_unit.astype(key_type) * (cap + 1)
+    key: np.ndarray = e_unit.astype(key_type) * (cap + 1)
     key += np.minimum(counts, cap).astype(key_type)[e_earner]
     order2 = np.argsort(key, kind="stable")
     key = key[order2]
@@ -1067,8 +1067,8 @@ def _finish(index: EarnerIndex, q: _Query, cand: np.ndarray, limit: int, floor: 
             out.append(Match(str(index.earner_ids[e]), s, band, [], [], []))
             continue
         per_req, terms = index._explain(q, e, cutoff, cache)
-        covered = [r.evidence for r in per_req if r.status == "covered"]
-        partial = [r.evidence for r in per_req if r.status == "partial"]
+        covered = [r.evidence for r in per_req if r.status == "covered" and r.evidence is not None]
+        partial = [r.evidence for r in per_req if r.status == "partial" and r.evidence is not None]
         missing = [r.requirement.text for r in per_req if r.status == "missing"]
         out.append(Match(str(index.earner_ids[e]), s, band, covered, missing, terms, partial, per_req))
     return out

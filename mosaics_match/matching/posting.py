@@ -752,7 +752,7 @@ def _judge(text: str, bullet: bool, category: str | None, section: str, title: s
     if _NICE.search(_main_clause(text)) or _NICE_START.match(text):
         return "nice_to_have", "stated as optional"
     if category in SCORED_KINDS:
-        return category, f"under “{section}”"  # type: ignore[return-value]
+        return category, f"under “{section}”"
     kind, why = _by_wording(text, bullet)
     if category == "intro" and why == "a listed item":
         # A list under "About the role" is what the job involves.

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -44,11 +45,12 @@ class WordAnalyzer:
     stop_words
         Words dropped before stemming (``None``: none).
     stemming
-        Stem tokens with :func:`~mosaics_match.matching.stem.stem` (``False``: plain lower-case words).
+        Stem tokens with :func:`~mosaics_match.matching.stem.stem` (``True`` or ``"porter"``), inflections only
+        (``"light"``), or not at all (``False``: plain lower-case words).
     """
 
     def __init__(self, ngram_range: tuple[int, int] = (1, 2), stop_words: Iterable[str] | None = ENGLISH_STOP_WORDS,
-                 stemming: bool = True) -> None:
+                 stemming: bool | Literal["porter", "light"] = True) -> None:
         self.ngram_range = tuple(ngram_range)
         self.stop_words = frozenset(stop_words or ())
         self.stemming = stemming
