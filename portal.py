@@ -22,14 +22,13 @@ if __name__ != "__main__":
 
     from starlette.middleware import Middleware
 
+    from mosaics_match.runtime import open_runtime_or_explain
     from mosaics_match.services import startup
+    from mosaics_match.settings import SettingsError, load_settings, startup_problem
+    from mosaics_match.store.audit_retention import DailyRollup
     from mosaics_match.web.api import LazyRuntime, build_routes
     from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies
     from mosaics_match.web.serving import nodelay_listening_sockets
-    from mosaics_match.store.audit_retention import DailyRollup
-    from mosaics_match.runtime import open_runtime_or_explain
-    from mosaics_match.settings import SettingsError, load_settings, startup_problem
-
     from pages.streamlit_compat import serve_portal_navigation
 
     # The folder named ``pages/`` beside this file: run this file's st.navigation from the first request on.

@@ -85,7 +85,7 @@ def pg_available() -> bool:
 
         with psycopg.connect(PG_ADMIN, connect_timeout=3):
             return True
-    except Exception:  # noqa: BLE001 - no PostgreSQL here: the benchmark says so and runs SQLite only
+    except Exception:
         return False
 
 
@@ -503,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{kind:10} {label:9} {n:7} {'keep-alive' if keepalive else 'new conn':10} {c.rate:8.1f} "
                           f"{c.p50:7.1f} {c.p95:7.1f} {c.p99:7.1f} {c.p99 / c.p50:7.1f} {ratio:8.2f} "
                           f"{c.wrong + c.errors:5}")
-        print(f"  load average when each server started: "
+        print("  load average when each server started: "
               + "; ".join(f"{label} {loads[(kind, label)]}" for label, _, _ in configs))
 
     print("\nTargets")

@@ -47,15 +47,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mosaics_match.matching import (  # noqa: E402
+from mosaics_match.matching import (
     Competency,
     MatchConfig,
     build_competency_index,
     build_index_from_arrays,
     rank,
 )
-from mosaics_match.matching.competencies import competency_score_matrix  # noqa: E402
-from mosaics_match.matching.vocabulary import split_esco_text  # noqa: E402
+from mosaics_match.matching.competencies import competency_score_matrix
+from mosaics_match.matching.vocabulary import split_esco_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ESCO_DIR = SHARED / "esco_v1.2.0_occupation_skill_profiles"

@@ -55,17 +55,17 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cryptography.exceptions import InvalidSignature  # noqa: E402
-from pyld import jsonld as pyld_jsonld  # noqa: E402
-from pyld.context_resolver import ContextResolver  # noqa: E402
+from cryptography.exceptions import InvalidSignature
+from pyld import jsonld as pyld_jsonld
+from pyld.context_resolver import ContextResolver
 
-from mosaics_match.credentials import jsonld, jwt, keys, proofs  # noqa: E402
-from mosaics_match.credentials.multibase import multibase_decode, multibase_encode  # noqa: E402
+from mosaics_match.credentials import jsonld, jwt, keys, proofs
+from mosaics_match.credentials.multibase import multibase_decode, multibase_encode
 
 BASE = {
     "@context": ["https://www.w3.org/ns/credentials/v2",
@@ -91,7 +91,7 @@ BASE = {
 
 def credentials(n: int) -> list[dict]:
     out = []
-    t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
     for i in range(n):
         d = copy.deepcopy(BASE)
         d["id"] = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
@@ -174,7 +174,7 @@ def pyld_hash(canon, doc: dict, proof: dict) -> bytes:
 
 # --- part 2: the canonicalization variants ----------------------------------------------------------------------
 
-def _no_shape(doc, ld):  # noqa: ANN001, ANN202 - stands in for jsonld._analyse_by_shape
+def _no_shape(doc, ld):
     _no_shape.calls += 1
     return None
 
@@ -291,7 +291,7 @@ def shortcut_benchmark(args, sk, pub, vm) -> None:
     rounds, per_round, cold_per_round = 5, args.rdfc_per_round, args.cold_per_round
     n = 1 + rounds * per_round
     creds = credentials(n)
-    t0 = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    t0 = datetime(2025, 6, 1, tzinfo=UTC)
     signed = [proofs.sign_data_integrity(c, sk, verification_method=vm, cryptosuite="eddsa-rdfc-2022",
                                          created=t0 + timedelta(seconds=i)) for i, c in enumerate(creds)]
     pairs = [(proofs.unsecured_document(s), s["proof"]) for s in signed]
@@ -383,7 +383,7 @@ def shortcut_benchmark(args, sk, pub, vm) -> None:
 
 def format_benchmark(args, sk, pub, vm) -> None:
     creds = credentials(args.n)
-    created = [datetime(2025, 6, 1, tzinfo=timezone.utc) + timedelta(seconds=i) for i in range(args.n)]
+    created = [datetime(2025, 6, 1, tzinfo=UTC) + timedelta(seconds=i) for i in range(args.n)]
     idx = list(range(args.n))
 
     msg_len = len(json.dumps(creds[0], separators=(",", ":")).encode())

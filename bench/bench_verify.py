@@ -30,23 +30,23 @@ import os
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from mosaics_match.credentials import keys  # noqa: E402
-from mosaics_match.credentials.bake import bake_png  # noqa: E402
-from mosaics_match.credentials.build import build_credential, sign_credential  # noqa: E402
-from mosaics_match.credentials.fetcher import DictFetcher  # noqa: E402
-from mosaics_match.credentials.proofs import sign_data_integrity  # noqa: E402
-from mosaics_match.credentials.status import StatusBits, build_status_list_credential, status_entry  # noqa: E402
-from mosaics_match.credentials.trust import TrustRegistry  # noqa: E402
-from mosaics_match.credentials.verifier import VerifyContext, verify, verify_many  # noqa: E402
+from mosaics_match.credentials import keys
+from mosaics_match.credentials.bake import bake_png
+from mosaics_match.credentials.build import build_credential, sign_credential
+from mosaics_match.credentials.fetcher import DictFetcher
+from mosaics_match.credentials.proofs import sign_data_integrity
+from mosaics_match.credentials.status import StatusBits, build_status_list_credential, status_entry
+from mosaics_match.credentials.trust import TrustRegistry
+from mosaics_match.credentials.verifier import VerifyContext, verify, verify_many
 
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 BASE = "https://mosaics.example"
 FORMATS = ["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020", "jwt", "png"]
 

@@ -34,21 +34,21 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mosaics_match.credentials import jsonld, keys, proofs  # noqa: E402
-from mosaics_match.credentials.bake import bake_png, bake_svg  # noqa: E402
-from mosaics_match.credentials.build import build_credential, sign_credential  # noqa: E402
-from mosaics_match.credentials.inputs import InputError, Limits, check_json_limits  # noqa: E402
-from mosaics_match.credentials.multibase import multibase_encode  # noqa: E402
-from mosaics_match.credentials.status import status_entry  # noqa: E402
-from mosaics_match.credentials.verifier import VerifyContext, verify  # noqa: E402
+from mosaics_match.credentials import jsonld, keys, proofs
+from mosaics_match.credentials.bake import bake_png, bake_svg
+from mosaics_match.credentials.build import build_credential, sign_credential
+from mosaics_match.credentials.inputs import InputError, Limits, check_json_limits
+from mosaics_match.credentials.multibase import multibase_encode
+from mosaics_match.credentials.status import status_entry
+from mosaics_match.credentials.verifier import VerifyContext, verify
 
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 BASE = "https://mosaics.example"
 TARGET_CPU = 1.0
 LIMITS = Limits()

@@ -8,10 +8,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from mosaics_match.store import audit_chain
-from mosaics_match.store import db
-from mosaics_match.store import versioning
 from mosaics_match.settings import Settings, SettingsError, load_settings
+from mosaics_match.store import audit_chain, db, versioning
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ def open_runtime_or_explain(settings: Settings) -> Runtime:
     """
     try:
         return open_runtime(settings)
-    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the operator gets one line
+    except Exception as exc:
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         reason = _URL_PASSWORD.sub(r"\1***@", reason)
         raise SettingsError(f"the database at DATABASE_URL cannot be opened ({reason})") from None

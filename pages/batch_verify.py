@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from mosaics_match.exports import reports
-from mosaics_match.services import verification
 from mosaics_match.inputs.batch import BatchError, BatchItem, BatchLimits, collect
+from mosaics_match.services import verification
 from pages import common
 from pages.verification_view import md, rate_limited_message, render_verification, take_verifications
 

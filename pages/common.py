@@ -13,9 +13,9 @@ from pathlib import Path
 import streamlit as st
 
 from mosaics_match.roles import ALL_ROLES, SIGNED_IN_ROLES, Role
+from mosaics_match.runtime import Runtime, open_runtime
 from mosaics_match.services import auth
 from mosaics_match.services.auth import PUBLIC, Viewer
-from mosaics_match.runtime import Runtime, open_runtime
 
 PAGES_DIR = Path(__file__).resolve().parent
 SIGNED_IN = SIGNED_IN_ROLES

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from mosaics_match.services import matching as ms
 from mosaics_match.inputs import posting_text as pt
+from mosaics_match.services import matching as ms
 from pages import common
 
 viewer = common.guard(__file__)
@@ -108,7 +108,7 @@ else:
                        + (f" ({posting.pages} pages)" if posting.pages else "") + ".")
         except pt.PostingTextError as exc:
             st.error(str(exc))
-        except Exception:  # noqa: BLE001 - a parser bug on a hostile file must not show a traceback
+        except Exception:
             st.error("This file could not be read. Paste the posting's text instead.")
             posting = None
 if posting is not None and posting.truncated:

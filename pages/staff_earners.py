@@ -7,7 +7,8 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from mosaics_match.services import bulk_issue, earner_import, earners as earner_service
+from mosaics_match.services import bulk_issue, earner_import
+from mosaics_match.services import earners as earner_service
 from pages import common
 
 viewer = common.guard(__file__)

@@ -40,7 +40,7 @@ if not report.rows:
     st.stop()
 
 
-def _kind(row) -> str:  # noqa: ANN001 - matching.UncoveredRequirement
+def _kind(row) -> str:
     return gap_service.KIND_LABEL[gaps.kinds.get((row.posting_id, row.requirement), "requirement")]
 
 

@@ -53,7 +53,7 @@ def run_main_script_as_v2(main_script_path: str) -> None:
         The script AppTest runs (``portal.py``).
     """
     code = compile(Path(main_script_path).read_text(encoding="utf-8"), main_script_path, "exec")
-    exec(code, sys.modules["__main__"].__dict__)  # noqa: S102
+    exec(code, sys.modules["__main__"].__dict__)
 
 
 def apptest_runs_portal_navigation(monkeypatch: Any) -> None:

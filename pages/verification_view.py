@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from datetime import timezone
+from datetime import UTC
 
 import streamlit as st
 
@@ -169,7 +169,7 @@ def render_verification(pv: PortalVerification, *, key: str, base_url: str | Non
     if pv.input_problem:
         return  # nothing was read, so there are no checks, no card and nothing to report
     st.markdown("\n".join(f"{_ICONS[line.ok]} {md(line.text)}  " for line in pv.lines))
-    checked = pv.checked_at.astimezone(timezone.utc)
+    checked = pv.checked_at.astimezone(UTC)
     cols = st.columns([2, 1, 1, 1])
     cols[0].caption(f"Last checked {checked:%d %B %Y at %H:%M:%S} UTC")
     if on_reverify is not None:

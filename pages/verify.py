@@ -33,7 +33,7 @@ STATE = "verify_current"
 
 # --- the page -------------------------------------------------------------------------------------------------
 
-def _run(rt, viewer: Viewer, data: bytes, *, source: str, file_name: str | None, email: str | None,  # noqa: ANN001
+def _run(rt, viewer: Viewer, data: bytes, *, source: str, file_name: str | None, email: str | None,
          link: str | None = None) -> None:
     decision = take_verifications("verify")
     if not decision.allowed:
@@ -56,7 +56,7 @@ def _fail(message: str) -> None:
     st.session_state.pop(STATE, None)
 
 
-def _verify_issued(rt, viewer: Viewer, credential_id: str, *, source: str, email: str | None,  # noqa: ANN001
+def _verify_issued(rt, viewer: Viewer, credential_id: str, *, source: str, email: str | None,
                    host: str | None = None, base_url: str | None = None, share: str | None = None) -> None:
     access = verification.open_link(rt, credential_id=credential_id, share=share, viewer=viewer)
     ours = urlsplit(base_url).hostname if base_url else None
@@ -79,7 +79,7 @@ def _verify_issued(rt, viewer: Viewer, credential_id: str, *, source: str, email
 
 
 @st.cache_resource(show_spinner=False)
-def _warm_engine(_rt) -> bool:  # noqa: ANN001
+def _warm_engine(_rt) -> bool:
     """Once per process: the service verifies one stored credential (no audit) so the first verdict is quick."""
     return verification.warm_up(_rt)
 
@@ -165,7 +165,7 @@ def main() -> None:
                             link=current.get("link"))
 
 
-def _from_qr(rt, viewer: Viewer, data: bytes, *, base_url: str, email: str | None) -> None:  # noqa: ANN001
+def _from_qr(rt, viewer: Viewer, data: bytes, *, base_url: str, email: str | None) -> None:
     try:
         link = qr.read_verify_link(data)
     except qr.QrError as exc:

@@ -98,7 +98,7 @@ def fresh_database_url(sqlite_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def make_settings(db_url: str, **overrides):  # noqa: ANN201
+def make_settings(db_url: str, **overrides):
     from mosaics_match.settings import Settings, normalise_database_url
 
     settings = Settings(
@@ -109,7 +109,7 @@ def make_settings(db_url: str, **overrides):  # noqa: ANN201
 
 
 @pytest.fixture
-def rt(db_url: str):  # noqa: ANN201
+def rt(db_url: str):
     """A runtime on a fresh, migrated, empty database."""
     from mosaics_match.runtime import open_runtime
 
@@ -124,8 +124,8 @@ SEEDED_EARNERS = 60
 @pytest.fixture(scope="session")
 def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file holding the demo data with a small number of earners, seeded once per test run."""
-    from mosaics_match.services import demo
     from mosaics_match.runtime import open_runtime
+    from mosaics_match.services import demo
 
     path = tmp_path_factory.mktemp("seeded") / "demo.db"
     runtime = open_runtime(make_settings(f"sqlite:///{path}"))
@@ -141,7 +141,7 @@ def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _pg_admin():  # noqa: ANN202
+def _pg_admin():
     """An autocommit engine on DATABASE_URL's PostgreSQL (CREATE/DROP DATABASE refuse to run in a transaction)."""
     from sqlalchemy import create_engine
 
@@ -167,8 +167,8 @@ def seeded_postgres() -> Iterator[str]:
     """
     from sqlalchemy import text
 
-    from mosaics_match.services import demo
     from mosaics_match.runtime import open_runtime
+    from mosaics_match.services import demo
 
     name = f"mosaics_seeded_{uuid.uuid4().hex[:12]}"
     admin = _pg_admin()
@@ -214,7 +214,7 @@ def seeded_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def seeded_rt(seeded_url: str):  # noqa: ANN201
+def seeded_rt(seeded_url: str):
     from mosaics_match.runtime import open_runtime
 
     runtime = open_runtime(make_settings(seeded_url))
@@ -242,9 +242,9 @@ def portal_env(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def session_token_for(db_url: str, email: str) -> str:
     """A valid signed session token for the account ``email`` (for AppTest: session_state['session_token'])."""
+    from mosaics_match.runtime import open_runtime
     from mosaics_match.services import auth
     from mosaics_match.store import repo
-    from mosaics_match.runtime import open_runtime
 
     runtime = open_runtime(make_settings(db_url), migrate=False)
     with runtime.Session() as session:
@@ -255,7 +255,7 @@ def session_token_for(db_url: str, email: str) -> str:
     return token
 
 
-def app_test(page: str | None = None, *, token: str | None = None, timeout: float = 60):  # noqa: ANN201
+def app_test(page: str | None = None, *, token: str | None = None, timeout: float = 60):
     """An AppTest of ``portal.py``, optionally signed in and switched to ``page`` (e.g. "pages/verify.py")."""
     from streamlit.testing.v1 import AppTest
 
@@ -352,7 +352,7 @@ def live_portal(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     """Debian chromium driven by Playwright (never ``playwright install``)."""
     from playwright.sync_api import sync_playwright
 
@@ -370,7 +370,7 @@ def browser():  # noqa: ANN201
 ARTIFACTS = REPO / "test-artifacts"
 
 
-def screenshot(page, name: str) -> Path:  # noqa: ANN001
+def screenshot(page, name: str) -> Path:
     """Save a screenshot under test-artifacts/ (kept by CI as a test artifact)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

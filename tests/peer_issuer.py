@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
 
@@ -58,7 +58,7 @@ class PeerIssuer:
 
         index = self.next_index
         self.next_index += 1
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         cred = ob3.OpenBadgeCredential(
             issuer=ob3.Issuer(id=self.did, name=self.name, url="https://northbridge.example"),
             recipient_id=None, id=f"urn:uuid:{uuid.uuid4()}",

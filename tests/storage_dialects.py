@@ -31,7 +31,7 @@ def postgres_requested() -> bool:
 
 
 @event.listens_for(Engine, "engine_connect")
-def _record_connection(conn) -> None:  # noqa: ANN001
+def _record_connection(conn) -> None:
     nodeid = _current[0]
     if nodeid is not None:
         _dialects[nodeid].add(conn.dialect.name)
@@ -54,7 +54,7 @@ def dialects_seen(nodeid: str) -> set[str]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # noqa: ANN201
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     _current[0] = item.nodeid
     if item.get_closest_marker("storage") is not None:
         _storage[item.nodeid] = "not run"
@@ -65,7 +65,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  #
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     if item.nodeid in _storage and report.when == "call":
@@ -111,7 +111,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config.stash[_SUMMARY] = lines
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     lines = config.stash.get(_SUMMARY, None)
     if lines:
         terminalreporter.section("storage tests on PostgreSQL")

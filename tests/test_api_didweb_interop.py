@@ -15,17 +15,17 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pytest
-from openbadgeslib.ob3.verifier import OB3Verifier, OB3VerificationError
+from openbadgeslib.ob3.verifier import OB3VerificationError, OB3Verifier
 
-from mosaics_match.services import issuing
 from mosaics_match.runtime import Runtime
+from mosaics_match.services import issuing
 from tests.conftest import free_port
 from tests.test_deployment_replicas import get, issue_one, replica, revoke
 
 pytestmark = pytest.mark.storage
 
 
-def _downloader(server: str, host: str, seen: list[str]):  # noqa: ANN202
+def _downloader(server: str, host: str, seen: list[str]):
     def download(url: str) -> bytes:
         parts = urlsplit(url)
         assert parts.netloc == host, f"unexpected fetch of {url}"
@@ -36,7 +36,7 @@ def _downloader(server: str, host: str, seen: list[str]):  # noqa: ANN202
     return download
 
 
-def test_did_web_credential_verifies_in_openbadgeslib_through_the_routes(rt, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_did_web_credential_verifies_in_openbadgeslib_through_the_routes(rt, db_url, tmp_path) -> None:
     port = free_port()
     host = f"127.0.0.1:{port}"
     did = f"did:web:127.0.0.1%3A{port}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from mosaics_match.web.api import ApiConfig, create_api_app
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.storage
 
 
 @pytest.fixture
-def api_schema(seeded_rt):  # noqa: ANN001, ANN201
+def api_schema(seeded_rt):
     # A generous rate limit: the generator sends far more requests than one client would.
     app = create_api_app(lambda: seeded_rt, ApiConfig(verify_burst=100_000, max_body_bytes=200_000))
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
@@ -26,7 +25,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_openapi_description(case) -> None:  # noqa: ANN001
+def test_api_conforms_to_its_openapi_description(case) -> None:
     excluded = []
     if case.operation.path == "/api/v1/verify":
         # Any non-empty body is a submission and gets a verdict (an unreadable one is "invalid"), so "schema-

@@ -9,20 +9,20 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from mosaics_match.services import issuing
-from mosaics_match.store import repo
-from mosaics_match.web.api import ApiConfig, create_api_app, did_web_document_path
 from mosaics_match.credentials import StatusBits, unbake
 from mosaics_match.credentials.verifier import to_wire
+from mosaics_match.services import issuing
+from mosaics_match.store import repo
 from mosaics_match.store.models import AuditEvent, IssuedCredential, StatusList
+from mosaics_match.web.api import ApiConfig, create_api_app, did_web_document_path
 from mosaics_match.web.ratelimit import TokenBucketLimiter
 
 
-def _client(rt, **config) -> TestClient:  # noqa: ANN001
+def _client(rt, **config) -> TestClient:
     return TestClient(create_api_app(lambda: rt, ApiConfig(**config)), raise_server_exceptions=False)
 
 
-def _credential(rt, fmt: str | None = None) -> IssuedCredential:  # noqa: ANN001
+def _credential(rt, fmt: str | None = None) -> IssuedCredential:
     with rt.Session() as session:
         stmt = select(IssuedCredential).where(IssuedCredential.revoked.is_(False),
                                               IssuedCredential.suspended.is_(False))
@@ -34,7 +34,7 @@ def _credential(rt, fmt: str | None = None) -> IssuedCredential:  # noqa: ANN001
         return row
 
 
-def _publish(rt, *rows: IssuedCredential) -> None:  # noqa: ANN001
+def _publish(rt, *rows: IssuedCredential) -> None:
     """The earner publishes these credentials (credentials are private until then)."""
     from mosaics_match.services import sharing
 
@@ -43,7 +43,7 @@ def _publish(rt, *rows: IssuedCredential) -> None:  # noqa: ANN001
             sharing.set_published(session, row=session.get(IssuedCredential, row.id), public=True, actor="earner")
 
 
-def _is_problem(resp, status: int) -> dict:  # noqa: ANN001
+def _is_problem(resp, status: int) -> dict:
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
     body = resp.json()
@@ -58,7 +58,7 @@ def _bit(document: bytes, index: int) -> bool:
 
 
 @pytest.mark.storage
-def test_did_key_issuer_has_no_did_web_document_but_publishes_jwks(seeded_rt) -> None:  # noqa: ANN001
+def test_did_key_issuer_has_no_did_web_document_but_publishes_jwks(seeded_rt) -> None:
     client = _client(seeded_rt)
     body = _is_problem(client.get("/.well-known/did.json"), 404)
     assert "did:key" in body["detail"]
@@ -73,7 +73,7 @@ def test_did_key_issuer_has_no_did_web_document_but_publishes_jwks(seeded_rt) ->
 
 
 @pytest.mark.storage
-def test_did_web_document_lists_current_and_retired_keys(seeded_rt) -> None:  # noqa: ANN001
+def test_did_web_document_lists_current_and_retired_keys(seeded_rt) -> None:
     from dataclasses import replace
 
     from mosaics_match.runtime import Runtime
@@ -106,7 +106,7 @@ def test_did_web_path_mapping() -> None:
 
 
 @pytest.mark.storage
-def test_status_list_etag_304_and_revocation_visible_at_once(seeded_rt) -> None:  # noqa: ANN001
+def test_status_list_etag_304_and_revocation_visible_at_once(seeded_rt) -> None:
     row = _credential(seeded_rt)
     client = _client(seeded_rt)
     url = f"/status/revocation-{row.status_list_number}"
@@ -135,12 +135,12 @@ def test_status_list_etag_304_and_revocation_visible_at_once(seeded_rt) -> None:
 
 @pytest.mark.storage
 @pytest.mark.parametrize("name", ["revocation-0", "other-1", "revocation-999999", "revocation-1x"])
-def test_unknown_status_lists_are_problems(seeded_rt, name: str) -> None:  # noqa: ANN001
+def test_unknown_status_lists_are_problems(seeded_rt, name: str) -> None:
     _is_problem(_client(seeded_rt).get(f"/status/{name}"), 404)
 
 
 @pytest.mark.storage
-def test_public_credential_in_every_format_and_private_is_hidden(seeded_rt) -> None:  # noqa: ANN001
+def test_public_credential_in_every_format_and_private_is_hidden(seeded_rt) -> None:
     client = _client(seeded_rt)
     di = _credential(seeded_rt, "eddsa-rdfc-2022")
     jwt_row = _credential(seeded_rt, "vc-jwt")
@@ -171,7 +171,7 @@ def test_public_credential_in_every_format_and_private_is_hidden(seeded_rt) -> N
 
 
 @pytest.mark.storage
-def test_verify_json_matches_cli_serialisation_and_is_audited(seeded_rt) -> None:  # noqa: ANN001
+def test_verify_json_matches_cli_serialisation_and_is_audited(seeded_rt) -> None:
     from mosaics_match.credentials import verify
     from mosaics_match.services.verification import build_context
 
@@ -193,7 +193,7 @@ def test_verify_json_matches_cli_serialisation_and_is_audited(seeded_rt) -> None
 
 
 @pytest.mark.storage
-def test_verify_baked_png_jwt_and_multipart_with_email(seeded_rt) -> None:  # noqa: ANN001
+def test_verify_baked_png_jwt_and_multipart_with_email(seeded_rt) -> None:
     client = _client(seeded_rt)
     di = _credential(seeded_rt, "eddsa-jcs-2022")
     jwt_row = _credential(seeded_rt, "vc-jwt")
@@ -215,7 +215,7 @@ def test_verify_baked_png_jwt_and_multipart_with_email(seeded_rt) -> None:  # no
 
 
 @pytest.mark.storage
-def test_verify_rejects_tampered_and_garbage_with_a_verdict_not_an_error(seeded_rt) -> None:  # noqa: ANN001
+def test_verify_rejects_tampered_and_garbage_with_a_verdict_not_an_error(seeded_rt) -> None:
     client = _client(seeded_rt)
     doc = json.loads(_credential(seeded_rt, "eddsa-rdfc-2022").document)
     doc["credentialSubject"]["achievement"]["name"] = "Brain surgery"
@@ -227,7 +227,7 @@ def test_verify_rejects_tampered_and_garbage_with_a_verdict_not_an_error(seeded_
 
 
 @pytest.mark.storage
-def test_verify_request_errors_are_problems(seeded_rt) -> None:  # noqa: ANN001
+def test_verify_request_errors_are_problems(seeded_rt) -> None:
     client = _client(seeded_rt, max_body_bytes=1000)
     _is_problem(client.post("/api/v1/verify", content=b""), 400)
     _is_problem(client.post("/api/v1/verify", files={"other": ("a.txt", b"x")}), 400)
@@ -246,7 +246,7 @@ def test_verify_request_errors_are_problems(seeded_rt) -> None:  # noqa: ANN001
 
 
 @pytest.mark.storage
-def test_verify_rate_limit_answers_429_with_retry_after(seeded_rt) -> None:  # noqa: ANN001
+def test_verify_rate_limit_answers_429_with_retry_after(seeded_rt) -> None:
     client = _client(seeded_rt, verify_rate=0.01, verify_burst=2)
     for _ in range(2):
         assert client.post("/api/v1/verify", content=b"{}").status_code == 200
@@ -277,7 +277,7 @@ def test_token_bucket_forgets_least_recent_clients() -> None:
 
 
 @pytest.mark.storage
-def test_openapi_document_is_3_1_and_lists_every_route(seeded_rt) -> None:  # noqa: ANN001
+def test_openapi_document_is_3_1_and_lists_every_route(seeded_rt) -> None:
     resp = _client(seeded_rt).get("/api/v1/openapi.json")
     spec = resp.json()
     assert spec["openapi"].startswith("3.1")
@@ -291,7 +291,7 @@ def test_openapi_document_is_3_1_and_lists_every_route(seeded_rt) -> None:  # no
 
 
 @pytest.mark.storage
-def test_achievement_image_named_by_issued_credentials_is_served(seeded_rt) -> None:  # noqa: ANN001
+def test_achievement_image_named_by_issued_credentials_is_served(seeded_rt) -> None:
     client = _client(seeded_rt)
     doc = json.loads(_credential(seeded_rt, "eddsa-rdfc-2022").document)
     image = doc["credentialSubject"]["achievement"]["image"]

@@ -5,15 +5,15 @@ the size bound, rate limit and audit it shares with ``POST /api/v1/verify``."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from mosaics_match.services import issuing
-from mosaics_match.web.api import ApiConfig, create_api_app
 from mosaics_match.store.models import AuditEvent, IssuedCredential
+from mosaics_match.web.api import ApiConfig, create_api_app
 from tests.test_verify_support import Issuer
 
 pytestmark = pytest.mark.storage
@@ -21,11 +21,11 @@ pytestmark = pytest.mark.storage
 URL = "/credentials/verify"
 
 
-def _client(rt, **config) -> TestClient:  # noqa: ANN001
+def _client(rt, **config) -> TestClient:
     return TestClient(create_api_app(lambda: rt, ApiConfig(**config)), raise_server_exceptions=False)
 
 
-def _issued(rt, fmt: str) -> IssuedCredential:  # noqa: ANN001
+def _issued(rt, fmt: str) -> IssuedCredential:
     with rt.Session() as session:
         row = session.scalars(select(IssuedCredential).where(
             IssuedCredential.revoked.is_(False), IssuedCredential.suspended.is_(False),
@@ -35,7 +35,7 @@ def _issued(rt, fmt: str) -> IssuedCredential:  # noqa: ANN001
         return row
 
 
-def _result(resp, status: int) -> dict:  # noqa: ANN001
+def _result(resp, status: int) -> dict:
     """A VC-API VerificationResult answered with ``status``."""
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/json")
@@ -48,7 +48,7 @@ def _result(resp, status: int) -> dict:  # noqa: ANN001
     return body
 
 
-def _problem(resp, status: int, slug: str) -> dict:  # noqa: ANN001
+def _problem(resp, status: int, slug: str) -> dict:
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
     body = resp.json()
@@ -58,7 +58,7 @@ def _problem(resp, status: int, slug: str) -> dict:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("fmt", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
-def test_portal_issued_credential_is_verified_and_audited(seeded_rt, fmt: str) -> None:  # noqa: ANN001
+def test_portal_issued_credential_is_verified_and_audited(seeded_rt, fmt: str) -> None:
     row = _issued(seeded_rt, fmt)
     resp = _client(seeded_rt).post(URL, json={"verifiableCredential": json.loads(row.document), "options": {}})
     body = _result(resp, 200)
@@ -73,7 +73,7 @@ def test_portal_issued_credential_is_verified_and_audited(seeded_rt, fmt: str) -
     assert event.actor == "api:testclient" and event.subject == row.credential_id and event.outcome == "verified"
 
 
-def test_return_credential_and_unknown_options(seeded_rt) -> None:  # noqa: ANN001
+def test_return_credential_and_unknown_options(seeded_rt) -> None:
     doc = json.loads(_issued(seeded_rt, "eddsa-rdfc-2022").document)
     resp = _client(seeded_rt).post(URL, json={"verifiableCredential": doc,
                                               "options": {"returnCredential": True, "checks": ["proof"]}})
@@ -83,7 +83,7 @@ def test_return_credential_and_unknown_options(seeded_rt) -> None:  # noqa: ANN0
     assert warning["type"] == "urn:seneca-mosaics:problem:ignored-option" and "options.checks" in warning["detail"]
 
 
-def test_tampered_credential_is_not_verified(seeded_rt) -> None:  # noqa: ANN001
+def test_tampered_credential_is_not_verified(seeded_rt) -> None:
     doc = json.loads(_issued(seeded_rt, "eddsa-rdfc-2022").document)
     doc["credentialSubject"]["achievement"]["name"] = "Brain surgery"
     body = _result(_client(seeded_rt).post(URL, json={"verifiableCredential": doc}), 400)
@@ -93,7 +93,7 @@ def test_tampered_credential_is_not_verified(seeded_rt) -> None:  # noqa: ANN001
     assert "proof.signature" not in body["checks"]
 
 
-def test_tampered_proof_value_is_not_verified(seeded_rt) -> None:  # noqa: ANN001
+def test_tampered_proof_value_is_not_verified(seeded_rt) -> None:
     doc = json.loads(_issued(seeded_rt, "eddsa-jcs-2022").document)
     value = doc["proof"]["proofValue"]
     doc["proof"]["proofValue"] = value[:-2] + ("1" if value[-2] != "1" else "2") + value[-1]
@@ -101,7 +101,7 @@ def test_tampered_proof_value_is_not_verified(seeded_rt) -> None:  # noqa: ANN00
     assert body["verified"] is False and any(e["check"].startswith("proof.") for e in body["errors"])
 
 
-def test_revoked_credential_is_not_verified_though_its_signature_is(seeded_rt) -> None:  # noqa: ANN001
+def test_revoked_credential_is_not_verified_though_its_signature_is(seeded_rt) -> None:
     row = _issued(seeded_rt, "eddsa-rdfc-2022")
     client = _client(seeded_rt)
     assert client.post(URL, json={"verifiableCredential": json.loads(row.document)}).status_code == 200
@@ -115,7 +115,7 @@ def test_revoked_credential_is_not_verified_though_its_signature_is(seeded_rt) -
     assert "proof.signature" in body["checks"]
 
 
-def test_untrusted_issuer_is_verified_with_a_warning_and_expiry_is_an_error(seeded_rt) -> None:  # noqa: ANN001
+def test_untrusted_issuer_is_verified_with_a_warning_and_expiry_is_an_error(seeded_rt) -> None:
     outsider = Issuer(name="Elsewhere College")
     client = _client(seeded_rt)
     body = _result(client.post(URL, json={"verifiableCredential": outsider.issue(status=False)}), 200)
@@ -123,14 +123,14 @@ def test_untrusted_issuer_is_verified_with_a_warning_and_expiry_is_an_error(seed
     assert [w["check"] for w in body["warnings"]] == ["issuer.trusted"]
     assert "issuer.trusted" not in body["checks"]
 
-    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
     expired = outsider.issue(status=False, valid_until=yesterday)
     body = _result(client.post(URL, json={"verifiableCredential": expired}), 400)
     assert body["verified"] is False and [e["check"] for e in body["errors"]] == ["time.expiry"]
     assert "proof.signature" in body["checks"]
 
 
-def test_unsigned_or_proofless_credentials_are_not_verified(seeded_rt) -> None:  # noqa: ANN001
+def test_unsigned_or_proofless_credentials_are_not_verified(seeded_rt) -> None:
     client = _client(seeded_rt)
     doc = json.loads(_issued(seeded_rt, "eddsa-rdfc-2022").document)
     for proof in (None, "zzz", [], {}):
@@ -159,12 +159,12 @@ def test_unsigned_or_proofless_credentials_are_not_verified(seeded_rt) -> None: 
     (b'{"verifiableCredential": {}, "options": []}', "bad-request", "options must be a JSON object"),
     (b'{"verifiableCredential": {}, "options": {"returnCredential": "yes"}}', "bad-request", "true or false"),
 ])
-def test_malformed_requests_are_problems(seeded_rt, content: bytes, slug: str, words: str) -> None:  # noqa: ANN001
+def test_malformed_requests_are_problems(seeded_rt, content: bytes, slug: str, words: str) -> None:
     resp = _client(seeded_rt).post(URL, content=content, headers={"content-type": "application/json"})
     assert words in _problem(resp, 400, slug)["detail"]
 
 
-def test_size_bound_and_method_are_those_of_the_api(seeded_rt) -> None:  # noqa: ANN001
+def test_size_bound_and_method_are_those_of_the_api(seeded_rt) -> None:
     client = _client(seeded_rt, max_body_bytes=2000)
     big = json.dumps({"verifiableCredential": {"name": "x" * 3000}}).encode()
     assert _problem(client.post(URL, content=big), 413, "too-large")["max_bytes"] == 2000
@@ -181,7 +181,7 @@ def test_size_bound_and_method_are_those_of_the_api(seeded_rt) -> None:  # noqa:
     assert wrong.headers["allow"] == "POST"
 
 
-def test_rate_limit_is_shared_with_the_other_verify_route(seeded_rt) -> None:  # noqa: ANN001
+def test_rate_limit_is_shared_with_the_other_verify_route(seeded_rt) -> None:
     client = _client(seeded_rt, verify_rate=0.01, verify_burst=2)
     assert client.post("/api/v1/verify", content=b"{}").status_code == 200
     assert client.post(URL, json={"verifiableCredential": {}}).status_code == 400
@@ -191,7 +191,7 @@ def test_rate_limit_is_shared_with_the_other_verify_route(seeded_rt) -> None:  #
     assert client.post("/api/v1/verify", content=b"{}").status_code == 429
 
 
-def test_public_credential_route_still_answers_beside_it(seeded_rt) -> None:  # noqa: ANN001
+def test_public_credential_route_still_answers_beside_it(seeded_rt) -> None:
     from mosaics_match.services import sharing
 
     row = _issued(seeded_rt, "eddsa-rdfc-2022")
@@ -203,7 +203,7 @@ def test_public_credential_route_still_answers_beside_it(seeded_rt) -> None:  # 
     assert resp.status_code == 200 and resp.json()["id"] == row.credential_id
 
 
-def test_openapi_documents_the_route(seeded_rt) -> None:  # noqa: ANN001
+def test_openapi_documents_the_route(seeded_rt) -> None:
     spec = _client(seeded_rt).get("/api/v1/openapi.json").json()
     op = spec["paths"]["/credentials/verify"]["post"]
     request = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]

@@ -10,14 +10,13 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from mosaics_match.store import audit_chain
-from mosaics_match.store import repo
+from mosaics_match.store import audit_chain, repo
 from mosaics_match.store.models import AuditEvent
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET
 
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.storage
 KEY = audit_chain.chain_key(TEST_KEY_SECRET)
 
 
-def _write(rt, n: int, *, prefix: str = "e") -> list[int]:  # noqa: ANN001
+def _write(rt, n: int, *, prefix: str = "e") -> list[int]:
     ids = []
     for i in range(n):
         with rt.Session.begin() as session:
@@ -37,12 +36,12 @@ def _write(rt, n: int, *, prefix: str = "e") -> list[int]:  # noqa: ANN001
     return ids
 
 
-def _verify(rt) -> audit_chain.ChainReport:  # noqa: ANN001
+def _verify(rt) -> audit_chain.ChainReport:
     with rt.Session() as session:
         return audit_chain.verify_chain(session, key=KEY)
 
 
-def _drop_triggers(rt) -> None:  # noqa: ANN001
+def _drop_triggers(rt) -> None:
     with rt.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("DROP TRIGGER audit_event_no_change ON audit_event"))
@@ -51,7 +50,7 @@ def _drop_triggers(rt) -> None:  # noqa: ANN001
             conn.execute(text("DROP TRIGGER audit_event_no_delete"))
 
 
-def test_an_untouched_log_verifies_and_events_in_one_transaction_chain_in_order(rt) -> None:  # noqa: ANN001
+def test_an_untouched_log_verifies_and_events_in_one_transaction_chain_in_order(rt) -> None:
     _write(rt, 3)
     with rt.Session.begin() as session:
         for action in ("sign_in", "verify", "search"):
@@ -66,7 +65,7 @@ def test_an_untouched_log_verifies_and_events_in_one_transaction_chain_in_order(
     assert "intact" in report.summary()
 
 
-def test_update_after_dropping_the_trigger_is_found_at_that_event(rt) -> None:  # noqa: ANN001
+def test_update_after_dropping_the_trigger_is_found_at_that_event(rt) -> None:
     ids = _write(rt, 5)
     _drop_triggers(rt)
     with rt.engine.begin() as conn:
@@ -76,7 +75,7 @@ def test_update_after_dropping_the_trigger_is_found_at_that_event(rt) -> None:  
     assert f"event #{ids[2]} does not match its seal" in report.summary()
 
 
-def test_update_of_the_details_only_is_found_too(rt) -> None:  # noqa: ANN001
+def test_update_of_the_details_only_is_found_too(rt) -> None:
     ids = _write(rt, 3)
     _drop_triggers(rt)
     with rt.engine.begin() as conn:
@@ -85,7 +84,7 @@ def test_update_of_the_details_only_is_found_too(rt) -> None:  # noqa: ANN001
     assert _verify(rt).first_bad_id == ids[1]
 
 
-def test_delete_is_found_at_the_event_after_the_gap(rt) -> None:  # noqa: ANN001
+def test_delete_is_found_at_the_event_after_the_gap(rt) -> None:
     ids = _write(rt, 5)
     _drop_triggers(rt)
     with rt.engine.begin() as conn:
@@ -95,7 +94,7 @@ def test_delete_is_found_at_the_event_after_the_gap(rt) -> None:  # noqa: ANN001
     assert f"does not follow event #{ids[0]}" in report.problem
 
 
-def test_deleting_the_newest_events_is_found_by_the_chain_head(rt) -> None:  # noqa: ANN001
+def test_deleting_the_newest_events_is_found_by_the_chain_head(rt) -> None:
     ids = _write(rt, 4)
     _drop_triggers(rt)
     with rt.engine.begin() as conn:
@@ -105,7 +104,7 @@ def test_deleting_the_newest_events_is_found_by_the_chain_head(rt) -> None:  # n
     assert "newest events are missing" in report.problem and f"after event #{ids[1]}" in report.problem
 
 
-def test_a_back_dated_insert_is_found_at_that_event(rt) -> None:  # noqa: ANN001
+def test_a_back_dated_insert_is_found_at_that_event(rt) -> None:
     ids = _write(rt, 3)
     with rt.Session() as session:
         last = session.get(AuditEvent, ids[-1])
@@ -122,7 +121,7 @@ def test_a_back_dated_insert_is_found_at_that_event(rt) -> None:  # noqa: ANN001
     assert "does not match its seal" in report.problem
 
 
-def test_an_unsealed_insert_between_sealed_events_is_found(rt) -> None:  # noqa: ANN001
+def test_an_unsealed_insert_between_sealed_events_is_found(rt) -> None:
     ids = _write(rt, 2)
     with rt.engine.begin() as conn:
         conn.execute(text(
@@ -135,7 +134,7 @@ def test_an_unsealed_insert_between_sealed_events_is_found(rt) -> None:  # noqa:
     assert forged_id > ids[-1]
 
 
-def test_a_second_event_after_the_same_predecessor_is_refused(rt) -> None:  # noqa: ANN001
+def test_a_second_event_after_the_same_predecessor_is_refused(rt) -> None:
     _write(rt, 2)
     with rt.Session() as session:
         last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
@@ -147,7 +146,7 @@ def test_a_second_event_after_the_same_predecessor_is_refused(rt) -> None:  # no
                 {"at": datetime(2026, 1, 1), "prev": last.prev_hash, "hash": "e" * 64})
 
 
-def test_an_altered_chain_head_stops_new_events_and_is_reported(rt) -> None:  # noqa: ANN001
+def test_an_altered_chain_head_stops_new_events_and_is_reported(rt) -> None:
     _write(rt, 3)
     with rt.Session() as session:
         rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
@@ -160,7 +159,7 @@ def test_an_altered_chain_head_stops_new_events_and_is_reported(rt) -> None:  # 
         _write(rt, 1, prefix="later")
 
 
-def test_concurrent_writers_do_not_fork_the_chain(rt) -> None:  # noqa: ANN001
+def test_concurrent_writers_do_not_fork_the_chain(rt) -> None:
     writers, each = 6, 8
     barrier = threading.Barrier(writers)
     errors: list[BaseException] = []
@@ -173,7 +172,7 @@ def test_concurrent_writers_do_not_fork_the_chain(rt) -> None:  # noqa: ANN001
                     repo.record_audit(session, actor=f"w{w}", actor_role="public", action="verify",
                                       details={"w": w, "i": i})
                     repo.record_audit(session, actor=f"w{w}", actor_role="public", action="search")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
@@ -186,7 +185,7 @@ def test_concurrent_writers_do_not_fork_the_chain(rt) -> None:  # noqa: ANN001
     assert report.ok and report.sealed == writers * each * 2, report
 
 
-def test_without_the_key_secret_no_event_is_written_unsealed(rt) -> None:  # noqa: ANN001
+def test_without_the_key_secret_no_event_is_written_unsealed(rt) -> None:
     from mosaics_match.runtime import open_runtime
 
     keyless = open_runtime(replace(rt.settings, key_secret=None), migrate=False)
@@ -200,14 +199,14 @@ def test_without_the_key_secret_no_event_is_written_unsealed(rt) -> None:  # noq
         assert session.scalars(select(AuditEvent)).all() == []
 
 
-def test_a_wrong_key_does_not_verify(rt) -> None:  # noqa: ANN001
+def test_a_wrong_key_does_not_verify(rt) -> None:
     _write(rt, 2)
     with rt.Session() as session:
         report = audit_chain.verify_chain(session, key=audit_chain.chain_key("another secret"))
     assert not report.ok and report.first_bad_id is not None
 
 
-def _cli(rt, *args: str) -> subprocess.CompletedProcess:  # noqa: ANN001
+def _cli(rt, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAICS_")}
     env.update({"DATABASE_URL": rt.settings.database_url, "MOSAICS_KEY_SECRET": TEST_KEY_SECRET,
                 "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET})
@@ -215,7 +214,7 @@ def _cli(rt, *args: str) -> subprocess.CompletedProcess:  # noqa: ANN001
                           text=True, timeout=120)
 
 
-def test_cli_audit_verify_names_the_first_bad_event_and_is_audited(rt) -> None:  # noqa: ANN001
+def test_cli_audit_verify_names_the_first_bad_event_and_is_audited(rt) -> None:
     ids = _write(rt, 4)
     good = _cli(rt, "audit", "verify")
     assert good.returncode == 0, good.stderr
@@ -233,7 +232,7 @@ def test_cli_audit_verify_names_the_first_bad_event_and_is_audited(rt) -> None: 
                                                                                 ("cli", "broken", ids[1])]
 
 
-def test_cli_audit_verify_without_key_secret_is_one_line(rt) -> None:  # noqa: ANN001
+def test_cli_audit_verify_without_key_secret_is_one_line(rt) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAICS_")}
     env.update({"DATABASE_URL": rt.settings.database_url, "MOSAICS_DEMO": "0"})
     out = subprocess.run([sys.executable, "-m", "mosaics_match", "audit", "verify"], cwd=REPO, env=env,
@@ -243,11 +242,11 @@ def test_cli_audit_verify_without_key_secret_is_one_line(rt) -> None:  # noqa: A
                                                "with it"]
 
 
-def test_events_from_before_the_chain_are_reported_as_unsealed(rt) -> None:  # noqa: ANN001
+def test_events_from_before_the_chain_are_reported_as_unsealed(rt) -> None:
     with rt.engine.begin() as conn:
         conn.execute(text("INSERT INTO audit_event (at, actor, actor_role, action, details) "
                           "VALUES (:at, 'old', 'staff', 'issue', '{}')"),
-                     {"at": datetime.now(timezone.utc).replace(tzinfo=None)})
+                     {"at": datetime.now(UTC).replace(tzinfo=None)})
     _write(rt, 2)
     report = _verify(rt)
     assert report.ok and report.unsealed == 1 and report.sealed == 2

@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, make_settings
+
 
 def _demo_password(role: str) -> str:
     from mosaics_match.services.demo import demo_password
@@ -35,7 +36,7 @@ EMAILS = {
     "earner2": "second.earner@mosaics.example",
     "unlinked": "unlinked.earner@mosaics.example",
 }
-T0 = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 # --- a small world: accounts for every role, two earners with credentials -------------------------------------
@@ -59,16 +60,17 @@ def _fake_jws(payload: dict) -> str:
     return ".".join((b64(json.dumps(header).encode()), b64(json.dumps(payload).encode()), b64(b"\x01" * 64)))
 
 
-def build_world(rt) -> World:  # noqa: ANN001
+def build_world(rt) -> World:
     """Accounts for every role (known passwords), two earners, credentials in every status and format.
 
     The credential documents are shaped like signed ones but carry placeholder proofs: these tests are about
     access, sharing and consent, not about signatures (the credential engine has its own tests).
     """
+    from argon2 import PasswordHasher
+
     from mosaics_match.services import demo, issuing
     from mosaics_match.store import repo
     from mosaics_match.store.models import Account, Achievement, Competency, IssuedCredential, SigningKey
-    from argon2 import PasswordHasher
 
     # Cheap Argon2id parameters keep the suite fast; verification reads the parameters from each hash.
     hash_password = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash
@@ -103,7 +105,7 @@ def build_world(rt) -> World:  # noqa: ANN001
                 earner_id=earner.id if role == "earner" else earner2.id if role == "earner2" else None))
         world = World(db_url=rt.settings.database_url, earner_id=earner.id, earner2_id=earner2.id)
 
-        def add(label: str, *, who, achievement, jwt: bool = False, claimed: bool = True,  # noqa: ANN001
+        def add(label: str, *, who, achievement, jwt: bool = False, claimed: bool = True,
                 revoked: bool = False, suspended: bool = False, expired: bool = False) -> None:
             n = len(world.credential_ids)
             cid = f"urn:uuid:00000000-0000-4000-8000-{n:012d}"
@@ -137,7 +139,7 @@ def build_world(rt) -> World:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def world_template(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def world_template(tmp_path_factory: pytest.TempPathFactory):
     """The small world in a SQLite file, built once per run (copied per test)."""
     from mosaics_match.runtime import open_runtime
 
@@ -154,7 +156,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 @pytest.fixture
-def world_env(world_template, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def world_env(world_template, tmp_path, monkeypatch):
     """Environment for AppTest runs of the portal against a private copy of the small world."""
     import shutil
     from dataclasses import replace
@@ -177,7 +179,7 @@ def world_env(world_template, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     st.cache_data.clear()
 
 
-def world_runtime(world: World):  # noqa: ANN201
+def world_runtime(world: World):
     from mosaics_match.runtime import open_runtime
 
     return open_runtime(make_settings(world.db_url), migrate=False)
@@ -197,7 +199,7 @@ def token_for(world: World, who: str) -> str:
         rt.engine.dispose()
 
 
-def portal_test(*, token: str | None = None, user: dict | None = None, secrets: dict | None = None):  # noqa: ANN201
+def portal_test(*, token: str | None = None, user: dict | None = None, secrets: dict | None = None):
     """An AppTest of portal.py, run once (optionally signed in with a token or an OIDC identity)."""
     from streamlit.testing.v1 import AppTest
 
@@ -213,7 +215,7 @@ def portal_test(*, token: str | None = None, user: dict | None = None, secrets: 
     return at
 
 
-def errors_text(at) -> str:  # noqa: ANN001
+def errors_text(at) -> str:
     return " ".join(e.value for e in at.error)
 
 
@@ -225,9 +227,8 @@ def _cheap_dummy_hash(monkeypatch: pytest.MonkeyPatch) -> None:
     also gets an empty process-wide failure tracker."""
     from argon2 import PasswordHasher
 
-    from mosaics_match.store import passwords
-
     from mosaics_match.services import auth
+    from mosaics_match.store import passwords
 
     monkeypatch.setattr(passwords, "_DUMMY_HASH",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("dummy-password-x"))
@@ -235,12 +236,12 @@ def _cheap_dummy_hash(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def arts(rt):  # noqa: ANN001, ANN201
+def arts(rt):
     world = build_world(rt)
     return rt, world
 
 
-def _attempt(rt, email: str, password: str, now: datetime, tracker):  # noqa: ANN001, ANN202
+def _attempt(rt, email: str, password: str, now: datetime, tracker):
     from mosaics_match.services import auth
 
     with rt.Session.begin() as session:
@@ -436,7 +437,7 @@ def test_malformed_session_tokens_mean_not_signed_in(arts) -> None:
         for label, token in _hostile_tokens(valid).items():
             try:
                 result = auth.account_from_token(session, token=token, secret=TEST_SESSION_SECRET, now=T0)
-            except Exception as exc:  # noqa: BLE001 - the point is that nothing escapes
+            except Exception as exc:
                 wrong.append(f"{label}: raised {exc.__class__.__name__}: {exc}")
                 continue
             if result is not None:
@@ -478,14 +479,14 @@ def test_oidc_identity_maps_to_account_role_or_public(arts) -> None:
 
 # --- the sign-in page (AppTest) -------------------------------------------------------------------------------
 
-def _sign_in(at, email: str, password: str):  # noqa: ANN001, ANN202
+def _sign_in(at, email: str, password: str):
     at.text_input(key="sign_in_email").input(email)
     at.text_input(key="sign_in_password").input(password)
     at.button[[b.label for b in at.button].index("Sign in")].click()
     return at.run()
 
 
-def _form_submit(at):  # noqa: ANN001, ANN202
+def _form_submit(at):
     return next(b for b in at.button if b.label == "Sign in")
 
 

@@ -13,10 +13,16 @@ import pytest
 from PIL import Image
 
 from mosaics_match.credentials.bake import (
-    OB3_NAMESPACE, BakeError, bake, bake_png, bake_svg, unbake, unbake_png, unbake_svg,
+    OB3_NAMESPACE,
+    BakeError,
+    bake,
+    bake_png,
+    bake_svg,
+    unbake,
+    unbake_png,
+    unbake_svg,
 )
 from mosaics_match.credentials.verifier import verify
-
 from tests.test_verify_support import EMAIL, NOW, Issuer
 
 SVG = '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>'
@@ -166,7 +172,7 @@ def _verify_attribute_svg(verify: str, text: str = "", *, prefix: str = "openbad
             f'<{prefix}:credential verify="{verify}">{text}</{prefix}:credential><rect/></svg>')
 
 
-def _openbadgeslib_signer(issuer: Issuer):  # noqa: ANN202
+def _openbadgeslib_signer(issuer: Issuer):
     from cryptography.hazmat.primitives import serialization
     from openbadgeslib import ob3
 

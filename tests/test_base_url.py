@@ -14,7 +14,7 @@ from tests.conftest import app_test, session_token_for
 SERVED = "http://127.0.0.1:8765"
 
 
-def test_runtime_for_origin_only_without_a_configured_base_url(rt) -> None:  # noqa: ANN001
+def test_runtime_for_origin_only_without_a_configured_base_url(rt) -> None:
     unset = replace(rt, settings=replace(rt.settings, base_url_configured=False))
     assert unset.for_origin(SERVED).settings.base_url == SERVED
     assert unset.for_origin(None) is unset
@@ -22,12 +22,12 @@ def test_runtime_for_origin_only_without_a_configured_base_url(rt) -> None:  # n
     assert unset.for_origin(SERVED).Session is rt.Session  # same engine and sessions
 
 
-def _openapi_server(rt, **headers: str) -> str:  # noqa: ANN001
+def _openapi_server(rt, **headers: str) -> str:
     client = TestClient(create_api_app(lambda: rt), base_url="http://127.0.0.1:8765")
     return client.get("/api/v1/openapi.json", headers=headers).json()["servers"][0]["url"]
 
 
-def test_api_names_the_origin_it_was_reached_at(rt) -> None:  # noqa: ANN001
+def test_api_names_the_origin_it_was_reached_at(rt) -> None:
     unset = replace(rt, settings=replace(rt.settings, base_url_configured=False))
     assert _openapi_server(unset) == SERVED
     assert _openapi_server(unset, host="portal.example.ca") == "http://portal.example.ca"
@@ -56,7 +56,7 @@ def test_staff_links_name_the_address_in_the_browser(unset_base_url: str, monkey
     assert any("MOSAICS_BASE_URL is not set" in i.value and SERVED in i.value for i in keys.info)
 
 
-def test_staff_keys_page_says_when_the_base_url_is_elsewhere(portal_env: str, monkeypatch) -> None:  # noqa: ANN001
+def test_staff_keys_page_says_when_the_base_url_is_elsewhere(portal_env: str, monkeypatch) -> None:
     from pages import common
 
     token = session_token_for(portal_env, "staff@mosaics.example")
@@ -70,11 +70,11 @@ def test_staff_keys_page_says_when_the_base_url_is_elsewhere(portal_env: str, mo
     assert "MOSAICS_BASE_URL is" not in " ".join(w.value for w in at.warning)
 
 
-def _badge(at) -> bool:  # noqa: ANN001
+def _badge(at) -> bool:
     return any("-badge[" in m.value and "Demo data" in m.value for m in at.markdown)
 
 
-def test_every_page_carries_the_demo_badge_in_demo_mode(portal_env: str, monkeypatch) -> None:  # noqa: ANN001
+def test_every_page_carries_the_demo_badge_in_demo_mode(portal_env: str, monkeypatch) -> None:
     for page in (None, "pages/verify.py", "pages/catalogue.py", "pages/sign_in.py"):
         at = app_test(page)
         assert not at.exception, at.exception

@@ -18,7 +18,7 @@ def _zip(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes
     return buf.getvalue()
 
 
-def _problems(items) -> dict[str, str]:  # noqa: ANN001
+def _problems(items) -> dict[str, str]:
     return {i.name: i.problem for i in items if i.problem}
 
 

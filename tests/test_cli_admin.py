@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from mosaics_match.services import verification
-from mosaics_match.store import db, repo
-from mosaics_match.services.auth import PUBLIC
 from mosaics_match.credentials import StatusBits
-from mosaics_match.store.models import Achievement, AuditEvent, Earner, IssuedCredential, StatusList
+from mosaics_match.services import verification
+from mosaics_match.services.auth import PUBLIC
 from mosaics_match.settings import normalise_database_url
+from mosaics_match.store import db, repo
+from mosaics_match.store.models import Achievement, AuditEvent, Earner, IssuedCredential, StatusList
 from tests.conftest import BASE_URL, REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, free_port
 from tests.test_staff_bulk_issue import add_catalogue
 
@@ -109,7 +109,7 @@ def test_db_upgrade_builds_the_newest_schema_and_a_second_run_keeps_it_and_its_d
 # --- demo --------------------------------------------------------------------------------------------------------
 
 _SUMMARY = re.compile(r"^(\d+) micro-credentials, (\d+) postings, (\d+) earners, (\d+) credentials "
-                      r"\(0 revoked, 0 suspended\), (\d+) accounts$")
+                      r"\(0 revoked, 0 suspended\), (\d+) accounts, (\d+) credentials from a second issuer$")
 
 
 @pytest.mark.storage
@@ -120,7 +120,7 @@ def test_demo_seeds_the_earners_asked_for_once_and_only_adds_what_is_missing(db_
     assert "Traceback" not in first.stderr
     summary = _SUMMARY.match(first.stdout.strip())
     assert summary, first.stdout
-    achievements, _postings, earners, credentials, _accounts = map(int, summary.groups())
+    achievements, _postings, earners, credentials, _accounts, _peer = map(int, summary.groups())
     assert earners == 3 and achievements > 0 and credentials > 0
     counts = _counts(db_url)
     held = _credentials_by_earner(db_url)
@@ -144,7 +144,7 @@ def test_demo_seeds_the_earners_asked_for_once_and_only_adds_what_is_missing(db_
 
 # --- issue and status changes ------------------------------------------------------------------------------------
 
-def _status(rt, credential_id: str) -> dict:  # noqa: ANN001
+def _status(rt, credential_id: str) -> dict:
     """What the database says about a credential: its row, the bits of both signed status lists, its audit."""
     with rt.Session() as session:
         row = repo.get_credential(session, credential_id=credential_id)
@@ -159,13 +159,13 @@ def _status(rt, credential_id: str) -> dict:  # noqa: ANN001
                 "suspension_bit": bits["suspension"], "audit": audit}
 
 
-def _verdict(rt, document: str) -> verification.PortalVerification:  # noqa: ANN001
+def _verdict(rt, document: str) -> verification.PortalVerification:
     return verification.verify_submission(rt, document, email=None, viewer=PUBLIC, source="paste", remote=False,
                                           audit=False)
 
 
 @pytest.mark.storage
-def test_issue_then_suspend_reinstate_and_revoke_change_the_status_lists_and_are_audited(rt, tmp_path: Path) -> None:  # noqa: ANN001
+def test_issue_then_suspend_reinstate_and_revoke_change_the_status_lists_and_are_audited(rt, tmp_path: Path) -> None:
     url = rt.settings.database_url
     [slug] = add_catalogue(rt, 1)
     out = tmp_path / "credential.json"
@@ -230,7 +230,7 @@ def test_issue_then_suspend_reinstate_and_revoke_change_the_status_lists_and_are
     (["revoke", "urn:uuid:00000000-0000-4000-8000-000000000000", "--reason", "x"],
      "error: no credential 'urn:uuid:00000000-0000-4000-8000-000000000000' was issued here"),
 ], ids=["unknown-slug", "new-earner-without-name", "bad-date", "unknown-credential"])
-def test_refused_database_commands_say_why_in_one_line_and_change_nothing(rt, tmp_path: Path, args: list[str],  # noqa: ANN001
+def test_refused_database_commands_say_why_in_one_line_and_change_nothing(rt, tmp_path: Path, args: list[str],
                                                                           expected: str) -> None:
     url = rt.settings.database_url
     add_catalogue(rt, 1)

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
+from mosaics_match.credentials import status as cs
 from mosaics_match.services import bulk_issue, issuing
 from mosaics_match.store import repo
-from mosaics_match.credentials import status as cs
 from mosaics_match.store.models import AuditEvent, Earner, IssuedCredential, StatusList
 from tests.test_staff_bulk_issue import add_catalogue
 
@@ -35,7 +35,7 @@ def _run_threads(work: list[Callable[[], None]]) -> list[BaseException]:
         barrier.wait()
         try:
             fn()
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
+        except BaseException as exc:
             with lock:
                 errors.append(exc)
 
@@ -48,7 +48,7 @@ def _run_threads(work: list[Callable[[], None]]) -> list[BaseException]:
     return errors
 
 
-def _issue_many(rt, earner_ids: list[int], n: int, fmt: str) -> Callable[[], None]:  # noqa: ANN001
+def _issue_many(rt, earner_ids: list[int], n: int, fmt: str) -> Callable[[], None]:
     def work() -> None:
         cache = bulk_issue.SignerCache(rt.settings)  # one decrypted key per worker, sessions per issuance
         for i in range(n):
@@ -60,7 +60,7 @@ def _issue_many(rt, earner_ids: list[int], n: int, fmt: str) -> Callable[[], Non
     return work
 
 
-def _flip_many(rt, credential_ids: list[str], action: str) -> Callable[[], None]:  # noqa: ANN001
+def _flip_many(rt, credential_ids: list[str], action: str) -> Callable[[], None]:
     def work() -> None:
         cache = bulk_issue.SignerCache(rt.settings)
         for cid in credential_ids:
@@ -71,12 +71,12 @@ def _flip_many(rt, credential_ids: list[str], action: str) -> Callable[[], None]
     return work
 
 
-def _earners(rt, n: int) -> list[int]:  # noqa: ANN001
+def _earners(rt, n: int) -> list[int]:
     with rt.Session.begin() as session:
         return [repo.create_earner(session, email=f"c{i}@example.org", name=f"C {i}").id for i in range(n)]
 
 
-def _check_lists(rt) -> dict[tuple[int, str], StatusList]:  # noqa: ANN001
+def _check_lists(rt) -> dict[tuple[int, str], StatusList]:
     """Stored bits, the signed list documents and the credential flags all agree."""
     with rt.Session() as session:
         lists = {(s.number, s.purpose): s for s in session.scalars(select(StatusList))}
@@ -94,7 +94,7 @@ def _check_lists(rt) -> dict[tuple[int, str], StatusList]:  # noqa: ANN001
     return lists
 
 
-def test_concurrent_first_issuances_get_unique_status_indexes(rt) -> None:  # noqa: ANN001
+def test_concurrent_first_issuances_get_unique_status_indexes(rt) -> None:
     """No status list exists yet: every worker races to create it and to take indexes."""
     add_catalogue(rt, 1)
     earner_ids = _earners(rt, 3)
@@ -115,7 +115,7 @@ def test_concurrent_first_issuances_get_unique_status_indexes(rt) -> None:  # no
     assert lists[(1, "revocation")].next_index == THREADS * PER_THREAD
 
 
-def test_concurrent_issuing_and_revoking_lose_no_flip(rt) -> None:  # noqa: ANN001
+def test_concurrent_issuing_and_revoking_lose_no_flip(rt) -> None:
     add_catalogue(rt, 1)
     earner_ids = _earners(rt, 4)
     _issue_many(rt, earner_ids, 16, "eddsa-jcs-2022")()
@@ -144,7 +144,7 @@ def test_concurrent_issuing_and_revoking_lose_no_flip(rt) -> None:  # noqa: ANN0
     assert lists[(1, "suspension")].version == versions[(1, "suspension")] + 8
 
 
-def test_concurrent_suspend_and_revoke_of_one_credential_stay_consistent(rt) -> None:  # noqa: ANN001
+def test_concurrent_suspend_and_revoke_of_one_credential_stay_consistent(rt) -> None:
     add_catalogue(rt, 1)
     earner_ids = _earners(rt, 1)
     _issue_many(rt, earner_ids, 1, "eddsa-jcs-2022")()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mosaics_match.credentials import jsonld, keys, proofs
 from mosaics_match.credentials.errors import ProofError
@@ -104,7 +104,7 @@ def test_jcs_vector() -> None:
     sk = private_key_from_multibase(load("keyPair.json")["privateKeyMultibase"])
     ours = proofs.sign_data_integrity(doc, sk, verification_method=proof["verificationMethod"],
                                       cryptosuite="eddsa-jcs-2022", created=datetime(2023, 2, 24, 23, 36, 38,
-                                                                                    tzinfo=timezone.utc))
+                                                                                    tzinfo=UTC))
     assert ours["proof"]["proofValue"] == proof["proofValue"]
 
 
@@ -144,7 +144,7 @@ def test_round_trip_and_tamper(suite: str) -> None:
     did = keys.did_key_for(pub)
     vm = keys.did_key_verification_method(did)
     signed = proofs.sign_data_integrity(unsigned, sk, verification_method=vm, cryptosuite=suite,
-                                        created=datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc))
+                                        created=datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC))
     assert "proof" not in unsigned
     assert signed["proof"]["created"] == "2024-05-06T07:08:09Z"
     proofs.verify_proof(proofs.unsecured_document(signed), signed["proof"], pub)
@@ -174,7 +174,7 @@ def test_unicode_is_signed_as_written_not_normalised() -> None:
     pub = keys.public_key_of(sk)
     for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
         signed = proofs.sign_data_integrity(unsigned, sk, verification_method="did:example:1#k", cryptosuite=suite,
-                                            created=datetime(2024, 1, 1, tzinfo=timezone.utc))
+                                            created=datetime(2024, 1, 1, tzinfo=UTC))
         nfd = copy.deepcopy(signed)
         nfd["credentialSubject"]["alumniOf"] = "Cafe\u0301"  # NFD: same text to a human, different bytes
         with pytest.raises(ProofError):
@@ -184,7 +184,7 @@ def test_unicode_is_signed_as_written_not_normalised() -> None:
 def test_proof_set_signing_appends() -> None:
     unsigned = load("unsigned.json")
     a, b = keys.generate_ed25519(), keys.generate_ed25519()
-    t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    t = datetime(2024, 1, 1, tzinfo=UTC)
     one = proofs.sign_data_integrity(unsigned, a, verification_method="did:example:a#1",
                                      cryptosuite="eddsa-rdfc-2022", created=t)
     two = proofs.sign_data_integrity(one, b, verification_method="did:example:b#1",

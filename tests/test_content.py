@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 import csv
-import os
 import importlib.util
 import io
 import json
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -153,7 +153,7 @@ def test_esco_uris_exist_in_esco_skill_list(catalogue: Catalogue) -> None:
 # --------------------------------------------------------------------------------------------------- malformed
 
 
-def _broken(raw: dict[str, Any], mutate) -> dict[str, Any]:  # noqa: ANN001
+def _broken(raw: dict[str, Any], mutate) -> dict[str, Any]:
     doc = copy.deepcopy(raw)
     mutate(doc)
     return doc
@@ -184,7 +184,7 @@ def _broken(raw: dict[str, Any], mutate) -> dict[str, Any]:  # noqa: ANN001
         (lambda d: d["partners"].append(dict(d["partners"][0])), r"duplicate partner slug"),
     ],
 )
-def test_malformed_catalogue_gives_clear_error(raw_catalogue: dict[str, Any], mutate, expected: str) -> None:  # noqa: ANN001
+def test_malformed_catalogue_gives_clear_error(raw_catalogue: dict[str, Any], mutate, expected: str) -> None:
     with pytest.raises(ValueError, match=expected) as info:
         parse_catalogue(_broken(raw_catalogue, mutate))
     assert isinstance(info.value, ContentError)

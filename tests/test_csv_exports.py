@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -49,7 +49,7 @@ def test_numbers_are_not_text_and_round_trip() -> None:
 
 # --- batch verification ---------------------------------------------------------------------------------------
 
-def _issue_expiring(rt):  # noqa: ANN001, ANN202
+def _issue_expiring(rt):
     from mosaics_match.services import issuing
     from mosaics_match.store import repo
     from mosaics_match.store.models import Achievement
@@ -62,7 +62,7 @@ def _issue_expiring(rt):  # noqa: ANN001, ANN202
         session.flush()
         earner = repo.create_earner(session, email="ana@example.com", name="Ana Lee")
         receipt = issuing.issue_credential(session, signer=signer, earner=earner, achievement=ach, actor="t",
-                                           valid_until=datetime.now(timezone.utc) + timedelta(days=30),
+                                           valid_until=datetime.now(UTC) + timedelta(days=30),
                                            fmt="eddsa-jcs-2022")
         return receipt.credential.document
 
@@ -71,9 +71,9 @@ def _issue_expiring(rt):  # noqa: ANN001, ANN202
 def test_batch_csv_has_no_lone_apostrophes_and_names_the_same_failure_as_single_verify(rt) -> None:
     """An expired credential from an issuer that is not trusted: the banner says it expired, so must the CSV."""
     from mosaics_match.exports import reports
+    from mosaics_match.inputs.batch import BatchItem
     from mosaics_match.services import verification
     from mosaics_match.services.auth import Viewer
-    from mosaics_match.inputs.batch import BatchItem
     from mosaics_match.store.models import Issuer
 
     doc = _issue_expiring(rt)
@@ -81,7 +81,7 @@ def test_batch_csv_has_no_lone_apostrophes_and_names_the_same_failure_as_single_
         for issuer in session.query(Issuer).all():
             issuer.trusted = False
     employer = Viewer(email="hr@corp.example", role="employer", account_id=1, display_name="HR")
-    later = datetime.now(timezone.utc) + timedelta(days=400)
+    later = datetime.now(UTC) + timedelta(days=400)
     single = verification.verify_submission(rt, doc, email=None, viewer=employer, source="upload", now=later,
                                             remote=False)
     assert single.reason.startswith("Expired on")
@@ -122,14 +122,14 @@ def test_history_csv_neutralises_what_the_employer_uploaded(rt) -> None:
 
 
 @pytest.fixture
-def downloads(monkeypatch):  # noqa: ANN001, ANN201
+def downloads(monkeypatch):
     """The bytes behind every download button rendered in an AppTest run, by media URL."""
     from streamlit.runtime.media_file_manager import MediaFileManager
 
     seen: dict[str, bytes] = {}
     original = MediaFileManager.add
 
-    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):  # noqa: ANN001, ANN202
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
         url = original(self, path_or_data, mimetype, coordinates, file_name=file_name,
                        is_for_static_download=is_for_static_download)
         if isinstance(path_or_data, (bytes, bytearray)):
@@ -140,16 +140,16 @@ def downloads(monkeypatch):  # noqa: ANN001, ANN201
     return seen
 
 
-def _download(at, downloads: dict[str, bytes], label: str) -> bytes:  # noqa: ANN001
+def _download(at, downloads: dict[str, bytes], label: str) -> bytes:
     button = next(b for b in at.get("download_button") if b.proto.label == label)
     return downloads[button.proto.url]
 
 
 def test_history_page_download_is_the_neutralised_csv(portal_env, downloads) -> None:
+    from mosaics_match.runtime import open_runtime
     from mosaics_match.services import verification
     from mosaics_match.services.auth import viewer_for
     from mosaics_match.store import repo
-    from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
     rt = open_runtime(make_settings(portal_env), migrate=False)
@@ -168,8 +168,8 @@ def test_history_page_download_is_the_neutralised_csv(portal_env, downloads) -> 
 # --- audit log (staff) ----------------------------------------------------------------------------------------
 
 def test_audit_page_csv_neutralises_actor_subject_and_details(portal_env, downloads) -> None:
-    from mosaics_match.store import repo
     from mosaics_match.runtime import open_runtime
+    from mosaics_match.store import repo
     from tests.conftest import make_settings
 
     rt = open_runtime(make_settings(portal_env), migrate=False)
@@ -192,7 +192,7 @@ def test_shortlist_csv_neutralises_names() -> None:
 
     row = ms.ShortlistRow(entry_id=1, earner_id=2, name="  +Ada", email="-a@x", score=0.5, discoverable=True,
                           valid_credentials=(("@SQL", "http://p/verify?credential=1"),), no_longer_valid=0,
-                          added_at=datetime.now(timezone.utc))
+                          added_at=datetime.now(UTC))
     table = _cells(ms.shortlist_csv([row]))
     assert table[1][:2] == ["'  +Ada", "'-a@x"] and table[1][4] == "'@SQL"
     assert all(cell == "" or _neutral(cell) for line in table for cell in line)
@@ -209,8 +209,8 @@ def test_candidates_csv_neutralises_requirements() -> None:
 
 
 def test_coverage_gaps_csv_neutralises_posting_text() -> None:
-    from mosaics_match.services import matching as ms
     from mosaics_match.matching.gaps import UncoveredReport, UncoveredRequirement
+    from mosaics_match.services import matching as ms
 
     report = UncoveredReport(rows=[UncoveredRequirement("7", "\t@import", 0.1, None)], n_postings=1,
                              n_requirements=1, threshold=0.3)

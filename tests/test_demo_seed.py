@@ -94,7 +94,7 @@ def test_a_seeding_interrupted_after_the_earners_is_completed_by_the_next_run(rt
         assert without == 0
 
 
-def _every_stored_text(rt) -> str:  # noqa: ANN001
+def _every_stored_text(rt) -> str:
     """Every value of every column of every table, as text (what a database dump would show)."""
     from sqlalchemy import MetaData
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from mosaics_match.credentials import StatusBits
 from mosaics_match.services import issuing
 from mosaics_match.store import repo
-from mosaics_match.credentials import StatusBits
 from mosaics_match.store.models import IssuedCredential
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, free_port
 from tests.test_staff_bulk_issue import add_catalogue
@@ -81,7 +81,7 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str,
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
-def issue_one(rt, *, fmt: str = "eddsa-rdfc-2022") -> IssuedCredential:  # noqa: ANN001
+def issue_one(rt, *, fmt: str = "eddsa-rdfc-2022") -> IssuedCredential:
     """One credential for a new earner in a fresh database."""
     slug = add_catalogue(rt, 1)[0]
     with rt.Session.begin() as session:
@@ -96,7 +96,7 @@ def issue_one(rt, *, fmt: str = "eddsa-rdfc-2022") -> IssuedCredential:  # noqa:
     return row
 
 
-def revoke(rt, row: IssuedCredential) -> None:  # noqa: ANN001
+def revoke(rt, row: IssuedCredential) -> None:
     """What the staff console's Revoke button does."""
     with rt.Session.begin() as session:
         signer = issuing.open_signer(session, settings=rt.settings)
@@ -109,7 +109,7 @@ def bit(document: bytes, index: int) -> bool:
     return bool(StatusBits.decode(doc["credentialSubject"]["encodedList"]).get(index))
 
 
-def test_revocation_through_one_replica_is_served_by_the_other_at_once(rt, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_revocation_through_one_replica_is_served_by_the_other_at_once(rt, db_url, tmp_path) -> None:
     row = issue_one(rt)
     path = f"/status/revocation-{row.status_list_number}"
     with replica(db_url, tmp_path / "a.log") as a, replica(db_url, tmp_path / "b.log") as b:
@@ -136,7 +136,7 @@ def test_revocation_through_one_replica_is_served_by_the_other_at_once(rt, db_ur
         assert "status.revocation" in failed
 
 
-def test_real_server_serves_the_ui_and_problem_json(rt, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_real_server_serves_the_ui_and_problem_json(rt, db_url, tmp_path) -> None:
     with replica(db_url, tmp_path / "a.log") as url:
         status, headers, body = get(url + "/")
         assert status == 200 and headers["content-type"].startswith("text/html")  # Streamlit's page shell
@@ -162,7 +162,7 @@ def test_real_server_serves_the_ui_and_problem_json(rt, db_url, tmp_path) -> Non
         assert failed.value.headers["content-type"].startswith("application/problem+json")
 
 
-def test_streamlit_run_portal_serves_the_routes_too(rt, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_streamlit_run_portal_serves_the_routes_too(rt, db_url, tmp_path) -> None:
     from mosaics_match.services import sharing
     from mosaics_match.store.models import IssuedCredential
 

@@ -25,16 +25,16 @@ MY_PAGE = "pages/my_credentials.py"
 
 
 @pytest.fixture
-def wrt(rt):  # noqa: ANN001, ANN201
+def wrt(rt):
     """A runtime on a fresh database holding the small world (PostgreSQL too, when configured)."""
     return rt, build_world(rt)
 
 
-def _titles(at) -> list[str]:  # noqa: ANN001
+def _titles(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("**")]
 
 
-def _my_page(world: World, who: str = "earner"):  # noqa: ANN202
+def _my_page(world: World, who: str = "earner"):
     at = portal_test(token=token_for(world, who))
     at.switch_page(MY_PAGE).run()
     assert not at.exception, at.exception
@@ -76,8 +76,8 @@ def test_status_of_each_credential(wrt) -> None:
 
 @pytest.mark.storage
 def test_downloads_carry_the_signed_credential(wrt) -> None:
-    from mosaics_match.services import sharing
     from mosaics_match.credentials.bake import unbake_png, unbake_svg
+    from mosaics_match.services import sharing
 
     rt, world = wrt
     with rt.Session() as session:
@@ -111,7 +111,7 @@ def test_qr_code_encodes_the_verification_link() -> None:
 
 # --- claim codes ----------------------------------------------------------------------------------------------
 
-def _claim(rt, world: World, code: str, *, who: str = "earner", now=T0):  # noqa: ANN001, ANN202
+def _claim(rt, world: World, code: str, *, who: str = "earner", now=T0):
     from mosaics_match.services import claims
 
     earner_id = world.earner_id if who == "earner" else world.earner2_id
@@ -291,8 +291,8 @@ def test_demo_earner_holds_three_claimed_credentials(seeded_rt) -> None:
 def test_every_download_of_the_demo_earner_verifies(seeded_rt) -> None:
     """What the earner downloads (signed JSON, JWT, baked PNG and SVG) passes the portal's own verification."""
     from mosaics_match.services import sharing, verification
-    from mosaics_match.store import repo
     from mosaics_match.services.auth import PUBLIC
+    from mosaics_match.store import repo
 
     with seeded_rt.Session() as session:
         account = repo.get_account(session, email="earner@mosaics.example")
@@ -311,7 +311,7 @@ def test_every_download_of_the_demo_earner_verifies(seeded_rt) -> None:
 
 # --- private by default: share links and publishing ------------------------------------------------------------
 
-def _card_index(at, credential_id: str) -> int:  # noqa: ANN001
+def _card_index(at, credential_id: str) -> int:
     """Position of a credential's card on the page (the publish toggle is keyed by credential id)."""
     keys = [t.key for t in at.toggle if t.key.startswith("publish_")]
     return keys.index(f"publish_{credential_id}")

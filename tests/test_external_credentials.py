@@ -10,14 +10,16 @@ import pytest
 
 pytest.importorskip("openbadgeslib")
 
-from mosaics_match.credentials.fetcher import FetchError  # noqa: E402
-from mosaics_match.services import earner_profile, trust  # noqa: E402
-from mosaics_match.services import external_credentials as ext  # noqa: E402
-from mosaics_match.services import matching as ms  # noqa: E402
-from mosaics_match.services.auth import Viewer  # noqa: E402
-from mosaics_match.store import repo  # noqa: E402
-from mosaics_match.store.models import AuditEvent, Earner, ExternalCredential  # noqa: E402
-from tests.peer_issuer import PEER_NAME, PeerIssuer  # noqa: E402
+from datetime import UTC
+
+from mosaics_match.credentials.fetcher import FetchError
+from mosaics_match.services import earner_profile, trust
+from mosaics_match.services import external_credentials as ext
+from mosaics_match.services import matching as ms
+from mosaics_match.services.auth import Viewer
+from mosaics_match.store import repo
+from mosaics_match.store.models import AuditEvent, Earner, ExternalCredential
+from tests.peer_issuer import PEER_NAME, PeerIssuer
 
 pytestmark = pytest.mark.storage
 
@@ -29,7 +31,7 @@ POSTING = "- Administer emergency first aid and CPR\n- Operate a forklift safely
 class _Both:
     """The test's peer issuer first, then the demo issuer's documents (as the portal serves them in demo mode)."""
 
-    def __init__(self, first, then) -> None:  # noqa: ANN001
+    def __init__(self, first, then) -> None:
         self.first, self.then = first, then
 
     def fetch(self, url: str) -> bytes:
@@ -40,7 +42,7 @@ class _Both:
 
 
 @pytest.fixture
-def peer(seeded_rt):  # noqa: ANN001, ANN201
+def peer(seeded_rt):
     issuer = PeerIssuer()
     issuer.publish()
     ext.use_fetcher(_Both(issuer.fetcher, ext.PeerDocumentFetcher(seeded_rt.Session, None)))
@@ -432,13 +434,13 @@ def test_the_schedule_rechecks_in_the_background_once_per_database(seeded_rt, ea
     assert event.outcome == "revoked"
 
 
-def _count_queries(rt):  # noqa: ANN001, ANN202
+def _count_queries(rt):
     """Counts SELECTs on ``rt``'s engine that read the data version or credential rows from now on."""
     from sqlalchemy import event
 
     seen: list[str] = []
 
-    def listen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def listen(conn, cursor, statement, *args) -> None:
         if statement.lstrip().upper().startswith("SELECT") and ("app_state" in statement
                                                                  or "external_credential" in statement):
             seen.append(statement)
@@ -459,13 +461,14 @@ def test_a_private_credential_is_rechecked_too(seeded_rt, earner, peer) -> None:
 def test_an_issuer_whose_keys_cannot_be_fetched_is_not_confirmed_not_forged(seeded_rt, earner, peer) -> None:
     """A did:web issuer whose DID document cannot be fetched right now: the signature cannot be checked, which
     says nothing about forgery; the earner is told to try again later."""
+    from datetime import datetime, timedelta
+
     from mosaics_match.credentials import keys
     from mosaics_match.credentials.build import build_credential, sign_credential
-    from datetime import datetime, timedelta, timezone
 
     key = keys.generate_ed25519()
     did = "did:web:college.northbridge.example"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cred = build_credential(credential_id="urn:uuid:7a0c0d54-1111-4aaa-8bbb-000000000001",
                             issuer={"id": did, "name": "Northbridge Web"},
                             achievement={"id": "https://college.northbridge.example/a/1", "name": "Welding",

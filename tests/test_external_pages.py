@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("openbadgeslib")
 
-from mosaics_match.services import external_credentials as ext  # noqa: E402
-from tests.conftest import app_test, make_settings, session_token_for  # noqa: E402
-from tests.peer_issuer import PEER_NAME, PeerIssuer  # noqa: E402
+from mosaics_match.services import external_credentials as ext
+from tests.conftest import app_test, make_settings, session_token_for
+from tests.peer_issuer import PEER_NAME, PeerIssuer
 
 pytestmark = pytest.mark.storage
 
@@ -22,7 +22,7 @@ POSTING = "Safety lead\nRequirements:\n- Administer emergency first aid and CPR\
 
 
 class _Both:
-    def __init__(self, first, then) -> None:  # noqa: ANN001
+    def __init__(self, first, then) -> None:
         self.first, self.then = first, then
 
     def fetch(self, url: str) -> bytes:
@@ -35,7 +35,7 @@ class _Both:
 
 
 @pytest.fixture
-def world(portal_env: str):  # noqa: ANN201
+def world(portal_env: str):
     from mosaics_match.runtime import open_runtime
 
     rt = open_runtime(make_settings(portal_env), migrate=False)
@@ -47,13 +47,13 @@ def world(portal_env: str):  # noqa: ANN201
     rt.engine.dispose()
 
 
-def _texts(at) -> str:  # noqa: ANN001
+def _texts(at) -> str:
     parts = [e.value for e in at.error] + [e.value for e in at.success] + [e.value for e in at.warning]
     parts += [m.value for m in at.markdown] + [c.value for c in at.caption]
     return "\n".join(str(p) for p in parts)
 
 
-def _add_on_my_page(db_url: str, token_text: str, *, share: bool = True):  # noqa: ANN202
+def _add_on_my_page(db_url: str, token_text: str, *, share: bool = True):
     at = app_test("pages/my_credentials.py", token=session_token_for(db_url, EARNER))
     at.radio(key="ext_how").set_value("Paste the credential").run()
     at.text_area(key="ext_text").input(token_text)
@@ -62,7 +62,7 @@ def _add_on_my_page(db_url: str, token_text: str, *, share: bool = True):  # noq
     return at
 
 
-def _partner_search(db_url: str):  # noqa: ANN202
+def _partner_search(db_url: str):
     at = app_test("pages/match.py", token=session_token_for(db_url, PARTNER))
     at.radio(key="match_source").set_value("Paste the text").run()
     at.text_area(key="match_text").input(POSTING).run()
@@ -70,13 +70,13 @@ def _partner_search(db_url: str):  # noqa: ANN202
     return at
 
 
-def _amara_issuers(at) -> str:  # noqa: ANN001
+def _amara_issuers(at) -> str:
     table = next(f.value for f in at.dataframe if "Score" in f.value.columns)
     rows = table[table["Name"] == "Amara Singh"]
     return "" if rows.empty else str(rows.iloc[0]["Issued by"])
 
 
-def _trust(rt, peer: PeerIssuer, counts: bool = True) -> None:  # noqa: ANN001
+def _trust(rt, peer: PeerIssuer, counts: bool = True) -> None:
     from mosaics_match.services import earner_profile, trust
     from mosaics_match.store import repo
 
@@ -161,7 +161,7 @@ def test_the_earner_hides_and_removes_an_added_credential(world, portal_env: str
     assert all(i.issuer_name != PEER_NAME for i in ext.list_credentials(rt, earner_id=_earner_id(rt)))
 
 
-def _earner_id(rt) -> int:  # noqa: ANN001
+def _earner_id(rt) -> int:
     from mosaics_match.store import repo
 
     with rt.Session() as session:

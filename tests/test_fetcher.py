@@ -11,7 +11,13 @@ import pytest
 
 from mosaics_match.credentials import fetcher as fm
 from mosaics_match.credentials.fetcher import (
-    CachingFetcher, ChainFetcher, DictFetcher, FetchError, HttpsFetcher, OfflineFetcher, is_public_address,
+    CachingFetcher,
+    ChainFetcher,
+    DictFetcher,
+    FetchError,
+    HttpsFetcher,
+    OfflineFetcher,
+    is_public_address,
 )
 
 
@@ -222,7 +228,7 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
@@ -274,7 +280,7 @@ class _Server:
             self.threads.append(t)
             t.start()
 
-    def _serve(self, raw) -> None:  # noqa: ANN001
+    def _serve(self, raw) -> None:
         import time
 
         started = time.monotonic()
@@ -329,7 +335,7 @@ def _fetcher(tls_files: tuple[Path, Path], **kwargs) -> HttpsFetcher:
 
 
 @pytest.fixture
-def serve(tls_files):  # noqa: ANN001, ANN201
+def serve(tls_files):
     servers: list[_Server] = []
 
     def start(routes: dict, **kwargs) -> str:

@@ -15,7 +15,6 @@ from mosaics_match.credentials import jsonld
 from mosaics_match.credentials.bake import bake_png, bake_svg
 from mosaics_match.credentials.errors import ContextError
 from mosaics_match.credentials.verifier import CHECKS, VerifyContext, verify
-
 from tests.test_verify_support import NOW, Issuer
 
 ISSUER = Issuer()

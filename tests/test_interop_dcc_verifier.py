@@ -25,11 +25,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mosaics_match.services import demo, issuing
 from mosaics_match.credentials.build import sign_credential
-from mosaics_match.store.models import Achievement, Earner, IssuedCredential, utcnow
 from mosaics_match.runtime import open_runtime
-
+from mosaics_match.services import demo, issuing
+from mosaics_match.store.models import Achievement, Earner, IssuedCredential, utcnow
 from tests.conftest import free_port, make_settings, running_portal
 
 DCC_DIR = Path(__file__).resolve().parent / "interop" / "dcc"

@@ -264,7 +264,7 @@ def test_shape_templates_are_used_for_same_shape_documents(monkeypatch) -> None:
 
 # --- shape templates on the credentials this portal issues ---------------------------------------------------------
 
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from mosaics_match.credentials.build import build_credential, ob3_jwt_payload  # noqa: E402
 from mosaics_match.credentials.status import StatusBits, build_status_list_credential, status_entry  # noqa: E402
@@ -281,7 +281,7 @@ _words = st.one_of(_text.filter(str.strip), st.sampled_from(["Achievement", "Pro
                                                              "_:b0", "2024-01-01T00:00:00Z", "a", "a",
                                                              "\ue0020\ue003", "{0}", "x}{"]))
 _when = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1),
-                     timezones=st.just(timezone.utc))
+                     timezones=st.just(UTC))
 
 
 @st.composite
@@ -344,7 +344,7 @@ def test_status_list_credentials_canonicalize_like_pyld(url: str, issuer: str, p
 
 def test_issued_credentials_share_one_template(monkeypatch) -> None:
     loader = jsonld.document_loader_with({})
-    base = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    base = datetime(2025, 3, 1, tzinfo=UTC)
 
     def cred(n: int) -> dict:
         return build_credential(

@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, inspect, select, text
 
+from mosaics_match.credentials.multibase import multibase_encode
 from mosaics_match.services import issuing
 from mosaics_match.store import repo
-from mosaics_match.credentials.multibase import multibase_encode
 from mosaics_match.store.keystore import KeySecretError, decrypt_private_key
 from mosaics_match.store.models import AuditEvent, Earner, IssuedCredential, Issuer, SigningKey, StatusList
 from tests.conftest import TEST_KEY_SECRET, app_test, session_token_for
@@ -21,7 +21,7 @@ from tests.test_staff_bulk_issue import add_catalogue
 _ED25519_PRIV_MULTICODEC = b"\x80\x26"
 
 
-def _raw(private) -> bytes:  # noqa: ANN001
+def _raw(private) -> bytes:
     return private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                  serialization.NoEncryption())
 
@@ -35,7 +35,7 @@ def _encodings(raw: bytes) -> list[str]:
     return forms
 
 
-def _full_dump(rt) -> str:  # noqa: ANN001
+def _full_dump(rt) -> str:
     """All columns of all tables: ``iterdump`` on SQLite, SELECT * of every table elsewhere."""
     parts: list[str] = []
     if rt.settings.is_sqlite:
@@ -54,7 +54,7 @@ def _full_dump(rt) -> str:  # noqa: ANN001
 
 
 @pytest.fixture
-def busy_rt(rt):  # noqa: ANN001, ANN201
+def busy_rt(rt):
     """A database with keys (one rotated), credentials in every format and a status change."""
     add_catalogue(rt)
     with rt.Session.begin() as session:
@@ -76,7 +76,7 @@ def busy_rt(rt):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.storage
-def test_database_dump_holds_no_usable_private_key(busy_rt) -> None:  # noqa: ANN001
+def test_database_dump_holds_no_usable_private_key(busy_rt) -> None:
     rt = busy_rt
     dump = _full_dump(rt)
     with rt.Session() as session:
@@ -100,14 +100,14 @@ def test_database_dump_holds_no_usable_private_key(busy_rt) -> None:  # noqa: AN
     assert keys[0].public_multikey in dump and keys[0].private_key_encrypted.hex() in dump.lower()
 
 
-def _counts(rt) -> dict[str, int]:  # noqa: ANN001
+def _counts(rt) -> dict[str, int]:
     with rt.Session() as session:
         return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0
                 for m in (Issuer, SigningKey, IssuedCredential, StatusList, AuditEvent, Earner)}
 
 
 @pytest.mark.storage
-def test_without_key_secret_nothing_is_signed_or_written(busy_rt) -> None:  # noqa: ANN001
+def test_without_key_secret_nothing_is_signed_or_written(busy_rt) -> None:
     rt = busy_rt
     no_secret = replace(rt.settings, key_secret=None)
     before = _counts(rt)
@@ -135,7 +135,7 @@ def test_without_key_secret_nothing_is_signed_or_written(busy_rt) -> None:  # no
 
 
 @pytest.mark.storage
-def test_fresh_database_without_key_secret_creates_no_issuer(rt) -> None:  # noqa: ANN001
+def test_fresh_database_without_key_secret_creates_no_issuer(rt) -> None:
     with pytest.raises(issuing.IssuingError, match="MOSAICS_KEY_SECRET"):
         with rt.Session.begin() as session:
             issuing.ensure_local_issuer(session, settings=replace(rt.settings, key_secret=None))

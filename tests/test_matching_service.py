@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from mosaics_match.services import issuing
-from mosaics_match.store import repo
 from mosaics_match.services import matching as ms
+from mosaics_match.store import repo
 from mosaics_match.store.models import Earner, IssuedCredential
-
 
 BASE = "https://portal.example"
 
 
-def _posting(session, slug: str | None = None) -> list[ms.Requirement]:  # noqa: ANN001
+def _posting(session, slug: str | None = None) -> list[ms.Requirement]:
     """The requirements the reader proposes for the first saved posting (or the one with ``slug``)."""
     posting = next(p for p in repo.list_postings(session) if slug in (None, p.slug))
     return ms.read(posting.text, title=posting.title).requirements()
 
 
-def _top(rt) -> tuple[ms.PartnerIndex, ms.Candidate, list[ms.Requirement]]:  # noqa: ANN001
+def _top(rt) -> tuple[ms.PartnerIndex, ms.Candidate, list[ms.Requirement]]:
     with rt.Session() as session:
         index = ms.build_partner_index(session)
         posting = _posting(session)
@@ -33,20 +32,20 @@ def _top(rt) -> tuple[ms.PartnerIndex, ms.Candidate, list[ms.Requirement]]:  # n
     return index, result.candidates[0], posting
 
 
-def _ids(rt, index: ms.PartnerIndex, posting: list[ms.Requirement]) -> set[int]:  # noqa: ANN001
+def _ids(rt, index: ms.PartnerIndex, posting: list[ms.Requirement]) -> set[int]:
     with rt.Session() as session:
         result = ms.search(session, index, requirements=posting, filters=ms.SearchFilters(min_score=0.0, limit=200),
                            base_url=BASE)
     return {c.earner_id for c in result.candidates}
 
 
-def _fresh(rt) -> ms.PartnerIndex:  # noqa: ANN001
+def _fresh(rt) -> ms.PartnerIndex:
     with rt.Session() as session:
         return ms.build_partner_index(session)
 
 
 @pytest.mark.storage
-def test_index_holds_exactly_the_matching_rows(seeded_rt) -> None:  # noqa: ANN001
+def test_index_holds_exactly_the_matching_rows(seeded_rt) -> None:
     with seeded_rt.Session() as session:
         rows = repo.matching_rows(session)
         added = repo.external_matching_rows(session)  # the demo's second issuer's, as their earners added them
@@ -63,7 +62,7 @@ def test_index_holds_exactly_the_matching_rows(seeded_rt) -> None:  # noqa: ANN0
 
 
 @pytest.mark.storage
-def test_consent_withdrawal_removes_earner_at_once(seeded_rt) -> None:  # noqa: ANN001
+def test_consent_withdrawal_removes_earner_at_once(seeded_rt) -> None:
     index, top, posting = _top(seeded_rt)
     with seeded_rt.Session.begin() as session:
         before = repo.data_version(session)
@@ -81,7 +80,7 @@ def test_consent_withdrawal_removes_earner_at_once(seeded_rt) -> None:  # noqa: 
 
 @pytest.mark.storage
 @pytest.mark.parametrize("action", ["revoke", "suspend"])
-def test_revoked_or_suspended_credentials_do_not_count(seeded_rt, action: str) -> None:  # noqa: ANN001
+def test_revoked_or_suspended_credentials_do_not_count(seeded_rt, action: str) -> None:
     index, top, posting = _top(seeded_rt)
     with seeded_rt.Session.begin() as session:
         signer = issuing.open_signer(session, settings=seeded_rt.settings)
@@ -98,9 +97,9 @@ def test_revoked_or_suspended_credentials_do_not_count(seeded_rt, action: str) -
 
 
 @pytest.mark.storage
-def test_expired_future_and_unverified_credentials_do_not_count(seeded_rt) -> None:  # noqa: ANN001
+def test_expired_future_and_unverified_credentials_do_not_count(seeded_rt) -> None:
     index, top, posting = _top(seeded_rt)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with seeded_rt.Session.begin() as session:
         creds = [c.credential_id for c in session.scalars(
             select(IssuedCredential).where(IssuedCredential.earner_id == top.earner_id))]
@@ -120,9 +119,9 @@ def test_expired_future_and_unverified_credentials_do_not_count(seeded_rt) -> No
 
 
 @pytest.mark.storage
-def test_index_knows_when_an_expiry_makes_it_stale(seeded_rt) -> None:  # noqa: ANN001
+def test_index_knows_when_an_expiry_makes_it_stale(seeded_rt) -> None:
     index, top, _ = _top(seeded_rt)
-    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    soon = datetime.now(UTC) + timedelta(hours=1)
     cred_id = top.covered[0].credential_id
     with seeded_rt.Session.begin() as session:
         session.execute(update(IssuedCredential).where(IssuedCredential.credential_id == cred_id)
@@ -136,7 +135,7 @@ def test_index_knows_when_an_expiry_makes_it_stale(seeded_rt) -> None:  # noqa: 
 
 
 @pytest.mark.storage
-def test_data_version_changes_with_issuing(seeded_rt) -> None:  # noqa: ANN001
+def test_data_version_changes_with_issuing(seeded_rt) -> None:
     index = _fresh(seeded_rt)
     with seeded_rt.Session.begin() as session:
         signer = issuing.open_signer(session, settings=seeded_rt.settings)
@@ -151,7 +150,7 @@ def test_data_version_changes_with_issuing(seeded_rt) -> None:  # noqa: ANN001
 
 
 @pytest.mark.storage
-def test_partner_sees_email_only_when_shared(seeded_rt) -> None:  # noqa: ANN001
+def test_partner_sees_email_only_when_shared(seeded_rt) -> None:
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
         result = ms.search(session, index, requirements=_posting(session),
@@ -168,7 +167,7 @@ def test_partner_sees_email_only_when_shared(seeded_rt) -> None:  # noqa: ANN001
 
 
 @pytest.mark.storage
-def test_filters_min_score_count_and_must_haves(seeded_rt) -> None:  # noqa: ANN001
+def test_filters_min_score_count_and_must_haves(seeded_rt) -> None:
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
         posting = _posting(session)
@@ -188,7 +187,7 @@ def test_filters_min_score_count_and_must_haves(seeded_rt) -> None:  # noqa: ANN
 
 
 @pytest.mark.storage
-def test_default_minimum_is_the_partial_band_and_counts_never_rank_everyone(seeded_rt, monkeypatch) -> None:  # noqa: ANN001
+def test_default_minimum_is_the_partial_band_and_counts_never_rank_everyone(seeded_rt, monkeypatch) -> None:
     from mosaics_match.matching import MatchConfig
 
     assert ms.SearchFilters().min_score == MatchConfig().band_thresholds[2] == ms.DEFAULT_MIN_SCORE
@@ -196,11 +195,11 @@ def test_default_minimum_is_the_partial_band_and_counts_never_rank_everyone(seed
     counts: list[float] = []
     real_rank, real_count = ms.rank, ms.count_covering
 
-    def spy_rank(index, requirements, **kw):  # noqa: ANN001, ANN202
+    def spy_rank(index, requirements, **kw):
         limits.append(kw["limit"])
         return real_rank(index, requirements, **kw)
 
-    def spy_count(index, requirements, **kw):  # noqa: ANN001, ANN202
+    def spy_count(index, requirements, **kw):
         counts.append(kw["min_coverage"])
         return real_count(index, requirements, **kw)
 
@@ -218,7 +217,7 @@ def test_default_minimum_is_the_partial_band_and_counts_never_rank_everyone(seed
 
 
 @pytest.mark.storage
-def test_search_scores_exactly_the_given_requirements(seeded_rt) -> None:  # noqa: ANN001
+def test_search_scores_exactly_the_given_requirements(seeded_rt) -> None:
     chosen = [ms.Requirement("Plan and lead play-based learning experiences for preschoolers"),
               ms.Requirement("Knowledge of inclusive practice is preferred", "nice_to_have")]
     with seeded_rt.Session() as session:
@@ -234,7 +233,7 @@ def test_search_scores_exactly_the_given_requirements(seeded_rt) -> None:  # noq
 
 
 @pytest.mark.storage
-def test_must_have_weighs_more_and_is_reported_when_missing(seeded_rt) -> None:  # noqa: ANN001
+def test_must_have_weighs_more_and_is_reported_when_missing(seeded_rt) -> None:
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
         plain = _posting(session, "rece-preschool-maple-grove")
@@ -256,7 +255,7 @@ def test_must_have_weighs_more_and_is_reported_when_missing(seeded_rt) -> None: 
 
 
 @pytest.mark.storage
-def test_requirements_an_earner_holds_are_never_missing(seeded_rt) -> None:  # noqa: ANN001
+def test_requirements_an_earner_holds_are_never_missing(seeded_rt) -> None:
     """Depends on the engine's vocabulary: a holder of the micro-credential must not see the line as missing."""
     cases = [("junior-data-analyst-northgate", "sql-for-business-analysis",
               "Working knowledge of SQL (joins, aggregations)"),
@@ -282,7 +281,7 @@ def test_requirements_an_earner_holds_are_never_missing(seeded_rt) -> None:  # n
 
 
 @pytest.mark.storage
-def test_no_requirement_is_a_clear_error(seeded_rt) -> None:  # noqa: ANN001
+def test_no_requirement_is_a_clear_error(seeded_rt) -> None:
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
         for empty in ([], [ms.Requirement("   ")]):
@@ -291,7 +290,7 @@ def test_no_requirement_is_a_clear_error(seeded_rt) -> None:  # noqa: ANN001
 
 
 @pytest.mark.storage
-def test_coverage_gaps_never_count_boilerplate(seeded_rt) -> None:  # noqa: ANN001
+def test_coverage_gaps_never_count_boilerplate(seeded_rt) -> None:
     with seeded_rt.Session() as session:
         index = ms.build_partner_index(session)
         gaps = ms.coverage_gaps(session, index)
@@ -309,7 +308,7 @@ def test_coverage_gaps_never_count_boilerplate(seeded_rt) -> None:  # noqa: ANN0
 
 
 @pytest.mark.storage
-def test_search_audit_has_no_earner_data(seeded_rt) -> None:  # noqa: ANN001
+def test_search_audit_has_no_earner_data(seeded_rt) -> None:
     from mosaics_match.store.models import AuditEvent
 
     with seeded_rt.Session.begin() as session:
@@ -340,13 +339,13 @@ def test_csv_exports_neutralise_formulas_and_carry_links() -> None:
 
 
 @pytest.mark.storage
-def test_the_engine_gets_each_competency_esco_alignment(seeded_rt, monkeypatch) -> None:  # noqa: ANN001
+def test_the_engine_gets_each_competency_esco_alignment(seeded_rt, monkeypatch) -> None:
     from mosaics_match.store.models import Competency as CompetencyRow
 
     seen: dict = {}
     real = ms.build_index
 
-    def spy(**kw):  # noqa: ANN003, ANN202
+    def spy(**kw):
         seen.update(kw["competencies"])
         return real(**kw)
 

@@ -22,12 +22,12 @@ from tests.test_auth import (  # noqa: F401  (fixtures)
 )
 
 
-def _scripts(at) -> str:  # noqa: ANN001
+def _scripts(at) -> str:
     """Every script the run rendered with st.html (the cookie writers)."""
     return " ".join(h.proto.body for h in at.get("html"))
 
 
-def _open(at, url_path: str):  # noqa: ANN001, ANN202
+def _open(at, url_path: str):
     """Open a page by its address, as a browser following a URL would. A stand-in is a callable page, which
     AppTest.switch_page (file paths only) cannot name, so the run is pointed at the page's registered hash."""
     at._page_hash = next(h for h, info in at._registered_pages.items() if info.get("url_pathname") == url_path)
@@ -36,7 +36,7 @@ def _open(at, url_path: str):  # noqa: ANN001, ANN202
     return at
 
 
-def _submit(at, email: str, password: str, key: str):  # noqa: ANN001, ANN202
+def _submit(at, email: str, password: str, key: str):
     at.text_input(key=f"{key}_email").input(email)
     at.text_input(key=f"{key}_password").input(password)
     next(b for b in at.button if b.label == "Sign in").click()
@@ -126,7 +126,7 @@ def test_next_cookie_cannot_send_anyone_elsewhere(world_env, monkeypatch) -> Non
 
 # --- locked accounts ------------------------------------------------------------------------------------------
 
-def _lock(world, who: str) -> None:  # noqa: ANN001
+def _lock(world, who: str) -> None:
     from mosaics_match.services import auth
 
     rt = world_runtime(world)
@@ -168,7 +168,6 @@ def test_unlock_reaches_another_replicas_failure_count(rt) -> None:
     """Another process's in-memory count of the same failures no longer locks the email after an unlock."""
     from mosaics_match.services import auth
     from mosaics_match.store import repo
-
     from mosaics_match.store.passwords import hash_password
 
     with rt.Session.begin() as session:

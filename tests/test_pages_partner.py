@@ -15,19 +15,19 @@ STAFF = "staff@mosaics.example"
 EMPLOYER = "employer@mosaics.example"
 
 
-def _rt(db_url: str):  # noqa: ANN202
+def _rt(db_url: str):
     from mosaics_match.runtime import open_runtime
 
     return open_runtime(make_settings(db_url), migrate=False)
 
 
-def _texts(at) -> str:  # noqa: ANN001
+def _texts(at) -> str:
     parts = [e.value for e in at.error] + [e.value for e in at.success] + [e.value for e in at.warning]
     parts += [e.value for e in at.info] + [m.value for m in at.markdown] + [c.value for c in at.caption]
     return "\n".join(str(p) for p in parts)
 
 
-def _results(at):  # noqa: ANN001, ANN202
+def _results(at):
     """The ranked-earners table (the first dataframe with a Score column), or None."""
     for frame in at.dataframe:
         if "Score" in frame.value.columns:
@@ -39,23 +39,23 @@ def _unescape(label: str) -> str:
     return re.sub(r"\\(.)", r"\1", label)
 
 
-def _line_boxes(at) -> dict[str, object]:  # noqa: ANN001
+def _line_boxes(at) -> dict[str, object]:
     """The review step's "use this line" checkboxes by the line's text."""
     return {_unescape(c.label): c for c in at.checkbox if (c.key or "").startswith("match_use_")}
 
 
-def _must_box(at, line: str):  # noqa: ANN001, ANN202
+def _must_box(at, line: str):
     key = _line_boxes(at)[line].key.replace("match_use_", "match_must_")
     return next(c for c in at.checkbox if c.key == key)
 
 
-def _shown_lines(table) -> set[str]:  # noqa: ANN001
+def _shown_lines(table) -> set[str]:
     """Every line shown in the results as matched, partly matched or not found."""
     cells = [table[col] for col in ("Matched", "Partly", "Missing") if col in table.columns]
     return {part for column in cells for cell in column for part in str(cell).split("; ") if part}
 
 
-def _metric(at, label: str) -> int:  # noqa: ANN001
+def _metric(at, label: str) -> int:
     return int(next(m.value for m in at.metric if m.label == label).replace(",", ""))
 
 
@@ -158,9 +158,9 @@ def test_match_shows_email_only_when_shared(portal_env: str) -> None:
 
 
 def test_counts_are_honest_and_the_default_minimum_is_the_partial_band(portal_env: str) -> None:
+    from mosaics_match.matching import rank
     from mosaics_match.services import matching as ms
     from mosaics_match.store import repo
-    from mosaics_match.matching import rank
 
     at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
     assert at.slider(key="match_min_score").value == pytest.approx(ms.DEFAULT_MIN_SCORE) == 0.25
@@ -384,9 +384,9 @@ def test_catalogue_public_search_and_esco_links(portal_env: str) -> None:
 
 
 def test_staff_gaps_report_never_counts_boilerplate(portal_env: str) -> None:
+    from mosaics_match.matching import MatchConfig
     from mosaics_match.services import matching as ms
     from mosaics_match.store import repo
-    from mosaics_match.matching import MatchConfig
 
     at = app_test("pages/staff_gaps.py", token=session_token_for(portal_env, STAFF))
     assert not at.exception and not at.error

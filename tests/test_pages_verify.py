@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import UTC
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from tests.conftest import BASE_URL, app_test, session_token_for
 DEMO_EARNER = "earner@mosaics.example"
 
 
-def _demo_docs(rt) -> dict[str, str]:  # noqa: ANN001
+def _demo_docs(rt) -> dict[str, str]:
     """The demo earner's three credentials by proof format."""
     from mosaics_match.store import repo
 
@@ -23,7 +24,7 @@ def _demo_docs(rt) -> dict[str, str]:  # noqa: ANN001
         return {c.proof_format: c.document for c in repo.credentials_of(session, earner=earner)}
 
 
-def _credential(rt, **where):  # noqa: ANN001, ANN202
+def _credential(rt, **where):
     from mosaics_match.store.models import IssuedCredential
 
     with rt.Session() as session:
@@ -35,7 +36,7 @@ def _credential(rt, **where):  # noqa: ANN001, ANN202
         return row.credential_id, row.document
 
 
-def _share(rt, credential_id: str) -> str:  # noqa: ANN001
+def _share(rt, credential_id: str) -> str:
     """The earner creates a verification link for the credential; returns its share token."""
     from mosaics_match.services import sharing
     from mosaics_match.store import repo
@@ -53,25 +54,25 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def _verify_page(token: str | None = None):  # noqa: ANN202
+def _verify_page(token: str | None = None):
     at = app_test("pages/verify.py", token=token)
     assert not at.exception, at.exception
     return at
 
 
-def _upload(at, name: str, data: bytes, index: int = 0):  # noqa: ANN001, ANN202
+def _upload(at, name: str, data: bytes, index: int = 0):
     at.file_uploader[index].set_value((name, data, "application/octet-stream"))
     at.run()
     assert not at.exception, at.exception
     return at
 
 
-def _banner(at) -> str:  # noqa: ANN001
+def _banner(at) -> str:
     texts = [e.value for e in list(at.success) + list(at.error) + list(at.warning)]
     return " | ".join(texts).replace("\\", "")  # Markdown escapes of credential text
 
 
-def _lines(at) -> str:  # noqa: ANN001
+def _lines(at) -> str:
     return "\n".join(m.value for m in at.markdown).replace("\\", "")
 
 
@@ -102,8 +103,8 @@ def test_upload_json_jwt_png_and_svg_all_verify(portal_env, seeded_rt):
 def test_paste_and_deep_link_and_qr_photo(portal_env, seeded_rt):
     from PIL import Image
 
-    from mosaics_match.services.issuing import credential_url
     from mosaics_match.exports.qr import make_qr_png
+    from mosaics_match.services.issuing import credential_url
 
     docs = _demo_docs(seeded_rt)
     at = _verify_page()
@@ -162,7 +163,7 @@ def test_email_check_matches_and_mismatches(portal_env, seeded_rt):
 
 
 def test_tampered_revoked_and_untrusted_are_told_apart(portal_env, seeded_rt):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from mosaics_match.credentials import build, keys
 
@@ -188,7 +189,7 @@ def test_tampered_revoked_and_untrusted_are_told_apart(portal_env, seeded_rt):
         achievement={"id": "https://unknown.example/a/1", "name": "Forklift basics", "description": "Drives.",
                      "criteria": "Drove."},
         recipient_email="a@b.example", salt="0123456789abcdef", earner_name="A. Person",
-        valid_from=datetime(2025, 1, 1, tzinfo=timezone.utc))
+        valid_from=datetime(2025, 1, 1, tzinfo=UTC))
     signed = build.sign_credential(cred, private, fmt="eddsa-jcs-2022")
     _upload(at, "unknown.json", json.dumps(signed).encode())
     assert "**Cannot be confirmed**" in _banner(at)
@@ -336,8 +337,8 @@ def test_badge_png_claiming_huge_dimensions_is_verified_without_expanding_it(por
 
 
 def test_pasted_link_and_foreign_qr_link(portal_env, seeded_rt):
-    from mosaics_match.services.issuing import credential_url
     from mosaics_match.exports.qr import make_qr_png
+    from mosaics_match.services.issuing import credential_url
 
     cid, _ = _credential(seeded_rt, revoked=False, suspended=False)
     at = _verify_page()
@@ -352,7 +353,7 @@ def test_pasted_link_and_foreign_qr_link(portal_env, seeded_rt):
 
 # --- private by default: who a verification link opens a credential for ----------------------------------------
 
-def _open_link(cid: str, share: str | None = None, token: str | None = None):  # noqa: ANN202
+def _open_link(cid: str, share: str | None = None, token: str | None = None):
     at = app_test(token=token)
     at.query_params["credential"] = cid
     if share:
@@ -394,7 +395,7 @@ def test_a_private_credential_opens_only_through_its_share_link(portal_env, seed
     assert "**Verified**" in _banner(_open_link(cid))
 
 
-def at_card(at) -> bool:  # noqa: ANN001
+def at_card(at) -> bool:
     return bool(at.subheader) or any("Earner:" in m.value for m in at.markdown)
 
 
@@ -459,9 +460,9 @@ def test_one_size_limit_stated_once_with_a_visible_message(portal_env):
 
 
 def test_revoked_here_shows_when_and_the_public_reason(portal_env, seeded_rt):
+    from mosaics_match.exports.reports import human_date
     from mosaics_match.services import issuing
     from mosaics_match.store import repo
-    from mosaics_match.exports.reports import human_date
 
     cid, doc = _credential(seeded_rt, revoked=False, suspended=False)
     with seeded_rt.Session.begin() as session:

@@ -7,14 +7,14 @@ import copy
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from mosaics_match.credentials import jwt, keys, proofs
 from mosaics_match.credentials.errors import KeyFormatError, ProofError
-from mosaics_match.credentials.keys import _ed_add, _P  # curve arithmetic reused to build torsion points
+from mosaics_match.credentials.keys import _P, _ed_add  # curve arithmetic reused to build torsion points
 from mosaics_match.credentials.multibase import multibase_encode
 
 CRED = {
@@ -25,7 +25,7 @@ CRED = {
     "validFrom": "2024-01-01T00:00:00Z",
     "credentialSubject": {"id": "did:example:subject", "name": "Ada"},
 }
-WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def b64u(b: bytes) -> str:

@@ -15,8 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies, request_origin, resolve_client
 
 
-
-def _run(coro) -> None:  # noqa: ANN001
+def _run(coro) -> None:
     """Run a coroutine to completion on a fresh event loop in its own thread: the browser tests' Playwright
     session keeps an event loop running in the main thread, where asyncio.run() refuses to start another."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -27,7 +26,7 @@ def scope(peer: tuple[str, int] | None, *headers: tuple[str, str], kind: str = "
             "headers": [(k.lower().encode(), v.encode()) for k, v in headers]}
 
 
-def client(peer, *headers, trusted=()):  # noqa: ANN001, ANN002, ANN201
+def client(peer, *headers, trusted=()):
     return resolve_client(scope(peer, *headers), TrustedProxies.parse(trusted))
 
 
@@ -70,7 +69,7 @@ def _through_uvicorn(peer: tuple[str, int], headers: list[tuple[str, str]], trus
     """What the app behind uvicorn's real ProxyHeadersMiddleware and ours sees."""
     seen: dict = {}
 
-    async def app(s, receive, send) -> None:  # noqa: ANN001
+    async def app(s, receive, send) -> None:
         seen["client"], seen["scheme"] = s["client"], s["scheme"]
 
     stack = ProxyHeadersMiddleware(ForwardedClientMiddleware(app, TrustedProxies.parse(trusted)),
@@ -99,7 +98,7 @@ def test_websocket_scopes_are_resolved_too() -> None:
     s = scope(("10.0.0.5", 1), ("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https"), kind="websocket")
     seen: dict = {}
 
-    async def app(sc, receive, send) -> None:  # noqa: ANN001
+    async def app(sc, receive, send) -> None:
         seen.update(client=sc["client"], scheme=sc["scheme"])
 
     _run(ForwardedClientMiddleware(app, TrustedProxies.parse(["10.0.0.5"]))(s, None, None))
@@ -139,7 +138,7 @@ def _audit_actors(db_url: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_running_portal_refuses_spoofed_forwarded_for(tmp_path, seeded_sqlite) -> None:  # noqa: ANN001
+def test_a_running_portal_refuses_spoofed_forwarded_for(tmp_path, seeded_sqlite) -> None:
     from tests.conftest import running_portal
 
     burst = 30

@@ -16,7 +16,7 @@ def test_matching_api_example_runs_and_ranks_the_fuller_earner_first():
     example = next(b for b in blocks if "build_index(" in b)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(example, "README.md", "exec"), {})  # noqa: S102
+        exec(compile(example, "README.md", "exec"), {})
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("[('c") and "c3" not in lines[0]
     ranked = [line.split()[0] for line in lines[1:]]

@@ -8,12 +8,12 @@ import json
 
 from mosaics_match.exports import reports
 from mosaics_match.services import verification
-from mosaics_match.store import repo
 from mosaics_match.services.auth import PUBLIC
 from mosaics_match.services.verification import BatchRow
+from mosaics_match.store import repo
 
 
-def _demo_verification(rt, mutate=None):  # noqa: ANN001, ANN202
+def _demo_verification(rt, mutate=None):
     with rt.Session() as session:
         earner = repo.get_earner_by_email(session, email="earner@mosaics.example")
         doc = next(c.document for c in repo.credentials_of(session, earner=earner) if c.proof_format == "eddsa-rdfc-2022")

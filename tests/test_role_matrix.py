@@ -98,7 +98,7 @@ def test_navigation_matrix(world_env, role: str) -> None:
                 at.switch_page(spec.path)
 
 
-def _direct(page: str, token: str | None):  # noqa: ANN202
+def _direct(page: str, token: str | None):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(REPO / page), default_timeout=60)

@@ -24,7 +24,7 @@ DEPLOYMENT = REPO / "docs" / "deployment.md"
 PG = "postgresql://portal@db.example.ca:5432/mosaics"
 
 
-def _load(tmp_path: Path, **env: str):  # noqa: ANN202
+def _load(tmp_path: Path, **env: str):
     return load_settings(environ=env, secrets_path=tmp_path / "none.toml")
 
 

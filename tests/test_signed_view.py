@@ -9,7 +9,6 @@ import pytest
 
 from mosaics_match.credentials import jsonld, proofs
 from mosaics_match.credentials.signed_view import SignedViewError, parse_nquads, signed_view
-
 from tests.test_verify_support import Issuer
 
 

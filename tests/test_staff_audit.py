@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -15,7 +15,7 @@ from tests.conftest import REPO
 
 
 @pytest.mark.storage
-def test_orm_and_bulk_edits_of_the_audit_log_are_refused(rt) -> None:  # noqa: ANN001
+def test_orm_and_bulk_edits_of_the_audit_log_are_refused(rt) -> None:
     with rt.Session.begin() as session:
         repo.record_audit(session, actor="staff@x", actor_role="staff", action="revoke", subject="urn:uuid:1",
                           outcome="success", details={"reason": "fraud"})
@@ -35,11 +35,11 @@ def test_orm_and_bulk_edits_of_the_audit_log_are_refused(rt) -> None:  # noqa: A
 
 
 @pytest.mark.storage
-def test_filters_by_action_actor_and_date_range(rt) -> None:  # noqa: ANN001
+def test_filters_by_action_actor_and_date_range(rt) -> None:
     with rt.Session.begin() as session:
         for actor, action in [("ann@x", "issue"), ("bob@x", "issue"), ("ann@x", "revoke"), ("ann@x", "sign_in")]:
             repo.record_audit(session, actor=actor, actor_role="staff", action=action)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with rt.Session() as session:
         assert [e.actor for e in repo.list_audit(session, action="issue")] == ["bob@x", "ann@x"]
         assert {e.action for e in repo.list_audit(session, actor="ann")} == {"issue", "revoke", "sign_in"}

@@ -9,7 +9,7 @@ from mosaics_match.store.models import AuditEvent
 from tests.conftest import app_test, session_token_for
 
 
-def _verify_on_page(at):  # noqa: ANN001, ANN202
+def _verify_on_page(at):
     at.button(key="audit_verify_chain").click()
     at.run()
     assert not at.exception, at.exception

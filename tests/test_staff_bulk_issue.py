@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,10 +12,10 @@ from mosaics_match.services import bulk_issue, issuing
 from mosaics_match.store import repo
 from mosaics_match.store.models import Achievement, AuditEvent, Competency, Earner, IssuedCredential
 
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def add_catalogue(rt, n: int = 2) -> list[str]:  # noqa: ANN001
+def add_catalogue(rt, n: int = 2) -> list[str]:
     """A tiny catalogue in a fresh database (the slugs)."""
     slugs = []
     with rt.Session.begin() as session:
@@ -30,7 +30,7 @@ def add_catalogue(rt, n: int = 2) -> list[str]:  # noqa: ANN001
     return slugs
 
 
-def _achievements(rt) -> list[Achievement]:  # noqa: ANN001
+def _achievements(rt) -> list[Achievement]:
     with rt.Session() as session:
         return repo.list_achievements(session)
 
@@ -43,7 +43,7 @@ class _Cat:
 CATALOGUE = [_Cat("python-data", "Data with Python"), _Cat("safe-food", "Safe Food Handling")]
 
 
-def _plan(text: str, **kw) -> bulk_issue.BulkPlan:  # noqa: ANN003
+def _plan(text: str, **kw) -> bulk_issue.BulkPlan:
     return bulk_issue.parse_bulk_csv(text.encode("utf-8"), achievements=CATALOGUE, now=NOW, **kw)
 
 
@@ -57,7 +57,7 @@ def test_valid_file_with_names_slugs_formats_and_dates() -> None:
     assert plan.ok, plan.preview()
     a, g = plan.rows
     assert (a.email, a.name, a.achievement_slug, a.fmt) == ("ada@example.org", "Ada Lovelace", "python-data", "eddsa-rdfc-2022")
-    assert a.valid_from == datetime(2026, 7, 1, tzinfo=timezone.utc) and a.valid_until.year == 2029
+    assert a.valid_from == datetime(2026, 7, 1, tzinfo=UTC) and a.valid_until.year == 2029
     assert (g.achievement_slug, g.fmt, g.valid_from, g.valid_until) == ("safe-food", "vc-jwt", None, None)
 
 
@@ -120,7 +120,7 @@ def test_results_csv_neutralises_formulas() -> None:
 
 
 @pytest.mark.storage
-def test_issue_plan_issues_each_row_and_creates_earners(rt) -> None:  # noqa: ANN001
+def test_issue_plan_issues_each_row_and_creates_earners(rt) -> None:
     slugs = add_catalogue(rt)
     with rt.Session.begin() as session:
         repo.create_earner(session, email="known@example.org", name="Known Earner")
@@ -149,14 +149,14 @@ def test_issue_plan_issues_each_row_and_creates_earners(rt) -> None:  # noqa: AN
 
 
 @pytest.mark.storage
-def test_a_row_failing_at_signing_time_rolls_back_alone(rt, monkeypatch) -> None:  # noqa: ANN001
+def test_a_row_failing_at_signing_time_rolls_back_alone(rt, monkeypatch) -> None:
     slugs = add_catalogue(rt)
     text = "email,name,achievement\n" + "".join(f"p{i}@example.org,P {i},{slugs[0]}\n" for i in range(3))
     plan = bulk_issue.parse_bulk_csv(text.encode(), achievements=_achievements(rt))
     real = issuing.issue_credential
     calls = {"n": 0}
 
-    def flaky(session, **kw):  # noqa: ANN001, ANN003, ANN202
+    def flaky(session, **kw):
         calls["n"] += 1
         receipt = real(session, **kw)  # writes the row, status index, audit...
         if calls["n"] == 2:
@@ -177,7 +177,7 @@ def test_a_row_failing_at_signing_time_rolls_back_alone(rt, monkeypatch) -> None
 
 
 @pytest.mark.storage
-def test_invalid_plan_or_missing_secret_issues_nothing(rt) -> None:  # noqa: ANN001
+def test_invalid_plan_or_missing_secret_issues_nothing(rt) -> None:
     from dataclasses import replace
 
     slugs = add_catalogue(rt)
@@ -194,7 +194,7 @@ def test_invalid_plan_or_missing_secret_issues_nothing(rt) -> None:  # noqa: ANN
 
 
 @pytest.mark.storage
-def test_signer_cache_follows_a_key_rotation_mid_batch(rt) -> None:  # noqa: ANN001
+def test_signer_cache_follows_a_key_rotation_mid_batch(rt) -> None:
     add_catalogue(rt)
     cache = bulk_issue.SignerCache(rt.settings)
     with rt.Session.begin() as session:
@@ -212,5 +212,5 @@ def test_signer_cache_follows_a_key_rotation_mid_batch(rt) -> None:  # noqa: ANN
 
 def test_dates_in_the_past_for_valid_from_are_allowed() -> None:
     plan = _plan("email,name,achievement,valid_from\na@example.org,A,python-data,2025-01-01\n")
-    assert plan.ok and plan.rows[0].valid_from == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert plan.ok and plan.rows[0].valid_from == datetime(2025, 1, 1, tzinfo=UTC)
     assert NOW - plan.rows[0].valid_from > timedelta(days=100)

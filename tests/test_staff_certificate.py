@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pypdf
 import pytest
 import zxingcpp
 
+from mosaics_match.credentials.bake import unbake
 from mosaics_match.exports import certificate
 from mosaics_match.services import issuing
 from mosaics_match.store import repo
-from mosaics_match.credentials.bake import unbake
 from tests.test_staff_bulk_issue import add_catalogue
 
 
@@ -30,7 +30,7 @@ def test_certificate_is_one_page_with_a_scannable_verification_link() -> None:
     data = certificate.CertificateData(
         earner_name="Zoë O'Brien-Łukasiewicz", achievement_name="Data Analytics with Python",
         credential_id="urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e", verify_url=url,
-        issued_at=datetime(2026, 5, 4, tzinfo=timezone.utc), valid_until=datetime(2029, 5, 4, tzinfo=timezone.utc),
+        issued_at=datetime(2026, 5, 4, tzinfo=UTC), valid_until=datetime(2029, 5, 4, tzinfo=UTC),
         school="School of Software Design", partner="Acme Analytics", hours=36,
         competencies=[f"Competency {i}" for i in range(11)],
     )
@@ -45,7 +45,7 @@ def test_certificate_is_one_page_with_a_scannable_verification_link() -> None:
 
 
 @pytest.mark.parametrize("fmt", issuing.PROOF_FORMATS)
-def test_downloads_of_an_issued_credential(rt, fmt: str) -> None:  # noqa: ANN001
+def test_downloads_of_an_issued_credential(rt, fmt: str) -> None:
     add_catalogue(rt, 1)
     with rt.Session.begin() as session:
         signer = issuing.open_signer(session, settings=rt.settings)

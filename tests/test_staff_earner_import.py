@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from mosaics_match.services import earner_import
-from mosaics_match.store import repo
 from mosaics_match.services.bulk_issue import BulkError
+from mosaics_match.store import repo
 from mosaics_match.store.models import AuditEvent, Earner
 
 FILE = (
@@ -45,7 +45,7 @@ def test_bounds() -> None:
 
 
 @pytest.mark.storage
-def test_import_is_idempotent_and_keeps_withdrawn_consent(rt) -> None:  # noqa: ANN001
+def test_import_is_idempotent_and_keeps_withdrawn_consent(rt) -> None:
     plan = earner_import.parse_earners_csv(FILE.encode())
     with rt.Session() as session:
         earner_import.plan_against(plan, session)

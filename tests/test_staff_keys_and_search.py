@@ -13,7 +13,7 @@ from tests.test_staff_bulk_issue import add_catalogue
 
 
 @pytest.mark.storage
-def test_first_key_is_generated_from_the_keys_page(rt, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_first_key_is_generated_from_the_keys_page(rt, monkeypatch: pytest.MonkeyPatch) -> None:
     import streamlit as st
 
     with rt.Session.begin() as session:
@@ -39,7 +39,7 @@ def test_first_key_is_generated_from_the_keys_page(rt, monkeypatch: pytest.Monke
 
 
 @pytest.mark.storage
-def test_search_credentials_by_email_name_achievement_id_and_state(rt) -> None:  # noqa: ANN001
+def test_search_credentials_by_email_name_achievement_id_and_state(rt) -> None:
     add_catalogue(rt, 2)
     with rt.Session.begin() as session:
         signer = issuing.open_signer(session, settings=rt.settings)

@@ -13,7 +13,7 @@ from tests.conftest import app_test, make_settings, session_token_for
 WEB_DID = "did:web:portal.example.ca"
 
 
-def _open_dialog(token: str):  # noqa: ANN202
+def _open_dialog(token: str):
     at = app_test("pages/staff_keys.py", token=token)
     assert not at.exception, at.exception
     at.button[[b.label for b in at.button].index("Rotate the key…")].click().run()

@@ -12,13 +12,13 @@ from tests.conftest import REPO, app_test, make_settings, session_token_for
 STAFF = "staff@mosaics.example"
 
 
-def _rt(db_url: str):  # noqa: ANN202
+def _rt(db_url: str):
     from mosaics_match.runtime import open_runtime
 
     return open_runtime(make_settings(db_url), migrate=False)
 
 
-def _count(db_url: str, model, *where) -> int:  # noqa: ANN001
+def _count(db_url: str, model, *where) -> int:
     rt = _rt(db_url)
     try:
         with rt.Session() as session:
@@ -27,14 +27,14 @@ def _count(db_url: str, model, *where) -> int:  # noqa: ANN001
         rt.engine.dispose()
 
 
-def _texts(at) -> str:  # noqa: ANN001
+def _texts(at) -> str:
     parts = [e.value for e in at.error] + [e.value for e in at.success] + [e.value for e in at.warning]
     parts += [e.value for e in at.info] + [m.value for m in at.markdown] + [c.value for c in at.caption]
     return "\n".join(str(p) for p in parts)
 
 
 @pytest.fixture
-def staff(portal_env: str):  # noqa: ANN201
+def staff(portal_env: str):
     return session_token_for(portal_env, STAFF)
 
 
@@ -162,15 +162,15 @@ def test_bulk_issue_rejects_a_non_csv_upload_and_stays_usable(portal_env: str, s
 
 
 def test_revoke_suspend_reinstate_through_confirmation_dialog(portal_env: str, staff: str) -> None:
-    from mosaics_match.store import repo
     from mosaics_match.credentials import status as cs
+    from mosaics_match.store import repo
     from mosaics_match.store.models import AuditEvent, StatusList
 
     at = app_test("pages/staff_status.py", token=staff)
     assert not at.exception
     chosen = at.selectbox(key="status_pick").value
 
-    def lists():  # noqa: ANN202
+    def lists():
         rt = _rt(portal_env)
         with rt.Session() as session:
             cred = repo.get_credential(session, credential_id=chosen)

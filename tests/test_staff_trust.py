@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.services import issuing
 from mosaics_match.store import repo
-from mosaics_match.credentials.trust import TrustRegistry
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_trust_file_bounds() -> None:
 
 
 @pytest.mark.storage
-def test_add_annotate_remove_import_export_round_trip(rt) -> None:  # noqa: ANN001
+def test_add_annotate_remove_import_export_round_trip(rt) -> None:
     with rt.Session.begin() as session:
         local = issuing.ensure_local_issuer(session, settings=rt.settings)
         local_id = local.identifier

@@ -123,7 +123,7 @@ def test_a_base_url_naming_another_local_port_is_reported_at_start(tmp_path, see
 
 
 @pytest.mark.storage
-def test_a_failed_preparation_is_reported_and_retried(rt, caplog) -> None:  # noqa: ANN001
+def test_a_failed_preparation_is_reported_and_retried(rt, caplog) -> None:
     from dataclasses import replace
 
     from mosaics_match.services import startup

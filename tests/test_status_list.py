@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import base64
 import gzip
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from mosaics_match.credentials.status import (
-    MIN_LIST_BITS, StatusBits, StatusEntry, StatusError, build_status_list_credential, parse_revocation_list,
-    parse_status_entries, parse_status_list, read_status, status_entry,
+    MIN_LIST_BITS,
+    StatusBits,
+    StatusEntry,
+    StatusError,
+    build_status_list_credential,
+    parse_revocation_list,
+    parse_status_entries,
+    parse_status_list,
+    read_status,
+    status_entry,
 )
 from mosaics_match.credentials.verifier import parse_datetime
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ISSUER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 
 
@@ -106,15 +114,15 @@ def test_read_status_checks() -> None:
 
 
 def test_list_validity_window() -> None:
-    lst = parse_status_list("u", _list(valid_until=datetime(2026, 2, 1, tzinfo=timezone.utc)),
+    lst = parse_status_list("u", _list(valid_until=datetime(2026, 2, 1, tzinfo=UTC)),
                             entry_type="BitstringStatusListEntry", max_bits=1 << 24, parse_date=parse_datetime)
     entry = StatusEntry("BitstringStatusListEntry", "revocation", 1, "u")
-    assert read_status(entry, lst, credential_issuer=ISSUER, now=datetime(2026, 1, 15, tzinfo=timezone.utc)) == 0
+    assert read_status(entry, lst, credential_issuer=ISSUER, now=datetime(2026, 1, 15, tzinfo=UTC)) == 0
     with pytest.raises(StatusError) as e:
-        read_status(entry, lst, credential_issuer=ISSUER, now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+        read_status(entry, lst, credential_issuer=ISSUER, now=datetime(2026, 3, 1, tzinfo=UTC))
     assert e.value.code == "list-expired"
     with pytest.raises(StatusError) as e:
-        read_status(entry, lst, credential_issuer=ISSUER, now=datetime(2025, 3, 1, tzinfo=timezone.utc))
+        read_status(entry, lst, credential_issuer=ISSUER, now=datetime(2025, 3, 1, tzinfo=UTC))
     assert e.value.code == "list-not-yet-valid"
 
 

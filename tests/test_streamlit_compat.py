@@ -13,7 +13,7 @@ from tests.conftest import REPO
 
 
 @pytest.fixture
-def pages_flag():  # noqa: ANN201
+def pages_flag():
     from streamlit.runtime.pages_manager import PagesManager
 
     saved = PagesManager.uses_pages_directory
@@ -35,7 +35,7 @@ def test_streamlit_still_has_the_private_names_the_workaround_patches() -> None:
     assert "PagesManager.uses_pages_directory = None" in inspect.getsource(app_test.AppTest)
 
 
-def test_without_the_workaround_streamlit_would_still_use_its_folder_navigation(pages_flag) -> None:  # noqa: ANN001
+def test_without_the_workaround_streamlit_would_still_use_its_folder_navigation(pages_flag) -> None:
     assert (REPO / "pages").is_dir() and (REPO / "portal.py").is_file()
     pages_flag.uses_pages_directory = None
     pages_flag(str(REPO / "portal.py"), setup_watcher=False)
@@ -44,7 +44,7 @@ def test_without_the_workaround_streamlit_would_still_use_its_folder_navigation(
         "pages/streamlit_compat.py and its uses in portal.py and tests/conftest.py can go")
 
 
-def test_the_server_patch_switches_folder_navigation_off(pages_flag) -> None:  # noqa: ANN001
+def test_the_server_patch_switches_folder_navigation_off(pages_flag) -> None:
     pages_flag.uses_pages_directory = None
     streamlit_compat.serve_portal_navigation()
     assert pages_flag.uses_pages_directory is False

@@ -4,19 +4,19 @@ revocation seen at once, audit events, history, QR links."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from mosaics_match.services import verification
-from mosaics_match.store import repo
 from mosaics_match.services.auth import PUBLIC, Viewer
 from mosaics_match.services.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED
+from mosaics_match.store import repo
 
 EMPLOYER = Viewer(email="employer@mosaics.example", role="employer", account_id=1, display_name="HR")
 
 
-def _issue(rt, *, valid_until=None):  # noqa: ANN001, ANN202
+def _issue(rt, *, valid_until=None):
     """A tiny world: one achievement, one earner, one credential signed by the portal's issuer."""
     from mosaics_match.services import issuing
     from mosaics_match.store.models import Achievement, Competency
@@ -77,8 +77,8 @@ def test_valid_then_revoked_is_seen_at_once_and_audited(rt):
 def test_expired_and_untrusted_and_email_case(rt):
     from mosaics_match.store.models import Issuer
 
-    cid, doc = _issue(rt, valid_until=datetime.now(timezone.utc) + timedelta(days=30))
-    later = datetime.now(timezone.utc) + timedelta(days=400)
+    cid, doc = _issue(rt, valid_until=datetime.now(UTC) + timedelta(days=30))
+    later = datetime.now(UTC) + timedelta(days=400)
     pv = verification.verify_submission(rt, doc, email=None, viewer=PUBLIC, source="paste", now=later,
                                         remote=False)
     assert pv.verdict == NOT_VALID and pv.reason.startswith("Expired on")
@@ -222,9 +222,9 @@ def test_did_web_documents_of_local_issuers_are_served_from_the_database(rt):
 
 @pytest.mark.storage
 def test_status_lists_re_signed_under_a_new_base_url_still_serve_older_credentials(seeded_url):
+    from mosaics_match.runtime import open_runtime
     from mosaics_match.services import issuing
     from mosaics_match.store.models import IssuedCredential
-    from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
     moved = open_runtime(make_settings(seeded_url, base_url="http://127.0.0.1:9999"))

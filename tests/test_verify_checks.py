@@ -11,8 +11,7 @@ import pytest
 from mosaics_match.credentials import keys
 from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.proofs import sign_data_integrity
-from mosaics_match.credentials.verifier import CHECKS, ADVISORY_CHECKS, VerifyContext, verify, verify_many
-
+from mosaics_match.credentials.verifier import ADVISORY_CHECKS, CHECKS, VerifyContext, verify, verify_many
 from tests.test_verify_support import EMAIL, NOW, Issuer, statuses
 
 

@@ -18,7 +18,7 @@ is not available, so its key cannot be retrieved (indeterminate).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,6 @@ import pytest
 from mosaics_match.credentials.fetcher import OfflineFetcher
 from mosaics_match.credentials.status import parse_status_entries, parse_status_list, read_status
 from mosaics_match.credentials.verifier import VerifyContext, parse_datetime, verify
-
 from tests.test_verify_support import VECTORS, require_vectors
 
 ROOT = VECTORS / "dcc-vc-test-fixtures"
@@ -35,7 +34,7 @@ PAGES = "https://digitalcredentials.github.io/vc-test-fixtures/"
 # statusLists/ (checked against digitalcredentials/verifier-core@15010021, src/test-fixtures/status/).
 VERIFIER_CORE_LIST = ("https://raw.githubusercontent.com/digitalcredentials/verifier-core/refs/heads/main/src/"
                       "test-fixtures/status/e5WK8CbZ1GjycuPombrj")
-CLOCK = datetime(2026, 6, 1, tzinfo=timezone.utc)
+CLOCK = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def _fetcher() -> OfflineFetcher:

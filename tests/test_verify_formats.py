@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,6 @@ from mosaics_match.credentials.proofs import sign_data_integrity
 from mosaics_match.credentials.status import StatusBits
 from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials.verifier import VerifyContext, parse_datetime, verify, verify_many
-
 from tests.test_verify_support import EMAIL, NOW, Issuer, achievement
 
 VC1 = "https://www.w3.org/2018/credentials/v1"
@@ -88,10 +87,10 @@ def test_1edtech_revocation_list_through_verify() -> None:
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("2026-06-30", datetime(2026, 6, 30, tzinfo=timezone.utc)),
-    ("2026-06-30T10:00:00", datetime(2026, 6, 30, 10, tzinfo=timezone.utc)),
-    ("2026-06-30T10:00:00.5Z", datetime(2026, 6, 30, 10, 0, 0, 500000, tzinfo=timezone.utc)),
-    ("2026-06-30T10:00:00-04:00", datetime(2026, 6, 30, 14, tzinfo=timezone.utc)),
+    ("2026-06-30", datetime(2026, 6, 30, tzinfo=UTC)),
+    ("2026-06-30T10:00:00", datetime(2026, 6, 30, 10, tzinfo=UTC)),
+    ("2026-06-30T10:00:00.5Z", datetime(2026, 6, 30, 10, 0, 0, 500000, tzinfo=UTC)),
+    ("2026-06-30T10:00:00-04:00", datetime(2026, 6, 30, 14, tzinfo=UTC)),
 ])
 def test_dates_without_offset_are_utc(text: str, expected: datetime) -> None:
     assert parse_datetime(text) == expected

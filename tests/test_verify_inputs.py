@@ -9,10 +9,14 @@ import pytest
 from PIL import Image
 
 from mosaics_match.credentials.inputs import (
-    InputError, Limits, detect_kind, is_compact_jws, json_depth_exceeds, parse_json_bounded,
+    InputError,
+    Limits,
+    detect_kind,
+    is_compact_jws,
+    json_depth_exceeds,
+    parse_json_bounded,
 )
 from mosaics_match.credentials.verifier import VerifyContext, verify
-
 from tests.test_verify_support import NOW, Issuer
 
 JWS = "eyJhbGciOiJFZERTQSJ9.eyJhIjoxfQ.c2ln"

@@ -13,7 +13,6 @@ from mosaics_match.credentials import keys
 from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.jwt import sign_compact_jws, sign_vc_jwt
 from mosaics_match.credentials.verifier import VerifyContext, verify
-
 from tests.test_verify_support import NOW, Issuer, statuses
 
 HTTPS_ISSUER = "https://badges.example.org/issuer"

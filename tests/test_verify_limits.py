@@ -34,7 +34,6 @@ from mosaics_match.credentials.build import sign_credential
 from mosaics_match.credentials.inputs import InputError, Limits, check_json_limits, json_depth_exceeds
 from mosaics_match.credentials.multibase import multibase_encode
 from mosaics_match.credentials.verifier import VerifyContext, verify
-
 from tests.conftest import app_test, running_portal, session_token_for
 from tests.test_verify_support import NOW, Issuer, statuses
 
@@ -272,11 +271,11 @@ def test_a_jws_with_an_unterminated_string_is_refused_as_malformed() -> None:
 AN_HOUR = 1 / 3600
 
 
-def _errors(at) -> str:  # noqa: ANN001
+def _errors(at) -> str:
     return " | ".join(e.value for e in at.error).replace("\\", "")
 
 
-def _paste(at, text: str) -> None:  # noqa: ANN001
+def _paste(at, text: str) -> None:
     at.text_area(key="verify_paste").input(text)
     at.button(key="verify_paste_go").click()
     at.run()

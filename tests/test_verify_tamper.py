@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from mosaics_match.credentials.verifier import verify
-
 from tests.test_verify_support import Issuer
 
 FORMATS = ["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020", "jwt"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +40,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=_status, action=action)
 
 
-def _runtime():  # noqa: ANN202
+def _runtime():
     """The runtime of the configured database, brought to the newest schema.
 
     Raises
@@ -66,8 +66,7 @@ def _db(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     """``audit verify``: exit 0 when the chain is intact, 1 when it is broken (first bad event named), 2 when it
     cannot be checked (no key secret)."""
-    from mosaics_match.store import audit_chain
-    from mosaics_match.store import repo
+    from mosaics_match.store import audit_chain, repo
 
     if args.action == "rollup":
         return _audit_rollup(args)
@@ -141,7 +140,7 @@ def _parse_when(text: str | None) -> datetime | None:
     if not text:
         return None
     value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _issue(args: argparse.Namespace) -> int:

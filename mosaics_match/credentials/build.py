@@ -9,8 +9,9 @@ their own (hours, level, partner) travel as ``tag`` keywords (``"hours:40"``, ``
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from .identity import identity_hash
 
@@ -36,7 +37,7 @@ def format_datetime(dt: datetime) -> str:
     """RFC 3339 UTC form (``2025-06-30T00:00:00Z``) of an aware datetime, without microseconds."""
     if dt.tzinfo is None:
         raise ValueError("datetimes must be timezone-aware")
-    return dt.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _image(value: Any, what: str) -> dict | None:
@@ -268,4 +269,4 @@ def sign_credential(credential: dict, private_key: Any, *, verification_method: 
         # the legacy suite's terms live in their own context, which must be part of the signed document
         credential = {**credential, "@context": [*credential["@context"], ED25519_2020_CONTEXT]}
     return sign_data_integrity(credential, private_key, verification_method=verification_method, cryptosuite=fmt,
-                               created=created or datetime.now(timezone.utc))
+                               created=created or datetime.now(UTC))

@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ def _context(args: argparse.Namespace) -> Any:
         assert at is not None
         clock = lambda: at  # noqa: E731 - fixed clock
     else:
-        clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+        clock = lambda: datetime.now(UTC)  # noqa: E731
     return VerifyContext(clock=clock, fetcher=fetcher, trust=trust, email=args.email)
 
 

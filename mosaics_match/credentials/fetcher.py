@@ -14,9 +14,10 @@ import socket
 import ssl
 import time
 import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
 from http.client import HTTPException, HTTPResponse, HTTPSConnection
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from mosaics_match.lru import LruCache
 
@@ -110,7 +111,7 @@ class OfflineFetcher:
         self.max_bytes = max_bytes
 
     @classmethod
-    def from_documents_file(cls, path: str | Path, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> "OfflineFetcher":
+    def from_documents_file(cls, path: str | Path, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> OfflineFetcher:
         """Load a JSON object ``{url: file path relative to the JSON file}``.
 
         Parameters

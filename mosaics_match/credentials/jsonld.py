@@ -164,7 +164,7 @@ class _MemoProcessor(_pyld.JsonLdProcessor):
     """
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False, propagate=True,
-                         validate_scoped=True, cycles=None):  # noqa: ANN001, ANN202 - pyld's signature
+                         validate_scoped=True, cycles=None):
         loader = options.get("documentLoader")
         memo = getattr(loader, "memo", None)
         uid = active_ctx.get("_uuid") if isinstance(active_ctx, Mapping) else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
@@ -215,7 +215,7 @@ def _numeric_date(value: Any) -> int | None:
         return None
     if dt.tzinfo is None:
         return None
-    return int(dt.astimezone(timezone.utc).timestamp())
+    return int(dt.astimezone(UTC).timestamp())
 
 
 def _id_of(value: Any) -> str | None:

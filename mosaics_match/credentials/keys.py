@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .errors import KeyFormatError
-from .multibase import b58decode, b58encode, multibase_decode, multibase_encode
+from .multibase import b58decode, multibase_decode, multibase_encode
 
 KeyKind = Literal["Ed25519", "P-256", "RSA"]
 

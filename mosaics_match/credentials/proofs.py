@@ -12,14 +12,14 @@ import copy
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
-
-from mosaics_match.lru import LruCache
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from mosaics_match.lru import LruCache
 
 from . import jsonld
 from .errors import ContextError, KeyFormatError, ProofError
@@ -35,8 +35,8 @@ _MAX_PROOFS = 16
 def format_datetime(value: datetime) -> str:
     """XML Schema dateTime in UTC with a ``Z`` and whole seconds (naive values are taken as UTC)."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def proof_list(doc: Any) -> list[dict]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import gzip
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
     "MIN_LIST_BITS",
@@ -117,7 +118,7 @@ class StatusBits:
 
     @classmethod
     def decode(cls, encoded: object, *, status_size: int = 1, max_bits: int = 16 * 8 * 1024 * 1024,
-               multibase: bool | None = None) -> "StatusBits":
+               multibase: bool | None = None) -> StatusBits:
         """Decode an ``encodedList``.
 
         Parameters
@@ -165,7 +166,7 @@ class StatusBits:
             if (length * status_size) % 8 == 0 else cls._ragged(raw, length, status_size)
 
     @classmethod
-    def _ragged(cls, raw: bytes, length: int, status_size: int) -> "StatusBits":
+    def _ragged(cls, raw: bytes, length: int, status_size: int) -> StatusBits:
         obj = cls(length, status_size=status_size)
         obj._buf = bytearray(raw[: len(obj._buf)])
         return obj

@@ -68,7 +68,7 @@ class TrustRegistry:
         return len(self.issuers)
 
     @classmethod
-    def from_json(cls, data: str | bytes | dict) -> "TrustRegistry":
+    def from_json(cls, data: str | bytes | dict) -> TrustRegistry:
         """Parse ``{"issuers": [{"id": ..., "name": ..., "notes"?: ...}]}``.
 
         Raises
@@ -87,7 +87,7 @@ class TrustRegistry:
         return reg
 
     @classmethod
-    def load(cls, path: str | Path) -> "TrustRegistry":
+    def load(cls, path: str | Path) -> TrustRegistry:
         """Read a trust file (see :meth:`from_json`)."""
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
 

@@ -237,7 +237,7 @@ def credential_files(
     return files
 
 
-def certificate_for(credential, *, base_url: str) -> CertificateData:  # noqa: ANN001 - IssuedCredential
+def certificate_for(credential, *, base_url: str) -> CertificateData:
     """Certificate facts from a stored credential row (its ``achievement`` and ``earner`` loaded).
 
     The QR code carries the earner's verification link when they have one (anyone scanning it sees the verdict);

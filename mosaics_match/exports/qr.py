@@ -47,7 +47,7 @@ class QrLink:
     share: str | None = None
 
 
-def _open_image(data: bytes):  # noqa: ANN202 - PIL.Image.Image
+def _open_image(data: bytes):
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_IMAGE_BYTES:

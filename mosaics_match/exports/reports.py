@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ def report_json(pv: PortalVerification, *, base_url: str | None = None) -> bytes
 
 def report_file_stem(pv: PortalVerification) -> str:
     """A file name (without extension) for the downloads, e.g. ``verification-2026-11-28-1405-verified``."""
-    return f"verification-{pv.checked_at.astimezone(timezone.utc):%Y-%m-%d-%H%M%S}-{pv.verdict.replace('_', '-')}"
+    return f"verification-{pv.checked_at.astimezone(UTC):%Y-%m-%d-%H%M%S}-{pv.verdict.replace('_', '-')}"
 
 
 def _shorten(text: str | None, limit: int) -> str:
@@ -41,7 +41,7 @@ def _shorten(text: str | None, limit: int) -> str:
 
 
 def _human_time(dt: datetime) -> str:
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return f"{dt.day} {dt:%B %Y, %H:%M:%S} UTC"
 
 
@@ -243,7 +243,7 @@ def batch_csv(rows: Sequence[BatchRow]) -> bytes:
             out = row.table_row()
             pv = row.verification
             out["Credential id"] = (pv.card.credential_id or "") if pv and pv.card else ""
-            out["Checked at"] = pv.checked_at.astimezone(timezone.utc).isoformat() if pv else ""
+            out["Checked at"] = pv.checked_at.astimezone(UTC).isoformat() if pv else ""
             yield [out[k] for k in header]
 
     return csv_export.csv_bytes(header, lines())
@@ -259,7 +259,7 @@ def history_rows(entries: Sequence[HistoryEntry]) -> list[dict[str, str]]:
     from mosaics_match.services.verification import VERIFIED
 
     return [{
-        "When (UTC)": e.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "When (UTC)": e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "Verdict": e.headline, "Achievement": e.achievement or "", "Earner": e.earner_name or "",
         "Issuer": e.issuer or "", "How": HISTORY_HOW.get(e.source or "", e.source or ""), "File": e.file_name or "",
         "Reason": "" if e.verdict == VERIFIED else (e.reason or ""), "Credential id": e.credential_id or "",

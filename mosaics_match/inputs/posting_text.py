@@ -216,7 +216,7 @@ def _from_docx(data: bytes) -> PostingText:
     return _finish("\n".join(parts), "docx", truncated=total > MAX_TEXT_CHARS)
 
 
-def _docx_blocks(document) -> list[str]:  # noqa: ANN001
+def _docx_blocks(document) -> list[str]:
     """Paragraphs and table rows as lines the posting reader understands.
 
     List items get a leading dash; headings (styles "Heading n" and "Title") end with a colon, so an unfamiliar

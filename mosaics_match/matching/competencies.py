@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover
     _csr_matmat = None
 
 from .config import MatchConfig
-from .stem import stem, stemmer
+from .stem import stemmer
 from .text import split_requirements, words
 from .vocabulary import WordAnalyzer, generic_factors
 
@@ -178,7 +178,7 @@ class TextEncoder:
         scaled = v.astype(np.float64) / norm[r] * b.scale
         return r, c, scaled.astype(np.float32)
 
-    def feature_words(self, text: str) -> "_FeatureWords":
+    def feature_words(self, text: str) -> _FeatureWords:
         """Lazy map from a feature column present in ``text`` to the words of ``text`` it came from."""
         return _FeatureWords(self, text)
 

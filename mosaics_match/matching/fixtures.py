@@ -49,7 +49,7 @@ class EarnerIds(Sequence[str]):
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, i):  # noqa: ANN001, ANN204
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(self.n))]
         i = int(i)

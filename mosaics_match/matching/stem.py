@@ -200,7 +200,7 @@ def light_stem(word: str) -> str:
     return w
 
 
-def stemmer(mode: "bool | str"):
+def stemmer(mode: bool | str):
     """The stemming function of ``MatchConfig.stemming``: ``True`` / ``"porter"`` :func:`stem`, ``"light"``
     :func:`light_stem`, ``False`` ``None`` (no stemming)."""
     if mode is True or mode == "porter":

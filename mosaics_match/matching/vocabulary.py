@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from .stem import stem, stemmer
+from .stem import stemmer
 
 __all__ = ["WordAnalyzer", "esco_aliases", "generic_factors", "learn_generic_terms", "load_vocabulary"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -103,8 +103,8 @@ def search(rt: Runtime, *, filters: AuditFilters) -> list[AuditRecord]:
     list of AuditRecord
         At most ``filters.limit`` events.
     """
-    since = datetime.combine(filters.since, time(0, 0), tzinfo=timezone.utc) if filters.since else None
-    until = (datetime.combine(filters.until, time(0, 0), tzinfo=timezone.utc) + timedelta(days=1)
+    since = datetime.combine(filters.since, time(0, 0), tzinfo=UTC) if filters.since else None
+    until = (datetime.combine(filters.until, time(0, 0), tzinfo=UTC) + timedelta(days=1)
              - timedelta(microseconds=1)) if filters.until else None
     with rt.Session() as session:
         events = repo.list_audit(session, action=filters.action or None, actor=filters.actor or None, since=since,

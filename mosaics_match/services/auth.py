@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -186,7 +186,7 @@ def authenticate(
     tracker:
         Failure counter for every email; default the process-wide one.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     tracker = tracker or DEFAULT_TRACKER
     email = (email or "").strip()
     password = password or ""
@@ -197,7 +197,7 @@ def authenticate(
     if account is not None:
         unlocked = repo.get_state(session, key=UNLOCKED_AT_KEY.format(account_id=account.id))
         if unlocked is not None:
-            tracker.forget_before(email, datetime.fromtimestamp(float(unlocked), tz=timezone.utc))
+            tracker.forget_before(email, datetime.fromtimestamp(float(unlocked), tz=UTC))
     if account is not None and account.locked_until is not None and account.locked_until <= now:
         account.failed_attempts = 0  # the lock ran out: a fresh allowance of attempts
         account.locked_until = None
@@ -259,7 +259,7 @@ def account_locks(session: Session, *, now: datetime | None = None) -> list[Acco
     """
     from sqlalchemy import select
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     rows = session.scalars(select(Account).where(
         (Account.failed_attempts > 0) | (Account.locked_until.is_not(None))).order_by(Account.email))
     out = []
@@ -292,7 +292,7 @@ def unlock_account(session: Session, *, account: Account, actor: str, actor_role
         This process's failure counter (default the process-wide one); other replicas drop their count on the
         next attempt, when they read the unlock time.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     was = {"failed_attempts": account.failed_attempts,
            "locked_until": account.locked_until.isoformat() if account.locked_until else None}
     account.failed_attempts = 0
@@ -325,7 +325,7 @@ def _unb64(text: str) -> bytes:
 
 def issue_session_token(account: Account, *, secret: str, now: datetime | None = None) -> str:
     """A signed, expiring token naming ``account`` and its current session epoch."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     payload = {"a": account.id, "e": account.session_epoch, "x": int((now + SESSION_TTL).timestamp())}
     body = _b64(json.dumps(payload, separators=(",", ":")).encode())
     sig = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
@@ -362,7 +362,7 @@ def account_from_token(session: Session, *, token: object, secret: str,
     -------
     Account or None
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
         return None
     if not _TOKEN_SHAPE.fullmatch(token):
@@ -386,7 +386,7 @@ def account_from_token(session: Session, *, token: object, secret: str,
 
 def sign_out_everywhere(session: Session, *, account: Account, now: datetime | None = None) -> None:
     """End every session of ``account``: password tokens (epoch bump) and older OIDC identities (timestamp)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     account.session_epoch += 1
     repo.set_state(session, key=SIGNED_OUT_AT_KEY.format(account_id=account.id), value=f"{now.timestamp():.6f}")
     repo.record_audit(session, actor=account.email, actor_role=account.role, action="sign_out", outcome="everywhere")
@@ -433,7 +433,7 @@ def resolve_oidc_identity(
     now:
         The clock (tests inject one).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     email = claims.get("email")
     if not isinstance(email, str) or not email.strip() or len(email) > MAX_EMAIL_LENGTH:
         return OidcResolution(PUBLIC, None, "no-email")

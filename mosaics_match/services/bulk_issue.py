@@ -20,16 +20,16 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from mosaics_match.exports import csv as csv_export
+from mosaics_match.limits import LIMITS
 from mosaics_match.services import issuing
+from mosaics_match.settings import Settings
 from mosaics_match.store import repo
 from mosaics_match.store.models import Achievement, Earner, utcnow
-from mosaics_match.settings import Settings
-from mosaics_match.limits import LIMITS
 
 MAX_CSV_BYTES = LIMITS.issue_csv_bytes
 MAX_ROWS = LIMITS.issue_csv_rows
@@ -82,13 +82,13 @@ def parse_date(value: str, *, what: str) -> tuple[datetime | None, str | None]:
         return None, None
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0, 0), tzinfo=timezone.utc), None
+            return datetime.combine(date.fromisoformat(value), time(0, 0), tzinfo=UTC), None
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None, f"{what} {value!r} is not a date like 2026-09-01"
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc), None
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC), None
 
 
 def decode_upload(data: bytes, *, max_bytes: int, what: str = "file") -> str:
@@ -451,7 +451,7 @@ def issue_plan(
                                    receipt.credential.credential_id, receipt.claim_code, "issued")
         except issuing.IssuingError as exc:
             result = RowResult(row.line, row.email, row.achievement_name, False, message=f"not issued: {exc}")
-        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the batch; its transaction rolled back
+        except Exception as exc:
             result = RowResult(row.line, row.email, row.achievement_name, False,
                                message=f"not issued: unexpected error ({type(exc).__name__}); nothing was saved for this row")
         if not result.ok:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from mosaics_match.store import repo
 from mosaics_match.services.issuing import hash_claim_code
+from mosaics_match.store import repo
 from mosaics_match.store.models import AuditEvent, IssuedCredential
 
 CLAIM_WINDOW = timedelta(minutes=15)
@@ -83,7 +83,7 @@ def claim_credential(
     ClaimResult
         Never raises for bad input; every attempt is audited.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
 
     def audit(outcome: str, subject: str | None = None) -> None:
         event = repo.record_audit(session, actor=actor, actor_role="earner", action="claim", subject=subject,

@@ -20,17 +20,25 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from mosaics_match.runtime import Runtime
 from mosaics_match.services import issuing
 from mosaics_match.store import repo
-from mosaics_match.store.models import Account, Achievement, Competency, Earner, IssuedCredential, JobPosting, StatusList
+from mosaics_match.store.models import (
+    Account,
+    Achievement,
+    Competency,
+    Earner,
+    IssuedCredential,
+    JobPosting,
+    StatusList,
+)
 from mosaics_match.store.passwords import hash_password, verify_password
-from mosaics_match.runtime import Runtime
 
 Progress = Callable[[float, str], None]
 SEED = 20261128
@@ -47,7 +55,7 @@ DEMO_ACCOUNTS = {
     "earner": ("earner@mosaics.example", "Amara Singh", None),
 }
 # Reference "now" of the demo world, so that the share of expired credentials does not drift with the calendar.
-DEMO_EPOCH = datetime(2026, 11, 1, tzinfo=timezone.utc)
+DEMO_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -119,7 +127,7 @@ def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop,
     report.external = _seed_peer_issuer(rt)
     with rt.Session.begin() as session:
         if repo.get_state(session, key=DEMO_MARKER) is None:
-            repo.set_state(session, key=DEMO_MARKER, value=datetime.now(timezone.utc).isoformat())
+            repo.set_state(session, key=DEMO_MARKER, value=datetime.now(UTC).isoformat())
         if report.changed:
             repo.bump_data_version(session)
             repo.record_audit(session, actor="system", actor_role="system", action="demo_seed", outcome="success",
@@ -128,7 +136,7 @@ def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop,
     return report
 
 
-def _seed_catalogue(session: Session, catalogue) -> int:  # noqa: ANN001
+def _seed_catalogue(session: Session, catalogue) -> int:
     from mosaics_match.exports.badge_art import badge_svg
 
     schools = {s.slug: s.name for s in catalogue.schools}
@@ -155,7 +163,7 @@ def _seed_catalogue(session: Session, catalogue) -> int:  # noqa: ANN001
     return added
 
 
-def _seed_postings(session: Session, postings) -> int:  # noqa: ANN001
+def _seed_postings(session: Session, postings) -> int:
     existing = set(session.scalars(select(JobPosting.slug)))
     added = 0
     for p in postings:
@@ -167,7 +175,7 @@ def _seed_postings(session: Session, postings) -> int:  # noqa: ANN001
     return added
 
 
-def _earner_identity(rng: random.Random, people, i: int) -> tuple[str, str]:  # noqa: ANN001
+def _earner_identity(rng: random.Random, people, i: int) -> tuple[str, str]:
     given = rng.choice(people.given_names)
     family = rng.choice(people.family_names)
     domain = rng.choice(people.email_domains)
@@ -175,7 +183,7 @@ def _earner_identity(rng: random.Random, people, i: int) -> tuple[str, str]:  # 
     return f"{given} {family}", f"{local}.{i:05d}@{domain}"
 
 
-def _seed_earners(session: Session, people, n: int, report: SeedReport) -> list[int]:  # noqa: ANN001
+def _seed_earners(session: Session, people, n: int, report: SeedReport) -> list[int]:
     """Create the seeded earners that are missing; return the ids of every seeded earner without credentials.
 
     Returning earners without credentials (not only the ones created now) makes seeding resumable: a run that
@@ -196,7 +204,7 @@ def _seed_earners(session: Session, people, n: int, report: SeedReport) -> list[
         if email in existing:
             continue
         rows.append({"email": email, "name": name, "discoverable": discoverable, "share_email": share_email,
-                     "location": location, "created_at": datetime.now(timezone.utc)})
+                     "location": location, "created_at": datetime.now(UTC)})
     if rows:
         session.execute(insert(Earner), rows)
     report.earners = len(rows)
@@ -316,7 +324,7 @@ def _seed_credentials(rt: Runtime, earner_ids: list[int], report: SeedReport, pr
             signed.update(_sign_chunk(c))
             progress(0.1 + 0.8 * done / len(chunks), f"Signed {len(signed):,} of {len(docs):,} credentials")
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = []
     for item, (number, index) in zip(planned, positions):
         rows.append({
@@ -386,13 +394,13 @@ def _synced_marker(secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), _PASSWORD_LABEL + b"synced", hashlib.sha256).hexdigest()[:32]
 
 
-def _demo_secret(settings) -> str:  # noqa: ANN001
+def _demo_secret(settings) -> str:
     if not settings.session_secret:
         raise ValueError("Demo accounts need a session secret (MOSAICS_SESSION_SECRET, generated in demo mode).")
     return settings.session_secret
 
 
-def sync_demo_passwords(session: Session, *, settings) -> int:  # noqa: ANN001
+def sync_demo_passwords(session: Session, *, settings) -> int:
     """Give the existing demo accounts the passwords derived from the current secret; returns how many changed.
 
     Databases seeded before passwords were derived, or under another secret, hold hashes of passwords nobody
@@ -424,7 +432,7 @@ def sync_demo_passwords(session: Session, *, settings) -> int:  # noqa: ANN001
     return len(changed)
 
 
-def _seed_accounts(session: Session, settings=None) -> int:  # noqa: ANN001
+def _seed_accounts(session: Session, settings=None) -> int:
     from mosaics_match.settings import load_settings
 
     settings = settings or load_settings()
@@ -454,7 +462,7 @@ def _seed_accounts(session: Session, settings=None) -> int:  # noqa: ANN001
 DEMO_EARNER_ACHIEVEMENT_WORDS = ("analytics", "data", "sql", "power bi", "python", "cloud")
 
 
-def _give_demo_earner_credentials(session: Session, earner: Earner, settings=None) -> None:  # noqa: ANN001
+def _give_demo_earner_credentials(session: Session, earner: Earner, settings=None) -> None:
     """The demo earner holds a few claimed data-analytics credentials, one in each proof format."""
     from mosaics_match.settings import load_settings
 
@@ -474,7 +482,7 @@ def _give_demo_earner_credentials(session: Session, earner: Earner, settings=Non
         receipt.credential.claimed_at = issued + timedelta(days=1)
 
 
-def demo_passwords(session: Session, *, settings) -> dict[str, tuple[str, str]]:  # noqa: ANN001
+def demo_passwords(session: Session, *, settings) -> dict[str, tuple[str, str]]:
     """Role -> (email, password) of the demo accounts that exist; only ever shown when demo mode is on.
 
     Parameters
@@ -552,7 +560,7 @@ def _seed_peer_issuer(rt: Runtime) -> int:
     vm = keys.did_key_verification_method(did)
     issuer = {"id": did, "name": spec["issuer"]["name"], "url": spec["issuer"]["url"]}
     list_url = spec["issuer"]["status_list"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     holders = [p for p in people if p.id == demo_earner_id or rng.random() < float(spec["share"])]
     planned: list[tuple[int, dict, int, str]] = []
     bits = StatusBits()

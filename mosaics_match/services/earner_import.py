@@ -15,10 +15,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mosaics_match.store import repo
-from mosaics_match.services.bulk_issue import BulkError, CsvPlan, decode_upload, email_problem, name_problem, normalise_email, read_csv_rows
-from mosaics_match.store.models import Earner
 from mosaics_match.limits import LIMITS
+from mosaics_match.services.bulk_issue import (
+    BulkError,
+    CsvPlan,
+    decode_upload,
+    email_problem,
+    name_problem,
+    normalise_email,
+    read_csv_rows,
+)
+from mosaics_match.store import repo
+from mosaics_match.store.models import Earner
 
 MAX_CSV_BYTES = LIMITS.earner_csv_bytes
 MAX_ROWS = LIMITS.earner_csv_rows

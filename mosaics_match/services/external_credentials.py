@@ -41,14 +41,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mosaics_match.credentials.fetcher import FetchError, Fetcher, HttpsFetcher
+from mosaics_match.credentials.fetcher import Fetcher, FetchError, HttpsFetcher
 from mosaics_match.credentials.identity import recipient_matches
 from mosaics_match.credentials.inputs import Limits
 from mosaics_match.credentials.status import parse_status_entries
@@ -184,7 +184,7 @@ def _signed_content(result: VerificationResult) -> dict:
 def _status_urls(result: VerificationResult) -> list[str]:
     try:
         entries = parse_status_entries(result.credential or {}, max_entries=Limits().max_status_entries)
-    except Exception:  # noqa: BLE001 - an unreadable status was already a verdict; nothing to re-check
+    except Exception:
         return []
     return sorted({e.list_url for e in entries if e.list_url})
 
@@ -196,7 +196,7 @@ def _dt(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _achievement_key(issuer_id: str, content: dict) -> str:
@@ -611,7 +611,7 @@ def _fetch_one(fetcher: Fetcher, url: str) -> tuple[bytes | None, str | None]:
         return fetcher.fetch(url), None
     except FetchError as exc:
         return None, exc.reason
-    except Exception:  # noqa: BLE001 - any transport failure is "unreachable", never "valid"
+    except Exception:
         _log.warning("fetching status list %s failed", url, exc_info=True)
         return None, "the request failed"
 
@@ -780,7 +780,7 @@ def start_schedule(db: Any, *, every: float = SCHEDULE_SECONDS,
         while not wait(every):
             try:
                 refresh_statuses(db, actor="schedule")
-            except Exception:  # noqa: BLE001 - a failed pass is logged; the next one tries again
+            except Exception:
                 _log.warning("re-checking added credentials failed", exc_info=True)
 
     threading.Thread(target=loop, name="external-credential-recheck", daemon=True).start()

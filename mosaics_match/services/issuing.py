@@ -11,15 +11,15 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mosaics_match.settings import Settings
 from mosaics_match.store import repo
 from mosaics_match.store.keystore import KeySecretError, decrypt_private_key, encrypt_private_key
 from mosaics_match.store.models import Achievement, Earner, IssuedCredential, Issuer, SigningKey, StatusList, utcnow
-from mosaics_match.settings import Settings
 
 STATUS_LIST_SIZE = 131_072  # the Bitstring Status List minimum, for herd privacy
 PROOF_FORMATS = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "vc-jwt")
@@ -415,4 +415,4 @@ def change_status(
 
 
 def utc(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

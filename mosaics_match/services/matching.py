@@ -27,16 +27,13 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mosaics_match.exports import csv as csv_export
-from mosaics_match.store import repo
-from mosaics_match.services import external_credentials
-from mosaics_match.services.issuing import ISSUER_NAME, credential_url
 from mosaics_match.matching import (
     Competency,
     CredentialRef,
@@ -53,6 +50,9 @@ from mosaics_match.matching import (
 )
 from mosaics_match.matching import EmptyPostingError as EmptyPostingError  # re-exported for pages
 from mosaics_match.matching.posting import SCORED_KINDS, PostingLine, PostingReading, read_posting
+from mosaics_match.services import external_credentials
+from mosaics_match.services.issuing import ISSUER_NAME, credential_url
+from mosaics_match.store import repo
 from mosaics_match.store.models import Account, Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
 
 MAX_RESULTS = 200
@@ -122,7 +122,7 @@ class PartnerIndex:
 
     def is_stale(self, now: datetime | None = None) -> bool:
         """Whether an expiry or start date passed since the build (the index must be rebuilt)."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return self.stale_after is not None and now >= self.stale_after
 
     def achievement_competencies(self) -> dict[str, list[str]]:
@@ -131,7 +131,7 @@ class PartnerIndex:
 
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -169,7 +169,7 @@ def build_partner_index(session: Session, *, at: datetime | None = None,
     -------
     PartnerIndex
     """
-    now = at or datetime.now(timezone.utc)
+    now = at or datetime.now(UTC)
     version = repo.data_version(session)
     achievements: dict[str, AchievementInfo] = {}
     competencies: dict[str, Competency] = {}
@@ -418,7 +418,7 @@ def search(session: Session, index: PartnerIndex, *, requirements: Sequence[Requ
                         not_in_catalogue=not_in_catalogue, gaps=gaps)
 
 
-def _evidence(index: PartnerIndex, c, base_url: str) -> Evidence:  # noqa: ANN001 - matching.Covered
+def _evidence(index: PartnerIndex, c, base_url: str) -> Evidence:
     if c.credential_id in index.credential_issuer:
         return Evidence(requirement=c.requirement, competency=c.competency_name,
                         achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
@@ -513,7 +513,7 @@ def remove_entry(session: Session, *, account_id: int, entry_id: int) -> bool:
 def shortlist_rows(session: Session, *, shortlist: Shortlist, base_url: str,
                    at: datetime | None = None) -> list[ShortlistRow]:
     """Entries with their current status; an earner who withdrew consent shows no personal data."""
-    now = at or datetime.now(timezone.utc)
+    now = at or datetime.now(UTC)
     valid = {r.credential_id: r for r in repo.matching_rows(session, at=now)}
     ids = [e.earner_id for e in shortlist.entries]
     people = repo.earners_by_ids(session, ids=ids)
@@ -555,7 +555,7 @@ def shortlist_csv(rows: Sequence[ShortlistRow]) -> str:
 
 # --- use cases for the partner page (each opens and ends its own transaction) ------------------------------------
 
-def _sessions(db: Any):  # noqa: ANN202 - a sessionmaker
+def _sessions(db: Any):
     return db.Session if hasattr(db, "Session") else db
 
 

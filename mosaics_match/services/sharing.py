@@ -29,21 +29,21 @@ import base64
 import hashlib
 import hmac
 import io
-import secrets
 import json
 import re
+import secrets
 import textwrap
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from mosaics_match.store import repo
 from mosaics_match.credentials.bake import bake_png, bake_svg
 from mosaics_match.exports.qr import make_qr_png
 from mosaics_match.services.issuing import credential_url
+from mosaics_match.store import repo
 from mosaics_match.store.models import Achievement, IssuedCredential, utcnow
 
 #: Proof formats in the words an earner reads (the format id stays in the technical details).
@@ -65,7 +65,7 @@ STATUS_LABELS = {
 
 def credential_status(row: IssuedCredential, *, now: datetime | None = None) -> str:
     """``valid``, ``revoked``, ``suspended``, ``expired`` or ``pending`` (before its valid-from date)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if row.revoked:
         return "revoked"
     if row.suspended:

@@ -133,7 +133,7 @@ class StartupJob:
                     LOG.info("Demo data ready: %s", report.summary())
             self._set("ready", 1.0, "Ready")
             LOG.info("Ready to serve")
-        except Exception as exc:  # noqa: BLE001 - the state (and health) must say so; a page shows the line
+        except Exception as exc:
             LOG.error("Getting ready failed: %s", " ".join(str(exc).split()) or type(exc).__name__)
             LOG.debug("details", exc_info=True)
             self._set("failed", self.snapshot().progress, "Getting ready failed; see the server log")
@@ -219,7 +219,7 @@ def served_origin() -> str | None:
             return None
         port = int(config.get_option("server.port"))
         address = (config.get_option("server.address") or "").strip()
-    except Exception:  # noqa: BLE001 - not under a Streamlit server
+    except Exception:
         return None
     host = "localhost" if address in ("", "0.0.0.0", "::") else (f"[{address}]" if ":" in address else address)
     scheme = "https" if _streamlit_tls() else "http"
@@ -231,7 +231,7 @@ def _streamlit_tls() -> bool:
         from streamlit import config
 
         return bool(config.get_option("server.sslCertFile"))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 

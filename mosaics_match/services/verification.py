@@ -19,21 +19,21 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mosaics_match.store import repo
-from mosaics_match.services.auth import Viewer
-from mosaics_match.services.did_documents import did_document
-from mosaics_match.credentials.fetcher import FetchError, Fetcher, HttpsFetcher
-from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials import did_web
+from mosaics_match.credentials.fetcher import Fetcher, FetchError, HttpsFetcher
+from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials.verifier import VerificationResult, VerifyCache, VerifyContext, verify
 from mosaics_match.credentials.verifier.values import human_date
+from mosaics_match.services.auth import Viewer
+from mosaics_match.services.did_documents import did_document
+from mosaics_match.store import repo
 from mosaics_match.store.models import Achievement, IssuedCredential, Issuer, StatusList, utcnow
 
 __all__ = [
@@ -205,7 +205,7 @@ class PortalVerification:
         return {
             "report": "Seneca Mosaics credential verification",
             "version": 1,
-            "checked_at": self.checked_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "checked_at": self.checked_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "verifier": base_url,
             "source": self.source,
             "file_name": self.file_name,
@@ -407,7 +407,7 @@ def build_context(source: SessionSource, *, email: str | None = None, now: datet
         trust = trust_registry(session)
         cache = _shared_verify_cache(session) if now is None else VerifyCache()
     fetcher = PortalFetcher(factory, remote_fetcher, base_url=_base_url(source))
-    clock = (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
+    clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
     return VerifyContext(clock=clock, fetcher=fetcher, trust=trust, email=email or None, cache=cache)
 
 
@@ -938,6 +938,7 @@ def history(session: Session, *, viewer: Viewer, limit: int = 500, since: dateti
             failing_check=d.get("failing_check"), reason=d.get("reason"),
         ))
     return out
+
 
 def verification_history(source_db: SessionSource, *, viewer: Viewer, limit: int = 500) -> list[HistoryEntry]:
     """:func:`history` in a session of its own: what the verification-history page shows.

@@ -33,7 +33,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -64,7 +64,7 @@ def chain_key(secret: str) -> bytes:
 
 def _content(at: datetime | None, actor: str | None, actor_role: str | None, action: str | None,
              subject: str | None, outcome: str | None, details: Any) -> bytes:
-    when = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if at is not None else None
+    when = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if at is not None else None
     # Through JSON and back: what the JSON column stores is what is read back and checked later.
     stored = json.loads(json.dumps(details if details is not None else {}))
     body = [_VERSION, when, actor, actor_role, action, subject, outcome, stored]

@@ -31,7 +31,7 @@ import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, text
@@ -143,8 +143,8 @@ def rollup(factory: sessionmaker[Session], *, key: bytes, keep_days: int = KEEP_
     if keep_days < 0:
         raise ValueError("keep_days must be 0 or more")
     now = now or utcnow()
-    cutoff = datetime.combine(now.astimezone(timezone.utc).date() - timedelta(days=keep_days), time.min,
-                              tzinfo=timezone.utc)
+    cutoff = datetime.combine(now.astimezone(UTC).date() - timedelta(days=keep_days), time.min,
+                              tzinfo=UTC)
     with factory() as session:
         check = verify_chain(session, key=key)
     if not check.ok:
@@ -160,7 +160,7 @@ def rollup(factory: sessionmaker[Session], *, key: bytes, keep_days: int = KEEP_
             return RollupReport()
         by_day: dict[date, list[Any]] = {}
         for row in rows:
-            by_day.setdefault(row.at.astimezone(timezone.utc).date(), []).append(row)
+            by_day.setdefault(row.at.astimezone(UTC).date(), []).append(row)
         _lift_delete_trigger(session)
         removed_bytes = rollup_bytes = 0
         for day, events in sorted(by_day.items()):
@@ -229,6 +229,6 @@ class DailyRollup:
                 report = rollup(self.factory, key=self.key)
                 if report.removed:
                     LOG.info("Audit retention: %s", report.summary())
-            except Exception as exc:  # noqa: BLE001 - logged; the next run tries again
+            except Exception as exc:
                 LOG.error("Audit retention did not run: %s", " ".join(str(exc).split()) or type(exc).__name__)
             self._stop.wait(self.interval)

@@ -132,7 +132,7 @@ def make_engine(url: str) -> Engine:
         writers = _WriterQueue(path if path and path != ":memory:" else None)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -143,13 +143,13 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _begin(conn) -> None:  # noqa: ANN001
+        def _begin(conn) -> None:
             # The BEGIN itself waits for the first statement, when it is known whether this transaction writes.
             conn.info[_TXN] = None
             conn.info[_WANTS_WRITE] = bool(conn.get_execution_options().get("mosaics_write"))
 
         @event.listens_for(engine, "before_cursor_execute")
-        def _begin_for_statement(conn, cursor, statement, _params, _context, _many) -> None:  # noqa: ANN001
+        def _begin_for_statement(conn, cursor, statement, _params, _context, _many) -> None:
             if not conn.in_transaction():
                 return
             state = conn.info.get(_TXN)
@@ -171,7 +171,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "commit")
         @event.listens_for(engine, "rollback")
-        def _end(conn) -> None:  # noqa: ANN001
+        def _end(conn) -> None:
             conn.info[_TXN] = None
             conn.info[_WANTS_WRITE] = False
             if conn.info.pop(_HOLDS, False):
@@ -179,7 +179,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "checkin")
         @event.listens_for(engine, "invalidate")
-        def _release_on_return(_dbapi_conn, record, *_exc) -> None:  # noqa: ANN001
+        def _release_on_return(_dbapi_conn, record, *_exc) -> None:
             # A connection returned or discarded without a commit or rollback event must not keep the lock.
             if record is not None and record.info.pop(_HOLDS, False):
                 writers.release()
@@ -217,7 +217,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return factory
 
 
-def alembic_config(url: str):  # noqa: ANN201
+def alembic_config(url: str):
     from alembic.config import Config
 
     cfg = Config()
@@ -242,7 +242,7 @@ def _migration_transaction(engine: Engine) -> Any:
     from sqlalchemy import text
 
     @contextmanager
-    def scope():  # noqa: ANN202
+    def scope():
         with writer(engine).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from mosaics_match.limits import LIMITS
 from mosaics_match.roles import SIGNED_IN_ROLES
 from mosaics_match.store.models import (
     Account,
@@ -20,17 +21,17 @@ from mosaics_match.store.models import (
     AuditEvent,
     Competency,
     Earner,
+    ExternalCredential,
     IssuedCredential,
     Issuer,
     JobPosting,
+    PeerDocument,
     Shortlist,
     ShortlistEntry,
     SigningKey,
     StatusList,
     utcnow,
 )
-
-from mosaics_match.store.models import ExternalCredential, PeerDocument
 
 DATA_VERSION_KEY = "data_version"
 ROLES = SIGNED_IN_ROLES  # the account roles (mosaics_match.roles)
@@ -69,13 +70,13 @@ def bump_data_version(session: Session) -> int:
     return data_version(session)
 
 
-def _int_type():  # noqa: ANN202
+def _int_type():
     from sqlalchemy import Integer
 
     return Integer()
 
 
-def _str_type():  # noqa: ANN202
+def _str_type():
     from sqlalchemy import String
 
     return String(500)
@@ -287,7 +288,7 @@ class MatchingRow:
 
 def matching_rows(session: Session, *, at: datetime | None = None) -> list[MatchingRow]:
     """Credentials that count as evidence: proof verified, not revoked/suspended, within validity, earner opted in."""
-    now = at or datetime.now(timezone.utc)
+    now = at or datetime.now(UTC)
     stmt = (
         select(IssuedCredential.credential_id, IssuedCredential.earner_id, Achievement.slug, IssuedCredential.issued_at)
         .join(Earner, Earner.id == IssuedCredential.earner_id)
@@ -397,8 +398,8 @@ def search_earners(session: Session, *, query: str = "", limit: int = 200) -> li
 
 # --- staff console: trust registry ----------------------------------------------------------------------------
 
-MAX_TRUST_FILE_BYTES = 256 * 1024
-MAX_TRUST_ENTRIES = 1000
+MAX_TRUST_FILE_BYTES = LIMITS.trust_file_bytes
+MAX_TRUST_ENTRIES = LIMITS.trust_file_issuers
 _DID_RE = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
 
 
@@ -606,7 +607,7 @@ class ExternalMatchingRow:
 def external_matching_rows(session: Session, *, at: datetime | None = None) -> list[ExternalMatchingRow]:
     """Added credentials that count: last check valid, within validity, shown to partners by their earner, the
     earner opted in, and the issuer trusted with "counts in partner search" on."""
-    now = at or datetime.now(timezone.utc)
+    now = at or datetime.now(UTC)
     stmt = (
         select(ExternalCredential.id, ExternalCredential.earner_id, ExternalCredential.issuer_identifier,
                Issuer.name, ExternalCredential.achievement_key, ExternalCredential.achievement_name,
@@ -631,7 +632,7 @@ def external_next_change(session: Session, *, at: datetime) -> datetime | None:
                           .where(*live, ExternalCredential.valid_until > at))
     starts = session.scalar(select(func.min(ExternalCredential.valid_from))
                             .where(*live, ExternalCredential.valid_from > at))
-    moments = [m if m.tzinfo else m.replace(tzinfo=timezone.utc) for m in (ends, starts) if m is not None]
+    moments = [m if m.tzinfo else m.replace(tzinfo=UTC) for m in (ends, starts) if m is not None]
     return min(moments) if moments else None
 
 

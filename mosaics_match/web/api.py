@@ -48,12 +48,12 @@ from starlette.routing import BaseRoute, Route
 
 from mosaics_match.credentials.did_web import document_path as did_web_document_path
 from mosaics_match.credentials.verifier.results import PROBLEM_BASE
+from mosaics_match.limits import LIMITS
+from mosaics_match.runtime import Runtime, open_runtime
 from mosaics_match.services.did_documents import did_document, held_keys, jwk_set
 from mosaics_match.web.proxies import TrustedProxies, request_origin, resolve_client
 from mosaics_match.web.published import Published, PublishedCache, etag_of
 from mosaics_match.web.ratelimit import TokenBucketLimiter
-from mosaics_match.runtime import Runtime, open_runtime
-from mosaics_match.limits import LIMITS
 
 __all__ = [
     "ApiConfig", "LazyRuntime", "Problem", "build_routes", "create_api_app", "problem_response",
@@ -202,7 +202,7 @@ def _route(path: str, name: str, handlers: dict[str, Handler]) -> Route:
             return exc.response(instance=request.url.path)
         except ClientDisconnect:
             return Response(status_code=400)
-        except Exception:  # noqa: BLE001 - the one place that turns a bug into a 500 without a traceback
+        except Exception:
             LOG.exception("unhandled error in %s %s", request.method, request.url.path)
             return problem_response(500, "internal-error", "Internal error",
                                     "The server could not complete the request. It has been logged.",
@@ -502,9 +502,9 @@ def _etag_matches(header: str | None, etag: str) -> bool:
 
 
 def _credential_payload(rt: Runtime, credential_id: str, fmt: str) -> tuple[bytes, str, str]:
+    from mosaics_match.credentials.bake import bake_png, bake_svg
     from mosaics_match.exports import badge_art
     from mosaics_match.services import sharing
-    from mosaics_match.credentials.bake import bake_png, bake_svg
 
     with rt.Session() as session:
         from mosaics_match.store.models import IssuedCredential

@@ -119,11 +119,11 @@ class PublishedCache:
             finally:
                 cur.close()
             return (row[0] if row else None) or "0"
-        except Exception:  # noqa: BLE001 - a dropped connection: forget it, the pool path answers this time
+        except Exception:
             if self._pg is not None:
                 try:
                     self._pg[1].invalidate()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
             self._pg = None
             return None

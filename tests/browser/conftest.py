@@ -35,7 +35,7 @@ def _browser_pages(request: pytest.FixtureRequest) -> Iterator[None]:
     for context in request.node.stash[_CONTEXTS]():
         try:
             context.close()
-        except Exception:  # noqa: BLE001 - the browser may have gone with a failed test; nothing left to close
+        except Exception:
             pass
 
 
@@ -53,13 +53,13 @@ def _screenshot_open_pages(item: pytest.Item) -> list[str]:
         try:
             page.screenshot(path=str(path), full_page=True, timeout=15_000)
             saved.append(f"{path} ({page.url})")
-        except Exception as exc:  # noqa: BLE001 - report why, never hide the test's own failure
+        except Exception as exc:
             saved.append(f"{path}: no screenshot ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
     return saved
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """On a failed test call, before any fixture teardown: screenshot every page of every context it opened."""
     report = yield
     if report.when == "call" and report.failed:

@@ -47,7 +47,7 @@ def test_streamlit_reads_the_shipped_config_for_portal_py_from_any_directory(tmp
     }
 
 
-def _menu_items(page, shot: str | None = None) -> list[str]:  # noqa: ANN001
+def _menu_items(page, shot: str | None = None) -> list[str]:
     page.locator(MENU_BUTTON).click()
     menu = page.get_by_role("menu").or_(page.locator("[data-testid='stMainMenuPopover']")).first
     menu.wait_for(state="visible", timeout=15_000)
@@ -58,7 +58,7 @@ def _menu_items(page, shot: str | None = None) -> list[str]:  # noqa: ANN001
     return items
 
 
-def test_visitors_get_no_deploy_button_or_developer_menu(tmp_path, seeded_sqlite, browser, start_portal) -> None:  # noqa: ANN001
+def test_visitors_get_no_deploy_button_or_developer_menu(tmp_path, seeded_sqlite, browser, start_portal) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
     portal = start_portal(tmp_path / "shipped", seeded_sqlite)
@@ -80,7 +80,7 @@ def test_visitors_get_no_deploy_button_or_developer_menu(tmp_path, seeded_sqlite
 
 
 @pytest.mark.slow
-def test_the_first_visitor_of_a_first_start_watches_the_demo_data_being_created(tmp_path, browser, start_portal) -> None:  # noqa: ANN001
+def test_the_first_visitor_of_a_first_start_watches_the_demo_data_being_created(tmp_path, browser, start_portal) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
     portal = start_portal(tmp_path, None, env={"MOSAICS_DEMO_EARNERS": "400", "MOSAICS_BASE_URL": None})
@@ -111,7 +111,7 @@ def _achievement_of(db_url: str, credential_id: str) -> str:
 
 
 @pytest.mark.slow
-def test_served_on_another_port_without_base_url_every_staff_link_works(tmp_path, seeded_sqlite, browser, start_portal) -> None:  # noqa: ANN001
+def test_served_on_another_port_without_base_url_every_staff_link_works(tmp_path, seeded_sqlite, browser, start_portal) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
     portal = start_portal(tmp_path, seeded_sqlite, env={"MOSAICS_BASE_URL": None})

@@ -15,12 +15,12 @@ from playwright.sync_api import expect
 
 pytest.importorskip("openbadgeslib")
 
-from tests.browser.test_browser_match import _lowest_minimum_score, _open_details  # noqa: E402
-from tests.browser.test_browser_sign_in import demo_password, wait_signed_in  # noqa: E402
-from tests.browser.test_browser_staff import open_page, sign_in  # noqa: E402
-from tests.browser.ui import wait_idle  # noqa: E402
-from tests.conftest import make_settings, screenshot  # noqa: E402
-from tests.peer_issuer import PEER_NAME, PeerIssuer  # noqa: E402
+from tests.browser.test_browser_match import _lowest_minimum_score, _open_details
+from tests.browser.test_browser_sign_in import demo_password, wait_signed_in
+from tests.browser.test_browser_staff import open_page, sign_in
+from tests.browser.ui import wait_idle
+from tests.conftest import make_settings, screenshot
+from tests.peer_issuer import PEER_NAME, PeerIssuer
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +58,7 @@ class _Published:
                                       actor=EARNER, actor_role="earner")
 
 
-def _page_for(portal: dict, browser, role: str):  # noqa: ANN001, ANN202
+def _page_for(portal: dict, browser, role: str):
     email, password = demo_password(portal["db_url"], role)
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     page = context.new_page()
@@ -67,7 +67,7 @@ def _page_for(portal: dict, browser, role: str):  # noqa: ANN001, ANN202
     return page
 
 
-def _add(page, token: str) -> None:  # noqa: ANN001
+def _add(page, token: str) -> None:
     page.get_by_text("Paste the credential", exact=True).click()
     box = page.get_by_label("Credential JSON or signed token")
     box.wait_for(state="visible", timeout=30_000)
@@ -76,14 +76,14 @@ def _add(page, token: str) -> None:  # noqa: ANN001
     page.get_by_role("button", name="Check and add").click()
 
 
-def _added_in_index(page) -> int:  # noqa: ANN001
+def _added_in_index(page) -> int:
     """How many added credentials the search counted ("Evidence includes N verified credentials …")."""
     line = page.get_by_text(re.compile(r"^Evidence includes [\d,]+ verified credential"))
     line.wait_for(state="visible", timeout=30_000)
     return int(re.search(r"includes ([\d,]+)", line.inner_text()).group(1).replace(",", ""))
 
 
-def _search(page) -> None:  # noqa: ANN001
+def _search(page) -> None:
     open_page(page, "Match a job posting")
     page.get_by_text("Paste the text").click()
     box = page.get_by_label("Posting text")
@@ -97,7 +97,7 @@ def _search(page) -> None:  # noqa: ANN001
 
 
 def test_an_added_credential_counts_with_its_issuer_until_revoked(start_portal, tmp_path, seeded_sqlite,
-                                                                  browser) -> None:  # noqa: ANN001
+                                                                  browser) -> None:
     portal = start_portal(tmp_path / "portal", seeded_sqlite)
     peer = PeerIssuer()
     peer.publish()
@@ -143,7 +143,7 @@ def test_an_added_credential_counts_with_its_issuer_until_revoked(start_portal, 
     published.rt.engine.dispose()
 
 
-def _offers(page, name: str) -> bool:  # noqa: ANN001
+def _offers(page, name: str) -> bool:
     """Whether the "See why someone matched" list offers ``name`` (she may have dropped below every match)."""
     box = page.get_by_role("combobox", name="See why someone matched")
     box.click()

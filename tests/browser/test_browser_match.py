@@ -27,12 +27,12 @@ BOILERPLATE = ("About the role", "Apply by 15 January 2027.", "Salary: $55,000â€
                "200 Queens Quay West")
 
 
-def element_screenshot(locator, name: str) -> None:  # noqa: ANN001
+def element_screenshot(locator, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     locator.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def _signed_in_partner(live_portal: dict, browser, height: int = 1000):  # noqa: ANN001, ANN202
+def _signed_in_partner(live_portal: dict, browser, height: int = 1000):
     email, password = demo_password(live_portal["db_url"], "partner")
     context = browser.new_context(viewport={"width": 1400, "height": height})
     page = context.new_page()
@@ -42,7 +42,7 @@ def _signed_in_partner(live_portal: dict, browser, height: int = 1000):  # noqa:
     return context, page
 
 
-def _lowest_minimum_score(page) -> None:  # noqa: ANN001
+def _lowest_minimum_score(page) -> None:
     page.get_by_text("Filters", exact=True).click()
     slider = page.get_by_role("slider", name="Minimum score")
     slider.wait_for(state="visible", timeout=30_000)
@@ -51,7 +51,7 @@ def _lowest_minimum_score(page) -> None:  # noqa: ANN001
     page.get_by_text("with a score of at least 0.00").wait_for(state="visible", timeout=30_000)
 
 
-def _open_details(page, name: str | None = None):  # noqa: ANN001, ANN202
+def _open_details(page, name: str | None = None):
     if name is not None:
         choose(page, "See why someone matched", name)
         expect(page.get_by_role("combobox", name="See why someone matched")).to_have_value(name, timeout=30_000)
@@ -61,13 +61,13 @@ def _open_details(page, name: str | None = None):  # noqa: ANN001, ANN202
         try:
             dialog.wait_for(state="visible", timeout=10_000)
             break
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
     dialog.get_by_text("A person should review the evidence").wait_for(state="visible", timeout=30_000)
     return dialog
 
 
-def _close(page, dialog) -> None:  # noqa: ANN001
+def _close(page, dialog) -> None:
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden", timeout=10_000)
 
@@ -79,10 +79,10 @@ def _issue_sql_credential(db_url: str) -> str:
     live portal count, verify and share."""
     from sqlalchemy import select
 
+    from mosaics_match.runtime import open_runtime
     from mosaics_match.services import issuing
     from mosaics_match.store import repo
     from mosaics_match.store.models import Account, Achievement, Earner
-    from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
     rt = open_runtime(make_settings(db_url), migrate=False)
@@ -101,7 +101,7 @@ def _issue_sql_credential(db_url: str) -> str:
         rt.engine.dispose()
 
 
-def test_partner_pastes_a_posting_and_sees_ranked_earners(live_portal: dict, browser) -> None:  # noqa: ANN001
+def test_partner_pastes_a_posting_and_sees_ranked_earners(live_portal: dict, browser) -> None:
     context, page = _signed_in_partner(live_portal, browser)
     page.get_by_text("Paste the text").click()
     box = page.get_by_label("Posting text")
@@ -140,7 +140,7 @@ def test_partner_pastes_a_posting_and_sees_ranked_earners(live_portal: dict, bro
     screenshot(page, "match-partner-shortlists")
 
 
-def test_partner_reviews_what_was_read_then_searches_with_it(live_portal: dict, browser) -> None:  # noqa: ANN001
+def test_partner_reviews_what_was_read_then_searches_with_it(live_portal: dict, browser) -> None:
     holder = _issue_sql_credential(live_portal["db_url"])
     context, page = _signed_in_partner(live_portal, browser, height=2400)  # the whole review step in view
     review = page.locator(".st-key-match_review")

@@ -25,23 +25,23 @@ ALERTS = "[data-testid='stAlertContentSuccess'], [data-testid='stAlertContentErr
          "[data-testid='stAlertContentWarning'], [data-testid='stAlertContentInfo']"
 
 
-def _new_page(browser, **options) -> tuple:  # noqa: ANN001
+def _new_page(browser, **options) -> tuple:
     """A fresh browser context and its page (tests/browser/conftest.py closes them after the test, screenshotting
     every page first if the test failed)."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, **options)
     return context, context.new_page()
 
 
-def _session_cookie(context) -> str | None:  # noqa: ANN001
+def _session_cookie(context) -> str | None:
     return next((c["value"] for c in context.cookies() if c["name"] == "mosaics_session"), None)
 
 
-def _warm_up(page, base: str) -> None:  # noqa: ANN001
+def _warm_up(page, base: str) -> None:
     page.goto(base)
     page.locator(SIDEBAR).get_by_text("Not signed in").first.wait_for(state="visible", timeout=30_000)
 
 
-def _signing_in_earner(live_portal: dict, browser) -> tuple:  # noqa: ANN001
+def _signing_in_earner(live_portal: dict, browser) -> tuple:
     """A fresh page that has just submitted the demo earner's sign-in (the caller waits for what follows)."""
     base = live_portal["url"]
     email, password = demo_password(live_portal["db_url"], "earner")
@@ -52,7 +52,7 @@ def _signing_in_earner(live_portal: dict, browser) -> tuple:  # noqa: ANN001
     return context, page
 
 
-def _fill_sign_in(page, email: str, password: str) -> None:  # noqa: ANN001
+def _fill_sign_in(page, email: str, password: str) -> None:
     page.get_by_label("Email").wait_for(state="visible", timeout=30_000)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)

@@ -62,14 +62,14 @@ def oidc_portal(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path, o
         yield portal
 
 
-def warm_up(page, base: str) -> None:  # noqa: ANN001
+def warm_up(page, base: str) -> None:
     """Open the home page first: until a process has run ``st.navigation`` once, Streamlit treats the
     ``pages/`` folder as an old-style multipage app and a deep link shows a "Page not found" dialog."""
     page.goto(base)
     page.locator(SIDEBAR).get_by_text("Not signed in").first.wait_for(state="visible", timeout=30_000)
 
 
-def _sso_sign_in(page, base: str, subject: str) -> None:  # noqa: ANN001
+def _sso_sign_in(page, base: str, subject: str) -> None:
     warm_up(page, base)
     page.goto(f"{base}/sign-in")
     page.get_by_role("button", name="Sign in with single sign-on").click(timeout=30_000)

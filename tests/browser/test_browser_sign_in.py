@@ -15,8 +15,8 @@ SIDEBAR = "[data-testid='stSidebar']"
 
 
 def demo_password(db_url: str, role: str) -> tuple[str, str]:
-    from mosaics_match.services import demo
     from mosaics_match.runtime import open_runtime
+    from mosaics_match.services import demo
     from tests.conftest import make_settings
 
     rt = open_runtime(make_settings(db_url), migrate=False)
@@ -27,15 +27,15 @@ def demo_password(db_url: str, role: str) -> tuple[str, str]:
         rt.engine.dispose()
 
 
-def wait_signed_in(page, role: str, timeout: int = 30_000) -> None:  # noqa: ANN001
+def wait_signed_in(page, role: str, timeout: int = 30_000) -> None:
     page.locator(SIDEBAR).get_by_text(f"· {role}").first.wait_for(state="visible", timeout=timeout)
 
 
-def wait_public(page, timeout: int = 30_000) -> None:  # noqa: ANN001
+def wait_public(page, timeout: int = 30_000) -> None:
     page.locator(SIDEBAR).get_by_text("Not signed in").first.wait_for(state="visible", timeout=timeout)
 
 
-def password_sign_in(page, base: str, email: str, password: str) -> None:  # noqa: ANN001
+def password_sign_in(page, base: str, email: str, password: str) -> None:
     page.goto(f"{base}/sign-in")
     page.get_by_label("Email").wait_for(state="visible", timeout=30_000)
     page.get_by_label("Email").fill(email)
@@ -43,7 +43,7 @@ def password_sign_in(page, base: str, email: str, password: str) -> None:  # noq
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
-def share_link_button(card):  # noqa: ANN001, ANN201
+def share_link_button(card):
     """A My credentials card's sharing control, once drawn: ``("renew", "Make a new link")`` when the credential
     already has a link (its sharing expander opens on it), else ``("create", "Create a verification link")`` inside
     the closed expander. Decided by which button exists, not by what is visible yet: an expander that is still
@@ -55,7 +55,7 @@ def share_link_button(card):  # noqa: ANN001, ANN201
     return kind, card.get_by_role("button", name=name)  # to act on: the visible one
 
 
-def session_cookie(context) -> str | None:  # noqa: ANN001
+def session_cookie(context) -> str | None:
     return next((c["value"] for c in context.cookies() if c["name"] == "mosaics_session"), None)
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 SIDEBAR = "[data-testid='stSidebar']"
 
 
-def sign_in(page, base: str, email: str, password: str) -> None:  # noqa: ANN001
+def sign_in(page, base: str, email: str, password: str) -> None:
     page.goto(f"{base}/sign-in")
     page.get_by_label("Email").wait_for(state="visible", timeout=30_000)
     wait_idle(page)  # the first run has finished: a "Page not found" dialog would be showing by now
@@ -30,7 +30,7 @@ def sign_in(page, base: str, email: str, password: str) -> None:  # noqa: ANN001
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
-def open_page(page, title: str) -> None:  # noqa: ANN001
+def open_page(page, title: str) -> None:
     """Navigate inside the app (sidebar link) rather than reloading the browser; returns once the page's run has
     finished (its heading is drawn by that run, so the run has started before the idle state is awaited)."""
     nav = page.locator(SIDEBAR)
@@ -47,8 +47,8 @@ def open_page(page, title: str) -> None:  # noqa: ANN001
 def _credential_state(db_url: str, email: str) -> list[tuple[str, bool, str | None]]:
     from sqlalchemy import select
 
-    from mosaics_match.store.models import Earner, IssuedCredential
     from mosaics_match.runtime import open_runtime
+    from mosaics_match.store.models import Earner, IssuedCredential
     from tests.conftest import make_settings
 
     rt = open_runtime(make_settings(db_url), migrate=False)
@@ -63,7 +63,7 @@ def _credential_state(db_url: str, email: str) -> list[tuple[str, bool, str | No
         rt.engine.dispose()
 
 
-def test_staff_issues_then_revokes_a_credential(live_portal, browser) -> None:  # noqa: ANN001
+def test_staff_issues_then_revokes_a_credential(live_portal, browser) -> None:
     base, db_url = live_portal["url"], live_portal["db_url"]
     email, password = demo_password(db_url, "staff")
     earner_email = f"browser.{uuid.uuid4().hex[:8]}@example.org"

@@ -11,7 +11,7 @@ import re
 import time
 import zipfile
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -52,9 +52,9 @@ def _demo_document(db_url: str) -> tuple[str, str]:
 
 def _share_token(db_url: str, credential_id: str) -> str:
     """The earner creates a verification link (credentials are private until they do); returns its token."""
+    from mosaics_match.runtime import open_runtime
     from mosaics_match.services import sharing
     from mosaics_match.store import repo
-    from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings
 
     rt = open_runtime(make_settings(db_url), migrate=False)
@@ -66,13 +66,13 @@ def _share_token(db_url: str, credential_id: str) -> str:
         rt.engine.dispose()
 
 
-def uploader(page, label: str):  # noqa: ANN001, ANN202
+def uploader(page, label: str):
     """The file input of the uploader labelled ``label`` (not just any uploader: a page being left may still show
     its own)."""
     return page.get_by_test_id("stFileUploader").filter(has_text=label).get_by_test_id("stFileUploaderDropzoneInput")
 
 
-def open_verify(page, base: str):  # noqa: ANN001, ANN202
+def open_verify(page, base: str):
     """A fresh Verify page whose first run has finished; returns its credential-file input."""
     page.goto(f"{base}/verify")
     page.get_by_role("heading", name="Verify a credential", exact=True).wait_for(state="visible", timeout=30_000)
@@ -82,7 +82,7 @@ def open_verify(page, base: str):  # noqa: ANN001, ANN202
     return upload
 
 
-def _upload_and_time(page, upload, path: Path, expected: str) -> float:  # noqa: ANN001
+def _upload_and_time(page, upload, path: Path, expected: str) -> float:
     """Upload ``path`` in ``upload``; seconds until a banner containing ``expected`` is visible."""
     start = time.perf_counter()
     upload.set_input_files(str(path))
@@ -96,10 +96,10 @@ LAST_CHECKED = re.compile(r"Last checked (\d{1,2} \w+ \d{4}) at (\d{2}:\d{2}:\d{
 def _last_checked(text: str) -> datetime:
     match = LAST_CHECKED.search(text)
     assert match, text
-    return datetime.strptime(" ".join(match.groups()), "%d %B %Y %H:%M:%S").replace(tzinfo=timezone.utc)
+    return datetime.strptime(" ".join(match.groups()), "%d %B %Y %H:%M:%S").replace(tzinfo=UTC)
 
 
-def _wait_clock_past(page, shown: datetime) -> None:  # noqa: ANN001
+def _wait_clock_past(page, shown: datetime) -> None:
     """Until the clock (the browser's; the portal runs on the same machine) is past the second ``shown``: a check
     made from then on shows a different time (the caption has one-second resolution)."""
     page.wait_for_function("t => Date.now() >= t", arg=(shown.timestamp() + 1) * 1000, timeout=5_000)
@@ -170,10 +170,10 @@ def test_newcomer_verifies_demo_and_tampered_credentials_and_downloads_reports(l
 
 def _history_count(db_url: str, email: str) -> int:
     """How many verifications the account ``email`` has in its history (what the Verification history page lists)."""
-    from mosaics_match.services import verification
-    from mosaics_match.store import repo
-    from mosaics_match.services.auth import Viewer
     from mosaics_match.runtime import open_runtime
+    from mosaics_match.services import verification
+    from mosaics_match.services.auth import Viewer
+    from mosaics_match.store import repo
     from tests.conftest import make_settings
 
     rt = open_runtime(make_settings(db_url), migrate=False)
@@ -195,7 +195,7 @@ _BATCH_STEP = """([last, done]) => {
 }"""
 
 
-def _wait_for_batch(page, total: int, stall_ms: int = 30_000) -> list[int]:  # noqa: ANN001
+def _wait_for_batch(page, total: int, stall_ms: int = 30_000) -> list[int]:
     """Until the results table of a ``total``-file batch is drawn ("total of total file(s) shown"), following the
     progress bar: the batch may take as long as it needs while it keeps moving, and fails once the bar has not
     moved for ``stall_ms``. Returns the counts the bar showed ("Checked n of total")."""

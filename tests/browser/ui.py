@@ -5,7 +5,7 @@ from __future__ import annotations
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def wait_idle(page, timeout: int = 30_000) -> None:  # noqa: ANN001
+def wait_idle(page, timeout: int = 30_000) -> None:
     """Until the page's script run has finished (Streamlit marks its root ``data-test-script-state``).
 
     Only meaningful once the run in question is known to have started (its first element is visible, or the page
@@ -15,14 +15,14 @@ def wait_idle(page, timeout: int = 30_000) -> None:  # noqa: ANN001
     page.locator(IDLE).wait_for(state="attached", timeout=timeout)
 
 
-def wait_image_loaded(image, timeout: int = 15_000) -> None:  # noqa: ANN001
+def wait_image_loaded(image, timeout: int = 15_000) -> None:
     """Until ``image`` (a locator of an ``<img>``) is visible and its picture has been decoded."""
     image.wait_for(state="visible", timeout=timeout)
     image.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(),
                                  timeout=timeout)
 
 
-def choose(page, label: str, option: str) -> None:  # noqa: ANN001
+def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the select box or multiselect labelled ``label``.
 
     Typed into the box itself (``press_sequentially`` focuses it first, and typing opens and filters the list) rather

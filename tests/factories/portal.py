@@ -10,20 +10,20 @@ generated at run time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mosaics_match.services import issuing
 from mosaics_match.credentials import keys
 from mosaics_match.credentials.build import sign_credential
 from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.status import StatusBits, build_status_list_credential
 from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials.verifier import KeyResolver, VerifyContext
-from mosaics_match.store.models import Achievement, Competency, Earner, Issuer, SigningKey
+from mosaics_match.services import issuing
 from mosaics_match.settings import Settings
+from mosaics_match.store.models import Achievement, Competency, Earner, Issuer, SigningKey
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 BASE_URL = "https://mosaics.example"
 EARNER_EMAIL = "amara.singh@example.com"
 OTHER_EMAIL = "mallory@example.net"

@@ -20,8 +20,9 @@ alone (``jsonld.canonicalize_pyld``), independent of the verifier's fast paths.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from mosaics_match.credentials import jsonld
 

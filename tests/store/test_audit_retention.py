@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -21,10 +21,10 @@ from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET
 pytestmark = pytest.mark.storage
 
 KEY = audit_chain.chain_key(TEST_KEY_SECRET)
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def _event(session, at: datetime, *, role: str = "public", action: str = "verify", actor: str | None = None,  # noqa: ANN001
+def _event(session, at: datetime, *, role: str = "public", action: str = "verify", actor: str | None = None,
            outcome: str = "verified") -> AuditEvent:
     event = AuditEvent(at=at, actor=actor or ("api:198.51.100.7" if role == "public" else f"{role}@example.org"),
                        actor_role=role, action=action, subject="urn:uuid:1234", outcome=outcome,
@@ -34,7 +34,7 @@ def _event(session, at: datetime, *, role: str = "public", action: str = "verify
     return event
 
 
-def _history(rt, now: datetime = NOW) -> dict[str, int]:  # noqa: ANN001
+def _history(rt, now: datetime = NOW) -> dict[str, int]:
     """Two old days of anonymous verifications, interleaved with events that are kept, then recent ones."""
     ids: dict[str, int] = {}
     old = now - timedelta(days=40)
@@ -52,12 +52,12 @@ def _history(rt, now: datetime = NOW) -> dict[str, int]:  # noqa: ANN001
     return ids
 
 
-def _verify(rt) -> audit_chain.ChainReport:  # noqa: ANN001
+def _verify(rt) -> audit_chain.ChainReport:
     with rt.Session() as session:
         return audit_chain.verify_chain(session, key=KEY)
 
 
-def _drop_triggers(rt) -> None:  # noqa: ANN001
+def _drop_triggers(rt) -> None:
     with rt.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("DROP TRIGGER audit_event_no_change ON audit_event"))
@@ -66,13 +66,13 @@ def _drop_triggers(rt) -> None:  # noqa: ANN001
             conn.execute(text("DROP TRIGGER audit_event_no_delete"))
 
 
-def _rolled_up(rt) -> None:  # noqa: ANN001
+def _rolled_up(rt) -> None:
     _history(rt)
     report = rollup(rt.Session, key=KEY, now=NOW)
     assert report.removed == 12 and len(report.days) == 2
 
 
-def test_honest_rollup_keeps_the_chain_verifiable_and_keeps_everything_else(rt) -> None:  # noqa: ANN001
+def test_honest_rollup_keeps_the_chain_verifiable_and_keeps_everything_else(rt) -> None:
     ids = _history(rt)
     before = _verify(rt)
     assert before.ok and before.sealed == 17
@@ -102,7 +102,7 @@ def test_honest_rollup_keeps_the_chain_verifiable_and_keeps_everything_else(rt) 
     assert _verify(rt).ok and _verify(rt).rolled_up == 15
 
 
-def test_the_triggers_are_back_after_a_rollup(rt) -> None:  # noqa: ANN001
+def test_the_triggers_are_back_after_a_rollup(rt) -> None:
     _rolled_up(rt)
     with pytest.raises(DBAPIError, match="append-only"):
         with rt.engine.begin() as conn:
@@ -112,14 +112,14 @@ def test_the_triggers_are_back_after_a_rollup(rt) -> None:  # noqa: ANN001
             conn.execute(text("UPDATE audit_event SET outcome = 'x'"))
 
 
-def _kept_ids(rt) -> list[int]:  # noqa: ANN001
+def _kept_ids(rt) -> list[int]:
     with rt.Session() as session:
         return list(session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
 
 
 @pytest.mark.parametrize("tamper", ["edit_kept", "delete_kept_between_runs", "delete_recent", "insert",
                                     "edit_rollup_count", "forge_rollup_bridge", "delete_rollup"])
-def test_tampering_after_a_rollup_is_found(rt, tamper: str) -> None:  # noqa: ANN001
+def test_tampering_after_a_rollup_is_found(rt, tamper: str) -> None:
     _rolled_up(rt)
     assert _verify(rt).ok
     _drop_triggers(rt)
@@ -163,7 +163,7 @@ def test_tampering_after_a_rollup_is_found(rt, tamper: str) -> None:  # noqa: AN
     assert "tampered" in report.summary()
 
 
-def test_a_broken_chain_is_not_rolled_up(rt) -> None:  # noqa: ANN001
+def test_a_broken_chain_is_not_rolled_up(rt) -> None:
     _history(rt)
     _drop_triggers(rt)
     with rt.engine.begin() as conn:
@@ -175,8 +175,8 @@ def test_a_broken_chain_is_not_rolled_up(rt) -> None:  # noqa: ANN001
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 17
 
 
-def test_cli_rolls_up_and_reports_bytes_per_verification(rt, db_url) -> None:  # noqa: ANN001
-    _history(rt, datetime.now(timezone.utc))
+def test_cli_rolls_up_and_reports_bytes_per_verification(rt, db_url) -> None:
+    _history(rt, datetime.now(UTC))
     env = {"DATABASE_URL": db_url, "MOSAICS_KEY_SECRET": TEST_KEY_SECRET, "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET,
            "MOSAICS_DEMO": "0", "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-m", "mosaics_match", "audit", "rollup", "--keep-days", "30"],

@@ -16,7 +16,7 @@ from tests.conftest import make_settings
 
 
 @pytest.fixture
-def sqlite_rt(tmp_path):  # noqa: ANN001, ANN201
+def sqlite_rt(tmp_path):
     from mosaics_match.runtime import open_runtime
 
     runtime = open_runtime(make_settings(f"sqlite:///{tmp_path / 'rw.db'}"))
@@ -29,7 +29,7 @@ def sqlite_rt(tmp_path):  # noqa: ANN001, ANN201
 class _Writer(threading.Thread):
     """Holds SQLite's write lock (an uncommitted write) until told to commit."""
 
-    def __init__(self, rt) -> None:  # noqa: ANN001
+    def __init__(self, rt) -> None:
         super().__init__(daemon=True)
         self.rt = rt
         self.holding = threading.Event()
@@ -43,12 +43,12 @@ class _Writer(threading.Thread):
                 session.flush()  # the UPDATE is sent: this connection now holds the write lock
                 self.holding.set()
                 assert self.release.wait(30)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             self.error = exc
             self.holding.set()
 
 
-def test_reader_succeeds_while_a_writer_holds_the_sqlite_lock(sqlite_rt) -> None:  # noqa: ANN001
+def test_reader_succeeds_while_a_writer_holds_the_sqlite_lock(sqlite_rt) -> None:
     held = _Writer(sqlite_rt)
     held.start()
     assert held.holding.wait(30) and held.error is None
@@ -70,7 +70,7 @@ def test_reader_succeeds_while_a_writer_holds_the_sqlite_lock(sqlite_rt) -> None
         assert repo.get_state(session, key="probe") == "after"
 
 
-def test_second_writer_waits_for_the_lock_instead_of_failing(sqlite_rt) -> None:  # noqa: ANN001
+def test_second_writer_waits_for_the_lock_instead_of_failing(sqlite_rt) -> None:
     held = _Writer(sqlite_rt)
     held.start()
     assert held.holding.wait(30) and held.error is None
@@ -83,7 +83,7 @@ def test_second_writer_waits_for_the_lock_instead_of_failing(sqlite_rt) -> None:
                 # Reads first, then writes: only safe because BEGIN IMMEDIATE took the lock before the read.
                 value = repo.get_state(session, key="probe")
                 repo.set_state(session, key="probe2", value=f"saw {value}")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             done.set()
@@ -100,7 +100,7 @@ def test_second_writer_waits_for_the_lock_instead_of_failing(sqlite_rt) -> None:
 
 
 @pytest.mark.storage
-def test_read_session_that_writes_is_refused_with_a_clear_error(rt) -> None:  # noqa: ANN001
+def test_read_session_that_writes_is_refused_with_a_clear_error(rt) -> None:
     with rt.Session() as session:
         session.scalar(select(AppState.key).limit(1))
         session.add(AppState(key="sneaky", value="1"))
@@ -111,7 +111,7 @@ def test_read_session_that_writes_is_refused_with_a_clear_error(rt) -> None:  # 
 
 
 @pytest.mark.storage
-def test_write_transactions_and_core_writers_work(rt) -> None:  # noqa: ANN001
+def test_write_transactions_and_core_writers_work(rt) -> None:
     with rt.Session.begin() as session:
         repo.set_state(session, key="k", value="1")
     with writer(rt.engine).begin() as conn:
@@ -121,7 +121,7 @@ def test_write_transactions_and_core_writers_work(rt) -> None:  # noqa: ANN001
         assert repo.get_state(session, key="k") == "2"
 
 
-def test_core_read_then_write_without_writer_is_refused_on_sqlite(sqlite_rt) -> None:  # noqa: ANN001
+def test_core_read_then_write_without_writer_is_refused_on_sqlite(sqlite_rt) -> None:
     with sqlite_rt.engine.connect() as conn:
         conn.execute(text("SELECT value FROM app_state WHERE key = 'probe'")).scalar_one()
         with pytest.raises(ReadOnlyTransactionError):
@@ -146,7 +146,7 @@ else:
 """
 
 
-def test_other_processes_read_at_once_and_write_after_the_turn(sqlite_rt) -> None:  # noqa: ANN001
+def test_other_processes_read_at_once_and_write_after_the_turn(sqlite_rt) -> None:
     import subprocess
     import sys
 

@@ -34,14 +34,14 @@ def _keepalive_median_ms(url: str, path: str, n: int = 25) -> float:
 
 
 @pytest.mark.slow
-def test_streamlit_run_answers_kept_alive_requests_without_the_stall(tmp_path) -> None:  # noqa: ANN001
+def test_streamlit_run_answers_kept_alive_requests_without_the_stall(tmp_path) -> None:
     with running_portal(tmp_path / "portal", None, env={"MOSAICS_DEMO": "0"}) as portal:
         median = _keepalive_median_ms(portal["url"], "/.well-known/jwks.json")
     assert median < STALL_MS, f"kept-alive requests take {median:.1f} ms (Nagle stall?)"
 
 
 @pytest.mark.slow
-def test_route_workers_answer_kept_alive_requests_without_the_stall(tmp_path) -> None:  # noqa: ANN001
+def test_route_workers_answer_kept_alive_requests_without_the_stall(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'routes.db'}"
     from mosaics_match.runtime import open_runtime
     from tests.conftest import make_settings

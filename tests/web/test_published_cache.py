@@ -63,7 +63,7 @@ def _each_new_connection(url: str, headers: dict[str, str], times: int = 6) -> l
     return [get(url, headers) for _ in range(times)]
 
 
-def test_status_list_change_by_another_process_is_seen_on_the_next_conditional_request(rt, db_url, tmp_path) -> None:  # noqa: ANN001,E501
+def test_status_list_change_by_another_process_is_seen_on_the_next_conditional_request(rt, db_url, tmp_path) -> None:
     row = issue_one(rt)
     path = f"/status/revocation-{row.status_list_number}"
     port = free_port()
@@ -83,7 +83,7 @@ def test_status_list_change_by_another_process_is_seen_on_the_next_conditional_r
         assert {s for s, _, _ in _each_new_connection(url + path, {"If-None-Match": new_etag})} == {304}
 
 
-def test_did_document_and_jwks_follow_a_key_rotation_made_elsewhere(rt, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_did_document_and_jwks_follow_a_key_rotation_made_elsewhere(rt, db_url, tmp_path) -> None:
     port = free_port()
     did = f"did:web:127.0.0.1%3A{port}"
     rt_did = replace(rt, settings=replace(rt.settings, issuer_did=did))

@@ -4,7 +4,8 @@ and built status lists, each entry with an optional time to live."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mosaics_match.lru import LruCache
 

@@ -3,9 +3,9 @@ caches and a CPU budget."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from ..fetcher import Fetcher
 from ..inputs import Limits
@@ -17,7 +17,7 @@ __all__ = ["VerifyCache", "VerifyContext", "utcnow"]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -60,7 +60,7 @@ class VerifyContext:
             self.key_resolver = KeyResolver(self.fetcher, self.limits, self.cache)
         return self.key_resolver
 
-    def with_email(self, email: str | None) -> "VerifyContext":
+    def with_email(self, email: str | None) -> VerifyContext:
         """A copy sharing caches but comparing against ``email``."""
         return VerifyContext(self.clock, self.fetcher, self.trust, email, self.limits, self.key_resolver,
                              self.cache, self.cpu_budget)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import input as input_suite
 from . import jsonld as jsonld_suite
 from . import party, proof, status, structure
 from . import time as time_suite
 from .context import VerifyContext, utcnow
-from .results import ADVISORY_CHECKS, CHECKS, VerificationResult, Verdict, problem
+from .results import ADVISORY_CHECKS, CHECKS, Verdict, VerificationResult, problem
 from .state import Fatal, Run, Suite, run_suite
 from .summary import summarize
 

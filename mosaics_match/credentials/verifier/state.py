@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
-from typing import Callable
+from datetime import UTC
 
 from .context import VerifyContext
 from .resolver import ResolvedKey
@@ -40,7 +40,7 @@ class Run:
         self.limits = ctx.limits
         self.now = ctx.clock()
         if self.now.tzinfo is None:
-            self.now = self.now.replace(tzinfo=timezone.utc)
+            self.now = self.now.replace(tzinfo=UTC)
         self.checks: list[CheckResult] = []
         self.cpu_start = time.thread_time()
         self.cred: dict | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from .values import (
@@ -37,7 +37,7 @@ def summarize(cred: dict | None) -> dict:
             except (ValueError, OverflowError, OSError):
                 dt = None
             if dt is not None:
-                out[key] = dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+                out[key] = dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
                 break
     subjects = [s for s in as_list(cred.get("credentialSubject")) if isinstance(s, dict)]
     subject = subjects[0] if subjects else {}

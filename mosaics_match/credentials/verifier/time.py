@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from .results import problem
 from .state import Run, Suite
@@ -34,7 +34,7 @@ def check_valid_from(run: Run) -> None:
         return
     nbf = (run.jwt_claims or {}).get("nbf")
     if isinstance(nbf, (int, float)) and not isinstance(nbf, bool):
-        nbf_dt = datetime.fromtimestamp(nbf, timezone.utc)
+        nbf_dt = datetime.fromtimestamp(nbf, UTC)
         start = max(start, nbf_dt) if start else nbf_dt
     if start is None:
         if VC1_CONTEXT in as_list(cred.get("@context")):
@@ -61,7 +61,7 @@ def check_expiry(run: Run) -> None:
         return
     exp = (run.jwt_claims or {}).get("exp")
     if isinstance(exp, (int, float)) and not isinstance(exp, bool):
-        exp_dt = datetime.fromtimestamp(exp, timezone.utc)
+        exp_dt = datetime.fromtimestamp(exp, UTC)
         end = min(end, exp_dt) if end else exp_dt
     if end is None:
         run.add("time.expiry", "success", "Does not expire.")

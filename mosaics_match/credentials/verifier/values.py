@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
@@ -29,14 +29,14 @@ def parse_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     if not isinstance(value, str):
         raise ValueError("date is not a string")
     m = _DATE_RE.match(value.strip())
     if not m:
         raise ValueError(f"{value[:40]!r} is not a date-time")
     y, mo, d, h, mi, s, frac, off = m.groups()
-    tz = timezone.utc
+    tz = UTC
     if off and off not in ("Z", "z"):
         sign = 1 if off[0] == "+" else -1
         digits = off[1:].replace(":", "")
@@ -53,7 +53,7 @@ def date_problem(exc: Exception) -> str:
 
 
 def human_date(dt: datetime) -> str:
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return f"{dt.day} {dt.strftime('%B %Y')}"
 
 
@@ -107,4 +107,4 @@ def text(value: Any) -> str | None:
 
 
 def epoch_iso(value: float) -> str:
-    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -3,11 +3,10 @@
 Revision ID: 0001
 Revises: 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from mosaics_match.store.models import UTCDateTime
-
 
 revision = '0001'
 down_revision = None

@@ -8,11 +8,10 @@
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from mosaics_match.store.models import UTCDateTime
-
 
 revision = '0002'
 down_revision = '0001'

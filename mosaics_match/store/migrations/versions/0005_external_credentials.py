@@ -8,11 +8,10 @@
 Revision ID: 0005
 Revises: 0003
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from mosaics_match.store.models import UTCDateTime
-
 
 revision = '0005'
 down_revision = '0003'
