@@ -14,7 +14,7 @@ switches the flag off, so:
   :func:`run_main_script_as_v2` (:func:`apptest_runs_portal_navigation`, an autouse fixture in
   ``tests/conftest.py``), which runs ``portal.py`` as the server does.
 
-Both touch private Streamlit names. ``tests/test_streamlit_compat.py`` fails when an upgrade removes them
+Both touch private Streamlit names. ``tests/pages/test_streamlit_compat.py`` fails when an upgrade removes them
 (the workaround is broken) or when Streamlit stops treating the folder as v1 navigation (it is unnecessary).
 
 This is a helper module of the pages, not a page (it is not in ``common.PAGES``); Streamlit lives in ``pages/``

@@ -28,3 +28,23 @@ def test_a_verification_reports_only_documented_checks():
     result = v.verify(b'{"not": "a credential"}', ctx=v.VerifyContext())
     assert result.checks, "a verification always reports its checks"
     assert {c.id for c in result.checks} <= set(CHECKS)
+
+
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+
+
+def test_every_path_the_architecture_page_names_exists():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:mosaics_match|pages|tests|docs|bench)/[\w./-]*)`", text))
+    assert len(named) > 20, "the page names the modules it describes"
+    root = ARCHITECTURE.parents[1]
+    missing = sorted(p for p in named if not (root / p.rstrip("/")).exists())
+    assert missing == [], f"docs/architecture.md names paths that do not exist: {missing}"
+
+
+def test_the_architecture_page_describes_every_package():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    root = ARCHITECTURE.parents[1] / "mosaics_match"
+    packages = sorted(p.name for p in root.iterdir() if (p / "__init__.py").exists())
+    undocumented = [name for name in packages if f"mosaics_match/{name}/" not in text]
+    assert undocumented == [], f"packages missing from docs/architecture.md: {undocumented}"

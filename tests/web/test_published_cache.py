@@ -18,7 +18,7 @@ import pytest
 
 from mosaics_match.services import issuing
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, free_port
-from tests.test_deployment_replicas import bit, get, issue_one, revoke
+from tests.web.test_deployment_replicas import bit, get, issue_one, revoke
 
 pytestmark = pytest.mark.storage
 
