@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
+from mosaics_match import links
 from mosaics_match.exports import qr
 from mosaics_match.inputs import sniff
+from mosaics_match.links import credential_url
 from mosaics_match.services import verification
 from mosaics_match.services.auth import Viewer
-from mosaics_match.services.issuing import credential_url
 from pages.verification_view import md, rate_limited_message, render_verification, take_verifications
 
 #: The one size limit of a credential file, in MB (the engine's own input bound). The uploader takes anything the
@@ -131,7 +132,7 @@ def main() -> None:
             elif len(text) > MAX_PASTE_CHARS:
                 _fail(f"The pasted text is longer than {MAX_PASTE_CHARS:,} characters.")
             else:
-                pasted = qr.parse_verify_link(text)
+                pasted = links.parse_verify_link(text)
                 if pasted.credential_id:  # someone pasted the verification link itself
                     _verify_issued(rt, viewer, pasted.credential_id, source="link", email=email,
                                    host=pasted.host, base_url=base_url, share=pasted.share)

@@ -28,7 +28,8 @@ KNOWN_EXCEPTIONS: frozenset[str] = frozenset()
 FORBIDDEN_IN_PAGES = ("mosaics_match.store", "mosaics_match.credentials", "mosaics_match.matching", "sqlalchemy")
 #: What a page may import from mosaics_match (a module or any module under it).
 ALLOWED_FOR_PAGES = ("mosaics_match.services", "mosaics_match.inputs", "mosaics_match.exports",
-                     "mosaics_match.roles", "mosaics_match.limits", "mosaics_match.settings",
+                     "mosaics_match.roles", "mosaics_match.limits", "mosaics_match.links", "mosaics_match.verdicts",
+                     "mosaics_match.settings",
                      "mosaics_match.runtime", "mosaics_match.web.ratelimit")
 FORBIDDEN_IN_ENGINES = ("streamlit", "sqlalchemy", "mosaics_match.services", "mosaics_match.store",
                         "mosaics_match.web", "pages", "portal")

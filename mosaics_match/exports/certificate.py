@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mosaics_match.exports.qr import make_qr_png
+from mosaics_match.links import credential_url
 
 ISSUER_NAME = "Seneca Polytechnic"
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -243,7 +244,6 @@ def certificate_for(credential, *, base_url: str) -> CertificateData:
     The QR code carries the earner's verification link when they have one (anyone scanning it sees the verdict);
     without one, the plain link opens only for staff, partners who may see the earner, or a published credential.
     """
-    from mosaics_match.services.issuing import credential_url
 
     achievement, earner = credential.achievement, credential.earner
     return CertificateData(

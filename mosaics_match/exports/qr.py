@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
 
 from mosaics_match.limits import LIMITS
+from mosaics_match.links import VerifyLink, parse_verify_link
 
-__all__ = ["QrError", "QrLink", "MAX_IMAGE_BYTES", "MAX_PIXELS", "read_qr_text", "parse_verify_link",
-           "read_verify_link", "make_qr_png"]
+__all__ = ["MAX_IMAGE_BYTES", "MAX_PIXELS", "QrError", "make_qr_png", "read_qr_text", "read_verify_link"]
 
 MAX_IMAGE_BYTES = LIMITS.qr_photo_bytes
 MAX_PIXELS = LIMITS.qr_photo_pixels
@@ -23,28 +21,6 @@ DECODE_EDGE = 2000  # photos are scaled down to this long edge before decoding (
 
 class QrError(ValueError):
     """The image cannot be read or holds no usable QR code; ``str(exc)`` is a plain-language message."""
-
-
-@dataclass(frozen=True)
-class QrLink:
-    """What a certificate's QR code says.
-
-    Attributes
-    ----------
-    text : str
-        The decoded text.
-    credential_id : str | None
-        The ``credential`` parameter when the text is a verification link.
-    host : str | None
-        The link's host (to tell the viewer when it points at another site).
-    share : str | None
-        The earner's share token (``share`` parameter) when the link carries one.
-    """
-
-    text: str
-    credential_id: str | None
-    host: str | None
-    share: str | None = None
 
 
 def _open_image(data: bytes):
@@ -106,27 +82,9 @@ def read_qr_text(data: bytes) -> str:
     return results[0].text.strip()
 
 
-def parse_verify_link(text: str) -> QrLink:
-    """Read the credential id (and share token) from a verification link
-    ``{base_url}/verify?credential=<id>[&share=<token>]``.
-
-    Text that is not such a link gives ``credential_id=None`` (it may be a credential itself).
-    """
-    text = text.strip()
-    if not text.lower().startswith(("http://", "https://")):
-        return QrLink(text, None, None)
-    parts = urlsplit(text)
-    values = parse_qs(parts.query).get("credential") or []
-    cid = values[0].strip() if values else None
-    if cid is not None and (not cid or len(cid) > 200):
-        cid = None
-    shares = parse_qs(parts.query).get("share") or []
-    share = shares[0].strip() if shares and 0 < len(shares[0].strip()) <= 100 else None
-    return QrLink(text, cid, parts.hostname, share)
-
-
-def read_verify_link(data: bytes) -> QrLink:
-    """Decode the QR code in an image and read the verification link in it (see :func:`parse_verify_link`)."""
+def read_verify_link(data: bytes) -> VerifyLink:
+    """Decode the QR code in an image and read the verification link in it
+    (:func:`mosaics_match.links.parse_verify_link`)."""
     return parse_verify_link(read_qr_text(data))
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mosaics_match.exports import csv as csv_export
+from mosaics_match.verdicts import Verdict
 
 if TYPE_CHECKING:
-    from mosaics_match.services.verification import BatchRow, HistoryEntry, PortalVerification
+    from mosaics_match.verdicts import BatchRow, HistoryEntry, PortalVerification
 
 __all__ = ["report_json", "report_pdf", "batch_csv", "batch_json", "report_file_stem", "history_rows", "history_csv"]
 
@@ -256,13 +257,11 @@ HISTORY_HOW = {"upload": "Upload", "paste": "Pasted", "link": "Link", "qr": "QR 
 
 def history_rows(entries: Sequence[HistoryEntry]) -> list[dict[str, str]]:
     """An employer's verification history as table rows (the page's table and its CSV)."""
-    from mosaics_match.services.verification import VERIFIED
-
     return [{
         "When (UTC)": e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "Verdict": e.headline, "Achievement": e.achievement or "", "Earner": e.earner_name or "",
         "Issuer": e.issuer or "", "How": HISTORY_HOW.get(e.source or "", e.source or ""), "File": e.file_name or "",
-        "Reason": "" if e.verdict == VERIFIED else (e.reason or ""), "Credential id": e.credential_id or "",
+        "Reason": "" if e.verdict == Verdict.VERIFIED else (e.reason or ""), "Credential id": e.credential_id or "",
     } for e in entries]
 
 

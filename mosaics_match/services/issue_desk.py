@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from mosaics_match.exports import certificate
+from mosaics_match.links import credential_url
 from mosaics_match.services import bulk_issue, issuing
 from mosaics_match.services.auth import Viewer
 from mosaics_match.store import repo
@@ -227,7 +228,7 @@ def papers_of(cred: IssuedCredential, *, base_url: str) -> CredentialPapers:
         credential_id=cred.credential_id, achievement_name=cred.achievement.name, earner_name=cred.earner.name,
         earner_email=cred.earner.email, proof_format=cred.proof_format, issued_at=cred.issued_at, files=files,
         certificate=certificate.certificate_for(cred, base_url=base_url),
-        link=issuing.credential_url(base_url, cred.credential_id),
+        link=credential_url(base_url, cred.credential_id),
     )
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mosaics_match.links import status_list_url
 from mosaics_match.settings import Settings
 from mosaics_match.store import repo
 from mosaics_match.store.keystore import KeySecretError, decrypt_private_key, encrypt_private_key
@@ -55,19 +56,6 @@ class Signer:
 
     def issuer_profile(self) -> dict:
         return {"id": self.issuer.identifier, "type": ["Profile"], "name": self.issuer.name, "url": self.issuer.url}
-
-
-def status_list_url(base_url: str, purpose: str, number: int) -> str:
-    return f"{base_url}/status/{purpose}-{number}"
-
-
-def credential_url(base_url: str, credential_id: str, share: str | None = None) -> str:
-    """Verification link of a credential issued here; with the earner's ``share`` token it opens for anyone
-    holding the link (otherwise only when the credential is public, or for staff and partners who may see it)."""
-    from urllib.parse import quote
-
-    link = f"{base_url}/verify?credential={quote(credential_id, safe='')}"
-    return f"{link}&share={quote(share, safe='')}" if share else link
 
 
 def _new_key_row(issuer: Issuer | None, settings: Settings) -> tuple[SigningKey, str, object]:
@@ -159,7 +147,8 @@ def _status_signer(session: Session, *, signer: Signer, issuer: Issuer) -> Signe
         return signer
     keys = repo.issuer_keys(session, issuer=issuer)
     if not keys:
-        raise IssuingError("No key of the issuer of this credential is held here, so its status list cannot be re-signed.")
+        raise IssuingError("No key of the issuer of this credential is held here, so its status list cannot be "
+                           "re-signed.")
     return _open(issuer, keys[-1], signer.settings)
 
 

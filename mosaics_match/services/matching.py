@@ -12,8 +12,9 @@ their issuer's name and a link, so they score, explain, filter and recommend exa
 first re-checks their status (:func:`prepare_search`).
 
 An index is built once per data version (``repo.data_version``, bumped by issuing, status changes, consent
-changes, added credentials and trust changes) and cached by the UI. Expiry needs no event: each index knows the moment its evidence changes by
-itself (the next ``valid_until`` or future ``valid_from``) and reports itself stale from then on.
+changes, added credentials and trust changes) and cached by the UI. Expiry needs no event: each index knows the
+moment its evidence changes by itself (the next ``valid_until`` or future ``valid_from``) and reports itself stale
+from then on.
 
 A search scores exactly the :class:`~mosaics_match.matching.requirements.Requirement` list the partner
 reviewed: the posting reader (:mod:`mosaics_match.matching.posting`) proposes which lines are requirements,
@@ -34,6 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mosaics_match.exports import csv as csv_export
+from mosaics_match.links import credential_url
 from mosaics_match.matching import (
     Competency,
     CredentialRef,
@@ -51,7 +53,7 @@ from mosaics_match.matching import (
 from mosaics_match.matching import EmptyPostingError as EmptyPostingError  # re-exported for pages
 from mosaics_match.matching.posting import SCORED_KINDS, PostingLine, PostingReading, read_posting
 from mosaics_match.services import external_credentials
-from mosaics_match.services.issuing import ISSUER_NAME, credential_url
+from mosaics_match.services.issuing import ISSUER_NAME
 from mosaics_match.store import repo
 from mosaics_match.store.models import Account, Achievement, Earner, IssuedCredential, Shortlist, ShortlistEntry
 

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mosaics_match.credentials.bake import bake_png, bake_svg
 from mosaics_match.exports.qr import make_qr_png
-from mosaics_match.services.issuing import credential_url
+from mosaics_match.links import credential_url
 from mosaics_match.store import repo
 from mosaics_match.store.models import Achievement, IssuedCredential, utcnow
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from mosaics_match.links import status_list_url
 from mosaics_match.services import issuing
 from mosaics_match.services.auth import Viewer
 from mosaics_match.services.issue_desk import CredentialPapers, papers_of
@@ -157,7 +158,7 @@ def detail(rt: Runtime, *, credential_id: str) -> CredentialDetail | None:
             share_link=bool(cred.share_token), valid_from=cred.valid_from, valid_until=cred.valid_until,
             status_list_number=cred.status_list_number, status_index=cred.status_index,
             lists=[StatusListInfo(purpose, lst.number, lst.version, lst.updated_at,
-                                  issuing.status_list_url(base_url, purpose, lst.number))
+                                  status_list_url(base_url, purpose, lst.number))
                    for purpose, lst in sorted(lists.items())],
             papers=papers_of(cred, base_url=base_url),
         )

@@ -16,7 +16,8 @@ from mosaics_match.store import repo
 def _demo_verification(rt, mutate=None):
     with rt.Session() as session:
         earner = repo.get_earner_by_email(session, email="earner@mosaics.example")
-        doc = next(c.document for c in repo.credentials_of(session, earner=earner) if c.proof_format == "eddsa-rdfc-2022")
+        doc = next(c.document for c in repo.credentials_of(session, earner=earner)
+                   if c.proof_format == "eddsa-rdfc-2022")
     if mutate is not None:
         cred = json.loads(doc)
         mutate(cred)
@@ -43,7 +44,7 @@ def test_json_report_holds_verdict_checks_and_card(seeded_rt):
 
 
 def test_pdf_is_one_page_with_verdict_and_link(seeded_rt):
-    from mosaics_match.services.issuing import credential_url
+    from mosaics_match.links import credential_url
 
     pv = _demo_verification(seeded_rt)
     link = credential_url("http://localhost:8501", pv.card.credential_id)

@@ -12,6 +12,7 @@ import zxingcpp
 
 from mosaics_match.credentials.bake import unbake
 from mosaics_match.exports import certificate
+from mosaics_match.links import credential_url
 from mosaics_match.services import issuing
 from mosaics_match.store import repo
 from tests.pages.test_staff_bulk_issue import add_catalogue
@@ -26,7 +27,7 @@ def _qr_texts(pdf: bytes) -> list[str]:
 
 
 def test_certificate_is_one_page_with_a_scannable_verification_link() -> None:
-    url = issuing.credential_url("https://mosaics.example", "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e")
+    url = credential_url("https://mosaics.example", "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e")
     data = certificate.CertificateData(
         earner_name="Zoë O'Brien-Łukasiewicz", achievement_name="Data Analytics with Python",
         credential_id="urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e", verify_url=url,
@@ -68,7 +69,7 @@ def test_downloads_of_an_issued_credential(rt, fmt: str) -> None:
         assert main.filename.endswith(".json") and json.loads(main.data) == json.loads(cred.document)
         assert json.loads(unbake(image.data)) == json.loads(cred.document)
     assert image.mime == "image/png" and main.filename == "skill-0-dee-download." + main.filename.rsplit(".", 1)[1]
-    assert _qr_texts(cert) == [issuing.credential_url(rt.settings.base_url, cid)]
+    assert _qr_texts(cert) == [credential_url(rt.settings.base_url, cid)]
 
 
 def test_svg_artwork_is_baked_as_svg() -> None:

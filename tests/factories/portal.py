@@ -19,6 +19,7 @@ from mosaics_match.credentials.fetcher import DictFetcher
 from mosaics_match.credentials.status import StatusBits, build_status_list_credential
 from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials.verifier import KeyResolver, VerifyContext
+from mosaics_match.links import status_list_url
 from mosaics_match.services import issuing
 from mosaics_match.settings import Settings
 from mosaics_match.store.models import Achievement, Competency, Earner, Issuer, SigningKey
@@ -114,7 +115,7 @@ class PortalIssuer:
         self.fetcher.add(KeyResolver.did_web_url(self.did), doc)
 
     def list_url(self, purpose: str) -> str:
-        return issuing.status_list_url(BASE_URL, purpose, 1)
+        return status_list_url(BASE_URL, purpose, 1)
 
     def publish_lists(self) -> None:
         for purpose in issuing.STATUS_PURPOSES:

@@ -104,7 +104,7 @@ def test_paste_and_deep_link_and_qr_photo(portal_env, seeded_rt):
     from PIL import Image
 
     from mosaics_match.exports.qr import make_qr_png
-    from mosaics_match.services.issuing import credential_url
+    from mosaics_match.links import credential_url
 
     docs = _demo_docs(seeded_rt)
     at = _verify_page()
@@ -338,7 +338,7 @@ def test_badge_png_claiming_huge_dimensions_is_verified_without_expanding_it(por
 
 def test_pasted_link_and_foreign_qr_link(portal_env, seeded_rt):
     from mosaics_match.exports.qr import make_qr_png
-    from mosaics_match.services.issuing import credential_url
+    from mosaics_match.links import credential_url
 
     cid, _ = _credential(seeded_rt, revoked=False, suspended=False)
     at = _verify_page()

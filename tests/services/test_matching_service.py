@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from mosaics_match.links import credential_url
 from mosaics_match.services import issuing
 from mosaics_match.services import matching as ms
 from mosaics_match.store import repo
@@ -163,7 +164,7 @@ def test_partner_sees_email_only_when_shared(seeded_rt) -> None:
             if e.credential_id.startswith("ext:"):  # added from another issuer: no verification page here
                 assert e.verify_url == "" and e.issuer != issuing.ISSUER_NAME
             else:
-                assert e.verify_url == issuing.credential_url(BASE, e.credential_id)
+                assert e.verify_url == credential_url(BASE, e.credential_id)
 
 
 @pytest.mark.storage

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mosaics_match.links import parse_verify_link
 from mosaics_match.services import verification
 from mosaics_match.services.auth import PUBLIC, Viewer
 from mosaics_match.services.verification import CANNOT_CONFIRM, NOT_VALID, VERIFIED
@@ -192,12 +193,12 @@ def test_batch_rows_and_progress(seeded_rt):
 
 def test_qr_round_trip_from_link():
     from mosaics_match.exports import qr
-    from mosaics_match.services.issuing import credential_url
+    from mosaics_match.links import credential_url
 
     cid = "urn:uuid:1f3d43a6-d7a6-4c42-bca6-d56081f9a41c"
     link = qr.read_verify_link(qr.make_qr_png(credential_url("https://portal.example", cid)))
     assert link.credential_id == cid and link.host == "portal.example"
-    assert qr.parse_verify_link("eyJhbGciOiJFZERTQSJ9.e30.sig").credential_id is None
+    assert parse_verify_link("eyJhbGciOiJFZERTQSJ9.e30.sig").credential_id is None
     with pytest.raises(qr.QrError, match="not an image"):
         qr.read_qr_text(b"%PDF-1.7 not an image")
 
@@ -211,8 +212,9 @@ def test_did_web_documents_of_local_issuers_are_served_from_the_database(rt):
     did = "did:web:portal.example%3A8443:mosaics"
     with rt.Session.begin() as session:
         issuer = repo.upsert_issuer(session, identifier=did, name="Seneca Polytechnic", trusted=True, is_local=True)
-        session.add(SigningKey(issuer_id=issuer.id, verification_method=f"{did}#key-1", public_multikey=public.multikey(),
-                               fingerprint=public.fingerprint(), private_key_encrypted=b"not used here"))
+        session.add(SigningKey(issuer_id=issuer.id, verification_method=f"{did}#key-1",
+                               public_multikey=public.multikey(), fingerprint=public.fingerprint(),
+                               private_key_encrypted=b"not used here"))
     fetcher = verification.PortalFetcher(rt.Session, remote=None)
     doc = json.loads(fetcher.fetch("https://portal.example:8443/mosaics/did.json"))
     assert doc["id"] == did and doc["assertionMethod"] == [f"{did}#key-1"]
