@@ -78,28 +78,9 @@ def _replace(word: str, rules: tuple[tuple[str, str], ...], min_measure: int) ->
     return word
 
 
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """Stem of one lower-case token.
-
-    Parameters
-    ----------
-    word
-        A token, normally lower case already (it is lower-cased again).
-
-    Returns
-    -------
-    str
-        The stem; tokens of fewer than four letters, or with digits or symbols, unchanged.
-
-    Examples
-    --------
-    >>> [stem(w) for w in ("joins", "aggregations", "aggregate", "organising", "organized", "c++")]
-    ['join', 'aggreg', 'aggreg', 'organ', 'organ', 'c++']
-    """
-    w = word.lower()
-    if len(w) <= 3 or not w.isalpha() or not w.isascii():
-        return w
+def _inflections(w: str) -> str:
+    """Porter's steps 1a-1c on a lower-case word of four or more letters, after British -ise/-yse spellings:
+    plurals, -eed / -ed / -ing, and y -> i. Both stemmers start here."""
     if len(w) > 5:
         for brit, us in _BRITISH:
             if w.endswith(brit):
@@ -130,6 +111,32 @@ def stem(word: str) -> str:
     # Step 1c: y -> i after a vowel-bearing stem (query, queries -> queri).
     if w.endswith("y") and _has_vowel(w[:-1]):
         w = w[:-1] + "i"
+    return w
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Stem of one lower-case token.
+
+    Parameters
+    ----------
+    word
+        A token, normally lower case already (it is lower-cased again).
+
+    Returns
+    -------
+    str
+        The stem; tokens of fewer than four letters, or with digits or symbols, unchanged.
+
+    Examples
+    --------
+    >>> [stem(w) for w in ("joins", "aggregations", "aggregate", "organising", "organized", "c++")]
+    ['join', 'aggreg', 'aggreg', 'organ', 'organ', 'c++']
+    """
+    w = word.lower()
+    if len(w) <= 3 or not w.isalpha() or not w.isascii():
+        return w
+    w = _inflections(w)
     w = _replace(w, _STEP2, 1)
     w = _replace(w, _STEP3, 1)
     # Step 4: drop a derivational suffix from long enough stems.
@@ -164,33 +171,7 @@ def light_stem(word: str) -> str:
     w = word.lower()
     if len(w) <= 3 or not w.isalpha() or not w.isascii():
         return w
-    if len(w) > 5:
-        for brit, us in _BRITISH:
-            if w.endswith(brit):
-                w = w[: -len(brit)] + us
-                break
-    if w.endswith("sses"):
-        w = w[:-2]
-    elif w.endswith("ies"):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    if w.endswith("eed"):
-        if _measure(w[:-3]) > 0:
-            w = w[:-1]
-    else:
-        for suffix in ("ed", "ing"):
-            if w.endswith(suffix) and _has_vowel(w[: -len(suffix)]):
-                w = w[: -len(suffix)]
-                if w.endswith(("at", "bl", "iz")):
-                    w += "e"
-                elif _double_consonant(w) and w[-1] not in "lsz":
-                    w = w[:-1]
-                elif _measure(w) == 1 and _cvc(w):
-                    w += "e"
-                break
-    if w.endswith("y") and _has_vowel(w[:-1]):
-        w = w[:-1] + "i"
+    w = _inflections(w)
     # Porter's step 5a: a final "e" on long stems ("manage" meets "managing", "analyse" meets "analysing").
     if w.endswith("e"):
         base = w[:-1]
