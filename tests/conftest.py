@@ -351,6 +351,45 @@ def live_portal(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite: Path) -
         yield portal
 
 
+@contextmanager
+def serving(command: list[str], *, port: int, ready_path: str, log: Path, what: str, db_url: str,
+            base_url: str | None = None, issuer_did: str = "", stop_wait: float = 10) -> Iterator[str]:
+    """Run a server ``command`` (started from the repository) against ``db_url`` until it answers ``ready_path``;
+    yields its URL and stops it afterwards. The environment is the portal's production one, without demo mode.
+    """
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": db_url, "MOSAICS_KEY_SECRET": TEST_KEY_SECRET, "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET,
+        "MOSAICS_BASE_URL": base_url or f"http://127.0.0.1:{port}", "MOSAICS_DEMO": "0",
+        "MOSAICS_ISSUER_DID": issuer_did,
+    })
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}{ready_path}", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{what} did not start: {log.read_text()[-3000:]}")
+            try:  # not answering yet: wait for the process to exit (reported above), at most 0.2 s
+                proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=stop_wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian chromium driven by Playwright (never ``playwright install``)."""

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +17,7 @@ from mosaics_match.credentials import StatusBits
 from mosaics_match.services import issuing
 from mosaics_match.store import repo
 from mosaics_match.store.models import IssuedCredential
-from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, free_port
+from tests.conftest import free_port, serving
 from tests.pages.test_staff_bulk_issue import add_catalogue
 
 pytestmark = pytest.mark.storage
@@ -35,40 +32,14 @@ def replica(db_url: str, log: Path, *, port: int | None = None, base_url: str | 
     st.App in portal.py and serves it).
     """
     port = port or free_port()
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": db_url, "MOSAICS_KEY_SECRET": TEST_KEY_SECRET, "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET,
-        "MOSAICS_BASE_URL": base_url or f"http://127.0.0.1:{port}", "MOSAICS_DEMO": "0",
-        "MOSAICS_ISSUER_DID": issuer_did,
-    })
-    url = f"http://127.0.0.1:{port}"
-    with log.open("w") as out:
-        if streamlit_run:
-            command = [sys.executable, "-m", "streamlit", "run", "portal.py", "--server.port", str(port),
-                       "--server.address", "127.0.0.1", "--server.headless", "true",
-                       "--browser.gatherUsageStats", "false"]
-        else:
-            command = [sys.executable, "-m", "uvicorn", "asgi:app", "--host", "127.0.0.1", "--port", str(port)]
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v1/openapi.json", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"uvicorn asgi:app did not start: {log.read_text()[-3000:]}")
-            time.sleep(0.2)
+    if streamlit_run:
+        command = [sys.executable, "-m", "streamlit", "run", "portal.py", "--server.port", str(port),
+                   "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, port=port, ready_path="/api/v1/openapi.json", log=log, what="the replica", db_url=db_url,
+                 base_url=base_url, issuer_did=issuer_did) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

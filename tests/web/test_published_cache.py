@@ -4,11 +4,7 @@ another process is served on the next (conditional) request by every worker of `
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -17,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mosaics_match.services import issuing
-from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET, free_port
+from tests.conftest import free_port, serving
 from tests.web.test_deployment_replicas import bit, get, issue_one, revoke
 
 pytestmark = pytest.mark.storage
@@ -26,36 +22,11 @@ pytestmark = pytest.mark.storage
 @contextmanager
 def route_workers(db_url: str, log: Path, *, port: int, issuer_did: str = "", workers: int = 2) -> Iterator[str]:
     """``uvicorn mosaics_match.web.routes_app:app --workers N`` (the documented route pool); yields its URL."""
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": db_url, "MOSAICS_KEY_SECRET": TEST_KEY_SECRET, "MOSAICS_SESSION_SECRET": TEST_SESSION_SECRET,
-        "MOSAICS_BASE_URL": f"http://127.0.0.1:{port}", "MOSAICS_DEMO": "0", "MOSAICS_ISSUER_DID": issuer_did,
-    })
-    url = f"http://127.0.0.1:{port}"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "mosaics_match.web.routes_app:app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(workers), "--no-proxy-headers"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the route workers did not start: {log.read_text()[-3000:]}")
-            time.sleep(0.1)
+    command = [sys.executable, "-m", "uvicorn", "mosaics_match.web.routes_app:app", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--no-proxy-headers"]
+    with serving(command, port=port, ready_path="/api/v1/health", log=log, what="the route workers", db_url=db_url,
+                 issuer_did=issuer_did, stop_wait=15) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _each_new_connection(url: str, headers: dict[str, str], times: int = 6) -> list[tuple[int, dict, bytes]]:
