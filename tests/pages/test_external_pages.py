@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("openbadgeslib")
 
+from mosaics_match.credentials.fetcher import ChainFetcher
 from mosaics_match.services import external_credentials as ext
 from tests.conftest import app_test, make_settings, session_token_for
 from tests.peer_issuer import PEER_NAME, PeerIssuer
@@ -21,19 +22,6 @@ STAFF = "staff@mosaics.example"
 POSTING = "Safety lead\nRequirements:\n- Administer emergency first aid and CPR\n- Operate a forklift safely"
 
 
-class _Both:
-    def __init__(self, first, then) -> None:
-        self.first, self.then = first, then
-
-    def fetch(self, url: str) -> bytes:
-        from mosaics_match.credentials.fetcher import FetchError
-
-        try:
-            return self.first.fetch(url)
-        except FetchError:
-            return self.then.fetch(url)
-
-
 @pytest.fixture
 def world(portal_env: str):
     from mosaics_match.runtime import open_runtime
@@ -41,7 +29,7 @@ def world(portal_env: str):
     rt = open_runtime(make_settings(portal_env), migrate=False)
     peer = PeerIssuer()
     peer.publish()
-    ext.use_fetcher(_Both(peer.fetcher, ext.PeerDocumentFetcher(rt.Session, None)))
+    ext.use_fetcher(ChainFetcher(peer.fetcher, ext.PeerDocumentFetcher(rt.Session, None)))
     yield rt, peer
     ext.use_fetcher(None)
     rt.engine.dispose()

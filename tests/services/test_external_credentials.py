@@ -12,7 +12,7 @@ pytest.importorskip("openbadgeslib")
 
 from datetime import UTC
 
-from mosaics_match.credentials.fetcher import FetchError
+from mosaics_match.credentials.fetcher import ChainFetcher, FetchError
 from mosaics_match.services import earner_profile, trust
 from mosaics_match.services import external_credentials as ext
 from mosaics_match.services import matching as ms
@@ -28,24 +28,11 @@ DEMO_ISSUER = "Bayline Skills Certification Board"
 POSTING = "- Administer emergency first aid and CPR\n- Operate a forklift safely in a warehouse"
 
 
-class _Both:
-    """The test's peer issuer first, then the demo issuer's documents (as the portal serves them in demo mode)."""
-
-    def __init__(self, first, then) -> None:
-        self.first, self.then = first, then
-
-    def fetch(self, url: str) -> bytes:
-        try:
-            return self.first.fetch(url)
-        except FetchError:
-            return self.then.fetch(url)
-
-
 @pytest.fixture
 def peer(seeded_rt):
     issuer = PeerIssuer()
     issuer.publish()
-    ext.use_fetcher(_Both(issuer.fetcher, ext.PeerDocumentFetcher(seeded_rt.Session, None)))
+    ext.use_fetcher(ChainFetcher(issuer.fetcher, ext.PeerDocumentFetcher(seeded_rt.Session, None)))
     yield issuer
     ext.use_fetcher(None)
 
@@ -378,7 +365,7 @@ def test_an_impostor_using_a_trusted_issuers_name_never_counts(seeded_rt, earner
     _count(seeded_rt, peer)
     impostor = PeerIssuer(list_url=peer.list_url.replace("northbridge", "n0rthbridge"))
     impostor.publish()
-    ext.use_fetcher(_Both(impostor.fetcher, _Both(peer.fetcher, ext.PeerDocumentFetcher(seeded_rt.Session, None))))
+    ext.use_fetcher(ChainFetcher(impostor.fetcher, peer.fetcher, ext.PeerDocumentFetcher(seeded_rt.Session, None)))
     token, _ = impostor.issue(EARNER_EMAIL)  # same name as the trusted peer, another key and identifier
     outcome = _add(seeded_rt, earner, token)
     assert outcome.kept and outcome.reason == "kept-untrusted"
