@@ -144,7 +144,8 @@ class Data:
         self.row_of = {u: i for i, u in enumerate(self.skill_ids)}
         dev = set((ESCO_DIR / "dev_occupations.txt").read_text().split())
         occ["posting"] = [norm(f"{n}. {d}") for n, d in zip(occ["occupation_name"], occ["occupation_description"])]
-        occ["relevant"] = [sorted({self.uri_of[lab] for lab in labs if lab in self.uri_of}) for labs in occ["essential"]]
+        occ["relevant"] = [sorted({self.uri_of[lab] for lab in labs if lab in self.uri_of})
+                           for labs in occ["essential"]]
         occ["optional"] = [sorted({self.uri_of[lab] for lab in parse_labels(labs) if lab in self.uri_of} - set(rel))
                            for labs, rel in zip(occ["optional_skills"], occ["relevant"])]
         occ = occ[occ["relevant"].map(len) > 0]
@@ -193,8 +194,8 @@ def ranking_metrics(scores: np.ndarray, relevant: list[set[int]],
 # ---------------------------------------------------------------------------------------------- methods
 _FITTED: dict[tuple, object] = {}
 VECTOR_FIELDS = ("analyzer", "word_ngram_range", "char_ngram_range", "char_weight", "sublinear_tf", "stop_words",
-                 "min_df", "max_df", "char_max_df", "stemming", "generic_strength", "generic_reference_share", "generic_side", "title_weight",
-                 "esco_enrichment")
+                 "min_df", "max_df", "char_max_df", "stemming", "generic_strength", "generic_reference_share",
+                 "generic_side", "title_weight", "esco_enrichment")
 
 
 class Ours:
@@ -313,7 +314,8 @@ def task_e(data: Data, occ: pd.DataFrame, configs: dict[str, MatchConfig], seed:
     disc = 1.0 / np.log2(np.arange(2, 12))
     # gains: distinct essential skills held, from the earner x skill incidence
     skill_of_ach = sp.csr_matrix((np.ones(sum(map(len, ach_rows))), np.concatenate(ach_rows),
-                                  np.r_[0, np.cumsum([len(r) for r in ach_rows])]), shape=(len(ach_rows), len(data.skill_ids)))
+                                  np.r_[0, np.cumsum([len(r) for r in ach_rows])]),
+                                 shape=(len(ach_rows), len(data.skill_ids)))
     held_ach = sp.csr_matrix((np.ones(entry_ach.size), entry_ach, np.r_[0, np.cumsum([len(h) for h in holdings])]),
                              shape=(n_e, len(ach_rows)))
     held_skill = ((held_ach @ skill_of_ach) > 0).astype(np.float32).tocsc()

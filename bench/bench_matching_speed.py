@@ -177,7 +177,7 @@ def main() -> None:
                 continue
             ratio = (f"{r['median_ms'] / naive['median_ms']:.2f}x" if name != "naive" and "median_ms" in naive
                      else "")
-            g = lambda k: f"{r[k]:.1f}" if k in r else "–"  # noqa: E731
+            g = lambda k, r=r: f"{r[k]:.1f}" if k in r else "–"  # noqa: E731
             print(f"| {n:,} | {r['credentials']:,} | {name} | {r.get('index_rows', '–')} | {r['build_s']:.2f} | "
                   f"{g('median_ms')} | {g('p95_ms')} | {g('cpu_median_ms')} | {g('explained_median_ms')} | "
                   f"{g('page_median_ms')} | {g('page_p95_ms')} | {g('page_cpu_median_ms')} | "

@@ -430,7 +430,7 @@ def format_benchmark(args, sk, pub, vm) -> None:
     rounds = 5
     chunk = (args.n - 1) // rounds
     results = {name: (0.0, 0.0) for name, _, _ in rows}
-    for name, s, v in rows:
+    for _name, s, v in rows:
         s(0), v(0)  # warm-up on a document never timed
     for r in range(rounds):
         part = idx[1 + r * chunk: 1 + (r + 1) * chunk]

@@ -277,7 +277,8 @@ def many_proofs(f: Forger, count: int, tag_count: int) -> bytes:
 
 def many_status(f: Forger, count: int) -> bytes:
     cred = f.credential(tags=[f"tag {i}" for i in range(L.max_values_per_property)])
-    cred["credentialStatus"] = [status_entry(list_url=f"{BASE}/status/revocation-{i + 1}", index=i, purpose="revocation")
+    cred["credentialStatus"] = [status_entry(list_url=f"{BASE}/status/revocation-{i + 1}", index=i,
+                                             purpose="revocation")
                                 for i in range(count)]
     return _as_bytes(f.sign(cred) if count <= L.max_status_entries else f.missigned(cred))
 

@@ -34,8 +34,8 @@ def main() -> None:
     files = st.file_uploader("Credential files (.json, .jwt, .png, .svg) or a .zip of them",
                              type=["json", "jwt", "png", "svg", "zip"], accept_multiple_files=True,
                              key="batch_files", max_upload_size=LIMITS.max_upload_bytes // 1_000_000)
-    if st.button((f"Verify {len(files)} file" + ("s" if len(files) > 1 else "")) if files else "Verify", key="batch_go", type="primary",
-                 disabled=not files):
+    if st.button((f"Verify {len(files)} file" + ("s" if len(files) > 1 else "")) if files else "Verify",
+                 key="batch_go", type="primary", disabled=not files):
         try:
             items = collect(((f.name, f.getvalue()) for f in files), limits=LIMITS)
         except BatchError as exc:

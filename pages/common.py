@@ -41,20 +41,32 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Home", ":material/home:", "home", ALL_ROLES, "Mosaics", default=True),
     PageSpec("pages/verify.py", "Verify a credential", ":material/verified:", "verify", ALL_ROLES, "Mosaics"),
-    PageSpec("pages/catalogue.py", "Micro-credential catalogue", ":material/menu_book:", "catalogue", ALL_ROLES, "Mosaics"),
-    PageSpec("pages/batch_verify.py", "Batch verification", ":material/folder_zip:", "batch", (Role.EMPLOYER, Role.STAFF), "Employers"),
-    PageSpec("pages/verification_history.py", "Verification history", ":material/history:", "history", (Role.EMPLOYER,), "Employers"),
-    PageSpec("pages/match.py", "Match a job posting", ":material/person_search:", "match", (Role.PARTNER, Role.STAFF), "Industry partners"),
-    PageSpec("pages/shortlists.py", "Shortlists", ":material/star:", "shortlists", (Role.PARTNER,), "Industry partners"),
-    PageSpec("pages/my_credentials.py", "My credentials", ":material/school:", "my-credentials", (Role.EARNER,), "Earners"),
-    PageSpec("pages/staff_home.py", "Console overview", ":material/dashboard:", "staff", (Role.STAFF,), "Staff console"),
-    PageSpec("pages/staff_issue.py", "Issue credentials", ":material/draw:", "staff-issue", (Role.STAFF,), "Staff console"),
-    PageSpec("pages/staff_status.py", "Revoke and suspend", ":material/block:", "staff-status", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/catalogue.py", "Micro-credential catalogue", ":material/menu_book:", "catalogue", ALL_ROLES,
+             "Mosaics"),
+    PageSpec("pages/batch_verify.py", "Batch verification", ":material/folder_zip:", "batch",
+             (Role.EMPLOYER, Role.STAFF), "Employers"),
+    PageSpec("pages/verification_history.py", "Verification history", ":material/history:", "history", (Role.EMPLOYER,),
+             "Employers"),
+    PageSpec("pages/match.py", "Match a job posting", ":material/person_search:", "match", (Role.PARTNER, Role.STAFF),
+             "Industry partners"),
+    PageSpec("pages/shortlists.py", "Shortlists", ":material/star:", "shortlists", (Role.PARTNER,),
+             "Industry partners"),
+    PageSpec("pages/my_credentials.py", "My credentials", ":material/school:", "my-credentials", (Role.EARNER,),
+             "Earners"),
+    PageSpec("pages/staff_home.py", "Console overview", ":material/dashboard:", "staff", (Role.STAFF,),
+             "Staff console"),
+    PageSpec("pages/staff_issue.py", "Issue credentials", ":material/draw:", "staff-issue", (Role.STAFF,),
+             "Staff console"),
+    PageSpec("pages/staff_status.py", "Revoke and suspend", ":material/block:", "staff-status", (Role.STAFF,),
+             "Staff console"),
     PageSpec("pages/staff_earners.py", "Earners", ":material/group:", "staff-earners", (Role.STAFF,), "Staff console"),
     PageSpec("pages/staff_keys.py", "Signing keys", ":material/key:", "staff-keys", (Role.STAFF,), "Staff console"),
-    PageSpec("pages/staff_trust.py", "Trusted issuers", ":material/shield:", "staff-trust", (Role.STAFF,), "Staff console"),
-    PageSpec("pages/staff_gaps.py", "Coverage gaps", ":material/explore:", "staff-gaps", (Role.STAFF,), "Staff console"),
-    PageSpec("pages/staff_audit.py", "Audit log", ":material/receipt_long:", "staff-audit", (Role.STAFF,), "Staff console"),
+    PageSpec("pages/staff_trust.py", "Trusted issuers", ":material/shield:", "staff-trust", (Role.STAFF,),
+             "Staff console"),
+    PageSpec("pages/staff_gaps.py", "Coverage gaps", ":material/explore:", "staff-gaps", (Role.STAFF,),
+             "Staff console"),
+    PageSpec("pages/staff_audit.py", "Audit log", ":material/receipt_long:", "staff-audit", (Role.STAFF,),
+             "Staff console"),
     PageSpec("pages/staff_accounts.py", "Locked accounts", ":material/lock_open:", "staff-accounts", (Role.STAFF,),
              "Staff console"),
     PageSpec("pages/sign_in.py", "Sign in", ":material/login:", "sign-in", (Role.PUBLIC,), "Account"),
@@ -97,9 +109,9 @@ def runtime() -> Runtime:
 def ensure_demo_data(rt: Runtime) -> None:
     """Wait until the server has prepared the database (the demo data on a first start), showing its progress.
 
-    The server starts the work when it starts (``mosaics_match.services.startup``); a page run reaching it earlier (tests,
-    or a page run before the server's start finished) starts it here. Every visitor meanwhile sees the same
-    progress; once ready this is a no-op for the browser session.
+    The server starts the work when it starts (``mosaics_match.services.startup``); a page run reaching it
+    earlier (tests, or a page run before the server's start finished) starts it here. Every visitor meanwhile
+    sees the same progress; once ready this is a no-op for the browser session.
     """
     if st.session_state.get("_demo_checked"):
         return

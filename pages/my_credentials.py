@@ -115,9 +115,9 @@ for n, item in enumerate(items):
             st.error("This credential's stored file could not be prepared for download. Ask Seneca staff.")
         if item["files"]:
             signed = "the .jwt file" if item["jwt"] else "the credential file (.json)"
-            st.markdown(f":material/help: **Which file to send?** To an employer: your verification link below, or the badge image "
-                        f"(PNG) — the credential is inside it. To a badge wallet or LinkedIn: the badge image. If "
-                        f"someone asks for the credential file itself: {signed}.")
+            st.markdown(f":material/help: **Which file to send?** To an employer: your verification link below, or "
+                        f"the badge image (PNG) — the credential is inside it. To a badge wallet or LinkedIn: the "
+                        f"badge image. If someone asks for the credential file itself: {signed}.")
         row_of_buttons = st.container(horizontal=True)
         for f in item["files"]:
             row_of_buttons.download_button(f.label, data=f.data, file_name=f.file_name, mime=f.mime, help=f.hint,

@@ -63,7 +63,8 @@ def render_receipt(credential_id: str, claim_code: str | None, *, key: str) -> N
         return
     files, cert_data, link = papers.files, papers.certificate, papers.link
     st.markdown(f"**{papers.achievement_name}** for **{papers.earner_name}** ({papers.earner_email})")
-    st.caption(f"Credential ID `{credential_id}` · {papers.proof_format} · issued {papers.issued_at:%Y-%m-%d %H:%M} UTC")
+    st.caption(f"Credential ID `{credential_id}` · {papers.proof_format} · "
+               f"issued {papers.issued_at:%Y-%m-%d %H:%M} UTC")
     if claim_code:
         st.markdown("One-time claim code (give it to the earner; it is not shown again after you leave):")
         st.code(claim_code, language=None)
@@ -184,7 +185,8 @@ with bulk_tab:
                 issued = [r for r in results if r.ok and r.credential_id]
                 if issued:
                     pick = st.selectbox("Files and certificate for", options=range(len(issued)),
-                                        format_func=lambda i: f"line {issued[i].line}: {issued[i].email} — {issued[i].achievement}",
+                                        format_func=lambda i: f"line {issued[i].line}: {issued[i].email} — "
+                                                              f"{issued[i].achievement}",
                                         key="bulk_pick")
                     chosen = issued[pick or 0]
                     with st.container(border=True):

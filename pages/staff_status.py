@@ -105,7 +105,8 @@ if chosen:
         status = cred.status
         colour = {"valid": "green", "suspended": "orange", "revoked": "red"}[status]
         st.markdown(f"Status: :{colour}[**{status}**]"
-                    + (f" since {cred.status_changed_at:%Y-%m-%d %H:%M} UTC" if cred.status_changed_at and status != "valid" else "")
+                    + (f" since {cred.status_changed_at:%Y-%m-%d %H:%M} UTC"
+                       if cred.status_changed_at and status != "valid" else "")
                     + (f" — reason: {cred.status_reason}" if cred.status_reason else ""))
         if cred.public_status_reason and status != "valid":
             st.caption(f"Verifiers see: {cred.public_status_reason}")

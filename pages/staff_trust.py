@@ -153,7 +153,8 @@ with file_tab:
                                        for e in preview.entries]), hide_index=True, width="stretch")
             done = st.session_state.get(IMPORTED_KEY, {}).get(digest)
             if done:
-                st.success(f"Imported: {done['added']} added, {done['updated']} updated, {done['unchanged']} unchanged.")
+                st.success(f"Imported: {done['added']} added, {done['updated']} updated, "
+                           f"{done['unchanged']} unchanged.")
             elif st.button(f"Import {len(preview.entries)} issuer(s)", type="primary"):
                 counts = trust.import_issuers(rt, preview=preview, actor=viewer.email, actor_role=viewer.role)
                 st.session_state.setdefault(IMPORTED_KEY, {})[digest] = counts

@@ -73,12 +73,12 @@ def _banner(pv: PortalVerification) -> None:
     else:
         st.warning(text, icon=":material/help:")
     if pv.authenticity == "forged":
-        st.caption(":material/gpp_bad: **Not authentic.** The signature does not match the content: this file was altered after "
-                   "it was issued, or it was never issued by the named issuer.")
+        st.caption(":material/gpp_bad: **Not authentic.** The signature does not match the content: this file was "
+                   "altered after it was issued, or it was never issued by the named issuer.")
     elif pv.verdict == CANNOT_CONFIRM and pv.authenticity == "authentic" and not pv.result.issuer_trusted:
-        st.caption(":material/travel_explore: **Authentic, but from an issuer you do not know.** The signature is genuine and nothing was "
-                   "changed; the portal simply has no record that this issuer is trustworthy. It is not a "
-                   "forgery.")
+        st.caption(":material/travel_explore: **Authentic, but from an issuer you do not know.** The signature is "
+                   "genuine and nothing was changed; the portal simply has no record that this issuer is "
+                   "trustworthy. It is not a forgery.")
 
 
 def _card(pv: PortalVerification) -> None:
@@ -122,7 +122,8 @@ def _card(pv: PortalVerification) -> None:
             facts.append("**Valid until:** " + (reports.human_date(card.valid_until) if card.valid_until
                                                 else "does not expire"))
             st.markdown(" · ".join(facts))
-            extra = [f"{k.capitalize()}: {md(v)}" for k, v in card.details.items() if k in ("partner", "hours", "level")]
+            extra = [f"{k.capitalize()}: {md(v)}" for k, v in card.details.items()
+                     if k in ("partner", "hours", "level")]
             if extra:
                 st.caption(" · ".join(extra))
             if card.description:

@@ -101,7 +101,8 @@ def test_a_bad_value_is_one_clear_line(tmp_path, name, value, needle):
 
 
 def test_base_url_and_trusted_proxies_are_read(tmp_path):
-    s = _load(tmp_path, MOSAICS_BASE_URL="https://portal.example.ca/", MOSAICS_TRUSTED_PROXIES="10.0.0.5, 172.16.0.0/12,::1")
+    s = _load(tmp_path, MOSAICS_BASE_URL="https://portal.example.ca/",
+              MOSAICS_TRUSTED_PROXIES="10.0.0.5, 172.16.0.0/12,::1")
     assert s.base_url == "https://portal.example.ca" and s.base_url_configured
     assert s.trusted_proxies == ("10.0.0.5/32", "172.16.0.0/12", "::1/128")
 

@@ -799,6 +799,7 @@ def _locate(node: Any, path: str, dropped: set[str], relative: set[str], found: 
 __all__ = [
     "ContextError", "pinned_contexts", "conformance_documents", "document_loader", "document_loader_with",
     "extra_contexts", "issuing_loader", "available_contexts",
-    "canonicalize", "canonicalize_pyld", "clear_document_cache", "clear_shape_cache", "rdfc_from_dataset", "expand", "to_rdf_dataset",
+    "canonicalize", "canonicalize_pyld", "clear_document_cache", "clear_shape_cache", "rdfc_from_dataset", "expand",
+    "to_rdf_dataset",
     "undefined_terms",
 ]

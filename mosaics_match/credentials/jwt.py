@@ -301,6 +301,7 @@ def credential_from_payload(payload: dict) -> dict:
 
 
 __all__ = [
-    "parse_jws", "verify_jws", "verify_jws_parts", "sign_vc_jwt", "sign_compact_jws", "credential_from_payload", "json_depth",
+    "parse_jws", "verify_jws", "verify_jws_parts", "sign_vc_jwt", "sign_compact_jws", "credential_from_payload",
+    "json_depth",
     "ALG_FOR_KIND", "MAX_TOKEN_BYTES", "MAX_JSON_DEPTH",
 ]

@@ -7,8 +7,8 @@ white hexagonal panel carrying the credential title (wrapped onto two or three l
 
 The colour comes from ``colour_seed``: an ``int`` picks a palette entry directly; a ``str`` that is a school
 slug of the bundled catalogue gets that school's palette entry (distinct per school), any other string is
-hashed into the palette, so the same seed always gets the same colour. The tile pattern is seeded by the seed *and* the title, so badges
-of one school share a colour but differ in texture.
+hashed into the palette, so the same seed always gets the same colour. The tile pattern is seeded by the
+seed *and* the title, so badges of one school share a colour but differ in texture.
 """
 
 from __future__ import annotations

@@ -176,7 +176,8 @@ def _check_docx_archive(data: bytes) -> None:
         declared = 0
         for info in infos:
             declared += info.file_size
-            if info.compress_size and info.file_size / info.compress_size > MAX_DOCX_RATIO and info.file_size > 1_000_000:
+            if (info.compress_size and info.file_size / info.compress_size > MAX_DOCX_RATIO
+                    and info.file_size > 1_000_000):
                 raise PostingTextError("This Word file expands to far more data than it holds (a \"zip bomb\"); "
                                        "it was not opened.")
         if declared > MAX_DOCX_UNCOMPRESSED:

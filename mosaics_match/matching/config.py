@@ -88,8 +88,9 @@ class MatchConfig:
     combine
         How an earner's credentials combine per requirement: ``"max"`` (best single competency) or
         ``"noisy_or"`` (``1 - prod(1 - credit)``: several pieces of evidence for a requirement add up, unrelated
-        credentials contribute nothing). Dev E: noisy-or .435, max .317, naive one-vector-per-earner .258. Either way requirements are then averaged (coverage), so holding
-        extra unrelated credentials never lowers a score, unlike one TF-IDF vector per earner.
+        credentials contribute nothing). Dev E: noisy-or .435, max .317, naive one-vector-per-earner .258.
+        Either way requirements are then averaged (coverage), so holding extra unrelated credentials never
+        lowers a score, unlike one TF-IDF vector per earner.
     whole_weight
         Share of an earner's score given to the whole posting text treated as one extra requirement (the rest
         is requirement coverage). Helps postings written as prose rather than as a list of requirements

@@ -643,7 +643,8 @@ class EarnerIndex:
                            else f"entry:{cred_pos}")
                 evidence = Covered(req.text, self.competency_ids[c], self.competency_names[c], cred_id, sim,
                                    status)
-                pairs.append((r, int(self._unit_rows_of(np.array([c]))[0]), credit_of(sim, cfg, floor=0.0) * float(q.req_weights[r])))
+                pairs.append((r, int(self._unit_rows_of(np.array([c]))[0]),
+                              credit_of(sim, cfg, floor=0.0) * float(q.req_weights[r])))
             out.append(RequirementMatch(req, status, sim if units.size else 0.0, evidence,
                                         bool(q.matchable[r]), float(q.req_weights[r])))
         terms = self.competencies.why_terms(q.texts, pairs, cfg.n_terms, query_matrix=q.query_matrix,

@@ -54,7 +54,8 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         "what you bring to the team", "what you need", "what you'll need", "what you will need",
         "what we're looking for", "what we are looking for", "who we're looking for", "who we are looking for",
         "who you are", "about you", "you have", "you are", "you", "your profile", "your skills",
-        "your experience", "your background", "what we need", "what you need to succeed", "you need", "the ideal candidate", "ideal candidate", "the ideal candidate has",
+        "your experience", "your background", "what we need", "what you need to succeed", "you need",
+        "the ideal candidate", "ideal candidate", "the ideal candidate has",
         "must have", "must haves", "must-have", "must-haves", "required skills", "required experience", "skills",
         "key skills", "technical skills", "knowledge and skills", "knowledge, skills and abilities",
         "competencies", "core competencies", "education", "experience", "credentials", "certifications",
@@ -97,7 +98,8 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         "about the role", "about the job", "about the position", "about this role", "about this job",
         "about this position", "about the opportunity", "the opportunity", "the role", "role", "the position",
         "the job", "overview", "job overview", "position overview", "role overview", "summary", "job summary",
-        "position summary", "role summary", "your role", "the role in brief", "description", "job description", "full job description",
+        "position summary", "role summary", "your role", "the role in brief", "description", "job description",
+        "full job description",
         "position description", "à propos du poste", "le poste", "description du poste", "sommaire",
         "aperçu", "résumé du poste", "le rôle",
     ),
@@ -291,8 +293,8 @@ _AVAILABILITY = re.compile(r"\bmust be available\b|\b(?:weekend|evening|night|ho
                            r"availability\b|\bavailab(?:le|ility) (?:on |for |to work )?(?:evenings|weekends|nights|"
                            r"holidays|overnights|rotating shifts|shifts)\b|\b(?:availab(?:le|ility)|able|ability|"
                            r"willing(?:ness)?|prepared)\s+to "
-                           r"work\b.{0,120}?\b(?:evenings?|weekends?|nights?|holidays?|overtime|shifts?|rotating|on[- ]call|"
-                           r"flexible hours)\b", _I)
+                           r"work\b.{0,120}?\b(?:evenings?|weekends?|nights?|holidays?|overtime|shifts?|rotating|"
+                           r"on[- ]call|flexible hours)\b", _I)
 _BENEFIT = re.compile(
     r"\b(?:health|dental|vision|medical)(?: and (?:dental|vision))? (?:benefits|care|coverage|plan|insurance)\b"
     r"|\bgroup (?:benefits|insurance)\b|\bextended health\b|\bbenefits (?:package|plan|program)\b"
@@ -328,7 +330,8 @@ _REQ_START = re.compile(
     r"diploma|certificate|certification|certified|licen[cs]ed?|bachelor'?s?|master'?s?|post-secondary|college|"
     r"university|high school|secondary|\d+\+?\s*(?:years?|yrs)|minimum|at least|comfortable|confident|fluent|"
     r"fluency|bilingual|skilled|skills?|background|registered|member|membership|valid|current|eligible|"
-    r"legally|must|exposure|attention to|clear (?:vulnerable|criminal|police|background|record|security|driving|driver'?s)|expérience|connaissances?|maîtrise|capacité|aptitudes?|habiletés?|"
+    r"legally|must|exposure|attention to|clear (?:vulnerable|criminal|police|background|record|security|driving|"
+    r"driver'?s)|expérience|connaissances?|maîtrise|capacité|aptitudes?|habiletés?|"
     r"diplôme|certificat|permis|baccalauréat|bilinguisme|bonne|excellente|très bonne|(?:an?|the)\s+(?:diploma|"
     r"degree|valid|current|clear|strong|background|minimum|certificate|college|university|passion))\b",
     _I)

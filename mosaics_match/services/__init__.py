@@ -1,1 +1,2 @@
-"""Use cases: each owns its transactions (verification, matching, issuing, bulk issue, earner import, claims, sharing, auth, demo, start-up)."""
+"""Use cases: each owns its transactions (verification, matching, issuing, bulk issue, earner import, claims,
+sharing, auth, demo, start-up)."""

@@ -36,7 +36,8 @@ MAX_ROWS = LIMITS.issue_csv_rows
 MAX_CELL_CHARS = LIMITS.issue_csv_cell_chars
 REQUIRED_COLUMNS = ("email", "name", "achievement")
 OPTIONAL_COLUMNS = ("format", "valid_from", "valid_until")
-EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 Progress = Callable[[int, int, "RowResult"], None]
@@ -102,11 +103,13 @@ def decode_upload(data: bytes, *, max_bytes: int, what: str = "file") -> str:
     if not data:
         raise BulkError(f"The {what} is empty.")
     if len(data) > max_bytes:
-        raise BulkError(f"The {what} is {len(data):,} bytes; the limit is {max_bytes:,} bytes. Split it into smaller files.")
+        raise BulkError(f"The {what} is {len(data):,} bytes; the limit is {max_bytes:,} bytes. "
+                        "Split it into smaller files.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BulkError(f"The {what} is not UTF-8 text (byte {exc.start}). Save it as “CSV UTF-8” and try again.") from exc
+        raise BulkError(f"The {what} is not UTF-8 text (byte {exc.start}). "
+                        "Save it as “CSV UTF-8” and try again.") from exc
     if "\x00" in text:
         raise BulkError(f"The {what} contains binary data; upload a CSV text file.")
     return text
@@ -453,7 +456,8 @@ def issue_plan(
             result = RowResult(row.line, row.email, row.achievement_name, False, message=f"not issued: {exc}")
         except Exception as exc:
             result = RowResult(row.line, row.email, row.achievement_name, False,
-                               message=f"not issued: unexpected error ({type(exc).__name__}); nothing was saved for this row")
+                               message=f"not issued: unexpected error ({type(exc).__name__}); "
+                                       "nothing was saved for this row")
         if not result.ok:
             with Session.begin() as session:
                 repo.record_audit(session, actor=actor, actor_role="staff", action="issue", subject=row.email,

@@ -90,7 +90,8 @@ def _noop(_: float, __: str) -> None:
     return None
 
 
-def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop, workers: int | None = None) -> SeedReport:
+def seed(rt: Runtime, *, earners: int | None = None, progress: Progress = _noop,
+         workers: int | None = None) -> SeedReport:
     """Create the demo data that is not there yet.
 
     Parameters
@@ -143,7 +144,7 @@ def _seed_catalogue(session: Session, catalogue) -> int:
     partners = {p.slug: p.name for p in catalogue.partners}
     existing = {a.slug for a in session.scalars(select(Achievement))}
     added = 0
-    for position, item in enumerate(catalogue.achievements):
+    for _position, item in enumerate(catalogue.achievements):
         if item.slug in existing:
             continue
         school = schools.get(item.school, item.school)
@@ -250,8 +251,8 @@ def _seed_credentials(rt: Runtime, earner_ids: list[int], report: SeedReport, pr
         achievements = list(session.scalars(select(Achievement).order_by(Achievement.id)))
         for a in achievements:
             _ = a.competencies  # load while the session is open
-        earners = {e.id: e for e in session.scalars(select(Earner).where(Earner.id.in_(earner_ids)))} if len(earner_ids) < 900 else \
-            {e.id: e for e in session.scalars(select(Earner))}
+        earners = ({e.id: e for e in session.scalars(select(Earner).where(Earner.id.in_(earner_ids)))}
+                   if len(earner_ids) < 900 else {e.id: e for e in session.scalars(select(Earner))})
         by_school: dict[str, list[Achievement]] = {}
         for a in achievements:
             by_school.setdefault(a.school, []).append(a)

@@ -179,8 +179,9 @@ def import_earners(session: Session, *, plan: EarnerPlan, actor: str, actor_role
     if any_discoverable or updated:
         repo.bump_data_version(session)  # new discoverable earners / changed names show up in searches now
     report = ImportReport(created, updated, unchanged)
-    repo.record_audit(session, actor=actor, actor_role=actor_role, action="earner_import", subject=f"{len(plan.rows)} rows",
-                      outcome="success", details={"created": created, "updated": updated, "unchanged": unchanged})
+    repo.record_audit(session, actor=actor, actor_role=actor_role, action="earner_import",
+                      subject=f"{len(plan.rows)} rows", outcome="success",
+                      details={"created": created, "updated": updated, "unchanged": unchanged})
     return report
 
 

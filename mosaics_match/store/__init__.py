@@ -1,1 +1,2 @@
-"""Storage: engine and sessions, typed models, keyword-only repository functions, the sealed audit chain, key and password encryption at rest; Alembic migrations own the schema."""
+"""Storage: engine and sessions, typed models, keyword-only repository functions, the sealed audit chain, key and
+password encryption at rest; Alembic migrations own the schema."""

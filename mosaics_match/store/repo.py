@@ -175,7 +175,8 @@ def issuer_keys(session: Session, *, issuer: Issuer) -> list[SigningKey]:
 # --- catalogue ------------------------------------------------------------------------------------------------
 
 def list_achievements(session: Session, *, active_only: bool = True) -> list[Achievement]:
-    stmt = select(Achievement).options(selectinload(Achievement.competencies)).order_by(Achievement.school, Achievement.name)
+    stmt = (select(Achievement).options(selectinload(Achievement.competencies))
+            .order_by(Achievement.school, Achievement.name))
     if active_only:
         stmt = stmt.where(Achievement.active.is_(True))
     return list(session.scalars(stmt))
@@ -235,11 +236,14 @@ def count_rows(session: Session) -> dict[str, int]:
         "achievements": session.scalar(select(func.count()).select_from(Achievement)) or 0,
         "competencies": session.scalar(select(func.count()).select_from(Competency)) or 0,
         "earners": session.scalar(select(func.count()).select_from(Earner)) or 0,
-        "discoverable": session.scalar(select(func.count()).select_from(Earner).where(Earner.discoverable.is_(True))) or 0,
+        "discoverable": session.scalar(select(func.count()).select_from(Earner)
+                                       .where(Earner.discoverable.is_(True))) or 0,
         "credentials": session.scalar(select(func.count()).select_from(IssuedCredential)) or 0,
         "valid_credentials": session.scalar(valid) or 0,
-        "revoked": session.scalar(select(func.count()).select_from(IssuedCredential).where(IssuedCredential.revoked.is_(True))) or 0,
-        "suspended": session.scalar(select(func.count()).select_from(IssuedCredential).where(IssuedCredential.suspended.is_(True))) or 0,
+        "revoked": session.scalar(select(func.count()).select_from(IssuedCredential)
+                                  .where(IssuedCredential.revoked.is_(True))) or 0,
+        "suspended": session.scalar(select(func.count()).select_from(IssuedCredential)
+                                    .where(IssuedCredential.suspended.is_(True))) or 0,
         "postings": session.scalar(select(func.count()).select_from(JobPosting)) or 0,
         "partners": session.scalar(select(func.count(func.distinct(Achievement.partner)))) or 0,
     }
@@ -462,7 +466,8 @@ def parse_trust_document(data: bytes | str, *, max_bytes: int = MAX_TRUST_FILE_B
     except (UnicodeDecodeError, ValueError) as exc:
         raise TrustFileError(f"The file is not valid JSON: {exc}.") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("issuers"), list):
-        raise TrustFileError('The file must be a JSON object with an "issuers" list: {"issuers": [{"id": …, "name": …}]}.')
+        raise TrustFileError('The file must be a JSON object with an "issuers" list: '
+                             '{"issuers": [{"id": …, "name": …}]}.')
     items = doc["issuers"]
     if len(items) > max_entries:
         raise TrustFileError(f"The file lists {len(items):,} issuers; the limit is {max_entries:,}.")
@@ -490,7 +495,8 @@ def parse_trust_document(data: bytes | str, *, max_bytes: int = MAX_TRUST_FILE_B
         if ident in entries:
             problems.append(f"entry {i} repeats {ident}")
             continue
-        entries[ident] = TrustEntry(ident, name.strip(), notes.strip() if isinstance(notes, str) and notes.strip() else None)
+        entries[ident] = TrustEntry(ident, name.strip(),
+                                    notes.strip() if isinstance(notes, str) and notes.strip() else None)
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise TrustFileError("Nothing was imported: " + "; ".join(problems[:10]) + more + ".")

@@ -80,7 +80,8 @@ def test_visitors_get_no_deploy_button_or_developer_menu(tmp_path, seeded_sqlite
 
 
 @pytest.mark.slow
-def test_the_first_visitor_of_a_first_start_watches_the_demo_data_being_created(tmp_path, browser, start_portal) -> None:
+def test_the_first_visitor_of_a_first_start_watches_the_demo_data_being_created(tmp_path, browser,
+                                                                                 start_portal) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
     portal = start_portal(tmp_path, None, env={"MOSAICS_DEMO_EARNERS": "400", "MOSAICS_BASE_URL": None})
@@ -111,7 +112,8 @@ def _achievement_of(db_url: str, credential_id: str) -> str:
 
 
 @pytest.mark.slow
-def test_served_on_another_port_without_base_url_every_staff_link_works(tmp_path, seeded_sqlite, browser, start_portal) -> None:
+def test_served_on_another_port_without_base_url_every_staff_link_works(tmp_path, seeded_sqlite, browser,
+                                                                         start_portal) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()  # closed, after a screenshot if the test failed, by tests/browser/conftest.py
     portal = start_portal(tmp_path, seeded_sqlite, env={"MOSAICS_BASE_URL": None})

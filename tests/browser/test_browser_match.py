@@ -88,7 +88,8 @@ def _issue_sql_credential(db_url: str) -> str:
     rt = open_runtime(make_settings(db_url), migrate=False)
     try:
         with rt.Session.begin() as session:
-            achievement = session.scalars(select(Achievement).where(Achievement.slug == "sql-for-business-analysis")).one()
+            achievement = session.scalars(select(Achievement)
+                                          .where(Achievement.slug == "sql-for-business-analysis")).one()
             holders = {r.earner_id for r in repo.matching_rows(session) if r.achievement_slug == achievement.slug}
             with_accounts = select(Account.earner_id).where(Account.earner_id.is_not(None))
             earner = session.scalars(select(Earner).where(Earner.discoverable.is_(True), Earner.id.not_in(holders),

@@ -29,7 +29,8 @@ def _png() -> bytes:
 
 
 @pytest.mark.parametrize("data,kind", [
-    (b'{"a": 1}', "json"), (b"\xef\xbb\xbf  \n[1]", "json"), (JWS.encode(), "jws"), (b" " + JWS.encode() + b"\n", "jws"),
+    (b'{"a": 1}', "json"), (b"\xef\xbb\xbf  \n[1]", "json"), (JWS.encode(), "jws"),
+    (b" " + JWS.encode() + b"\n", "jws"),
     (json.dumps(JWS).encode(), "jws"), (b'<?xml version="1.0"?><!-- c --><svg xmlns="x"/>', "svg"),
     (b"<svg:svg xmlns:svg='http://www.w3.org/2000/svg'/>", "svg"), (b"<html/>", "unknown"),
     (b"hello world", "unknown"), (b"a.b.c", "unknown"), (b"\x00\x01\x02", "unknown"), (b"", "unknown"),

@@ -162,7 +162,10 @@ def _broken(raw: dict[str, Any], mutate) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["achievements"][2].pop("criteria"), r"achievements\[2\] \('[a-z0-9-]+'\): missing required field\(s\): criteria"),
+        (
+            lambda d: d["achievements"][2].pop("criteria"),
+            r"achievements\[2\] \('[a-z0-9-]+'\): missing required field\(s\): criteria",
+        ),
         (lambda d: d["achievements"][1].update(school="school-of-nowhere"), r"unknown school 'school-of-nowhere'"),
         (lambda d: d["achievements"][3].update(partner="acme"), r"achievements\[3\].*unknown partner 'acme'"),
         (
@@ -176,7 +179,10 @@ def _broken(raw: dict[str, Any], mutate) -> dict[str, Any]:
         (lambda d: d["achievements"][4].update(hours=120), r"achievements\[4\].*hours: 120 is outside 10-60"),
         (lambda d: d["achievements"][4].update(hours="30"), r"hours: expected an integer, got str"),
         (lambda d: d["achievements"][5].update(level="Expert"), r"level: 'Expert' is not one of"),
-        (lambda d: d["achievements"][6].update(competencies=d["achievements"][6]["competencies"][:3]), r"has 3 entries"),
+        (
+            lambda d: d["achievements"][6].update(competencies=d["achievements"][6]["competencies"][:3]),
+            r"has 3 entries",
+        ),
         (lambda d: d["achievements"][7].update(slug=d["achievements"][0]["slug"]), r"duplicate achievement slug"),
         (lambda d: d["achievements"][8].update(slug="Not A Slug"), r"is not kebab-case"),
         (lambda d: d["achievements"][9].update(competences=[]), r"unknown field\(s\): competences"),
@@ -229,7 +235,8 @@ def test_malformed_postings_give_clear_error() -> None:
     good = json.loads((DATA / "postings.json").read_text(encoding="utf-8"))
     bad = copy.deepcopy(good)
     bad[4]["posted"] = "next Tuesday"
-    with pytest.raises(ValueError, match=r"postings\.json: \[4\] \('[a-z0-9-]+'\)\.posted: 'next Tuesday' is not an ISO date"):
+    with pytest.raises(ValueError, match=r"postings\.json: \[4\] \('[a-z0-9-]+'\)\.posted: "
+                                         r"'next Tuesday' is not an ISO date"):
         parse_postings(bad)
     bad = copy.deepcopy(good)
     bad[0]["text"] = "Too short."

@@ -203,7 +203,8 @@ def test_pdf_whose_content_stream_is_a_decompression_bomb_is_refused() -> None:
     pdf = _pdf(["placeholder"])
     start = pdf.index(b"<< /Length ")
     end = pdf.index(b"endstream", start) + len(b"endstream")
-    stream_obj = b"<< /Length " + str(len(bomb)).encode() + b" /Filter /FlateDecode >>\nstream\n" + bomb + b"\nendstream"
+    stream_obj = (b"<< /Length " + str(len(bomb)).encode() + b" /Filter /FlateDecode >>\nstream\n" + bomb
+                  + b"\nendstream")
     broken = pdf[:start] + stream_obj + pdf[end:]  # xref offsets now stale: pypdf rebuilds them (strict=False)
     assert len(broken) < pt.MAX_UPLOAD_BYTES
     with pytest.raises(PostingTextError, match="too much data"):

@@ -23,13 +23,19 @@ from mosaics_match.matching import (
 from mosaics_match.matching.fixtures import build_synthetic_index, make_posting
 
 COMPETENCIES = {
-    "py": Competency("py", "Python programming", "Write, test and debug Python programs and scripts", achievement_id="A-py"),
-    "sql": Competency("sql", "SQL databases", "Design relational database schemas and write SQL queries", achievement_id="A-sql"),
-    "dock": Competency("dock", "Docker containers", "Package and deploy applications with Docker containers", achievement_id="A-dock"),
-    "weld": Competency("weld", "Arc welding", "Weld steel structures with arc welding equipment", achievement_id="A-weld"),
-    "cook": Competency("cook", "Commercial cooking", "Prepare meals safely in a commercial kitchen", achievement_id="A-cook"),
+    "py": Competency("py", "Python programming", "Write, test and debug Python programs and scripts",
+                     achievement_id="A-py"),
+    "sql": Competency("sql", "SQL databases", "Design relational database schemas and write SQL queries",
+                      achievement_id="A-sql"),
+    "dock": Competency("dock", "Docker containers", "Package and deploy applications with Docker containers",
+                       achievement_id="A-dock"),
+    "weld": Competency("weld", "Arc welding", "Weld steel structures with arc welding equipment",
+                       achievement_id="A-weld"),
+    "cook": Competency("cook", "Commercial cooking", "Prepare meals safely in a commercial kitchen",
+                       achievement_id="A-cook"),
     "knit": Competency("knit", "Knitting", "Knit garments from wool yarn by hand", achievement_id="A-knit"),
-    "paint": Competency("paint", "House painting", "Paint interior walls and exterior facades", achievement_id="A-paint"),
+    "paint": Competency("paint", "House painting", "Paint interior walls and exterior facades",
+                        achievement_id="A-paint"),
 }
 ACHIEVEMENTS = {c.achievement_id: [c.id] for c in COMPETENCIES.values()}
 POSTING = """Backend developer
@@ -167,8 +173,8 @@ def _scores_by_the_documented_formula(index, cat, earners, posting: str, cfg: Ma
 
     Only step 1, the requirement x competency TF-IDF cosine, comes from the fitted encoder (checked against
     scikit-learn in ``test_fast_transform_and_product_match_sklearn_and_scipy``). Then: an achievement's cosine is
-    its best competency's; credit ``min(1, cos / full) ** credit_power`` from ``min_similarity`` up, else 0; only the best
-    ``per_requirement_top`` achievements of a requirement give credit; an earner's achievements (each counted
+    its best competency's; credit ``min(1, cos / full) ** credit_power`` from ``min_similarity`` up, else 0; only the
+    best ``per_requirement_top`` achievements of a requirement give credit; an earner's achievements (each counted
     once) combine by noisy-or; the score is the weighted mean over the requirements some catalogue competency
     reaches at ``partial_similarity`` (plain lines weigh 1) for ``1 - whole_weight``, plus the whole posting as
     one more requirement for ``whole_weight``.

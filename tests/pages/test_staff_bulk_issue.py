@@ -56,7 +56,8 @@ def test_valid_file_with_names_slugs_formats_and_dates() -> None:
     )
     assert plan.ok, plan.preview()
     a, g = plan.rows
-    assert (a.email, a.name, a.achievement_slug, a.fmt) == ("ada@example.org", "Ada Lovelace", "python-data", "eddsa-rdfc-2022")
+    assert (a.email, a.name, a.achievement_slug, a.fmt) == ("ada@example.org", "Ada Lovelace", "python-data",
+                                                            "eddsa-rdfc-2022")
     assert a.valid_from == datetime(2026, 7, 1, tzinfo=UTC) and a.valid_until.year == 2029
     assert (g.achievement_slug, g.fmt, g.valid_from, g.valid_until) == ("safe-food", "vc-jwt", None, None)
 
@@ -181,7 +182,8 @@ def test_invalid_plan_or_missing_secret_issues_nothing(rt) -> None:
     from dataclasses import replace
 
     slugs = add_catalogue(rt)
-    bad = bulk_issue.parse_bulk_csv(f"email,name,achievement\nbad,X,{slugs[0]}\n".encode(), achievements=_achievements(rt))
+    bad = bulk_issue.parse_bulk_csv(f"email,name,achievement\nbad,X,{slugs[0]}\n".encode(),
+                                    achievements=_achievements(rt))
     with pytest.raises(bulk_issue.BulkError, match="Nothing was issued"):
         bulk_issue.issue_plan(rt.Session, settings=rt.settings, plan=bad, actor="s")
     good = bulk_issue.parse_bulk_csv(f"email,name,achievement\na@example.org,A,{slugs[0]}\n".encode(),

@@ -28,7 +28,8 @@ def test_parse_and_validate_rows() -> None:
 @pytest.mark.parametrize(
     ("row", "message"),
     [("bad-email,X,yes", "not a valid email"), ("a@example.org,,no", "name is missing"),
-     ("a@example.org,A,maybe", "discoverable must be yes or no"), ("ada@example.org,Again,no", "same email is on line 2")],
+     ("a@example.org,A,maybe", "discoverable must be yes or no"),
+     ("ada@example.org,Again,no", "same email is on line 2")],
 )
 def test_bad_rows_block_the_import(row: str, message: str) -> None:
     plan = earner_import.parse_earners_csv(("email,name,discoverable\nada@example.org,Ada,yes\n" + row + "\n").encode())

@@ -47,7 +47,8 @@ def test_did_key_rotation_warns_that_the_identity_changes(portal_env: str) -> No
     assert f"`{old}`" in warning
     at.button(key="rotate_yes").click().run()
     after = _issuers(portal_env)
-    assert after[old].startswith("Retired Seneca key") and len({i for i in after if i.startswith("did:key:")} - known) == 1
+    assert after[old].startswith("Retired Seneca key")
+    assert len({i for i in after if i.startswith("did:key:")} - known) == 1
 
 
 def test_did_web_rotation_says_nothing_changes_outside(portal_env: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -153,7 +153,8 @@ def test_bulk_issue_rejects_a_non_csv_upload_and_stays_usable(portal_env: str, s
     assert any("not UTF-8" in e.value or "binary" in e.value for e in at.error)
     from mosaics_match.services.bulk_issue import MAX_CSV_BYTES
 
-    at.file_uploader(key="bulk_csv").set_value(("big.csv", b"email,name,achievement\n" + b"a" * MAX_CSV_BYTES, "text/csv"))
+    at.file_uploader(key="bulk_csv").set_value(("big.csv", b"email,name,achievement\n" + b"a" * MAX_CSV_BYTES,
+                                                "text/csv"))
     at.run()
     assert any("the limit is" in e.value for e in at.error) and not at.dataframe
     at.text_input[0].input("still@example.org")
@@ -265,7 +266,8 @@ def test_earner_import_preview_then_idempotent_import(portal_env: str, staff: st
     from mosaics_match.store.models import Earner
 
     before = _count(portal_env, Earner)
-    data = b"email,name,discoverable,location\nimp1@example.org,Imported One,yes,Toronto\nimp2@example.org,Imported Two,no,\n"
+    data = (b"email,name,discoverable,location\nimp1@example.org,Imported One,yes,Toronto\n"
+            b"imp2@example.org,Imported Two,no,\n")
     at = app_test("pages/staff_earners.py", token=staff)
     at.file_uploader(key="earner_csv").set_value(("e.csv", data, "text/csv")).run()
     assert not at.exception

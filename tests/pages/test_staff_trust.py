@@ -14,7 +14,8 @@ from mosaics_match.store import repo
 @pytest.mark.parametrize(
     ("value", "normal"),
     [("did:web:example.edu", "did:web:example.edu"), ("did:web:example.edu:dept%3A1", "did:web:example.edu:dept%3A1"),
-     ("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
+     ("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+      "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
      (" https://badges.example.com/issuer/ ", "https://badges.example.com/issuer")],
 )
 def test_valid_identifiers_are_normalised(value: str, normal: str) -> None:
@@ -79,6 +80,7 @@ def test_add_annotate_remove_import_export_round_trip(rt) -> None:
     assert counts == {"added": 1, "updated": 0, "unchanged": 1}
     with rt.Session.begin() as session:
         assert repo.export_trust_registry(session) == exported
-        assert repo.import_trust_registry(session, entries=entries, actor="s") == {"added": 0, "updated": 0, "unchanged": 2}
+        assert repo.import_trust_registry(session, entries=entries, actor="s") == {"added": 0, "updated": 0,
+                                                                                   "unchanged": 2}
         actions = [e.action for e in repo.list_audit(session)]
     assert {"trust_add", "trust_update", "trust_remove", "trust_import"} <= set(actions)

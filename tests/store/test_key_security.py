@@ -83,7 +83,8 @@ def test_database_dump_holds_no_usable_private_key(busy_rt) -> None:
         keys = list(session.scalars(select(SigningKey)))
     assert len(keys) == 2
     for key in keys:
-        private = decrypt_private_key(key.private_key_encrypted, secret=TEST_KEY_SECRET, binding=key.verification_method)
+        private = decrypt_private_key(key.private_key_encrypted, secret=TEST_KEY_SECRET,
+                                      binding=key.verification_method)
         raw = _raw(private)
         for form in _encodings(raw):
             assert form not in dump, "a private key is stored in a readable encoding"

@@ -91,7 +91,8 @@ def test_did_web_document_lists_current_and_retired_keys(seeded_rt) -> None:
     doc = resp.json()
     assert doc["id"] == did
     assert [m["id"] for m in doc["verificationMethod"]] == vms
-    assert all(m["type"] == "Multikey" and m["publicKeyMultibase"].startswith("z6Mk") for m in doc["verificationMethod"])
+    assert all(m["type"] == "Multikey" and m["publicKeyMultibase"].startswith("z6Mk")
+               for m in doc["verificationMethod"])
     assert doc["assertionMethod"] == vms
     jwks = client.get("/.well-known/jwks.json").json()["keys"]
     assert [k["kid"] for k in jwks] == vms

@@ -27,7 +27,7 @@ def load(run: Run, data: bytes | str | dict) -> None:
         except (TypeError, ValueError, RecursionError):
             run.add("input.limits", "failure", "The input is not plain JSON data.",
                      [problem("not-json", "Not JSON", "The object cannot be represented as JSON.")])
-            raise Fatal
+            raise Fatal from None
         _check_limits(run, raw, parsed=data)
         run.cred = data  # checks never modify the credential
         run.add("input.format", "success", "Read a credential given as a JSON object.")
@@ -46,7 +46,7 @@ def load(run: Run, data: bytes | str | dict) -> None:
         except BakeError as exc:
             run.add("input.format", "failure", f"The {kind.upper()} image holds no readable credential.",
                      [problem(f"bake-{exc.code}", "No baked credential", exc.detail)])
-            raise Fatal
+            raise Fatal from None
         payload = text.encode("utf-8")
         inner = detect_kind(payload)
         if inner not in ("json", "jws"):
@@ -83,7 +83,7 @@ def load(run: Run, data: bytes | str | dict) -> None:
                 run.add("input.limits", "success", "The input is within the size and nesting limits.")
                 run.add("input.format", "failure", "The signed token is malformed.",
                          [problem("bad-jws", "Malformed token", f"The payload is not JSON: {exc.detail}")])
-            raise Fatal
+            raise Fatal from None
 
     if inner_kind == "json":
         try:
@@ -93,11 +93,11 @@ def load(run: Run, data: bytes | str | dict) -> None:
             if exc.code in ("too-deep", "too-large"):
                 run.add("input.limits", "failure", "The input is too large or too deeply nested to check.",
                          [problem(exc.code, "Input limit exceeded", exc.detail)])
-                raise Fatal
+                raise Fatal from None
             run.add("input.limits", "success", "The input is within the size and nesting limits.")
             run.add("input.format", "failure", "The file is not valid JSON.",
                      [problem(exc.code, "Invalid JSON", exc.detail)])
-            raise Fatal
+            raise Fatal from None
         if isinstance(value, str) and detect_kind(value.encode("utf-8")) == "jws":
             _check_limits(run, None, parsed=jws_payload(value))
             load_jws(run, value, kind)
@@ -162,7 +162,7 @@ def _check_limits(run: Run, raw: bytes | None, depth: bool = True, parsed: Any =
         except InputError as exc:
             run.add("input.limits", "failure", exc.detail,
                      [problem(exc.code, "Input limit exceeded", exc.detail, exc.pointer)])
-            raise Fatal
+            raise Fatal from None
     if depth:
         run.add("input.limits", "success", "The input is within the size and nesting limits.")
 
@@ -178,7 +178,7 @@ def load_jws(run: Run, token: str, kind: str | None) -> None:
                  [problem("bad-jws", "Malformed token",
                            exc.detail[:300] if isinstance(exc, CredentialError)
                            else "The token's parts cannot be decoded as base64url JSON.")])
-        raise Fatal
+        raise Fatal from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         run.add("input.format", "failure", "The signed token does not hold a JSON credential.",
                  [problem("bad-jws", "Malformed token", "Header or payload is not a JSON object.")])

@@ -130,7 +130,7 @@ def check_signature(run: Run) -> None:
         except CredentialError as exc:
             run.add("proof.signature", "failure", "The signing key could not be used.",
                      [problem("key-invalid", "Invalid key", exc.detail[:300], pointer + "/verificationMethod")])
-            raise Fatal
+            raise Fatal from None
         try:
             canonical = verify_proof(document_for_proof(cred, proof), proof, rk.key)
         except CredentialError as exc:
@@ -142,12 +142,12 @@ def check_signature(run: Run) -> None:
                          "The signature cannot be confirmed because the credential contains fields its "
                          "vocabulary does not define (they would not be covered by the signature).",
                          [problem("signature-undefined-terms", "Unsigned fields", exc.detail[:300], pointer)])
-                raise Fatal
+                raise Fatal from None
             run.add("proof.signature", "failure",
                      "The signature does not match: the credential was changed after it was signed, or it was "
                      "not signed by this key.",
                      [problem("signature-invalid", "Invalid signature", exc.detail[:300], pointer)])
-            raise Fatal
+            raise Fatal from None
         if canonical is not None:
             run.canonical.append(canonical)
         run.verified.append((proof, rk))
@@ -176,7 +176,7 @@ def _use_signed_view(run: Run) -> None:
     except SignedViewError as exc:
         run.add("proof.signature", "failure", "The signed data does not describe exactly one credential.",
                  [problem("signed-graph", "Unreadable signed data", str(exc)[:300])])
-        raise Fatal
+        raise Fatal from None
     if any(v != views[0] for v in views[1:]):
         run.add("proof.signature", "failure", "The signatures of this credential cover different contents.",
                  [problem("signed-graph", "Signatures disagree",
@@ -221,11 +221,11 @@ def _check_jws_signature(run: Run) -> None:
     except FetchError as exc:
         run.add("proof.signature", "indeterminate", "The signing key could not be retrieved right now.",
                  [problem("key-unavailable", "Key not available", exc.reason)])
-        raise Fatal
+        raise Fatal from None
     except CredentialError as exc:
         run.add("proof.signature", "failure", "The signing key in the token could not be used.",
                  [problem("key-invalid", "Invalid key", exc.detail[:300])])
-        raise Fatal
+        raise Fatal from None
     if not candidates:
         run.add("proof.signature", "failure", "None of the issuer's published keys matches the token.",
                  [problem("key-not-found", "Key not found", "No key with the token's kid.")])

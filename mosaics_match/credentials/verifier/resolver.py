@@ -167,7 +167,8 @@ class KeyResolver:
                 raise KeyFormatError(f"{vm_ref} is not in the DID document", code="did.web.vm")
             # a method inside the DID's own document without an explicit controller is the DID's
             named = vm.get("controller")
-            return ResolvedKey(vm_ref, named if isinstance(named, str) else did, keys.public_key_from_verification_method(vm),
+            return ResolvedKey(vm_ref, named if isinstance(named, str) else did,
+                               keys.public_key_from_verification_method(vm),
                                self._is_assertion(doc, vm_ref, did), "did:web")
         if vm_ref.startswith("https://"):
             base = vm_ref.split("#", 1)[0]

@@ -1,7 +1,7 @@
 """Initial schema, with triggers that make the audit log append-only.
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 import sqlalchemy as sa
 from alembic import op
