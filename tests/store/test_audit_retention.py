@@ -17,10 +17,10 @@ from mosaics_match.store import audit_chain
 from mosaics_match.store.audit_retention import rollup
 from mosaics_match.store.models import AuditEvent
 from tests.conftest import REPO, TEST_KEY_SECRET, TEST_SESSION_SECRET
+from tests.store.test_audit_chain import KEY, _drop_triggers, _verify
 
 pytestmark = pytest.mark.storage
 
-KEY = audit_chain.chain_key(TEST_KEY_SECRET)
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
@@ -50,20 +50,6 @@ def _history(rt, now: datetime = NOW) -> dict[str, int]:
         for i in range(3):  # within the retention period: kept
             ids[f"recent{i}"] = _event(session, now - timedelta(days=2, minutes=-i)).id
     return ids
-
-
-def _verify(rt) -> audit_chain.ChainReport:
-    with rt.Session() as session:
-        return audit_chain.verify_chain(session, key=KEY)
-
-
-def _drop_triggers(rt) -> None:
-    with rt.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("DROP TRIGGER audit_event_no_change ON audit_event"))
-        else:
-            conn.execute(text("DROP TRIGGER audit_event_no_update"))
-            conn.execute(text("DROP TRIGGER audit_event_no_delete"))
 
 
 def _rolled_up(rt) -> None:
