@@ -59,6 +59,18 @@ class LruCache(Generic[K, V]):
             self._data.move_to_end(key)
             return value
 
+    def peek(self, key: K, default: V | None = None) -> V | None:
+        """The live value of ``key`` without making it the most recently used, or ``default``."""
+        with self.lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return default
+            expires, value = hit
+            if expires is not None and self.clock() >= expires:
+                del self._data[key]
+                return default
+            return value
+
     def put(self, key: K, value: V, *, ttl: float | None = None) -> None:
         """Store ``value`` under ``key`` for ``ttl`` seconds (default: the cache's own ``ttl``)."""
         life = self.ttl if ttl is None else ttl

@@ -77,3 +77,12 @@ def test_read_then_write_is_atomic_under_the_lock():
 def test_refuses_a_cache_that_holds_nothing():
     with pytest.raises(ValueError, match="at least 1"):
         LruCache(0)
+
+
+def test_peek_reads_without_making_an_entry_recent():
+    cache: LruCache[str, int] = LruCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.peek("a") == 1  # "a" stays the oldest: it goes when a third arrives
+    cache.put("c", 3)
+    assert cache.peek("a") is None and cache.peek("b") == 2

@@ -22,8 +22,6 @@ import hashlib
 import hmac
 import json
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from mosaics_match.lru import LruCache
 from mosaics_match.roles import Role
 from mosaics_match.store import repo
 from mosaics_match.store.models import Account
@@ -107,23 +106,24 @@ class FailureTracker:
     def __init__(self, *, window: timedelta = LOCK_DURATION, max_keys: int = 10_000) -> None:
         self.window = window
         self.max_keys = max_keys
-        self._entries: OrderedDict[str, tuple[int, datetime, datetime | None]] = OrderedDict()
-        self._lock = threading.Lock()
+        # least recently *failed* first: reading a count (peek) does not make an email recent
+        self._entries: LruCache[str, tuple[int, datetime, datetime | None]] = LruCache(max_keys)
+        self._lock = self._entries.lock
 
     @staticmethod
     def key(email: str) -> str:
         return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
     def _current(self, key: str, now: datetime) -> tuple[int, datetime | None]:
-        entry = self._entries.get(key)
+        entry = self._entries.peek(key)
         if entry is None:
             return 0, None
         count, last, locked_until = entry
         if locked_until is not None and locked_until <= now:
-            del self._entries[key]  # the lock has run out: start afresh
+            self._entries.pop(key)  # the lock has run out: start afresh
             return 0, None
         if locked_until is None and now - last > self.window:
-            del self._entries[key]
+            self._entries.pop(key)
             return 0, None
         return count, locked_until
 
@@ -144,10 +144,7 @@ class FailureTracker:
             count, _ = self._current(key, now)
             count += 1
             locked = now + self.window if count >= MAX_FAILURES_BEFORE_LOCK else None
-            self._entries[key] = (count, now, locked)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_keys:
-                self._entries.popitem(last=False)
+            self._entries.put(key, (count, now, locked))
             return count
 
     def reset(self, email: str) -> None:
@@ -158,9 +155,9 @@ class FailureTracker:
         """Drop the failures of ``email`` if the last one is older than ``when`` (an unlock by staff)."""
         key = self.key(email)
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._entries.peek(key)
             if entry is not None and entry[1] <= when:
-                del self._entries[key]
+                self._entries.pop(key)
 
 
 DEFAULT_TRACKER = FailureTracker()

@@ -10,11 +10,11 @@ price of not needing a shared store for a coarse abuse guard.
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from mosaics_match.lru import LruCache
 
 __all__ = ["TokenBucketLimiter", "Decision", "describe_wait"]
 
@@ -61,8 +61,8 @@ class TokenBucketLimiter:
         self.burst = int(burst)
         self.max_clients = max_clients
         self._clock = clock or time.monotonic
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._buckets: LruCache[str, tuple[float, float]] = LruCache(max_clients)
+        self._lock = self._buckets.lock
 
     def take(self, client: str, cost: float = 1.0) -> Decision:
         """Take ``cost`` tokens from ``client``'s bucket if it holds them.
@@ -81,16 +81,14 @@ class TokenBucketLimiter:
         """
         now = self._clock()
         with self._lock:
-            tokens, last = self._buckets.pop(client, (float(self.burst), now))
+            tokens, last = self._buckets.pop(client) or (float(self.burst), now)
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)
             if tokens >= cost:
                 tokens -= cost
                 decision = Decision(True, 0, int(tokens))
             else:
                 decision = Decision(False, max(1, math.ceil((cost - tokens) / self.rate)), 0)
-            self._buckets[client] = (tokens, now)
-            while len(self._buckets) > self.max_clients:
-                self._buckets.popitem(last=False)
+            self._buckets.put(client, (tokens, now))
         return decision
 
 
