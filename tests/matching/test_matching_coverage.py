@@ -27,17 +27,10 @@ from mosaics_match.matching import (
 )
 from mosaics_match.matching.fixtures import make_catalogue, make_earners, make_posting
 from mosaics_match.matching.text import split_requirements
+from tests.matching.test_matching_engine import COMPETENCIES as ENGINE_COMPETENCIES
 
-COMPETENCIES = {
-    "py": Competency("py", "Python programming", "Write, test and debug Python programs and scripts",
-                     achievement_id="A-py"),
-    "sql": Competency("sql", "SQL databases", "Design relational database schemas and write SQL queries",
-                      achievement_id="A-sql"),
-    "dock": Competency("dock", "Docker containers", "Package and deploy applications with Docker containers",
-                       achievement_id="A-dock"),
-    "cook": Competency("cook", "Commercial cooking", "Prepare meals safely in a commercial kitchen",
-                       achievement_id="A-cook"),
-}
+# the engine tests' catalogue, four of its skills
+COMPETENCIES = {key: ENGINE_COMPETENCIES[key] for key in ('py', 'sql', 'dock', 'cook')}
 REQS = [
     Requirement("Strong Python programming skills", must_have=True),
     Requirement("Experience writing SQL queries for relational databases"),
