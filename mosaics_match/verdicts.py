@@ -13,13 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from mosaics_match.credentials.verifier import VerificationResult
 
-__all__ = ["BatchRow", "CardCompetency", "CheckLine", "CredentialCard", "HistoryEntry", "PortalVerification",
-           "Verdict"]
+__all__ = ["Authenticity", "BatchRow", "CardCompetency", "CheckLine", "CredentialCard", "HistoryEntry",
+           "PortalVerification", "Verdict"]
+
+
+#: Whether the signature checks out: ``authentic``, ``forged`` (changed, or not signed by the issuer) or ``unknown``
+#: (unreadable, unsigned, or the key could not be retrieved).
+Authenticity = Literal["authentic", "forged", "unknown"]
 
 
 class Verdict(StrEnum):
@@ -135,7 +140,7 @@ class PortalVerification:
 
     verdict: str
     reason: str
-    authenticity: str
+    authenticity: Authenticity
     lines: list[CheckLine]
     card: CredentialCard | None
     result: VerificationResult

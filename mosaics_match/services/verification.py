@@ -31,11 +31,13 @@ from mosaics_match.credentials.fetcher import Fetcher, FetchError, HttpsFetcher
 from mosaics_match.credentials.trust import TrustRegistry
 from mosaics_match.credentials.verifier import VerificationResult, VerifyCache, VerifyContext, verify
 from mosaics_match.credentials.verifier.values import human_date
+from mosaics_match.roles import Role
 from mosaics_match.services.auth import Viewer
 from mosaics_match.services.did_documents import did_document
 from mosaics_match.store import repo
 from mosaics_match.store.models import Achievement, IssuedCredential, Issuer, StatusList, utcnow
 from mosaics_match.verdicts import (  # the result types live below pages and exports
+    Authenticity,
     BatchRow,
     CardCompetency,
     CheckLine,
@@ -284,7 +286,7 @@ def _sentence(message: str) -> str:
     return message.strip().rstrip(".")
 
 
-def _authenticity(result: VerificationResult) -> str:
+def _authenticity(result: VerificationResult) -> Authenticity:
     by_id = {c.id: c for c in result.checks}
     if any(by_id.get(cid) is not None and by_id[cid].status == "failure" for cid in
            ("proof.signature", "proof.key_binding", "proof.purpose", "proof.present")):
@@ -365,7 +367,7 @@ def _status_change_words(session: Session, result: VerificationResult) -> dict[s
     return words
 
 
-def _decide(result: VerificationResult, authenticity: str, email_given: bool) -> tuple[str, str, str | None]:
+def _decide(result: VerificationResult, authenticity: Authenticity, email_given: bool) -> tuple[str, str, str | None]:
     """Verdict, reason and the id of the check the reason comes from."""
     by_id = {c.id: c for c in result.checks}
     if result.verdict == "invalid":
@@ -621,11 +623,11 @@ def open_issued(session: Session, credential_id: str, *, share: str | None, view
             outcome = "public"
         elif sharing.share_allows(row, share):
             outcome = "share"
-        elif viewer.role == "staff":
+        elif viewer.role == Role.STAFF:
             outcome = "staff"
         elif viewer.earner_id is not None and viewer.earner_id == row.earner_id:
             outcome = "holder"
-        elif viewer.role == "partner" and row.earner is not None and row.earner.discoverable:
+        elif viewer.role == Role.PARTNER and row.earner is not None and row.earner.discoverable:
             outcome = "partner"
         else:
             outcome = "withdrawn" if share else "private"
