@@ -124,6 +124,9 @@ requirements: list[ms.Requirement] = []
 if posting is not None:
     reading = ms.read(posting.text, title=title_for_reader)
     review_of = ms.posting_hash(posting.text)
+    # The line boxes' keys name the posting: a box of another posting's line i never lends this one its value
+    # (the browser sends the last value it showed for a key, even after the key was dropped here).
+    tag = review_of[:12]
     if st.session_state.get(REVIEW_OF_KEY) != review_of:  # another posting: start from what the reader proposes
         for key in [k for k in st.session_state if str(k).startswith(("match_use_", "match_must_"))]:
             del st.session_state[key]
@@ -142,8 +145,10 @@ if posting is not None:
             st.markdown(f"**{heading}** ({len(lines)})")
             for i, line in lines:
                 c1, c2 = st.columns([6, 1], vertical_alignment="center")
-                use = c1.checkbox(_label(line.text), value=True, key=f"match_use_{i}", help=f"Read as: {line.why}")
-                is_must = c2.checkbox("Must-have", value=False, key=f"match_must_{i}", disabled=not use)
+                use = c1.checkbox(_label(line.text), value=True, key=f"match_use_{tag}_{i}",
+                                   help=f"Read as: {line.why}")
+                is_must = c2.checkbox("Must-have", value=False, key=f"match_must_{tag}_{i}",
+                                      disabled=not use)
                 if use:
                     used.append(i)
                     if is_must:
@@ -155,7 +160,7 @@ if posting is not None:
             with st.expander(f"Not scored ({len(skipped)}): {summary}", icon=":material/visibility_off:"):
                 st.caption("Tick a line to score it as a requirement after all.")
                 for i, line in skipped:
-                    if st.checkbox(_label(line.text), value=False, key=f"match_use_{i}",
+                    if st.checkbox(_label(line.text), value=False, key=f"match_use_{tag}_{i}",
                                    help=f"Not scored: {line.why}"):
                         used.append(i)
     requirements = reading.requirements(use=sorted(used), must_have=must)
