@@ -22,9 +22,8 @@ if __name__ != "__main__":
 
     from starlette.middleware import Middleware
 
-    from mosaics_match.runtime import open_runtime_or_explain
     from mosaics_match.services import startup
-    from mosaics_match.settings import SettingsError, load_settings, startup_problem
+    from mosaics_match.settings import SettingsError
     from mosaics_match.store.audit_retention import DailyRollup
     from mosaics_match.web.api import LazyRuntime, build_routes
     from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies
@@ -35,18 +34,8 @@ if __name__ != "__main__":
     serve_portal_navigation()
 
     startup.configure_logging()
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        startup.refuse(f"Seneca Mosaics will not start: {exc}")
-    problem = startup_problem(settings)
-    if problem:
-        startup.refuse(problem)
-    try:
-        # Connect and migrate now, so a misconfigured database ends the start with one line.
-        process_runtime = open_runtime_or_explain(settings)
-    except SettingsError as exc:
-        startup.refuse(f"Seneca Mosaics will not start: {exc}.")
+    process_runtime = startup.open_or_refuse("Seneca Mosaics")
+    settings = process_runtime.settings
     served = startup.served_origin()
     if settings.base_url_configured:
         mismatch = startup.local_base_url_mismatch(settings.base_url, served)

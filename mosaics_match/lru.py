@@ -48,19 +48,13 @@ class LruCache(Generic[K, V]):
 
     def get(self, key: K, default: V | None = None) -> V | None:
         """The live value of ``key`` (now the most recently used), or ``default``."""
-        with self.lock:
-            hit = self._data.get(key)
-            if hit is None:
-                return default
-            expires, value = hit
-            if expires is not None and self.clock() >= expires:
-                del self._data[key]
-                return default
-            self._data.move_to_end(key)
-            return value
+        return self._live(key, default, touch=True)
 
     def peek(self, key: K, default: V | None = None) -> V | None:
         """The live value of ``key`` without making it the most recently used, or ``default``."""
+        return self._live(key, default, touch=False)
+
+    def _live(self, key: K, default: V | None, *, touch: bool) -> V | None:
         with self.lock:
             hit = self._data.get(key)
             if hit is None:
@@ -69,6 +63,8 @@ class LruCache(Generic[K, V]):
             if expires is not None and self.clock() >= expires:
                 del self._data[key]
                 return default
+            if touch:
+                self._data.move_to_end(key)
             return value
 
     def put(self, key: K, value: V, *, ttl: float | None = None) -> None:

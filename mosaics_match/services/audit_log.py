@@ -7,7 +7,6 @@ returns plain dataclasses.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -171,15 +170,12 @@ def export_csv(records: list[AuditRecord]) -> str:
     -------
     str
     """
-    out = io.StringIO()
-    writer = csv_export.writer(out)
-    writer.writerow(list(CSV_COLUMNS))
-    safe = csv_export.safe_cell
-    for r in records:
-        row = r.as_dict()
-        writer.writerow([row["id"], row["at"], safe(r.actor), r.role, r.action, safe(r.subject), safe(r.outcome),
-                         safe(r.details_json())])
-    return out.getvalue()
+    return csv_export.csv_text(CSV_COLUMNS, (_csv_row(r) for r in records))
+
+
+def _csv_row(record: AuditRecord) -> list[Any]:
+    exported = record.as_dict()
+    return [exported[k] for k in CSV_COLUMNS[:-1]] + [record.details_json()]
 
 
 def export_json(records: list[AuditRecord]) -> str:

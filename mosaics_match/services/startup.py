@@ -44,6 +44,29 @@ def refuse(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def open_or_refuse(what: str) -> Runtime:
+    """What every server process does before it listens: read the settings, check them, connect and migrate.
+
+    Any problem ends the process with one line naming ``what`` (``"Seneca Mosaics"``, ``"Seneca Mosaics routes"``)
+    and the reason, never a traceback or a database password (:func:`refuse`).
+    """
+    from mosaics_match.runtime import open_runtime_or_explain
+    from mosaics_match.settings import SettingsError, load_settings, startup_problem
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        refuse(f"{what} will not start: {exc}")
+    problem = startup_problem(settings)
+    if problem:
+        refuse(problem)
+    try:
+        # Connect and migrate now, so a misconfigured database ends the start with one line.
+        return open_runtime_or_explain(settings)
+    except SettingsError as exc:
+        refuse(f"{what} will not start: {exc}.")
+
+
 @dataclass(frozen=True)
 class Readiness:
     """Where getting ready stands.

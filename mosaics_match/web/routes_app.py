@@ -21,9 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mosaics_match.runtime import Runtime, open_runtime
+from mosaics_match.runtime import Runtime
 from mosaics_match.services import startup
-from mosaics_match.settings import SettingsError, load_settings, startup_problem
 from mosaics_match.web.api import LazyRuntime, build_routes, problem_response
 from mosaics_match.web.proxies import ForwardedClientMiddleware, TrustedProxies
 from mosaics_match.web.serving import nodelay_listening_sockets
@@ -81,22 +80,7 @@ def create_routes_app(rt: Runtime) -> Starlette:
 
 def _open() -> Runtime:
     startup.configure_logging()
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        startup.refuse(f"Seneca Mosaics routes will not start: {exc}")
-    problem = startup_problem(settings)
-    if problem:
-        startup.refuse(problem)
-    try:
-        return open_runtime(settings)
-    except Exception as exc:
-        import re
-
-        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-        reason = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", reason)  # never echo a database password
-        startup.refuse(f"Seneca Mosaics routes will not start: the database at DATABASE_URL cannot be opened "
-                       f"({reason}).")
+    return startup.open_or_refuse("Seneca Mosaics routes")
 
 
 app = create_routes_app(_open())
