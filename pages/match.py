@@ -139,7 +139,7 @@ if posting is not None:
                    "double. Untick a line to leave it out, or tick **Must-have** for what a candidate cannot do "
                    "without. The results below use exactly the ticked lines.")
         for kind, heading in KIND_TITLES.items():
-            lines = [(i, line) for i, line in enumerate(reading.lines) if line.kind == kind]
+            lines = [(i, line) for i, line in enumerate(reading.lines) if line.kind == kind and line.scored]
             if not lines:
                 continue
             st.markdown(f"**{heading}** ({len(lines)})")
@@ -153,7 +153,18 @@ if posting is not None:
                     used.append(i)
                     if is_must:
                         must.append(i)
-        skipped = [(i, line) for i, line in enumerate(reading.lines) if not line.scored]
+        screened = [(i, line) for i, line in enumerate(reading.lines) if line.screening]
+        if screened:
+            topics = ", ".join(dict.fromkeys(line.screening or "" for _, line in screened))
+            with st.expander(f"Check on the résumé ({len(screened)}): {topics}", icon=":material/fact_check:"):
+                st.caption("Micro-credentials do not show degrees, languages, licences, background checks or the "
+                           "right to work, so these lines are not scored: a match would only mean shared words. "
+                           "Tick a line to score it anyway.")
+                for i, line in screened:
+                    if st.checkbox(_label(line.text), value=False, key=f"match_use_{tag}_{i}",
+                                   help=f"Asks for {line.screening}; read as {KIND_TITLES[line.kind].lower()}"):
+                        used.append(i)
+        skipped = [(i, line) for i, line in enumerate(reading.lines) if line.kind == "boilerplate"]
         if skipped:
             reasons = list(dict.fromkeys(SKIPPED_SHORT.get(line.why, line.why) for _, line in skipped))
             summary = ", ".join(reasons[:6]) + ("…" if len(reasons) > 6 else "")

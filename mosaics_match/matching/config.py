@@ -74,6 +74,17 @@ class MatchConfig:
         precision >= 0.8, *partial* (0.066) the same at precision >= 0.5. Chosen on the pairs of half of the
         achievements; on the other half 75 % of positives are covered, 12 % partial, 14 % missing, and 1.0 % of
         negatives covered, 5 % partial (recalibrated with ``title_weight`` 0.1; before it: 0.133 / 0.066).
+    covered_share, partial_share
+        A status needs more than its cosine: the words a requirement shares with the held credential (all the
+        competencies of its achievement) must carry this share of the requirement's specific-word weight
+        (:class:`~mosaics_match.matching.evidence.EvidenceTerms`: catalogue idf times a posting-side filler
+        factor). Otherwise two everyday words make a match: "building reports in Power BI, including data
+        modelling" meets "Model buildings in Revit" at cosine 0.196 but shares 0.16 of the line's weight
+        (*build*, *model*), against 0.68 for "Build interactive dashboards in Power BI". On the calibration
+        pairs (``calibration.py``; all 1,690) *covered* at 0.25 keeps 59 % of positives covered (76 % by cosine
+        alone; the others become partial, not missing) and halves the negatives reported covered (16 -> 8);
+        *partial* at 0.1 moves 3 % of positives to missing (87 % -> 84 % at least partial) and removes 20 % of
+        the negatives that came close (90 -> 72). The score does not use the share: it ranks by cosine.
     full_similarity, credit_power
         The credit of a held competency for a requirement is ``min(1, sim / full_similarity) ** credit_power``
         when ``sim >= min_similarity`` and 0 otherwise (:func:`credit_of`). Defaults 1.0 and 0.75: no
@@ -149,6 +160,8 @@ class MatchConfig:
     min_similarity: float = 0.05
     covered_similarity: float = 0.129
     partial_similarity: float = 0.066
+    covered_share: float = 0.25
+    partial_share: float = 0.1
     full_similarity: float = 1.0
     credit_power: float = 0.75
     per_requirement_top: int = 200

@@ -28,6 +28,7 @@ from .competencies import (
     build_competency_index,
 )
 from .config import MatchConfig, band_for, credit_of, requirement_weight
+from .evidence import EvidenceTerms
 from .requirements import Requirement
 from .text import split_requirements
 from .vocabulary import esco_aliases
@@ -38,6 +39,8 @@ _EPOCH = date(1970, 1, 1)
 _COUNT_CAP = 64
 # Gather holders of units worth >= this share of theta / (units held): lower gathers more but bounds tighter.
 _GATHER_FRACTION = 0.5
+# Held achievements looked at for a requirement's status, closest first (an earner holds ~20 competencies).
+_STATUS_CANDIDATES = 8
 # Recent queries per index: a page asks for the ranking and the counts of the same requirements.
 _QUERY_MEMO_SIZE = 16
 _MEMO_LOCK = threading.Lock()
@@ -288,6 +291,8 @@ class EarnerIndex:
     competency_row: np.ndarray | None = None
     _unit_rows: np.ndarray | None = None  # competency_row[unit_comp]
     _rows_are_units: bool | None = None  # every row is exactly one unit, in order: the fold needs no gather
+    evidence: EvidenceTerms | None = None  # stem weights behind a requirement's status (see ``_explain``)
+    _unit_terms: object = None  # units x stems incidence of ``evidence``, built on the first explanation
 
     @property
     def n_earners(self) -> int:
@@ -606,6 +611,49 @@ class EarnerIndex:
             total += int(np.count_nonzero(self._exact(q, rest[lo : lo + 65_536], cutoff) >= floor))
         return total
 
+    def _best_competency(self, q: _Query, r: int, unit: int, cache: dict) -> int:
+        """The competency of an achievement unit closest to requirement ``r`` (its number)."""
+        c = cache.get(("comp", r, unit))
+        if c is None:
+            comps = self.unit_comp[self.unit_indptr[unit] : self.unit_indptr[unit + 1]]
+            c = cache[("comp", r, unit)] = int(comps[np.argmax(q.sims[r, self._unit_rows_of(comps)])])
+        return c
+
+    def _unit_shares(self, text: str) -> np.ndarray | None:
+        """Per achievement unit, the share of ``text``'s specific words its competencies contain."""
+        if self.evidence is None:
+            return None
+        if self._unit_terms is None:
+            self._unit_terms = self.evidence.group_matrix(self.unit_indptr, self._unit_rows_of(self.unit_comp))
+        return self.evidence.group_shares(text, self._unit_terms)
+
+    def _status(self, q: _Query, r: int, units: np.ndarray, sims: np.ndarray,
+                cache: dict) -> tuple[str, int, float]:
+        """Status of requirement ``r`` for an earner holding ``units`` (cosines ``sims``), the position of the
+        evidence among ``units`` and its cosine.
+
+        A status needs its cosine *and* a share of the requirement's specific words (``covered_share`` /
+        ``partial_share``, :mod:`~mosaics_match.matching.evidence`); the best status any held unit reaches wins,
+        then the higher cosine. Only the closest held units are looked at.
+        """
+        cfg = self.config
+        order = np.argsort(-sims, kind="stable")[:_STATUS_CANDIDATES]
+        order = order[sims[order] >= cfg.partial_similarity]
+        held = [int(units[j]) for j in order]
+        shares = cache.get(("share", r))
+        if shares is None:
+            shares = cache[("share", r)] = self._unit_shares(q.texts[r])
+        best: tuple[int, float, int] = (0, 0.0, int(order[0]) if order.size else 0)
+        for j, u in zip(order.tolist(), held):
+            sim = float(sims[j])
+            share = float(shares[u]) if shares is not None else 1.0
+            rank_ = (2 if sim >= cfg.covered_similarity and share >= cfg.covered_share else
+                     1 if share >= cfg.partial_share else 0)
+            if (rank_, sim) > best[:2]:
+                best = (rank_, sim, j)
+        status = ("missing", "partial", "covered")[best[0]]
+        return status, best[2], best[1] if best[0] else float(sims.max())
+
     def _explain(
         self, q: _Query, earner: int, cutoff: int | None, cache: dict
     ) -> tuple[list[RequirementMatch], list[tuple[str, float]]]:
@@ -628,16 +676,13 @@ class EarnerIndex:
         pairs: list[tuple[int, int, float]] = []
         for r, req in enumerate(q.requirements):
             sim = float(best[r])
-            status = ("covered" if sim >= cfg.covered_similarity else
-                      "partial" if sim >= cfg.partial_similarity else "missing") if units.size else "missing"
+            status, j = "missing", int(best_j[r])
+            if units.size and sim >= cfg.partial_similarity:
+                status, j, sim = self._status(q, r, units, held_sim[r], cache)
             evidence = None
             if status != "missing":
-                j = int(best_j[r])
                 u = int(units[j])
-                c = cache.get(("comp", r, u))
-                if c is None:
-                    comps = self.unit_comp[self.unit_indptr[u] : self.unit_indptr[u + 1]]
-                    c = cache[("comp", r, u)] = int(comps[np.argmax(q.sims[r, self._unit_rows_of(comps)])])
+                c = self._best_competency(q, r, u, cache)
                 cred_pos = int(self.e_cred[pos[j]])
                 cred_id = (str(self.credential_ids[cred_pos]) if self.credential_ids is not None
                            else f"entry:{cred_pos}")
@@ -734,6 +779,7 @@ def _assemble(
         u_indptr=u_indptr, u_earner=u_earner, u_issued=u_issued, config=config, u_cstart=u_cstart,
         _units_of_achievement={a: np.array(u, dtype=np.int64) for a, u in by_ach.items()},
         competency_ids=cat.ids, competency_number=cat.number, competency_row=cat.row,
+        evidence=EvidenceTerms(cat.texts, config),
     )
 
 
@@ -745,6 +791,7 @@ class _Catalogue:
     number: dict[str, int]  # competency id -> number
     row: np.ndarray  # competency number -> index row
     by_achievement: dict[str, list[int]]  # achievement id -> competency numbers
+    texts: list[str] = field(default_factory=list)  # indexed text per index row
 
 
 def _competency_catalogue(competencies: Mapping[str, Competency | str], config: MatchConfig) -> _Catalogue:
@@ -779,7 +826,7 @@ def _competency_catalogue(competencies: Mapping[str, Competency | str], config: 
     index = build_competency_index(items, config=config)
     index.row_of.update(zip(ids, rows))
     return _Catalogue(index, names, ids, {c: n for n, c in enumerate(ids)}, np.asarray(rows, dtype=np.int64),
-                      by_ach)
+                      by_ach, [text for _, text, _ in items])
 
 
 def build_index(

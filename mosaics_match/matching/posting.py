@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from .requirements import LineKind, Requirement
 
-__all__ = ["PostingLine", "PostingReading", "SCORED_KINDS", "read_posting"]
+__all__ = ["PostingLine", "PostingReading", "SCORED_KINDS", "read_posting", "screening_topic"]
 
 #: Kinds of lines that are scored, in the order a page lists them.
 SCORED_KINDS: tuple[LineKind, ...] = ("requirement", "nice_to_have", "duty")
@@ -464,6 +464,11 @@ class PostingLine:
         The heading the line sits under, as written ("" when none).
     line : int
         Line number in the posting text (1-based) where the line starts.
+    screening : str or None
+        For a requirement or nice-to-have that asks for something a micro-credential cannot show (a degree or
+        diploma, a language, a licence or professional registration, a background check, the right to work,
+        vaccinations, lifting): what it asks for ("education", "language", …). Such lines keep their kind but
+        are not scored by default: the partner checks them on the résumé. ``None`` for every other line.
     """
 
     text: str
@@ -471,11 +476,12 @@ class PostingLine:
     why: str
     section: str
     line: int
+    screening: str | None = None
 
     @property
     def scored(self) -> bool:
-        """Whether the line is scored by default (a requirement, nice-to-have or duty)."""
-        return self.kind != "boilerplate"
+        """Whether the line is scored by default (a requirement, nice-to-have or duty that credentials can show)."""
+        return self.kind != "boilerplate" and self.screening is None
 
 
 @dataclass(frozen=True)
@@ -733,8 +739,65 @@ def read_posting(posting: str, *, title: str = "") -> PostingReading:
                 first = False
                 continue
             first = False
-            out.append(PostingLine(shown, *_judge(shown, raw.bullet, category, section, title), section, raw.line))
+            kind, why = _judge(shown, raw.bullet, category, section, title)
+            screening = screening_topic(shown) if kind in ("requirement", "nice_to_have") else None
+            out.append(PostingLine(shown, kind, why, section, raw.line, screening))
     return PostingReading(tuple(out))
+
+
+# --- asks that credentials cannot evidence -------------------------------------------------------------------
+# Each pattern names the *thing asked for*, not a topic: "Explain results in plain language" is a skill,
+# "Clear written and spoken English" a language; "a licensed child care setting" is a workplace, "Valid
+# driver's licence" a licence. Checked in this order; the first match names the topic.
+_LANGUAGE_NAMES = (r"english|french|fran[cç]ais|anglais|bilingual|bilingue|spanish|espagnol|portuguese|tamil|"
+                   r"tagalog|mandarin|cantonese|punjabi|hindi|urdu|arabic|italian|german|korean|vietnamese|farsi|"
+                   r"persian|somali|ukrainian|russian|polish|greek")
+_SCREENING: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("background check", re.compile(
+        r"\b(?:vulnerable sector|police (?:record |background |information )?check|criminal (?:record|background)"
+        r"|background check|security clearance|reliability (?:status|security|clearance)|secret clearance"
+        r"|cote de (?:fiabilit|s[ée]curit)|v[ée]rification (?:des ant[ée]c[ée]dents|d'ant[ée]c[ée]dents|du "
+        r"casier|de s[ée]curit[ée]))", re.I)),
+    ("right to work", re.compile(
+        r"\b(?:(?:eligib\w*|entitled|authori[sz]ed|permit(?:ted)?) to work|work permit|canadian citizen\w*"
+        r"|permanent resident|citizenship)\b", re.I)),
+    ("language", re.compile(
+        rf"\b(?:(?:{_LANGUAGE_NAMES})\b(?![-\u2011]|\s+(?:literature|curriculum|program)\b)|second language"
+        r"|other languages?"
+        r"|languages? spoken|ma[iî]trise du|langue seconde)", re.I)),
+    ("licence or registration", re.compile(
+        r"\b(?:driver'?s?'? licen[cs]e|driving licen[cs]e|class [a-z]\d? licen[cs]e|g2? licen[cs]e"
+        r"|permis de conduire|(?:trade|journeyperson|red seal|electrical|plumbing|gas fitter)\b[^.;]{0,40}"
+        r"\blicen[cs]e|\d{3}[a-z] licen[cs]e|licen[cs]ed (?:as|by) "
+        r"|registration (?:with|in good standing|as an?|to practi[cs]e)"
+        r"|(?:professional|provincial) registration|registered (?:with|member|nurse|practical nurse)"
+        r"|in good standing|membership\b|inscription\b|membre en r[èe]gle|ordre des)", re.I)),
+    ("education", re.compile(
+        r"\b(?:degree|diploma|bachelor'?s?|master'?s|ph\.? ?d|mba|post-?secondary|high school|secondary school"
+        r"|secondary \(high\) school|ged\b|college certificate|university|dipl[oô]me|baccalaur[ée]at|ma[iî]trise en"
+        r"|doctorat|(?-i:DEC|DES|D\.E\.C\.|D\.E\.S\.)|[ée]tudes (?:secondaires|coll[ée]giales|universitaires))\b",
+        re.I)),
+    ("vaccinations", re.compile(r"\b(?:immuni[sz]ations?|vaccinat\w*|vaccines?|tb (?:test|skin test)|tuberculosis)\b",
+                                re.I)),
+    ("physical", re.compile(r"\b(?:lift|carry|push|pull)\w*\b[^.;]{0,30}\b\d+\s?(?:lbs?|pounds|kg|kilos?)\b",
+                            re.I)),
+)
+
+
+def screening_topic(text: str) -> str | None:
+    """What a requirement line asks for that a micro-credential cannot show, or ``None``.
+
+    "A diploma or degree in statistics" asks for education, "Clear written and spoken English" for a language,
+    "Valid driver's licence" for a licence, "A clear vulnerable sector check" for a background check. A partner
+    checks these on the résumé; scored against micro-credentials they can only be matched by shared words
+    (a degree "in statistics" to a statistics competency, "registration" to event registration) and would be
+    shown as covered or missing on no evidence.
+    """
+    clause = text[:MAX_LINE_CHARS]
+    for topic, pattern in _SCREENING:
+        if pattern.search(clause):
+            return topic
+    return None
 
 
 def _main_clause(text: str) -> str:

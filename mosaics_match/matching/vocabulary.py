@@ -33,6 +33,7 @@ __all__ = ["WordAnalyzer", "esco_aliases", "generic_factors", "learn_generic_ter
 
 DATA_FILE = Path(__file__).with_name("data") / "vocabulary.json"
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default word pattern
+_AB = re.compile(r"\ba/b\b")
 
 
 class WordAnalyzer:
@@ -59,7 +60,8 @@ class WordAnalyzer:
     def tokens(self, text: str) -> list[str]:
         """Stemmed, stop-word-free tokens of ``text``."""
         stop = self.stop_words
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+        # "A/B testing" would otherwise be just "testing": the one word that says what kind of test is lost.
+        words = [w for w in _TOKEN.findall(_AB.sub("ab", text.lower())) if w not in stop]
         f = self._stem
         return [f(w) for w in words] if f is not None else words
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mosaics_match.matching.posting import MAX_LINE_CHARS, MAX_UNITS, read_posting
+from mosaics_match.matching.posting import MAX_LINE_CHARS, MAX_UNITS, read_posting, screening_topic
 from mosaics_match.matching.requirements import Requirement
 
 LABELLED = Path(__file__).parents[1] / "data" / "postings"
@@ -114,7 +114,57 @@ def test_the_reported_junior_analyst_posting_reads_as_a_recruiter_would() -> Non
     assert kinds["Apply descriptive and inferential statistics to member survey and transaction data"] == "duty"
     assert not [t for t in kinds if t.startswith(("aggregations", "joins", "$62", "000"))]
     scored = reading.scored
-    assert len(scored) == 11 and all(isinstance(r, Requirement) for r in reading.requirements())
+    assert len(scored) == 9 and all(isinstance(r, Requirement) for r in reading.requirements())
+    # a degree and a language are asked for, but no micro-credential shows them: kept as requirements, not scored
+    screening = {line.text: line.screening for line in reading.lines if line.screening}
+    assert screening == {"A diploma or degree in statistics, economics, business or a related field": "education",
+                         "Clear written and spoken English": "language"}
+    assert all(kinds[t] == "requirement" for t in screening)
+    assert not {r.text for r in reading.requirements()} & set(screening)
+
+
+@pytest.mark.parametrize(("line", "topic"), [
+    ("A diploma or degree in a quantitative field, or equivalent practical experience", "education"),
+    ("Diplôme d'études collégiales ou baccalauréat en statistique", "education"),
+    ("Secondary (high) school graduation certificate", "education"),
+    ("Clear written and spoken English", "language"),
+    ("Maîtrise du français oral et écrit", "language"),
+    ("A second language spoken by our families (Portuguese, Tamil or Tagalog)", "language"),
+    ("French is an asset", "language"),
+    ("ECE diploma and registration in good standing with the College of Early Childhood Educators",
+     "licence or registration"),
+    ("Registration with the College of Medical Laboratory Technologists of Ontario (CMLTO)",
+     "licence or registration"),
+    ("Valid driver's licence and access to a reliable vehicle", "licence or registration"),
+    ("A clear vulnerable sector check dated within the last six months", "background check"),
+    ("Vérification des antécédents en vue d'un travail auprès de personnes vulnérables", "background check"),
+    ("Eligibility for Government of Canada Reliability Status", "background check"),
+    ("Legally entitled to work in Canada", "right to work"),
+    ("Up-to-date immunizations and a TB skin test", "vaccinations"),
+    ("Able to lift up to 32 kg repeatedly", "physical"),
+])
+def test_asks_that_credentials_cannot_show_are_named(line: str, topic: str) -> None:
+    assert screening_topic(line) == topic
+    reading = read_posting(f"Analyst\n\nRequirements\n- {line}\n- Comfortable with SQL")
+    [asked] = [p for p in reading.lines if p.text == line]
+    assert asked.kind in ("requirement", "nice_to_have") and asked.screening == topic and not asked.scored
+    assert [r.text for r in reading.requirements()] == ["Comfortable with SQL"]
+
+
+@pytest.mark.parametrize("line", [
+    "You're fluent in at least one scripting language (Python, Go or Bash)",
+    "Explain results to non-technical colleagues in plain language",
+    "Experience with French-language models",
+    "Organised, diplomatic and persistent",
+    "Valid forklift licence or willingness to obtain one",
+    "Experience with infants or toddlers in a licensed setting",
+    "Manage event registration and check-in",
+    "Expérience avec des données financières",
+    "Standard First Aid and CPR Level C",
+    "Food Handler Certificate (Toronto Public Health or equivalent)",
+])
+def test_skills_that_mention_such_words_are_still_scored(line: str) -> None:
+    assert screening_topic(line) is None
 
 
 @pytest.mark.parametrize("heading", ["Requirements", "REQUIREMENTS", "Requirements:", "## Requirements",

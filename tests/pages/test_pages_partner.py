@@ -136,7 +136,7 @@ def test_match_saved_posting_ranks_earners_with_links_and_audits(portal_env: str
     assert len(audits) == 1
     details = audits[0].details
     assert details["result_count"] >= len(table) and details["posting_title"]
-    assert details["requirements"] == _metric(at, "Lines scored") == 11 and details["must_have"] == 0
+    assert details["requirements"] == _metric(at, "Lines scored") == 9 and details["must_have"] == 0
     assert "Email" not in str(details) and "@" not in str(details)  # no earner data in the log
     at.run()  # a rerun with the same posting and filters is not a new search
     assert len(_search_audits(portal_env)) == 1
@@ -272,7 +272,7 @@ def test_a_requirement_an_earner_holds_is_never_shown_missing_for_them(portal_en
 def test_a_line_the_reader_skipped_can_be_scored_and_a_new_posting_starts_fresh(portal_env: str) -> None:
     at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
     scored = _metric(at, "Lines scored")
-    _line_boxes(at)["Clear written and spoken English"].uncheck()
+    _line_boxes(at)["Exposure to Tableau or Looker Studio"].uncheck()
     _line_boxes(at)["Apply by 15 January 2027."].check().run()
     assert not at.exception and _metric(at, "Lines scored") == scored
     ece = _posting_id(portal_env, "rece-preschool-maple-grove")
@@ -280,8 +280,22 @@ def test_a_line_the_reader_skipped_can_be_scored_and_a_new_posting_starts_fresh(
     at.selectbox(key="match_saved").set_value(ece).run()
     at.selectbox(key="match_saved").set_value(first).run()
     boxes = _line_boxes(at)
-    assert boxes["Clear written and spoken English"].value is True
+    assert boxes["Exposure to Tableau or Looker Studio"].value is True
     assert boxes["Apply by 15 January 2027."].value is False
+
+
+def test_degrees_and_languages_are_left_to_the_resume_unless_the_partner_ticks_them(portal_env: str) -> None:
+    at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
+    scored = _metric(at, "Lines scored")
+    [group] = [e for e in at.expander if e.label.startswith("Check on the résumé")]
+    assert group.label == "Check on the résumé (2): education, language"
+    boxes = _line_boxes(at)
+    degree = "A diploma or degree in statistics, economics, business or a related field"
+    assert boxes[degree].value is False and boxes["Clear written and spoken English"].value is False
+    # never matched against credentials on shared words, so never shown as matched or missing
+    assert not {degree, "Clear written and spoken English"} & _shown_lines(_results(at))
+    boxes["Clear written and spoken English"].check().run()
+    assert not at.exception and _metric(at, "Lines scored") == scored + 1
 
 
 def test_nothing_to_score_gives_a_clear_message(portal_env: str) -> None:
