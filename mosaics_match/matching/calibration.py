@@ -20,9 +20,11 @@ import numpy as np
 
 from .config import MatchConfig
 from .earners import Competency, _competency_catalogue
+from .evidence import EvidenceTerms
 from .vocabulary import split_esco_text
 
-__all__ = ["Pair", "build_pairs", "choose_thresholds", "pair_similarities", "status_table"]
+__all__ = ["Pair", "build_pairs", "choose_covered", "choose_partial_share", "choose_thresholds", "line_pair_scores",
+           "pair_shares", "pair_similarities", "status_table"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,92 @@ def pair_similarities(competencies: Mapping[str, Competency], pairs: Sequence[Pa
     return out
 
 
+def pair_shares(competencies: Mapping[str, Competency], pairs: Sequence[Pair], config: MatchConfig) -> np.ndarray:
+    """Share of each pair's line that its competency's words carry
+    (:meth:`~mosaics_match.matching.evidence.EvidenceTerms.shares`), with the catalogues of
+    :func:`pair_similarities`."""
+    out = np.zeros(len(pairs), dtype=np.float64)
+    unlabelled = {k: replace(c, esco_label=None, esco_uri=None) for k, c in competencies.items()}
+    for form, comps in (("label", unlabelled), ("definition", competencies)):
+        idx = [i for i, p in enumerate(pairs) if p.form == form]
+        if not idx:
+            continue
+        cat = _competency_catalogue(comps, config)
+        terms = EvidenceTerms(cat.texts, config)
+        for i in idx:
+            out[i] = terms.shares(pairs[i].text, [np.array([cat.index.row_of[pairs[i].competency_id]])])[0]
+    return out
+
+
+def line_pair_scores(competencies: Mapping[str, Competency], pairs: Sequence[tuple[str, str]],
+                     config: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine and share of ``(line, competency id)`` pairs as the engine computes them for an earner holding the
+    competency's achievement: the competency indexed as in production, the share over all the competencies of its
+    achievement (:meth:`~mosaics_match.matching.evidence.EvidenceTerms.shares`)."""
+    cat = _competency_catalogue(competencies, config)
+    terms = EvidenceTerms(cat.texts, config)
+    lines = sorted({line for line, _ in pairs})
+    at = {line: i for i, line in enumerate(lines)}
+    cos = cat.index.similarities(lines) if lines else np.zeros((0, len(cat.index)), dtype=np.float32)
+    group_rows = {a: np.unique(cat.row[n]) for a, n in cat.by_achievement.items()}
+    sims = np.zeros(len(pairs), dtype=np.float64)
+    shares = np.zeros(len(pairs), dtype=np.float64)
+    for k, (line, cid) in enumerate(pairs):
+        row = int(cat.row[cat.number[cid]])
+        sims[k] = cos[at[line], row]
+        achievement = competencies[cid].achievement_id
+        rows = group_rows.get(str(achievement), np.array([row])) if achievement is not None else np.array([row])
+        shares[k] = terms.shares(line, [rows])[0]
+    return sims, shares
+
+
+def _precision(hit: np.ndarray, positive: np.ndarray, prior: float) -> float:
+    tpr = float(hit[positive].mean()) if positive.any() else 0.0
+    fpr = float(hit[~positive].mean()) if (~positive).any() else 0.0
+    denom = prior * tpr + (1.0 - prior) * fpr
+    return prior * tpr / denom if denom > 0 else 1.0
+
+
+def choose_covered(sims: np.ndarray, shares: np.ndarray, is_match: np.ndarray, *, precision: float = 0.8,
+                   sim_grid: Sequence[float] = tuple(np.round(np.arange(0.10, 0.301, 0.01), 2)),
+                   share_grid: Sequence[float] = tuple(np.round(np.arange(0.0, 0.501, 0.05), 2)),
+                   ) -> tuple[float, float, float, float]:
+    """``(covered_similarity, covered_share, precision, recall)`` from labelled posting-line pairs.
+
+    Each pair is a real posting line and one of the catalogue competencies closest to it, judged by a person: the
+    competency shows what the line asks for (``is_match``), or it does not. Of the threshold pairs on the grids
+    whose *covered* status is right at least ``precision`` of the time, the one that reports the most real matches
+    as covered (then the lowest thresholds). Unlike :func:`choose_thresholds`, no prior is applied: these pairs are
+    already the hard case, the closest competencies to a line, as an earner's best-held evidence is.
+    """
+    sims, shares = np.asarray(sims, dtype=np.float64), np.asarray(shares, dtype=np.float64)
+    is_match = np.asarray(is_match, dtype=bool)
+    n_match = max(int(is_match.sum()), 1)
+    best: tuple[float, float, float, float] | None = None
+    for t_sim in sim_grid:
+        for t_share in share_grid:
+            covered = (sims >= t_sim) & (shares >= t_share)
+            if not covered.any():
+                continue
+            prec = float(is_match[covered].mean())
+            rec = float((covered & is_match).sum() / n_match)
+            if prec >= precision and (best is None or rec > best[3] + 1e-12):
+                best = (float(t_sim), float(t_share), prec, rec)
+    if best is None:
+        return float(sim_grid[-1]), float(share_grid[-1]), 0.0, 0.0
+    return best
+
+
+def choose_partial_share(sims: np.ndarray, shares: np.ndarray, is_match: np.ndarray, partial: float,
+                         share_grid: Sequence[float] = tuple(np.round(np.arange(0.0, 0.501, 0.05), 2))) -> float:
+    """The largest share on the grid at which no labelled match (``is_match``) at ``partial`` cosine or above
+    is reported missing: "missing" must mean that nothing held comes close."""
+    sims, shares = np.asarray(sims, dtype=np.float64), np.asarray(shares, dtype=np.float64)
+    matches = np.asarray(is_match, dtype=bool) & (sims >= partial)
+    ok = [float(t) for t in share_grid if not (matches & (shares < t)).any()]
+    return max(ok) if ok else 0.0
+
+
 def choose_thresholds(sims: np.ndarray, positive: np.ndarray, *, prior: float = 0.05,
                       covered_precision: float = 0.8, partial_precision: float = 0.5) -> tuple[float, float]:
     """``(partial, covered)`` cosines from labelled pairs.
@@ -156,17 +244,24 @@ def choose_thresholds(sims: np.ndarray, positive: np.ndarray, *, prior: float = 
     return min(lowest(partial_precision), covered), covered
 
 
-def status_table(sims: np.ndarray, pairs: Sequence[Pair], partial: float, covered: float) -> dict[str, float]:
-    """Share of positive and negative pairs that would be reported covered / partial / missing."""
+def status_table(sims: np.ndarray, pairs: Sequence[Pair], partial: float, covered: float,
+                 shares: np.ndarray | None = None, partial_share: float = 0.0,
+                 covered_share: float = 0.0) -> dict[str, float]:
+    """Share of positive and negative pairs that would be reported covered / partial / missing (with ``shares``,
+    a status also needs its share, as in the engine), and the precision of each status at a prior of 1/20."""
     sims = np.asarray(sims)
+    share = np.ones_like(sims, dtype=np.float64) if shares is None else np.asarray(shares, dtype=np.float64)
+    is_covered = (sims >= covered) & (share >= covered_share)
+    at_least_partial = is_covered | ((sims >= partial) & (share >= partial_share))
     positive = np.array([p.positive for p in pairs])
     out: dict[str, float] = {}
     for name, mask in (("positive", positive), ("negative", ~positive),
                        ("hard negative", np.array([p.hard for p in pairs]) & ~positive)):
-        s = sims[mask]
-        n = max(s.size, 1)
-        out[f"{name} covered"] = float((s >= covered).sum() / n)
-        out[f"{name} partial"] = float(((s >= partial) & (s < covered)).sum() / n)
-        out[f"{name} missing"] = float((s < partial).sum() / n)
-        out[f"{name} n"] = float(s.size)
+        n = max(int(mask.sum()), 1)
+        out[f"{name} covered"] = float(is_covered[mask].sum() / n)
+        out[f"{name} partial"] = float((at_least_partial & ~is_covered)[mask].sum() / n)
+        out[f"{name} missing"] = float((~at_least_partial)[mask].sum() / n)
+        out[f"{name} n"] = float(mask.sum())
+    out["covered precision"] = _precision(is_covered, positive, 0.05)
+    out["partial or covered precision"] = _precision(at_least_partial, positive, 0.05)
     return out

@@ -69,19 +69,49 @@ def test_shared_everyday_words_never_make_a_requirement_covered(one_credential_e
     assert status in ("covered", "partial") and evidence is not None, (line, right)
 
 
-@pytest.mark.parametrize(("line", "holding"), [
-    ("Working knowledge of SQL (joins, aggregations)", "Join data across related tables"),
-    ("Knowledge of inclusive practice is preferred", "Promote inclusion and belonging"),
-    (POWER_BI, "Build interactive dashboards in Power BI"),
-    ("Write SQL queries against client data warehouses (SQL Server, Snowflake) to pull data",
-     "Write SQL queries to answer business questions"),
+@pytest.mark.parametrize(("line", "holding", "expected"), [
+    # the requirement spans three competencies of one credential: the closest alone is a partial match
+    ("Working knowledge of SQL (joins, aggregations)", "Join data across related tables", ("covered", "partial")),
+    ("Knowledge of inclusive practice is preferred", "Promote inclusion and belonging", ("covered", "partial")),
+    (POWER_BI, "Build interactive dashboards in Power BI", ("covered",)),
+    ("Check data quality and document every fix you make", "Check data quality before reporting", ("covered",)),
+    ("Familiarity with A/B testing is an asset", "Design and evaluate A/B tests", ("covered",)),
 ])
-def test_a_held_requirement_is_covered_by_the_credential_that_says_it(one_credential_each, line: str,
-                                                                       holding: str) -> None:
+def test_a_held_requirement_is_never_missing_and_names_the_credential_that_says_it(
+        one_credential_each, line: str, holding: str, expected: tuple[str, ...]) -> None:
     index, catalogue = one_credential_each
     status, evidence = _status(index, f"e:{_slug_with(catalogue, holding)}", line)
-    assert status == "covered", (line, holding)
+    assert status in expected, (line, holding, status)
     assert evidence is not None and evidence.credential_id == f"cred:{_slug_with(catalogue, holding)}"
+
+
+JUDGED = Path(__file__).resolve().parents[1] / "data" / "match_pairs" / "demo_pairs.tsv"
+
+
+def test_statuses_on_the_judged_posting_lines() -> None:
+    """The shipped thresholds on the 335 judged pairs (demo posting lines and their closest competencies): no
+    real match is reported missing, and *covered* is right far more often than the cosine alone made it."""
+    import csv
+
+    from mosaics_match.matching.calibration import line_pair_scores
+
+    catalogue = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    comps = {f"{a['slug']}/{c['slug']}": Competency(f"{a['slug']}/{c['slug']}", c["name"], c["description"],
+                                                     c.get("esco_label"), a["slug"], c.get("esco_uri"))
+             for a in catalogue["achievements"] for c in a["competencies"]}
+    with JUDGED.open(encoding="utf-8", newline="") as f:
+        judged = list(csv.DictReader(f, delimiter="\t"))
+    assert len(judged) >= 300 and {r["label"] for r in judged} == {"Y", "P", "N"}
+    cfg = MatchConfig()
+    sims, shares = line_pair_scores(comps, [(r["line"], r["competency"]) for r in judged], cfg)
+    label = np.array([r["label"] for r in judged])
+    covered = (sims >= cfg.covered_similarity) & (shares >= cfg.covered_share)
+    shown = covered | ((sims >= cfg.partial_similarity) & (shares >= cfg.partial_share))
+    cosine_only = sims >= 0.129  # the covered threshold before the share rule
+    assert not (label == "Y")[~shown].any(), [r["line"] for r, s in zip(judged, shown) if r["label"] == "Y" and not s]
+    assert (label[covered] == "Y").mean() >= 0.65
+    assert (covered & (label == "N")).sum() <= (cosine_only & (label == "N")).sum() / 4
+    assert (covered & (label == "Y")).sum() >= 0.75 * (label == "Y").sum()
 
 
 def test_the_score_is_unchanged_only_the_status_reads_the_shares(one_credential_each) -> None:
