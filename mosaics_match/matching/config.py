@@ -70,10 +70,11 @@ class MatchConfig:
         ``bench/bench_matching_quality.py --calibrate``): 212 aligned competencies, each with its ESCO skill's
         preferred label and definition as requirement lines (positives) and 4 other skills' lines per positive
         (negatives, half of them skills aligned to other achievements). With a prior of one right competency
-        among 20 held, *covered* (0.129) is the lowest cosine above which a pair is a real match with
-        precision >= 0.8, *partial* (0.066) the same at precision >= 0.5. Chosen on the pairs of half of the
-        achievements; on the other half 75 % of positives are covered, 12 % partial, 14 % missing, and 1.0 % of
-        negatives covered, 5 % partial (recalibrated with ``title_weight`` 0.1; before it: 0.133 / 0.066).
+        among 20 held, *covered* (0.118) is the lowest cosine above which a pair is a real match with
+        precision >= 0.8, *partial* (0.064) the same at precision >= 0.5. Chosen on the pairs of half of the
+        achievements; on the other half 76 % of positives are covered, 10 % partial, 14 % missing, and 1.3 % of
+        negatives covered, 4.6 % partial (recalibrated for light stemming; with Porter stems and ``title_weight``
+        0.1: 0.129 / 0.066, before the title block 0.133 / 0.066).
     full_similarity, credit_power
         The credit of a held competency for a requirement is ``min(1, sim / full_similarity) ** credit_power``
         when ``sim >= min_similarity`` and 0 otherwise (:func:`credit_of`). Defaults 1.0 and 0.75: no
@@ -113,9 +114,13 @@ class MatchConfig:
         Number of "why" terms reported per match.
     stemming
         Word features are stems (:mod:`~mosaics_match.matching.stem`): "joins, aggregations" meets "join and
-        aggregate". ``True`` / ``"porter"``: Porter-style suffix stripping; ``"light"``: inflections only
-        (plurals, -ed, -ing, British -ise). Dev: light A .3785 / B .5025 / E .3838 (150 occupations) and
-        .3375 (300 others) against Porter's .3810 / .5047 / .3760 / .3389: not better, Porter stays.
+        aggregate". ``True`` / ``"porter"``: Porter-style suffix stripping; ``"light"`` (default since
+        2026-11-30): inflections only (plurals, -ed, -ing, British -ise), so "organ" / "organising" or
+        "general" / "generate" stay apart. The generic-word table is kept per stemmer (it was keyed by Porter
+        stems only, so with light stems it silently stopped applying). Dev, with the title block: light A
+        .3783 / B .5514 / E .3834 (150 occupations) / .3361 (300 others) against Porter's .3793 / .5235 /
+        .3745 / .3349 (light with the Porter-keyed table: .3785 / .5338 / .3834 / .3367). Without the title
+        block light was not better (A .3785 / B .5025 against .3810 / .5047).
     generic_strength, generic_reference_share
         Down-weighting of words that are generic in job postings, learnt from posting sentences
         (:func:`~mosaics_match.matching.vocabulary.generic_factors`); 0 switches it off.
@@ -147,8 +152,8 @@ class MatchConfig:
     posting_mode: PostingMode = "whole"
     mix_alpha: float = 0.5
     min_similarity: float = 0.05
-    covered_similarity: float = 0.129
-    partial_similarity: float = 0.066
+    covered_similarity: float = 0.118
+    partial_similarity: float = 0.064
     full_similarity: float = 1.0
     credit_power: float = 0.75
     per_requirement_top: int = 200
@@ -158,7 +163,7 @@ class MatchConfig:
     exclude_unmatchable: bool = True
     band_thresholds: tuple[float, float, float] = (0.75, 0.5, 0.25)
     n_terms: int = 10
-    stemming: bool | Literal["porter", "light"] = True
+    stemming: bool | Literal["porter", "light"] = "light"
     generic_strength: float = 1.0
     generic_reference_share: float = 0.05
     generic_side: Literal["both", "query"] = "query"
