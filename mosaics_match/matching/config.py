@@ -16,7 +16,7 @@ import numpy as np
 
 Analyzer = Literal["word", "char_wb", "word+char_wb"]
 PostingMode = Literal["whole", "max", "mix"]
-Combine = Literal["max", "noisy_or"]
+Combine = Literal["max", "noisy_or", "capped_sum"]
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,16 @@ class MatchConfig:
         Only the best this-many achievements per requirement give credit; bounds query work (dev E: 100 costs
         .017 nDCG@10 against 200).
     combine
-        How an earner's credentials combine per requirement: ``"max"`` (best single competency) or
+        How an earner's credentials combine per requirement: ``"max"`` (best single competency),
         ``"noisy_or"`` (``1 - prod(1 - credit)``: several pieces of evidence for a requirement add up, unrelated
-        credentials contribute nothing). Dev E: noisy-or .435, max .317, naive one-vector-per-earner .258.
-        Either way requirements are then averaged (coverage), so holding extra unrelated credentials never
-        lowers a score, unlike one TF-IDF vector per earner.
+        credentials contribute nothing) or ``"capped_sum"`` (default since 2026-11-30: ``min(1, sum of
+        credits)``, each piece of evidence adds its full credit until the requirement is fully covered; it is
+        never below noisy-or, so two moderate matches count more, which favours breadth). Dev E (100,000
+        earners, light stems): capped sum .3898 / .3441 (150 / 300 occupations) against noisy-or .3834 /
+        .3361; with capped sum ``credit_power`` 0.6 / 0.9 / 1 give .3841 / .3823 / .3770 on the 150 (0.75 stays).
+        Earlier (Porter stems): noisy-or .435, max .317, naive one-vector-per-earner .258. Either way
+        requirements are then averaged (coverage), the score stays in [0, 1], and holding extra unrelated
+        credentials never lowers a score, unlike one TF-IDF vector per earner.
     whole_weight
         Share of an earner's score given to the whole posting text treated as one extra requirement (the rest
         is requirement coverage). Helps postings written as prose rather than as a list of requirements
@@ -157,7 +162,7 @@ class MatchConfig:
     full_similarity: float = 1.0
     credit_power: float = 0.75
     per_requirement_top: int = 200
-    combine: Combine = "noisy_or"
+    combine: Combine = "capped_sum"
     whole_weight: float = 0.3
     max_requirements: int = 40
     exclude_unmatchable: bool = True
@@ -179,7 +184,7 @@ class MatchConfig:
             raise ValueError(f"unknown analyzer {self.analyzer!r}")
         if self.posting_mode not in ("whole", "max", "mix"):
             raise ValueError(f"unknown posting_mode {self.posting_mode!r}")
-        if self.combine not in ("max", "noisy_or"):
+        if self.combine not in ("max", "noisy_or", "capped_sum"):
             raise ValueError(f"unknown combine {self.combine!r}")
         if not all(0.0 <= v <= 1.0 for v in (self.char_weight, self.mix_alpha, self.whole_weight)):
             raise ValueError("char_weight, mix_alpha and whole_weight must be in [0, 1]")
