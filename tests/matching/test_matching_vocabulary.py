@@ -73,6 +73,15 @@ def test_split_esco_text_separates_labels_from_the_definition():
     assert aliases == "glue film reels attach stick" and definition == "Attach reels of film together."
 
 
+def test_split_esco_text_keeps_proper_nouns_of_the_label():
+    # Without the label the first capitalised word ends the labels: "Haskell" and "Finnish" did.
+    assert split_esco_text("Haskell Haskell techniques The techniques of software development.", "Haskell") == (
+        "Haskell techniques", "The techniques of software development.")
+    aliases, definition = split_esco_text(
+        "write Finnish correspond in written Finnish Compose written texts in Finnish.", "write Finnish")
+    assert aliases.startswith("write Finnish correspond") and definition == "Compose written texts in Finnish."
+
+
 def test_generic_posting_words_weigh_less_than_specific_ones():
     docs = ["5 years experience with Python", "experience in a team", "strong team player with experience",
             "experience with SQL", "welding experience"] * 3
