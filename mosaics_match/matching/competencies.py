@@ -92,7 +92,7 @@ class TextEncoder:
             if b.kind == "word" and self.config.generic_strength > 0:
                 # Words generic in postings ("experience", "team") weigh less in the cosine.
                 factors = generic_factors(vec.get_feature_names_out(), self.config.generic_strength,
-                                          self.config.generic_reference_share)
+                                          self.config.generic_reference_share, stemming=self.config.stemming)
                 if self.config.generic_side == "both":
                     vec.idf_ = (np.asarray(vec.idf_, dtype=np.float64) * factors).astype(np.float32)
                     m = vec.transform(texts)

@@ -155,7 +155,8 @@ class Match:
     score
         In [0, 1]: the weighted mean over the posting's requirements (those in the catalogue) of the earner's
         credit for each; a requirement's credit is ``min(1, sim / full_similarity) ** credit_power`` per held
-        competency (0 below ``min_similarity``), combined over the earner's credentials by noisy-or (or max). With
+        competency (0 below ``min_similarity``), combined over the earner's credentials by ``min(1, sum)`` (or
+        noisy-or, or max; ``MatchConfig.combine``). With
         ``whole_weight > 0`` the whole posting counts as one more requirement of that share.
     band
         ``strong`` / ``good`` / ``partial`` / ``weak``, see :func:`mosaics_match.matching.config.band_for`.
@@ -417,6 +418,9 @@ class EarnerIndex:
             # 1 - prod(1 - c): extra evidence for a requirement helps, unrelated credentials (c = 0) change nothing
             log_miss = np.log1p(-np.minimum(credit, np.float32(1.0 - 1e-6)))
             best = 1.0 - np.exp(np.add.reduceat(log_miss, offsets, axis=1))
+        elif self.config.combine == "capped_sum":
+            # min(1, sum of credits): evidence adds up until the requirement is fully covered
+            best = np.minimum(np.add.reduceat(credit, offsets, axis=1, dtype=np.float64), 1.0)
         else:
             best = np.maximum.reduceat(credit, offsets, axis=1)
         # Row-by-row sum (not BLAS): an earner's score must not depend on which batch it was scored in.

@@ -81,7 +81,8 @@ class WordAnalyzer:
 
 @lru_cache(maxsize=1)
 def load_vocabulary() -> dict:
-    """The shipped tables: ``{"generic": {"n_docs", "df"}, "esco": {uri: aliases}, "esco_label": {label: uri}}``."""
+    """The shipped tables: ``{"generic": {"n_docs", "df", "df_light", "df_plain"}, "esco": {uri: aliases},
+    "esco_label": {label: uri}}`` (``df``: Porter stems, ``df_light``: light stems, ``df_plain``: words)."""
     if not DATA_FILE.exists():
         return {"generic": {"n_docs": 0, "df": {}}, "esco": {}, "esco_label": {}}
     return json.loads(DATA_FILE.read_text(encoding="utf-8"))
@@ -99,8 +100,16 @@ def esco_aliases(uri: str | None, label: str | None) -> str:
     return ""
 
 
+def _stemming_key(stemming: bool | str) -> str:
+    """Key of the document-frequency table for a ``MatchConfig.stemming`` mode: ``"df"`` (Porter stems, the
+    default), ``"df_light"`` (light stems) or ``"df_plain"`` (lower-case words)."""
+    if stemming is True or stemming == "porter":
+        return "df"
+    return "df_light" if stemming == "light" else "df_plain"
+
+
 def generic_factors(features: Sequence[str], strength: float, reference_share: float = 0.01,
-                    table: Mapping | None = None) -> np.ndarray:
+                    table: Mapping | None = None, stemming: bool | str = True) -> np.ndarray:
     """Multiplier in (0, 1] per word feature from how generic its words are in job postings.
 
     A stem found in a share ``s`` of the posting sentences the table was learnt from has posting-side idf
@@ -117,13 +126,17 @@ def generic_factors(features: Sequence[str], strength: float, reference_share: f
     reference_share
         Sentence share up to which a word counts as specific.
     table
-        ``{"n_docs": int, "df": {stem: int}}``; default the shipped table.
+        ``{"n_docs": int, "df": {stem: int}, "df_light": {...}, "df_plain": {...}}``; default the shipped table.
+    stemming
+        The stemmer that produced ``features`` (``MatchConfig.stemming``): the table keyed by the same kind of
+        stems is used (Porter stems, light stems or plain words), so the weighting follows the configured
+        stemmer instead of silently missing most features.
     """
     out = np.ones(len(features), dtype=np.float64)
     if strength <= 0.0:
         return out
     table = load_vocabulary()["generic"] if table is None else table
-    n, df = float(table.get("n_docs", 0)), table.get("df", {})
+    n, df = float(table.get("n_docs", 0)), table.get(_stemming_key(stemming), {})
     if n <= 0:
         return out
     ref = math.log(1.0 / reference_share)
@@ -199,9 +212,18 @@ def _esco_skill_texts() -> dict[str, str]:
 
 def split_esco_text(text: str, label: str) -> tuple[str, str]:
     """``(aliases, definition)`` of a skills.csv text: the preferred label and alternative labels (lower case,
-    run together) come first, the definition starts at the first capitalised word."""
+    run together) come first, the definition starts at the first capitalised word.
+
+    With the preferred ``label`` known, that word is looked for after the label (when the text starts with it)
+    and must not be one of the label's own words, so proper nouns of the labels ("Haskell", "write Finnish",
+    "IBM InfoSphere DataStage") do not end the labels early (they did, leaving ~2 % of ESCO skills with an
+    empty or cut title)."""
     words = text.split()
-    start = next((i for i, w in enumerate(words) if w[:1].isupper() and w[1:2].islower()), len(words))
+    label_words = label.split()
+    skip = len(label_words) if label_words and words[: len(label_words)] == label_words else 0
+    own = set(label_words)
+    start = next((i for i, w in enumerate(words) if i >= skip and w[:1].isupper() and w[1:2].islower()
+                  and w not in own), len(words))
     aliases = words[:start] or label.split()
     # Alternative labels repeat the same few words ("glue film reels attach film reels ..."): keep each once.
     return " ".join(dict.fromkeys(aliases)), " ".join(words[start:])
@@ -219,7 +241,11 @@ def main() -> None:
             if uri and uri in skills:
                 esco[uri] = split_esco_text(skills[uri], label or "")[0]
                 by_label[" ".join(label.lower().split())] = uri
-    generic = learn_generic_terms(_posting_sentences(root))
+    sentences = _posting_sentences(root)
+    generic = learn_generic_terms(sentences)
+    for mode in ("light", False):  # one table per stemmer, so the weighting follows MatchConfig.stemming
+        analyzer = WordAnalyzer((1, 1), stemming=mode)
+        generic[_stemming_key(mode)] = learn_generic_terms(sentences, analyzer=analyzer)["df"]
     DATA_FILE.parent.mkdir(exist_ok=True)
     DATA_FILE.write_text(json.dumps({
         "about": "Derived from ESCO v1.2.0 (European Commission), the demo postings and the TECH/HOUSE "

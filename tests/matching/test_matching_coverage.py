@@ -8,6 +8,7 @@ cosines come from the fitted TF-IDF encoder (checked against scikit-learn in ``t
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -155,13 +156,17 @@ def _independent_scores(index, catalogue, earners, requirements: list[Requiremen
         for r in range(len(texts)):
             if not in_catalogue[r]:
                 continue
-            miss = 1.0
+            miss, summed = 1.0, 0.0
             for a in achs:
                 s = best_in_ach[r][a]
                 credit = (min(1.0, s / config.full_similarity) ** config.credit_power
                           if s >= config.min_similarity else 0.0)
                 miss *= 1.0 - min(credit, 1.0 - 1e-6)
-            total += weights[r] / denominator * (1.0 - miss)
+                summed += credit
+            # credentials combine by min(1, sum) (``combine="capped_sum"``, the default) or noisy-or
+            covered = min(1.0, summed) if config.combine == "capped_sum" else 1.0 - miss
+            assert config.combine in ("capped_sum", "noisy_or")
+            total += weights[r] / denominator * covered
         out.append(total)
     return out
 
@@ -184,11 +189,14 @@ def _requirements(cat, seed: int) -> list[Requirement]:
     return [Requirement(t, kinds[i % 3], must_have=(i % 4 == 0)) for i, t in enumerate(lines)]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_rank_and_count_equal_an_independent_brute_force(synthetic, seed):
+@pytest.mark.parametrize("seed, combine", [(0, "capped_sum"), (1, "capped_sum"), (2, "capped_sum"), (0, "noisy_or"),
+                                           (1, "noisy_or")])
+def test_rank_and_count_equal_an_independent_brute_force(synthetic, seed, combine):
     cat, earners, index = synthetic
+    config = replace(PLAIN, combine=combine)
+    index = replace(index, config=config, _query_memo={})
     reqs = _requirements(cat, seed)
-    want = _independent_scores(index, cat, earners, reqs, PLAIN)
+    want = _independent_scores(index, cat, earners, reqs, config)
     got = rank(index, reqs, limit=20, explain=False)
     order = sorted((i for i, s in enumerate(want) if s > 0), key=lambda i: (-want[i], i))[:20]
     assert [m.earner_id for m in got] == [earners.earner_ids[i] for i in order]

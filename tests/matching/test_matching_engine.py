@@ -175,7 +175,8 @@ def _scores_by_the_documented_formula(index, cat, earners, posting: str, cfg: Ma
     scikit-learn in ``test_fast_transform_and_product_match_sklearn_and_scipy``). Then: an achievement's cosine is
     its best competency's; credit ``min(1, cos / full) ** credit_power`` from ``min_similarity`` up, else 0; only the
     best ``per_requirement_top`` achievements of a requirement give credit; an earner's achievements (each counted
-    once) combine by noisy-or; the score is the weighted mean over the requirements some catalogue competency
+    once) combine by ``min(1, sum of credits)`` (``combine="capped_sum"``, the default) or noisy-or; the score is
+    the weighted mean over the requirements some catalogue competency
     reaches at ``partial_similarity`` (plain lines weigh 1) for ``1 - whole_weight``, plus the whole posting as
     one more requirement for ``whole_weight``.
     """
@@ -202,6 +203,10 @@ def _scores_by_the_documented_formula(index, cat, earners, posting: str, cfg: Ma
     scores = np.zeros(len(held))
     for e, achievements in enumerate(held):
         for t, w in enumerate(weights):
+            if cfg.combine == "capped_sum":
+                scores[e] += w * min(1.0, sum(credit[t, a] for a in achievements))
+                continue
+            assert cfg.combine == "noisy_or"
             missed = 1.0
             for a in achievements:
                 missed *= 1.0 - credit[t, a]

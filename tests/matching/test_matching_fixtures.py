@@ -98,7 +98,8 @@ def test_reissued_credential_counts_once():
     assert [m.earner_id for m in rank(one, comp.description, issued_after=date(2020, 1, 1))] == ["y"]
 
 
-@pytest.mark.parametrize("config", [MatchConfig(whole_weight=0.3), MatchConfig(combine="max")])
+@pytest.mark.parametrize("config", [MatchConfig(whole_weight=0.3), MatchConfig(combine="max"),
+                                    MatchConfig(combine="noisy_or")])
 def test_top_k_equals_brute_force_for_other_scorings(config):
     cat = make_catalogue(150, seed=4)
     earners = make_earners(cat, 1500, seed=4)

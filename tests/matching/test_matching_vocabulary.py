@@ -7,7 +7,7 @@ import pytest
 
 from mosaics_match.matching import Competency, CredentialRef, MatchConfig, Requirement, build_index, rank
 from mosaics_match.matching.calibration import Pair, choose_thresholds, status_table
-from mosaics_match.matching.stem import stem
+from mosaics_match.matching.stem import stem, stemmer
 from mosaics_match.matching.vocabulary import (
     WordAnalyzer,
     esco_aliases,
@@ -73,6 +73,15 @@ def test_split_esco_text_separates_labels_from_the_definition():
     assert aliases == "glue film reels attach stick" and definition == "Attach reels of film together."
 
 
+def test_split_esco_text_keeps_proper_nouns_of_the_label():
+    # Without the label the first capitalised word ends the labels: "Haskell" and "Finnish" did.
+    assert split_esco_text("Haskell Haskell techniques The techniques of software development.", "Haskell") == (
+        "Haskell techniques", "The techniques of software development.")
+    aliases, definition = split_esco_text(
+        "write Finnish correspond in written Finnish Compose written texts in Finnish.", "write Finnish")
+    assert aliases.startswith("write Finnish correspond") and definition == "Compose written texts in Finnish."
+
+
 def test_generic_posting_words_weigh_less_than_specific_ones():
     docs = ["5 years experience with Python", "experience in a team", "strong team player with experience",
             "experience with SQL", "welding experience"] * 3
@@ -85,6 +94,16 @@ def test_generic_posting_words_weigh_less_than_specific_ones():
     assert (generic_factors(["experi"], 0.0, 0.2, table) == 1.0).all()
     shipped = dict(zip(["experi", "sql"], generic_factors(["experi", "sql"], 1.0, 0.01)))
     assert shipped["experi"] < shipped["sql"]
+
+
+@pytest.mark.parametrize("mode", [True, "porter", "light", False])
+def test_shipped_generic_table_follows_the_configured_stemmer(mode):
+    # The table is keyed by the same stems as the word features: with light stems (or none) "experience" must
+    # still be down-weighted, not silently unknown (factor 1).
+    f = stemmer(mode) or (lambda w: w)
+    feats = [f("experience"), f("sql")]
+    got = dict(zip(feats, generic_factors(feats, 1.0, 0.05, stemming=mode)))
+    assert got[f("experience")] < 0.8 and got[f("sql")] == 1.0
 
 
 def test_thresholds_follow_the_labelled_pairs():
