@@ -324,10 +324,11 @@ else:
                 st.markdown(f"- {_md(e.requirement)}{_tag(e.requirement)} — *{_md(e.competency)}* from "
                             f"{_source(e)}")
         if candidate.partial:
-            st.markdown("**Partly covered** (a related verified skill, not a clear match)")
+            st.markdown("**Partly covered** (a related verified skill, not a clear match: judge the shared words)")
             for e in candidate.partial:
+                shares = f" · shares *{_md(', '.join(e.shared_words))}*" if e.shared_words else ""
                 st.markdown(f"- {_md(e.requirement)}{_tag(e.requirement)} — *{_md(e.competency)}* from "
-                            f"{_source(e)}")
+                            f"{_source(e)}{shares}")
         if candidate.missing:
             st.markdown("**Not found in their verified credentials**")
             for req in candidate.missing:

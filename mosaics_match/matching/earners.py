@@ -106,6 +106,8 @@ class Covered:
         Cosine between the requirement and that competency.
     status
         ``"covered"`` or ``"partial"`` (see ``MatchConfig.covered_similarity``).
+    shared_words
+        Words of the requirement that the credential's competencies also use, weightiest first (at most 4).
     """
 
     requirement: str
@@ -114,6 +116,7 @@ class Covered:
     credential_id: str
     similarity: float
     status: str = "covered"
+    shared_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -690,8 +693,10 @@ class EarnerIndex:
                 cred_pos = int(self.e_cred[pos[j]])
                 cred_id = (str(self.credential_ids[cred_pos]) if self.credential_ids is not None
                            else f"entry:{cred_pos}")
+                shared = (self.evidence.shared_words(req.text, self._unit_terms, u)
+                          if self.evidence is not None and self._unit_terms is not None else ())
                 evidence = Covered(req.text, self.competency_ids[c], self.competency_names[c], cred_id, sim,
-                                   status)
+                                   status, shared)
                 pairs.append((r, int(self._unit_rows_of(np.array([c]))[0]),
                               credit_of(sim, cfg, floor=0.0) * float(q.req_weights[r])))
             out.append(RequirementMatch(req, status, sim if units.size else 0.0, evidence,

@@ -104,6 +104,26 @@ class EvidenceTerms:
         weight *= self._specificity(stems)
         return np.asarray(cols, dtype=np.int64), weight[at], float(weight.sum())
 
+    def shared_words(self, text: str, matrix: sp.csc_matrix, group: int, limit: int = 4) -> tuple[str, ...]:
+        """The words of ``text`` (as written, lower case) whose stems group ``group`` of ``matrix`` contains,
+        weightiest first: what a partial match rests on, for a person to judge."""
+        words = self._analyzer.words(text)
+        stems = self._analyzer.tokens(text)
+        cols, weight, _ = self.weigh(text)
+        if cols.size == 0:
+            return ()
+        present = np.asarray(matrix[group, cols].toarray()).ravel() > 0
+        col_weight = {int(c): float(w) for c, w, p in zip(cols, weight, present) if p}
+        picked: dict[str, float] = {}
+        lowered = text.lower()
+        for word, s in zip(words, stems):
+            col = self.vocabulary.get(s)
+            if word == "ab" and "a/b" in lowered:
+                word = "a/b"  # read as one word (see ``WordAnalyzer.words``), shown as written
+            if col is not None and col in col_weight and word not in picked:
+                picked[word] = col_weight[col]
+        return tuple(sorted(picked, key=lambda w: -picked[w])[:limit])
+
     def group_matrix(self, indptr: np.ndarray, rows: np.ndarray) -> sp.csc_matrix:
         """Groups x stems, 1 where any row of the group contains the stem (column-sliceable).
 

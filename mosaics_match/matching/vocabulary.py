@@ -57,11 +57,15 @@ class WordAnalyzer:
         self.stemming = stemming
         self._stem = stemmer(stemming)
 
-    def tokens(self, text: str) -> list[str]:
-        """Stemmed, stop-word-free tokens of ``text``."""
+    def words(self, text: str) -> list[str]:
+        """Lower-case, stop-word-free words of ``text``, before stemming (``tokens`` stems these)."""
         stop = self.stop_words
         # "A/B testing" would otherwise be just "testing": the one word that says what kind of test is lost.
-        words = [w for w in _TOKEN.findall(_AB.sub("ab", text.lower())) if w not in stop]
+        return [w for w in _TOKEN.findall(_AB.sub("ab", text.lower())) if w not in stop]
+
+    def tokens(self, text: str) -> list[str]:
+        """Stemmed, stop-word-free tokens of ``text``."""
+        words = self.words(text)
         f = self._stem
         return [f(w) for w in words] if f is not None else words
 

@@ -288,6 +288,8 @@ class Evidence:
     issuer: str = ISSUER_NAME
     #: For an added credential: a page of its issuer about it (its https id or its achievement's), if any.
     link: str = ""
+    #: Words of the requirement the credential's competencies also use (what a partial match rests on).
+    shared_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -426,10 +428,11 @@ def _evidence(index: PartnerIndex, c, base_url: str) -> Evidence:
                         achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
                         verify_url="", similarity=c.similarity, status=c.status,
                         issuer=index.credential_issuer[c.credential_id],
-                        link=index.credential_link.get(c.credential_id, ""))
+                        link=index.credential_link.get(c.credential_id, ""), shared_words=c.shared_words)
     return Evidence(requirement=c.requirement, competency=c.competency_name,
                     achievement=_achievement_name(index, c.credential_id), credential_id=c.credential_id,
-                    verify_url=credential_url(base_url, c.credential_id), similarity=c.similarity, status=c.status)
+                    verify_url=credential_url(base_url, c.credential_id), similarity=c.similarity, status=c.status,
+                    shared_words=c.shared_words)
 
 
 def _achievement_name(index: PartnerIndex, credential_id: str) -> str:

@@ -158,3 +158,14 @@ def test_share_weights_words_the_catalogue_never_uses_the_most() -> None:
     [one] = terms.shares("Build Power BI dashboards", [np.array([2])])
     assert both == pytest.approx(1.0) and 0.0 < one < 0.5  # a group shares what any of its rows says
     assert terms.shares("", [np.array([0])]).tolist() == [0.0]
+
+
+def test_a_partial_match_names_the_words_it_rests_on(one_credential_each) -> None:
+    index, catalogue = one_credential_each
+    revit = f"e:{_slug_with(catalogue, 'Model buildings in Revit')}"
+    status, evidence = _status(index, revit, POWER_BI)
+    assert status == "partial" and evidence is not None
+    assert set(evidence.shared_words) == {"building", "modelling"}  # the words as the posting wrote them
+    status, evidence = _status(index, f"e:{_slug_with(catalogue, 'Build interactive dashboards in Power BI')}",
+                               POWER_BI)
+    assert status == "covered" and {"power", "bi"} <= set(evidence.shared_words)

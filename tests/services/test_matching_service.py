@@ -360,3 +360,17 @@ def test_the_engine_gets_each_competency_esco_alignment(seeded_rt, monkeypatch) 
     aligned = [cid for cid, row in rows.items() if row.esco_uri]
     assert aligned and all(seen[cid].esco_uri == rows[cid].esco_uri for cid in aligned)
     assert all(seen[cid].esco_label == rows[cid].esco_label for cid in aligned)
+
+
+@pytest.mark.storage
+def test_partial_evidence_names_the_words_of_the_line_it_shares(seeded_rt) -> None:
+    with seeded_rt.Session() as session:
+        index = ms.build_partner_index(session)
+        result = ms.search(session, index, requirements=_posting(session),
+                           filters=ms.SearchFilters(min_score=0.0, limit=50), base_url=BASE)
+    partial = [e for c in result.candidates for e in c.partial]
+    covered = [e for c in result.candidates for e in c.covered]
+    assert partial and covered
+    for e in partial + covered:
+        assert e.shared_words, e
+        assert all(w in e.requirement.lower() for w in e.shared_words), e
