@@ -36,8 +36,9 @@ _NO_DATE = np.iinfo(np.int32).min
 _EPOCH = date(1970, 1, 1)
 # Holder counts above this share one stratum of the unit -> earners postings (keeps ``u_cstart`` small).
 _COUNT_CAP = 64
-# Gather holders of units worth >= this share of theta / (units held): lower gathers more but bounds tighter.
-_GATHER_FRACTION = 0.5
+# Columns of the per-posting table of the holder's units (``EarnerIndex.u_held``); earners holding more units
+# than this are bounded from ``e_indptr`` instead. Wider costs 2 bytes per posting per column.
+_HELD_WIDTH = 8
 # Recent queries per index: a page asks for the ranking and the counts of the same requirements.
 _QUERY_MEMO_SIZE = 16
 _MEMO_LOCK = threading.Lock()
@@ -275,6 +276,9 @@ class EarnerIndex:
     u_issued: np.ndarray
     config: MatchConfig
     u_cstart: np.ndarray | None = None
+    # Per posting (``u_earner`` order): the holder's units, padded with ``n_units`` (no unit); every column is
+    # ``n_units + 1`` for holders of more than ``u_held.shape[1]`` units.
+    u_held: np.ndarray | None = None
     _units_of_achievement: dict[str, np.ndarray] = field(default_factory=dict)
     _units_of_competency: dict[int, np.ndarray] | None = None
     _earner_row: dict[str, int] | None = None
@@ -314,7 +318,7 @@ class EarnerIndex:
     def nbytes(self) -> int:
         """Bytes held by the index's numpy arrays (excludes the TF-IDF vocabulary and id lists)."""
         arrays = (self.unit_indptr, self.unit_comp, self.e_indptr, self.e_unit, self.e_issued, self.e_cred,
-                  self.u_indptr, self.u_earner, self.u_issued, self.u_cstart)
+                  self.u_indptr, self.u_earner, self.u_issued, self.u_cstart, self.u_held)
         return int(sum(a.nbytes for a in arrays if a is not None))
 
     # -- per-query scoring -------------------------------------------------------------------------------
@@ -442,17 +446,15 @@ class EarnerIndex:
                 break
         return allowed
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
-        """Zeroed float64 and bool buffers of one slot per earner, private to the calling thread (callers
-        re-zero them)."""
+    def _scratch(self) -> np.ndarray:
+        """Zeroed bool buffer of one slot per earner, private to the calling thread (callers re-zero it)."""
         local = self._local
         if local is None:
             local = self._local = threading.local()
-        buf = getattr(local, "acc", None)
-        if buf is None or buf.size != self.n_earners:
-            buf = local.acc = np.zeros(self.n_earners, dtype=np.float64)
-            local.seen = np.zeros(self.n_earners, dtype=bool)
-        return buf, local.seen
+        seen = getattr(local, "seen", None)
+        if seen is None or seen.size != self.n_earners:
+            seen = local.seen = np.zeros(self.n_earners, dtype=bool)
+        return seen
 
     def _pruned_candidates(
         self, q: _Query, unit_total: np.ndarray, limit: int, floor: float, cutoff: int | None,
@@ -495,83 +497,65 @@ class EarnerIndex:
 
         An earner's score is at most the sum of its achievements' weighted credits, so an earner holding ``c``
         achievements reaches ``theta`` only through one with weighted credit >= ``theta / c``: only those holders
-        are gathered (a suffix of each achievement's count-ordered postings), bounded, and the survivors bounded
-        again from the earner side. ``None`` when more than ``max_candidates`` would survive.
+        are gathered (a suffix of each achievement's count-ordered postings), and each gathered posting is
+        bounded by the summed credit of its holder's units, read from the posting's row of ``u_held`` (no
+        per-earner accumulation). ``None`` when more than ``max_candidates`` would survive.
         """
         rel = np.flatnonzero(unit_total > 0)
         if self.n_earners == 0 or rel.size == 0:
             return np.zeros(0, dtype=np.int64)
-        # An earner holding c units can reach theta only through a held unit u with c * total[u] >= theta.
-        # Postings are ordered by holder count, so unit u contributes only its holders with c >= theta /
-        # total[u]: a suffix starting at u_cstart[u, c_min].
-        top_c = max(self.max_per_earner, 1)
-        reach = max(theta, 1e-12) * _GATHER_FRACTION
-        need = rel[unit_total[rel] * top_c >= reach]
+        theta = max(theta, 1e-12)
+        need = rel[unit_total[rel] * max(self.max_per_earner, 1) >= theta]
         if need.size == 0:
             return np.zeros(0, dtype=np.int64)
-        if self.u_cstart is None:
+        if self.u_cstart is None or self.u_held is None:
             return None
+        # Postings are ordered by holder count, so unit u contributes only its holders with c >= theta /
+        # total[u]: a suffix starting at u_cstart[u, c_min].
         cap = self.u_cstart.shape[1] - 2
-        c_min = np.ceil(reach / unit_total[need] - 1e-9).astype(np.int64)
+        c_min = np.ceil(theta / unit_total[need] - 1e-9).astype(np.int64)
         np.clip(c_min, 1, max(cap, 1), out=c_min)
-        starts = self.u_cstart[need, c_min]
-        pos, lengths = _spans(starts, self.u_indptr[need + 1])
-        # Each gathered posting adds 1024 + its unit's credit (see the buffer below).
-        weights = np.repeat(unit_total[need] + 1024.0, lengths)
+        pos, _ = _spans(self.u_cstart[need, c_min], self.u_indptr[need + 1])
         if cutoff is not None:
-            keep = self.u_issued[pos] > cutoff
-            pos, weights = pos[keep], weights[keep]
+            pos = pos[self.u_issued[pos] > cutoff]
         if max_candidates is not None and pos.size > 4 * max_candidates:
             return None
-        holders = self.u_earner[pos]
+        held = self.u_held
+        width = held.shape[1]
+        # One row per posting, copied whole (a row of ``width`` small ints), then summed column by column.
+        packed = np.take(held.view(np.dtype((np.void, held.itemsize * width))).ravel(), pos)
+        rows: np.ndarray = packed.view(held.dtype).reshape(-1, width)
+        table = np.zeros(self.n_units + 2, dtype=np.float64)
+        table[: self.n_units] = unit_total
+        table[self.n_units + 1] = np.inf  # holders of more units than the table's width: bounded below
+        bound = np.take(table, rows[:, 0])
+        for j in range(1, width):
+            bound += np.take(table, rows[:, j])
+        hit = bound >= theta
+        del packed, rows, bound
+        holders = np.take(self.u_earner, pos[hit])
         if mask is not None:
-            keep = mask[holders]
-            holders, weights = holders[keep], weights[keep]
-        # Sum per holder in a reusable dense buffer. Credits are <= 1 and an earner holds few units, so
-        # count * 1024 + credit sum decodes exactly.
-        acc, seen = self._scratch()
-        zeroed = False
-        try:
-            np.add.at(acc, holders, weights)
-            if holders.size * 64 > self.n_earners:
-                # Many holders: marking them and scanning a byte per earner is faster than sorting them.
-                seen[holders] = True
-                cand = np.flatnonzero(seen)
-                seen[cand] = False
-            else:
-                cand = np.sort(holders)
-                if cand.size:
-                    cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
-            packed = acc[cand]
-            acc[cand] = 0.0  # the distinct holders, in order: fewer and cheaper writes than ``acc[holders]``
-            zeroed = True
-        finally:
-            if not zeroed:
-                acc[holders] = 0.0
-                seen[holders] = False
-        # divmod by 1024 without a float modulo (a power of two: the scaling and the subtraction are exact)
-        packed += 1e-9
-        n_high = np.floor(packed * (1.0 / 1024.0))
-        partial = packed - n_high * 1024.0
-        # Units not gathered for an earner with c units have total < reach / c, and below reach overall.
-        below = unit_total[unit_total < reach]
-        low_max = float(below.max()) if below.size else 0.0
-        count = self.e_count[cand]
-        # per holding count c: the most a unit not gathered can add, min(reach / c, low_max) (a lookup table)
-        per_unit = np.minimum(reach / np.maximum(np.arange(top_c + 1, dtype=np.float64), 1.0), low_max)
-        upper = partial + (count - n_high) * per_unit[count]
-        cand = cand[upper >= theta]
+            holders = holders[mask[holders]]
+        cand = _sorted_unique(holders).astype(np.int64)
+        if cutoff is None and not self._held_overflow:
+            # The row sum above is the earner-side bound itself (same units, same order, zeros for padding).
+            return cand if max_candidates is None or cand.size <= max_candidates else None
         if max_candidates is not None and cand.size > max_candidates:
             return None
         if cand.size == 0:
-            return cand.astype(np.int64)
-        # Tighter bound from the earner side: the summed credit of every held achievement.
+            return cand
+        # Units issued before the cutoff, and units past the table's width, count only from the earner side.
         pos, lengths = _ranges(self.e_indptr, cand)
         w = unit_total[self.e_unit[pos]]
         if cutoff is not None:
             w = w * (self.e_issued[pos] > cutoff)
         upper = np.add.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1])))
-        return cand[upper >= theta].astype(np.int64)
+        return cand[upper >= theta]
+
+    @property
+    def _held_overflow(self) -> bool:
+        """Some earner holds more units than ``u_held`` has columns."""
+        return self.u_held is not None and self.max_per_earner > self.u_held.shape[1]
 
     def _unit_rows_of(self, comps: np.ndarray) -> np.ndarray:
         return self.competency_row[comps] if self.competency_row is not None else comps
@@ -582,7 +566,7 @@ class EarnerIndex:
         if floor <= 1e-9 and mask is None and cutoff is None:
             # A score is positive exactly when the earner holds a unit with positive credit: no scoring needed.
             pos, _ = _ranges(self.u_indptr, np.flatnonzero(unit_total > 0))
-            _, seen = self._scratch()
+            seen = self._scratch()
             holders = self.u_earner[pos]
             seen[holders] = True
             n = int(np.count_nonzero(seen))
@@ -720,6 +704,7 @@ def _assemble(
     grid = np.arange(n_u, dtype=np.int64)[:, None] * (cap + 1) + np.arange(cap + 2, dtype=np.int64)[None, :]
     u_cstart = np.searchsorted(key, grid.astype(key_type)).astype(np.int64)
     del key
+    u_held = _held_table(e_unit, e_indptr, counts, u_earner, n_u)
     lengths = np.array([len(c) for c in unit_comps], dtype=np.int64)
     unit_indptr = np.zeros(n_u + 1, dtype=np.int64)
     np.cumsum(lengths, out=unit_indptr[1:])
@@ -732,9 +717,41 @@ def _assemble(
         unit_indptr=unit_indptr, unit_comp=unit_comp, earner_ids=earner_ids, e_indptr=e_indptr,
         e_unit=e_unit, e_issued=e_issued, e_cred=order.astype(np.int32), credential_ids=credential_ids,
         u_indptr=u_indptr, u_earner=u_earner, u_issued=u_issued, config=config, u_cstart=u_cstart,
+        u_held=u_held,
         _units_of_achievement={a: np.array(u, dtype=np.int64) for a, u in by_ach.items()},
         competency_ids=cat.ids, competency_number=cat.number, competency_row=cat.row,
     )
+
+
+def _held_table(e_unit: np.ndarray, e_indptr: np.ndarray, counts: np.ndarray, u_earner: np.ndarray,
+                n_units: int) -> np.ndarray:
+    """Per posting, the units its holder holds (see ``EarnerIndex.u_held``).
+
+    Parameters
+    ----------
+    e_unit, e_indptr, counts
+        Each earner's units (earner-major) and how many.
+    u_earner
+        The holder of each posting, in posting order.
+    n_units
+        Number of units: ``n_units`` pads a row, ``n_units + 1`` fills the rows of earners holding more units than
+        the table is wide.
+
+    Returns
+    -------
+    np.ndarray
+        ``len(u_earner) x min(max(counts), _HELD_WIDTH)`` (at least one column), uint16 when the units fit.
+    """
+    width = int(min(counts.max(), _HELD_WIDTH)) if counts.size else 1
+    width = max(width, 1)
+    dtype = np.uint16 if n_units + 2 <= 2**16 else np.uint32
+    per_earner = np.full((counts.size, width), n_units, dtype=dtype)
+    starts = e_indptr[:-1]
+    for j in range(width):
+        has = np.flatnonzero(counts > j)
+        per_earner[has, j] = e_unit[starts[has] + j]
+    per_earner[counts > width] = n_units + 1
+    return per_earner[u_earner]
 
 
 @dataclass

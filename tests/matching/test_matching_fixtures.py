@@ -154,3 +154,46 @@ def test_pruned_search_is_exact_with_heavy_holders_and_cutoff(monkeypatch):
         want = _brute(index, posting, 15, cutoff=_day(after))
         assert got == [w[0] for w in want]
     assert all(calls) and len(calls) == 8
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_holders_wider_than_the_held_table_are_bounded_exactly(monkeypatch, width):
+    """Earners holding more units than ``u_held`` has columns (rows of the overflow sentinel) and cutoffs take the
+    earner-side bound: top k and counts equal brute force, with and without filters."""
+    import mosaics_match.matching.earners as earners_mod
+    from mosaics_match.matching import count_covering
+
+    monkeypatch.setattr(earners_mod, "_HELD_WIDTH", width)
+    cat = make_catalogue(200, seed=31)
+    earners = make_earners(cat, 2500, seed=31)
+    index = build_index_from_arrays(
+        competencies=cat.competencies, achievements=cat.achievements, earner_ids=earners.earner_ids,
+        entry_earner=earners.entry_earner, entry_achievement=earners.entry_achievement,
+        entry_issued=earners.entry_issued,
+    )
+    assert index.u_held.shape[1] == width and index._held_overflow
+    after = date(2022, 6, 1)
+    cutoff = _day(after)
+    popular = list(cat.achievements)[int(np.bincount(earners.entry_achievement).argmax())]
+    allowed = index._allowed((popular,), (), None)
+    everyone = np.arange(index.n_earners)
+    for seed in range(3):
+        posting = make_posting(cat, seed=40 + seed)
+        got = [(m.earner_id, m.score) for m in rank(index, posting, limit=15, explain=False)]
+        want = _brute(index, posting, 15)
+        assert [g[0] for g in got] == [w[0] for w in want]
+        assert [g[1] for g in got] == pytest.approx([w[1] for w in want])
+        got_ids = [m.earner_id for m in rank(index, posting, limit=15, issued_after=after, explain=False)]
+        assert got_ids == [w[0] for w in _brute(index, posting, 15, cutoff=cutoff)]
+        got_ids = [m.earner_id for m in rank(index, posting, limit=8, must_have_achievements=[popular],
+                                             explain=False)]
+        assert got_ids == [w[0] for w in _brute(index, posting, 8, allowed=allowed)]
+        q = index._query(posting)
+        scores = index._exact(q, everyone, None)
+        late = index._exact(q, everyone, cutoff)
+        for t in (0.1, 0.25, 0.5):
+            assert count_covering(index, posting, min_coverage=t) == int(np.count_nonzero(scores >= t))
+            assert count_covering(index, posting, min_coverage=t, issued_after=after) == int(
+                np.count_nonzero(late >= t))
+            assert count_covering(index, posting, min_coverage=t, must_have_achievements=[popular]) == int(
+                np.count_nonzero(scores[allowed] >= t))
