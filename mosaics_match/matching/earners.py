@@ -680,6 +680,8 @@ def _assemble(
             order = order[best[np.r_[True, g[1:] != g[:-1]]]]
             del best, g
         del first
+    # int32 as soon as it is final: it is kept (``e_cred``) and the int64 copy would add to the build's peak.
+    order = order.astype(np.int32)
     e_unit = entry_unit[order]
     e_issued = entry_issued[order]
     counts = np.bincount(entry_earner[order], minlength=n_e)
@@ -715,7 +717,7 @@ def _assemble(
     return EarnerIndex(
         competencies=cat.index, competency_names=cat.names, unit_achievement=unit_achievement,
         unit_indptr=unit_indptr, unit_comp=unit_comp, earner_ids=earner_ids, e_indptr=e_indptr,
-        e_unit=e_unit, e_issued=e_issued, e_cred=order.astype(np.int32), credential_ids=credential_ids,
+        e_unit=e_unit, e_issued=e_issued, e_cred=order, credential_ids=credential_ids,
         u_indptr=u_indptr, u_earner=u_earner, u_issued=u_issued, config=config, u_cstart=u_cstart,
         u_held=u_held,
         _units_of_achievement={a: np.array(u, dtype=np.int64) for a, u in by_ach.items()},
