@@ -292,6 +292,7 @@ class EarnerIndex:
     competency_row: np.ndarray | None = None
     _unit_rows: np.ndarray | None = None  # competency_row[unit_comp]
     _rows_are_units: bool | None = None  # every row is exactly one unit, in order: the fold needs no gather
+    _fold_table: np.ndarray | None = None  # see ``_fold_table``; empty when units are too uneven to pad
 
     @property
     def n_earners(self) -> int:
@@ -385,15 +386,24 @@ class EarnerIndex:
 
     def _fold(self, sims: np.ndarray) -> np.ndarray:
         """Best cosine per achievement unit (max over its competencies' rows)."""
-        if self._unit_rows is None:
+        table = self._fold_table
+        if table is None:
             rows = self.competency_row[self.unit_comp] if self.competency_row is not None else self.unit_comp
             self._rows_are_units = bool(rows.size == sims.shape[1] and np.array_equal(rows, np.arange(rows.size)))
             self._unit_rows = rows
-        if self._rows_are_units:
-            if self.n_units == sims.shape[1]:
-                return sims
-            return np.maximum.reduceat(sims, self.unit_indptr[:-1], axis=1)
-        return np.maximum.reduceat(sims[:, self._unit_rows], self.unit_indptr[:-1], axis=1)
+            table = self._fold_table = _fold_table(rows, self.unit_indptr)
+        if self._rows_are_units and self.n_units == sims.shape[1]:
+            return sims
+        if table.size:
+            # A running max over whole columns: a few wide ``take`` + ``maximum`` passes cost less than
+            # ``maximum.reduceat`` over the gathered rows (units have a handful of competencies).
+            out = np.take(sims, table[0], axis=1)
+            for k in range(1, table.shape[0]):
+                np.maximum(out, np.take(sims, table[k], axis=1), out=out)
+            return out
+        rows = self._unit_rows
+        assert rows is not None, "set with the fold table"
+        return np.maximum.reduceat(np.take(sims, rows, axis=1), self.unit_indptr[:-1], axis=1)
 
     def _entries_of_units(self, units: np.ndarray, cutoff: int | None) -> np.ndarray:
         pos, _ = _ranges(self.u_indptr, units)
@@ -723,6 +733,33 @@ def _assemble(
         _units_of_achievement={a: np.array(u, dtype=np.int64) for a, u in by_ach.items()},
         competency_ids=cat.ids, competency_number=cat.number, competency_row=cat.row,
     )
+
+
+def _fold_table(rows: np.ndarray, unit_indptr: np.ndarray) -> np.ndarray:
+    """Index rows of each unit's competencies, one column per unit, padded by repeating the unit's first row.
+
+    Parameters
+    ----------
+    rows
+        Index row of every unit competency (unit-major).
+    unit_indptr
+        Each unit's slice of ``rows``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(most competencies in a unit) x n_units`` (the max over a column is the unit's max, whatever the sign of
+        the values); empty when padding would more than double the work (a few very large units).
+    """
+    sizes = np.diff(unit_indptr)
+    width = int(sizes.max()) if sizes.size else 0
+    if width == 0 or width * sizes.size > 2 * rows.size + 1024:
+        return np.zeros((0, 0), dtype=np.int64)
+    table = np.repeat(rows[unit_indptr[:-1]][None, :], width, axis=0)
+    for k in range(1, width):
+        has = np.flatnonzero(sizes > k)
+        table[k, has] = rows[unit_indptr[has] + k]
+    return table
 
 
 def _held_table(e_unit: np.ndarray, e_indptr: np.ndarray, counts: np.ndarray, u_earner: np.ndarray,

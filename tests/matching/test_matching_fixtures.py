@@ -197,3 +197,25 @@ def test_holders_wider_than_the_held_table_are_bounded_exactly(monkeypatch, widt
                 np.count_nonzero(late >= t))
             assert count_covering(index, posting, min_coverage=t, must_have_achievements=[popular]) == int(
                 np.count_nonzero(scores[allowed] >= t))
+
+
+def test_fold_is_the_max_per_unit_with_and_without_the_padded_table():
+    """The per-unit max of the cosines: the padded column table (units of similar size) and the reduceat
+    fallback (one unit far larger than the rest) both equal a direct max over each unit's competencies."""
+    cat = make_catalogue(60, seed=5)
+    comps = dict(cat.competencies)
+    achievements = {a: list(c) for a, c in cat.achievements.items()}
+    for uneven in (False, True):
+        if uneven:  # one achievement certifies every competency: padding the others to its size would not pay
+            achievements = {**achievements, "everything": list(comps)}
+        index = build_index_from_arrays(
+            competencies=comps, achievements=achievements, earner_ids=["a", "b"],
+            entry_earner=np.array([0, 1]), entry_achievement=np.array([0, len(achievements) - 1]),
+        )
+        sims = index.competencies.similarities([make_posting(cat, seed=2), "data dashboards and sql"])
+        got = index._fold(sims)
+        assert (index._fold_table.size == 0) == uneven
+        rows = index.competency_row[index.unit_comp]
+        want = np.stack([sims[:, rows[lo:hi]].max(axis=1)
+                         for lo, hi in zip(index.unit_indptr[:-1], index.unit_indptr[1:])], axis=1)
+        np.testing.assert_array_equal(got, want)
