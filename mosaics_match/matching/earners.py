@@ -468,7 +468,7 @@ class EarnerIndex:
 
     def _pruned_candidates(
         self, q: _Query, unit_total: np.ndarray, limit: int, floor: float, cutoff: int | None,
-        allowed: np.ndarray | None, seed_entries: int = 4096, max_candidates: int = 200_000,
+        allowed: np.ndarray | None, seed_entries: int = 1024, max_candidates: int = 200_000,
     ) -> np.ndarray | None:
         """Earners that can reach the top ``limit``, touching only holders of high-credit achievements.
 
