@@ -254,6 +254,7 @@ class _Query:
     matchable: np.ndarray  # R bool: some catalogue competency reaches partial_similarity
     req_weights: np.ndarray  # R: each requirement's own weight (kind, must-have)
     weights: np.ndarray  # per credit row: share of the score (requirements, then the whole posting if used)
+    log_miss: np.ndarray | None = None  # log(1 - credit) per credit row and unit, made on first use (noisy-or)
 
 
 @dataclass
@@ -418,16 +419,22 @@ class EarnerIndex:
         if earners.size == 0:
             return out
         pos, lengths = _ranges(self.e_indptr, earners)
-        credit = q.credit[:, self.e_unit[pos]]
-        if cutoff is not None:
-            credit = credit * (self.e_issued[pos] > cutoff)
+        units = np.take(self.e_unit, pos)
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         if self.config.combine == "noisy_or":
             # 1 - prod(1 - c): extra evidence for a requirement helps, unrelated credentials (c = 0) change nothing
-            log_miss = np.log1p(-np.minimum(credit, np.float32(1.0 - 1e-6)))
-            best = 1.0 - np.exp(np.add.reduceat(log_miss, offsets, axis=1))
+            log_miss = q.log_miss
+            if log_miss is None:  # once per query, not once per held unit of every scored earner
+                log_miss = q.log_miss = np.log1p(-np.minimum(q.credit, np.float32(1.0 - 1e-6)))
+            held = np.take(log_miss, units, axis=1)
+            if cutoff is not None:
+                held = held * (self.e_issued[pos] > cutoff)
+            best = 1.0 - np.exp(np.add.reduceat(held, offsets, axis=1))
         else:
-            best = np.maximum.reduceat(credit, offsets, axis=1)
+            held = np.take(q.credit, units, axis=1)
+            if cutoff is not None:
+                held = held * (self.e_issued[pos] > cutoff)
+            best = np.maximum.reduceat(held, offsets, axis=1)
         # Row-by-row sum (not BLAS): an earner's score must not depend on which batch it was scored in.
         out[nonempty] = (best.astype(np.float64) * q.weights[:, None]).sum(axis=0)
         return out
