@@ -701,7 +701,7 @@ def _assemble(
     order = order.astype(np.int32)
     e_unit = entry_unit[order]
     e_issued = entry_issued[order]
-    counts = np.bincount(entry_earner[order], minlength=n_e)
+    counts = np.bincount(entry_earner[order], minlength=n_e).astype(np.int32)
     e_indptr = np.zeros(n_e + 1, dtype=np.int64)
     np.cumsum(counts, out=e_indptr[1:])
     e_earner = entry_earner[order]
@@ -715,8 +715,9 @@ def _assemble(
     order2 = np.argsort(key, kind="stable")
     key = key[order2]
     u_earner = e_earner[order2]
+    del e_earner
     u_issued = e_issued[order2]
-    del e_earner, order2
+    del order2
     u_indptr = np.zeros(n_u + 1, dtype=np.int64)
     np.cumsum(np.bincount(e_unit, minlength=n_u), out=u_indptr[1:])
     # u_cstart[u, c]: first posting of unit u whose holder holds >= c units (c capped at ``cap``).
@@ -791,13 +792,22 @@ def _held_table(e_unit: np.ndarray, e_indptr: np.ndarray, counts: np.ndarray, u_
     width = int(min(counts.max(), _HELD_WIDTH)) if counts.size else 1
     width = max(width, 1)
     dtype = np.uint16 if n_units + 2 <= 2**16 else np.uint32
-    per_earner = np.full((counts.size, width), n_units, dtype=dtype)
+    out = np.empty((u_earner.size, width), dtype=dtype)
     starts = e_indptr[:-1]
+    wide = counts > width
+    # Column by column through a one-column-per-earner buffer, in slices: whole-length index temporaries (int64
+    # copies of int32 arrays) would raise the build's peak by more than the table itself.
+    column = np.empty(counts.size, dtype=dtype)
+    step = 1 << 18
     for j in range(width):
-        has = np.flatnonzero(counts > j)
-        per_earner[has, j] = e_unit[starts[has] + j]
-    per_earner[counts > width] = n_units + 1
-    return per_earner[u_earner]
+        column.fill(n_units)
+        for lo in range(0, counts.size, step):
+            has = np.flatnonzero(counts[lo : lo + step] > j) + lo
+            column[has] = e_unit[starts[has] + j]
+        column[wide] = n_units + 1
+        for lo in range(0, u_earner.size, step):
+            out[lo : lo + step, j] = column[u_earner[lo : lo + step]]
+    return out
 
 
 @dataclass
