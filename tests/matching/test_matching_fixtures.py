@@ -219,3 +219,21 @@ def test_fold_is_the_max_per_unit_with_and_without_the_padded_table():
         want = np.stack([sims[:, rows[lo:hi]].max(axis=1)
                          for lo, hi in zip(index.unit_indptr[:-1], index.unit_indptr[1:])], axis=1)
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n_units", [10, 70_000])
+def test_held_table_rows_are_the_holders_units(monkeypatch, n_units):
+    """Each posting's row lists its holder's units in the earner's order, padded with ``n_units``; holders wider
+    than the table get ``n_units + 1`` everywhere; unit numbers past uint16 widen the table to uint32."""
+    import mosaics_match.matching.earners as earners_mod
+
+    monkeypatch.setattr(earners_mod, "_HELD_WIDTH", 3)
+    units = [[1, 4], [n_units - 1], [0, 2, 3, 5], [7, 8, 9]]
+    e_unit = np.array([u for us in units for u in us], dtype=np.int32)
+    counts = np.array([len(us) for us in units], dtype=np.int32)
+    e_indptr = np.r_[0, np.cumsum(counts)]
+    u_earner = np.array([3, 0, 2, 1, 0, 3], dtype=np.int32)
+    table = earners_mod._held_table(e_unit, e_indptr, counts, u_earner, n_units)
+    assert table.dtype == (np.uint16 if n_units < 2**16 - 2 else np.uint32) and table.shape == (6, 3)
+    want = {0: [1, 4, n_units], 1: [n_units - 1, n_units, n_units], 2: [n_units + 1] * 3, 3: [7, 8, 9]}
+    assert table.tolist() == [want[int(e)] for e in u_earner]
