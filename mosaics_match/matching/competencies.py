@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -144,30 +145,43 @@ class TextEncoder:
             idf = np.asarray(vec.idf_)
             if b.query_factor is not None:
                 idf = (idf * b.query_factor).astype(np.float32)
-            fitted = b.fitted = (vec.build_analyzer(), vec.vocabulary_, idf, bool(vec.sublinear_tf))
+            analyze = vec.build_analyzer()
+            if b.kind == "char_wb":
+                analyze = _WordwiseFeatures(analyze, vec.vocabulary_)
+            fitted = b.fitted = (analyze, vec.vocabulary_, idf, bool(vec.sublinear_tf))
         analyze, vocab, idf, sublinear = fitted
-        lookup = vocab.get
-        row: list[int] = []
+        # Per text, its distinct features in first-seen order (the order scipy's product then sums them in).
         col: list[int] = []
         cnt: list[int] = []
-        total: Counter = Counter()
-        for i, text in enumerate(texts):
-            # Count the features first (C-level counting), then look up each distinct one once.
-            counted = Counter(analyze(text))
-            hits = [(j, n) for j, n in zip(map(lookup, counted), counted.values()) if j is not None]
-            row.extend([i] * len(hits))
-            col.extend(j for j, _ in hits)
-            cnt.extend(n for _, n in hits)
-            if sum_row:
-                total.update(dict(hits))
-        if sum_row:
-            row.extend([len(texts)] * len(total))
-            col.extend(total)
-            cnt.extend(total.values())
+        sizes: list[int] = []
+        if isinstance(analyze, _WordwiseFeatures):
+            for text in texts:
+                counted = Counter(analyze(text))  # already feature numbers, all in the vocabulary
+                col.extend(counted)
+                cnt.extend(counted.values())
+                sizes.append(len(counted))
+        else:
+            lookup = vocab.get
+            for text in texts:
+                counted = Counter(analyze(text))
+                col.extend(map(lookup, counted, repeat(-1)))
+                cnt.extend(counted.values())
+                sizes.append(len(counted))
         n_rows = len(texts) + (1 if sum_row else 0)
-        r = np.asarray(row, dtype=np.int64)
         c = np.asarray(col, dtype=np.int64)
         v = np.asarray(cnt, dtype=np.float32)
+        r = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
+        known = c >= 0
+        if not known.all():
+            c, v, r = c[known], v[known], r[known]
+        if sum_row:
+            # The lines counted together: each feature once, in the order it first appears over the lines.
+            uniq, first, inverse = np.unique(c, return_index=True, return_inverse=True)
+            order = np.argsort(first, kind="stable")
+            summed = np.bincount(inverse, weights=v, minlength=uniq.size)
+            c = np.concatenate((c, uniq[order]))
+            v = np.concatenate((v, summed[order].astype(np.float32)))
+            r = np.concatenate((r, np.full(uniq.size, len(texts), dtype=np.int64)))
         if sublinear:
             np.log(v, out=v)
             v += np.float32(1.0)
@@ -190,6 +204,36 @@ class TextEncoder:
                     b.names = b.vectorizer.get_feature_names_out()  # type: ignore[attr-defined]
                 return b.kind, str(b.names[col - b.offset])  # type: ignore[attr-defined]
         raise IndexError(col)
+
+
+class _WordwiseFeatures:
+    """A ``char_wb`` analyzer as feature numbers, memoised per word.
+
+    ``char_wb`` n-grams never cross a word boundary, so a text's n-grams are its words' n-grams in order; the
+    n-grams of a word and their vocabulary lookups are done once per distinct word, not once per occurrence in
+    every query. Returns the feature numbers of the in-vocabulary n-grams, in n-gram order.
+    """
+
+    _MAX_WORDS = 200_000  # memory bound: the memo is dropped and rebuilt past this many distinct words
+
+    def __init__(self, analyze: Callable[[str], list[str]], vocabulary: Mapping[str, int]) -> None:
+        self.analyze = analyze
+        self.vocabulary = vocabulary
+        self.memo: dict[str, list[int]] = {}
+
+    def __call__(self, text: str) -> list[int]:
+        memo = self.memo
+        out: list[int] = []
+        # sklearn's char_wb analyzer lower-cases, then takes the n-grams of each whitespace-separated word.
+        for w in text.lower().split():
+            feats = memo.get(w)
+            if feats is None:
+                if len(memo) >= self._MAX_WORDS:
+                    memo.clear()
+                lookup = self.vocabulary.get
+                feats = memo[w] = [j for j in map(lookup, self.analyze(w)) if j is not None]
+            out += feats
+        return out
 
 
 class _FeatureWords:

@@ -37,10 +37,11 @@ _NO_DATE = np.iinfo(np.int32).min
 _EPOCH = date(1970, 1, 1)
 # Holder counts above this share one stratum of the unit -> earners postings (keeps ``u_cstart`` small).
 _COUNT_CAP = 64
-# Gather holders of units worth >= this share of theta / (units held): lower gathers more but bounds tighter.
-_GATHER_FRACTION = 0.5
 # Held achievements looked at for a requirement's status, closest first (an earner holds ~20 competencies).
 _STATUS_CANDIDATES = 8
+# Columns of the per-posting table of the holder's units (``EarnerIndex.u_held``); earners holding more units
+# than this are bounded from ``e_indptr`` instead. Wider costs 2 bytes per posting per column.
+_HELD_WIDTH = 8
 # Recent queries per index: a page asks for the ranking and the counts of the same requirements.
 _QUERY_MEMO_SIZE = 16
 _MEMO_LOCK = threading.Lock()
@@ -260,6 +261,7 @@ class _Query:
     matchable: np.ndarray  # R bool: some catalogue competency reaches partial_similarity
     req_weights: np.ndarray  # R: each requirement's own weight (kind, must-have)
     weights: np.ndarray  # per credit row: share of the score (requirements, then the whole posting if used)
+    log_miss: np.ndarray | None = None  # log(1 - credit) per credit row and unit, made on first use (noisy-or)
 
 
 @dataclass
@@ -282,6 +284,9 @@ class EarnerIndex:
     u_issued: np.ndarray
     config: MatchConfig
     u_cstart: np.ndarray | None = None
+    # Per posting (``u_earner`` order): the holder's units, padded with ``n_units`` (no unit); every column is
+    # ``n_units + 1`` for holders of more than ``u_held.shape[1]`` units.
+    u_held: np.ndarray | None = None
     _units_of_achievement: dict[str, np.ndarray] = field(default_factory=dict)
     _units_of_competency: dict[int, np.ndarray] | None = None
     _earner_row: dict[str, int] | None = None
@@ -295,6 +300,7 @@ class EarnerIndex:
     competency_row: np.ndarray | None = None
     _unit_rows: np.ndarray | None = None  # competency_row[unit_comp]
     _rows_are_units: bool | None = None  # every row is exactly one unit, in order: the fold needs no gather
+    _fold_table: np.ndarray | None = None  # see ``_fold_table``; empty when units are too uneven to pad
     evidence: EvidenceTerms | None = None  # stem weights behind a requirement's status (see ``_explain``)
     _unit_terms: object = None  # units x stems incidence of ``evidence``, built on the first explanation
 
@@ -323,7 +329,7 @@ class EarnerIndex:
     def nbytes(self) -> int:
         """Bytes held by the index's numpy arrays (excludes the TF-IDF vocabulary and id lists)."""
         arrays = (self.unit_indptr, self.unit_comp, self.e_indptr, self.e_unit, self.e_issued, self.e_cred,
-                  self.u_indptr, self.u_earner, self.u_issued, self.u_cstart)
+                  self.u_indptr, self.u_earner, self.u_issued, self.u_cstart, self.u_held)
         return int(sum(a.nbytes for a in arrays if a is not None))
 
     # -- per-query scoring -------------------------------------------------------------------------------
@@ -390,15 +396,24 @@ class EarnerIndex:
 
     def _fold(self, sims: np.ndarray) -> np.ndarray:
         """Best cosine per achievement unit (max over its competencies' rows)."""
-        if self._unit_rows is None:
+        table = self._fold_table
+        if table is None:
             rows = self.competency_row[self.unit_comp] if self.competency_row is not None else self.unit_comp
             self._rows_are_units = bool(rows.size == sims.shape[1] and np.array_equal(rows, np.arange(rows.size)))
             self._unit_rows = rows
-        if self._rows_are_units:
-            if self.n_units == sims.shape[1]:
-                return sims
-            return np.maximum.reduceat(sims, self.unit_indptr[:-1], axis=1)
-        return np.maximum.reduceat(sims[:, self._unit_rows], self.unit_indptr[:-1], axis=1)
+            table = self._fold_table = _fold_table(rows, self.unit_indptr)
+        if self._rows_are_units and self.n_units == sims.shape[1]:
+            return sims
+        if table.size:
+            # A running max over whole columns: a few wide ``take`` + ``maximum`` passes cost less than
+            # ``maximum.reduceat`` over the gathered rows (units have a handful of competencies).
+            out = np.take(sims, table[0], axis=1)
+            for k in range(1, table.shape[0]):
+                np.maximum(out, np.take(sims, table[k], axis=1), out=out)
+            return out
+        rows = self._unit_rows
+        assert rows is not None, "set with the fold table"
+        return np.maximum.reduceat(np.take(sims, rows, axis=1), self.unit_indptr[:-1], axis=1)
 
     def _entries_of_units(self, units: np.ndarray, cutoff: int | None) -> np.ndarray:
         pos, _ = _ranges(self.u_indptr, units)
@@ -413,19 +428,28 @@ class EarnerIndex:
         if earners.size == 0:
             return out
         pos, lengths = _ranges(self.e_indptr, earners)
-        credit = q.credit[:, self.e_unit[pos]]
-        if cutoff is not None:
-            credit = credit * (self.e_issued[pos] > cutoff)
+        units = np.take(self.e_unit, pos)
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         if self.config.combine == "noisy_or":
             # 1 - prod(1 - c): extra evidence for a requirement helps, unrelated credentials (c = 0) change nothing
-            log_miss = np.log1p(-np.minimum(credit, np.float32(1.0 - 1e-6)))
-            best = 1.0 - np.exp(np.add.reduceat(log_miss, offsets, axis=1))
+            log_miss = q.log_miss
+            if log_miss is None:  # once per query, not once per held unit of every scored earner
+                log_miss = q.log_miss = np.log1p(-np.minimum(q.credit, np.float32(1.0 - 1e-6)))
+            held = np.take(log_miss, units, axis=1)
+            if cutoff is not None:
+                held = held * (self.e_issued[pos] > cutoff)
+            best = 1.0 - np.exp(np.add.reduceat(held, offsets, axis=1))
         elif self.config.combine == "capped_sum":
             # min(1, sum of credits): evidence adds up until the requirement is fully covered
-            best = np.minimum(np.add.reduceat(credit, offsets, axis=1, dtype=np.float64), 1.0)
+            held = np.take(q.credit, units, axis=1)
+            if cutoff is not None:
+                held = held * (self.e_issued[pos] > cutoff)
+            best = np.minimum(np.add.reduceat(held, offsets, axis=1, dtype=np.float64), 1.0)
         else:
-            best = np.maximum.reduceat(credit, offsets, axis=1)
+            held = np.take(q.credit, units, axis=1)
+            if cutoff is not None:
+                held = held * (self.e_issued[pos] > cutoff)
+            best = np.maximum.reduceat(held, offsets, axis=1)
         # Row-by-row sum (not BLAS): an earner's score must not depend on which batch it was scored in.
         out[nonempty] = (best.astype(np.float64) * q.weights[:, None]).sum(axis=0)
         return out
@@ -454,21 +478,19 @@ class EarnerIndex:
                 break
         return allowed
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
-        """Zeroed float64 and bool buffers of one slot per earner, private to the calling thread (callers
-        re-zero them)."""
+    def _scratch(self) -> np.ndarray:
+        """Zeroed bool buffer of one slot per earner, private to the calling thread (callers re-zero it)."""
         local = self._local
         if local is None:
             local = self._local = threading.local()
-        buf = getattr(local, "acc", None)
-        if buf is None or buf.size != self.n_earners:
-            buf = local.acc = np.zeros(self.n_earners, dtype=np.float64)
-            local.seen = np.zeros(self.n_earners, dtype=bool)
-        return buf, local.seen
+        seen = getattr(local, "seen", None)
+        if seen is None or seen.size != self.n_earners:
+            seen = local.seen = np.zeros(self.n_earners, dtype=bool)
+        return seen
 
     def _pruned_candidates(
         self, q: _Query, unit_total: np.ndarray, limit: int, floor: float, cutoff: int | None,
-        allowed: np.ndarray | None, seed_entries: int = 4096, max_candidates: int = 200_000,
+        allowed: np.ndarray | None, seed_entries: int = 1024, max_candidates: int = 200_000,
     ) -> np.ndarray | None:
         """Earners that can reach the top ``limit``, touching only holders of high-credit achievements.
 
@@ -507,83 +529,65 @@ class EarnerIndex:
 
         An earner's score is at most the sum of its achievements' weighted credits, so an earner holding ``c``
         achievements reaches ``theta`` only through one with weighted credit >= ``theta / c``: only those holders
-        are gathered (a suffix of each achievement's count-ordered postings), bounded, and the survivors bounded
-        again from the earner side. ``None`` when more than ``max_candidates`` would survive.
+        are gathered (a suffix of each achievement's count-ordered postings), and each gathered posting is
+        bounded by the summed credit of its holder's units, read from the posting's row of ``u_held`` (no
+        per-earner accumulation). ``None`` when more than ``max_candidates`` would survive.
         """
         rel = np.flatnonzero(unit_total > 0)
         if self.n_earners == 0 or rel.size == 0:
             return np.zeros(0, dtype=np.int64)
-        # An earner holding c units can reach theta only through a held unit u with c * total[u] >= theta.
-        # Postings are ordered by holder count, so unit u contributes only its holders with c >= theta /
-        # total[u]: a suffix starting at u_cstart[u, c_min].
-        top_c = max(self.max_per_earner, 1)
-        reach = max(theta, 1e-12) * _GATHER_FRACTION
-        need = rel[unit_total[rel] * top_c >= reach]
+        theta = max(theta, 1e-12)
+        need = rel[unit_total[rel] * max(self.max_per_earner, 1) >= theta]
         if need.size == 0:
             return np.zeros(0, dtype=np.int64)
-        if self.u_cstart is None:
+        if self.u_cstart is None or self.u_held is None:
             return None
+        # Postings are ordered by holder count, so unit u contributes only its holders with c >= theta /
+        # total[u]: a suffix starting at u_cstart[u, c_min].
         cap = self.u_cstart.shape[1] - 2
-        c_min = np.ceil(reach / unit_total[need] - 1e-9).astype(np.int64)
+        c_min = np.ceil(theta / unit_total[need] - 1e-9).astype(np.int64)
         np.clip(c_min, 1, max(cap, 1), out=c_min)
-        starts = self.u_cstart[need, c_min]
-        pos, lengths = _spans(starts, self.u_indptr[need + 1])
-        # Each gathered posting adds 1024 + its unit's credit (see the buffer below).
-        weights = np.repeat(unit_total[need] + 1024.0, lengths)
+        pos, _ = _spans(self.u_cstart[need, c_min], self.u_indptr[need + 1])
         if cutoff is not None:
-            keep = self.u_issued[pos] > cutoff
-            pos, weights = pos[keep], weights[keep]
+            pos = pos[self.u_issued[pos] > cutoff]
         if max_candidates is not None and pos.size > 4 * max_candidates:
             return None
-        holders = self.u_earner[pos]
+        held = self.u_held
+        width = held.shape[1]
+        # One row per posting, copied whole (a row of ``width`` small ints), then summed column by column.
+        packed = np.take(held.view(np.dtype((np.void, held.itemsize * width))).ravel(), pos)
+        rows: np.ndarray = packed.view(held.dtype).reshape(-1, width)
+        table = np.zeros(self.n_units + 2, dtype=np.float64)
+        table[: self.n_units] = unit_total
+        table[self.n_units + 1] = np.inf  # holders of more units than the table's width: bounded below
+        bound = np.take(table, rows[:, 0])
+        for j in range(1, width):
+            bound += np.take(table, rows[:, j])
+        hit = bound >= theta
+        del packed, rows, bound
+        holders = np.take(self.u_earner, pos[hit])
         if mask is not None:
-            keep = mask[holders]
-            holders, weights = holders[keep], weights[keep]
-        # Sum per holder in a reusable dense buffer. Credits are <= 1 and an earner holds few units, so
-        # count * 1024 + credit sum decodes exactly.
-        acc, seen = self._scratch()
-        zeroed = False
-        try:
-            np.add.at(acc, holders, weights)
-            if holders.size * 64 > self.n_earners:
-                # Many holders: marking them and scanning a byte per earner is faster than sorting them.
-                seen[holders] = True
-                cand = np.flatnonzero(seen)
-                seen[cand] = False
-            else:
-                cand = np.sort(holders)
-                if cand.size:
-                    cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
-            packed = acc[cand]
-            acc[cand] = 0.0  # the distinct holders, in order: fewer and cheaper writes than ``acc[holders]``
-            zeroed = True
-        finally:
-            if not zeroed:
-                acc[holders] = 0.0
-                seen[holders] = False
-        # divmod by 1024 without a float modulo (a power of two: the scaling and the subtraction are exact)
-        packed += 1e-9
-        n_high = np.floor(packed * (1.0 / 1024.0))
-        partial = packed - n_high * 1024.0
-        # Units not gathered for an earner with c units have total < reach / c, and below reach overall.
-        below = unit_total[unit_total < reach]
-        low_max = float(below.max()) if below.size else 0.0
-        count = self.e_count[cand]
-        # per holding count c: the most a unit not gathered can add, min(reach / c, low_max) (a lookup table)
-        per_unit = np.minimum(reach / np.maximum(np.arange(top_c + 1, dtype=np.float64), 1.0), low_max)
-        upper = partial + (count - n_high) * per_unit[count]
-        cand = cand[upper >= theta]
+            holders = holders[mask[holders]]
+        cand = _sorted_unique(holders).astype(np.int64)
+        if cutoff is None and not self._held_overflow:
+            # The row sum above is the earner-side bound itself (same units, same order, zeros for padding).
+            return cand if max_candidates is None or cand.size <= max_candidates else None
         if max_candidates is not None and cand.size > max_candidates:
             return None
         if cand.size == 0:
-            return cand.astype(np.int64)
-        # Tighter bound from the earner side: the summed credit of every held achievement.
+            return cand
+        # Units issued before the cutoff, and units past the table's width, count only from the earner side.
         pos, lengths = _ranges(self.e_indptr, cand)
         w = unit_total[self.e_unit[pos]]
         if cutoff is not None:
             w = w * (self.e_issued[pos] > cutoff)
         upper = np.add.reduceat(w, np.concatenate(([0], np.cumsum(lengths)[:-1])))
-        return cand[upper >= theta].astype(np.int64)
+        return cand[upper >= theta]
+
+    @property
+    def _held_overflow(self) -> bool:
+        """Some earner holds more units than ``u_held`` has columns."""
+        return self.u_held is not None and self.max_per_earner > self.u_held.shape[1]
 
     def _unit_rows_of(self, comps: np.ndarray) -> np.ndarray:
         return self.competency_row[comps] if self.competency_row is not None else comps
@@ -594,7 +598,7 @@ class EarnerIndex:
         if floor <= 1e-9 and mask is None and cutoff is None:
             # A score is positive exactly when the earner holds a unit with positive credit: no scoring needed.
             pos, _ = _ranges(self.u_indptr, np.flatnonzero(unit_total > 0))
-            _, seen = self._scratch()
+            seen = self._scratch()
             holders = self.u_earner[pos]
             seen[holders] = True
             n = int(np.count_nonzero(seen))
@@ -750,9 +754,11 @@ def _assemble(
             order = order[best[np.r_[True, g[1:] != g[:-1]]]]
             del best, g
         del first
+    # int32 as soon as it is final: it is kept (``e_cred``) and the int64 copy would add to the build's peak.
+    order = order.astype(np.int32)
     e_unit = entry_unit[order]
     e_issued = entry_issued[order]
-    counts = np.bincount(entry_earner[order], minlength=n_e)
+    counts = np.bincount(entry_earner[order], minlength=n_e).astype(np.int32)
     e_indptr = np.zeros(n_e + 1, dtype=np.int64)
     np.cumsum(counts, out=e_indptr[1:])
     e_earner = entry_earner[order]
@@ -766,14 +772,16 @@ def _assemble(
     order2 = np.argsort(key, kind="stable")
     key = key[order2]
     u_earner = e_earner[order2]
+    del e_earner
     u_issued = e_issued[order2]
-    del e_earner, order2
+    del order2
     u_indptr = np.zeros(n_u + 1, dtype=np.int64)
     np.cumsum(np.bincount(e_unit, minlength=n_u), out=u_indptr[1:])
     # u_cstart[u, c]: first posting of unit u whose holder holds >= c units (c capped at ``cap``).
     grid = np.arange(n_u, dtype=np.int64)[:, None] * (cap + 1) + np.arange(cap + 2, dtype=np.int64)[None, :]
     u_cstart = np.searchsorted(key, grid.astype(key_type)).astype(np.int64)
     del key
+    u_held = _held_table(e_unit, e_indptr, counts, u_earner, n_u)
     lengths = np.array([len(c) for c in unit_comps], dtype=np.int64)
     unit_indptr = np.zeros(n_u + 1, dtype=np.int64)
     np.cumsum(lengths, out=unit_indptr[1:])
@@ -784,12 +792,80 @@ def _assemble(
     return EarnerIndex(
         competencies=cat.index, competency_names=cat.names, unit_achievement=unit_achievement,
         unit_indptr=unit_indptr, unit_comp=unit_comp, earner_ids=earner_ids, e_indptr=e_indptr,
-        e_unit=e_unit, e_issued=e_issued, e_cred=order.astype(np.int32), credential_ids=credential_ids,
+        e_unit=e_unit, e_issued=e_issued, e_cred=order, credential_ids=credential_ids,
         u_indptr=u_indptr, u_earner=u_earner, u_issued=u_issued, config=config, u_cstart=u_cstart,
+        u_held=u_held,
         _units_of_achievement={a: np.array(u, dtype=np.int64) for a, u in by_ach.items()},
         competency_ids=cat.ids, competency_number=cat.number, competency_row=cat.row,
         evidence=EvidenceTerms(cat.texts, config),
     )
+
+
+def _fold_table(rows: np.ndarray, unit_indptr: np.ndarray) -> np.ndarray:
+    """Index rows of each unit's competencies, one column per unit, padded by repeating the unit's first row.
+
+    Parameters
+    ----------
+    rows
+        Index row of every unit competency (unit-major).
+    unit_indptr
+        Each unit's slice of ``rows``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(most competencies in a unit) x n_units`` (the max over a column is the unit's max, whatever the sign of
+        the values); empty when padding would more than double the work (a few very large units).
+    """
+    sizes = np.diff(unit_indptr)
+    width = int(sizes.max()) if sizes.size else 0
+    if width == 0 or width * sizes.size > 2 * rows.size + 1024:
+        return np.zeros((0, 0), dtype=np.int64)
+    table = np.repeat(rows[unit_indptr[:-1]][None, :], width, axis=0)
+    for k in range(1, width):
+        has = np.flatnonzero(sizes > k)
+        table[k, has] = rows[unit_indptr[has] + k]
+    return table
+
+
+def _held_table(e_unit: np.ndarray, e_indptr: np.ndarray, counts: np.ndarray, u_earner: np.ndarray,
+                n_units: int) -> np.ndarray:
+    """Per posting, the units its holder holds (see ``EarnerIndex.u_held``).
+
+    Parameters
+    ----------
+    e_unit, e_indptr, counts
+        Each earner's units (earner-major) and how many.
+    u_earner
+        The holder of each posting, in posting order.
+    n_units
+        Number of units: ``n_units`` pads a row, ``n_units + 1`` fills the rows of earners holding more units than
+        the table is wide.
+
+    Returns
+    -------
+    np.ndarray
+        ``len(u_earner) x min(max(counts), _HELD_WIDTH)`` (at least one column), uint16 when the units fit.
+    """
+    width = int(min(counts.max(), _HELD_WIDTH)) if counts.size else 1
+    width = max(width, 1)
+    dtype = np.uint16 if n_units + 2 <= 2**16 else np.uint32
+    out = np.empty((u_earner.size, width), dtype=dtype)
+    starts = e_indptr[:-1]
+    wide = counts > width
+    # Column by column through a one-column-per-earner buffer, in slices: whole-length index temporaries (int64
+    # copies of int32 arrays) would raise the build's peak by more than the table itself.
+    column = np.empty(counts.size, dtype=dtype)
+    step = 1 << 18
+    for j in range(width):
+        column.fill(n_units)
+        for lo in range(0, counts.size, step):
+            has = np.flatnonzero(counts[lo : lo + step] > j) + lo
+            column[has] = e_unit[starts[has] + j]
+        column[wide] = n_units + 1
+        for lo in range(0, u_earner.size, step):
+            out[lo : lo + step, j] = column[u_earner[lo : lo + step]]
+    return out
 
 
 @dataclass

@@ -255,6 +255,28 @@ def test_fast_transform_and_product_match_sklearn_and_scipy(analyzer):
     np.testing.assert_array_equal(sims, np.asarray((got @ cindex._matrix_t).toarray(), dtype=np.float32))
 
 
+def test_char_ngrams_memoised_per_word_give_the_same_rows_when_the_memo_fills(monkeypatch):
+    """The per-word memo of char_wb features is dropped when full; rows before and after equal sklearn's, with
+    mixed case, repeated words, non-ASCII and odd whitespace."""
+    import scipy.sparse as sp
+
+    from mosaics_match.matching import competencies as comp_mod
+    from mosaics_match.matching.fixtures import make_catalogue, make_posting
+
+    monkeypatch.setattr(comp_mod._WordwiseFeatures, "_MAX_WORDS", 5)
+    cat = make_catalogue(80, seed=3)
+    cindex = build_competency_index([(k, v.text()) for k, v in cat.competencies.items()],
+                                    config=MatchConfig(analyzer="char_wb"))
+    enc = cindex.encoder
+    texts = [make_posting(cat, seed=2), "Data DATA data\tdata", "Ünïcödé  café\u00a0résumé", "", "node.js C++ C#"]
+    for _ in range(2):  # the second pass reads words memoised in the first (those kept after a reset)
+        got = enc.transform(texts, sum_row=True)
+        want = sp.hstack([b.vectorizer.transform(texts) * b.scale for b in enc.blocks], format="csr")
+        np.testing.assert_allclose(got[: len(texts)].toarray(), want.toarray(), rtol=0, atol=1e-6)
+    memo = next(b.fitted[0].memo for b in enc.blocks if b.kind == "char_wb")
+    assert 0 < len(memo) <= 5
+
+
 def test_a_catalogue_of_three_competencies_can_be_indexed_and_ranked():
     from mosaics_match.matching import build_competency_index, rank_competencies
 

@@ -155,3 +155,86 @@ def test_pruned_search_is_exact_with_heavy_holders_and_cutoff(monkeypatch):
         want = _brute(index, posting, 15, cutoff=_day(after))
         assert got == [w[0] for w in want]
     assert all(calls) and len(calls) == 8
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_holders_wider_than_the_held_table_are_bounded_exactly(monkeypatch, width):
+    """Earners holding more units than ``u_held`` has columns (rows of the overflow sentinel) and cutoffs take the
+    earner-side bound: top k and counts equal brute force, with and without filters."""
+    import mosaics_match.matching.earners as earners_mod
+    from mosaics_match.matching import count_covering
+
+    monkeypatch.setattr(earners_mod, "_HELD_WIDTH", width)
+    cat = make_catalogue(200, seed=31)
+    earners = make_earners(cat, 2500, seed=31)
+    index = build_index_from_arrays(
+        competencies=cat.competencies, achievements=cat.achievements, earner_ids=earners.earner_ids,
+        entry_earner=earners.entry_earner, entry_achievement=earners.entry_achievement,
+        entry_issued=earners.entry_issued,
+    )
+    assert index.u_held.shape[1] == width and index._held_overflow
+    after = date(2022, 6, 1)
+    cutoff = _day(after)
+    popular = list(cat.achievements)[int(np.bincount(earners.entry_achievement).argmax())]
+    allowed = index._allowed((popular,), (), None)
+    everyone = np.arange(index.n_earners)
+    for seed in range(3):
+        posting = make_posting(cat, seed=40 + seed)
+        got = [(m.earner_id, m.score) for m in rank(index, posting, limit=15, explain=False)]
+        want = _brute(index, posting, 15)
+        assert [g[0] for g in got] == [w[0] for w in want]
+        assert [g[1] for g in got] == pytest.approx([w[1] for w in want])
+        got_ids = [m.earner_id for m in rank(index, posting, limit=15, issued_after=after, explain=False)]
+        assert got_ids == [w[0] for w in _brute(index, posting, 15, cutoff=cutoff)]
+        got_ids = [m.earner_id for m in rank(index, posting, limit=8, must_have_achievements=[popular],
+                                             explain=False)]
+        assert got_ids == [w[0] for w in _brute(index, posting, 8, allowed=allowed)]
+        q = index._query(posting)
+        scores = index._exact(q, everyone, None)
+        late = index._exact(q, everyone, cutoff)
+        for t in (0.1, 0.25, 0.5):
+            assert count_covering(index, posting, min_coverage=t) == int(np.count_nonzero(scores >= t))
+            assert count_covering(index, posting, min_coverage=t, issued_after=after) == int(
+                np.count_nonzero(late >= t))
+            assert count_covering(index, posting, min_coverage=t, must_have_achievements=[popular]) == int(
+                np.count_nonzero(scores[allowed] >= t))
+
+
+def test_fold_is_the_max_per_unit_with_and_without_the_padded_table():
+    """The per-unit max of the cosines: the padded column table (units of similar size) and the reduceat
+    fallback (one unit far larger than the rest) both equal a direct max over each unit's competencies."""
+    cat = make_catalogue(60, seed=5)
+    comps = dict(cat.competencies)
+    achievements = {a: list(c) for a, c in cat.achievements.items()}
+    for uneven in (False, True):
+        if uneven:  # one achievement certifies every competency: padding the others to its size would not pay
+            achievements = {**achievements, "everything": list(comps)}
+        index = build_index_from_arrays(
+            competencies=comps, achievements=achievements, earner_ids=["a", "b"],
+            entry_earner=np.array([0, 1]), entry_achievement=np.array([0, len(achievements) - 1]),
+        )
+        sims = index.competencies.similarities([make_posting(cat, seed=2), "data dashboards and sql"])
+        got = index._fold(sims)
+        assert (index._fold_table.size == 0) == uneven
+        rows = index.competency_row[index.unit_comp]
+        want = np.stack([sims[:, rows[lo:hi]].max(axis=1)
+                         for lo, hi in zip(index.unit_indptr[:-1], index.unit_indptr[1:])], axis=1)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n_units", [10, 70_000])
+def test_held_table_rows_are_the_holders_units(monkeypatch, n_units):
+    """Each posting's row lists its holder's units in the earner's order, padded with ``n_units``; holders wider
+    than the table get ``n_units + 1`` everywhere; unit numbers past uint16 widen the table to uint32."""
+    import mosaics_match.matching.earners as earners_mod
+
+    monkeypatch.setattr(earners_mod, "_HELD_WIDTH", 3)
+    units = [[1, 4], [n_units - 1], [0, 2, 3, 5], [7, 8, 9]]
+    e_unit = np.array([u for us in units for u in us], dtype=np.int32)
+    counts = np.array([len(us) for us in units], dtype=np.int32)
+    e_indptr = np.r_[0, np.cumsum(counts)]
+    u_earner = np.array([3, 0, 2, 1, 0, 3], dtype=np.int32)
+    table = earners_mod._held_table(e_unit, e_indptr, counts, u_earner, n_units)
+    assert table.dtype == (np.uint16 if n_units < 2**16 - 2 else np.uint32) and table.shape == (6, 3)
+    want = {0: [1, 4, n_units], 1: [n_units - 1, n_units, n_units], 2: [n_units + 1] * 3, 3: [7, 8, 9]}
+    assert table.tolist() == [want[int(e)] for e in u_earner]
