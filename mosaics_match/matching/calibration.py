@@ -109,36 +109,34 @@ def build_pairs(competencies: Mapping[str, Competency], skill_texts: Mapping[str
     return pairs
 
 
-def pair_similarities(competencies: Mapping[str, Competency], pairs: Sequence[Pair],
-                      config: MatchConfig) -> np.ndarray:
-    """Cosine of each pair under ``config``: label lines against the catalogue indexed without its ESCO
-    labels, definition lines against it as configured."""
-    out = np.zeros(len(pairs), dtype=np.float64)
+def _by_form(competencies: Mapping[str, Competency], pairs: Sequence[Pair], config: MatchConfig):
+    """``(pair positions, catalogue)`` per line form: label lines against the catalogue indexed without its ESCO
+    labels (they would contain the very label), definition lines against it as configured."""
     unlabelled = {k: replace(c, esco_label=None, esco_uri=None) for k, c in competencies.items()}
     for form, comps in (("label", unlabelled), ("definition", competencies)):
         idx = [i for i, p in enumerate(pairs) if p.form == form]
-        if not idx:
-            continue
-        index = _competency_catalogue(comps, config).index
+        if idx:
+            yield idx, _competency_catalogue(comps, config)
+
+
+def pair_similarities(competencies: Mapping[str, Competency], pairs: Sequence[Pair],
+                      config: MatchConfig) -> np.ndarray:
+    """Cosine of each pair under ``config`` (catalogues as in :func:`_by_form`)."""
+    out = np.zeros(len(pairs), dtype=np.float64)
+    for idx, cat in _by_form(competencies, pairs, config):
         texts = sorted({pairs[i].text for i in idx})
         row_of_text = {t: k for k, t in enumerate(texts)}
-        sims = index.similarities(texts)
+        sims = cat.index.similarities(texts)
         for i in idx:
-            out[i] = sims[row_of_text[pairs[i].text], index.row_of[pairs[i].competency_id]]
+            out[i] = sims[row_of_text[pairs[i].text], cat.index.row_of[pairs[i].competency_id]]
     return out
 
 
 def pair_shares(competencies: Mapping[str, Competency], pairs: Sequence[Pair], config: MatchConfig) -> np.ndarray:
     """Share of each pair's line that its competency's words carry
-    (:meth:`~mosaics_match.matching.evidence.EvidenceTerms.shares`), with the catalogues of
-    :func:`pair_similarities`."""
+    (:meth:`~mosaics_match.matching.evidence.EvidenceTerms.shares`; catalogues as in :func:`_by_form`)."""
     out = np.zeros(len(pairs), dtype=np.float64)
-    unlabelled = {k: replace(c, esco_label=None, esco_uri=None) for k, c in competencies.items()}
-    for form, comps in (("label", unlabelled), ("definition", competencies)):
-        idx = [i for i, p in enumerate(pairs) if p.form == form]
-        if not idx:
-            continue
-        cat = _competency_catalogue(comps, config)
+    for idx, cat in _by_form(competencies, pairs, config):
         terms = EvidenceTerms(cat.texts, config)
         for i in idx:
             out[i] = terms.shares(pairs[i].text, [np.array([cat.index.row_of[pairs[i].competency_id]])])[0]

@@ -43,6 +43,13 @@ def _ids(rt, index: ms.PartnerIndex, posting: list[ms.Requirement]) -> set[int]:
     return {c.earner_id for c in result.candidates}
 
 
+def _search(rt, limit: int) -> ms.SearchResult:
+    """The first saved posting searched with no minimum score, on a fresh index."""
+    with rt.Session() as session:
+        return ms.search(session, ms.build_partner_index(session), requirements=_posting(session),
+                         filters=ms.SearchFilters(min_score=0.0, limit=limit), base_url=BASE)
+
+
 def _fresh(rt) -> ms.PartnerIndex:
     with rt.Session() as session:
         return ms.build_partner_index(session)
@@ -155,10 +162,8 @@ def test_data_version_changes_with_issuing(seeded_rt) -> None:
 
 @pytest.mark.storage
 def test_partner_sees_email_only_when_shared(seeded_rt) -> None:
+    result = _search(seeded_rt, 200)
     with seeded_rt.Session() as session:
-        index = ms.build_partner_index(session)
-        result = ms.search(session, index, requirements=_posting(session),
-                           filters=ms.SearchFilters(min_score=0.0, limit=200), base_url=BASE)
         people = repo.earners_by_ids(session, ids=[c.earner_id for c in result.candidates])
     assert result.candidates
     for c in result.candidates:
@@ -364,10 +369,7 @@ def test_the_engine_gets_each_competency_esco_alignment(seeded_rt, monkeypatch) 
 
 @pytest.mark.storage
 def test_partial_evidence_names_the_words_of_the_line_it_shares(seeded_rt) -> None:
-    with seeded_rt.Session() as session:
-        index = ms.build_partner_index(session)
-        result = ms.search(session, index, requirements=_posting(session),
-                           filters=ms.SearchFilters(min_score=0.0, limit=50), base_url=BASE)
+    result = _search(seeded_rt, 50)
     partial = [e for c in result.candidates for e in c.partial]
     covered = [e for c in result.candidates for e in c.covered]
     assert partial and covered
