@@ -28,7 +28,7 @@ from .competencies import (
     build_competency_index,
 )
 from .config import MatchConfig, band_for, credit_of, requirement_weight
-from .evidence import EvidenceTerms
+from .evidence import EvidenceTerms, RequirementTerms
 from .requirements import Requirement
 from .text import split_requirements
 from .vocabulary import esco_aliases
@@ -630,13 +630,16 @@ class EarnerIndex:
             c = cache[("comp", r, unit)] = int(comps[np.argmax(q.sims[r, self._unit_rows_of(comps)])])
         return c
 
-    def _unit_shares(self, text: str) -> np.ndarray | None:
-        """Per achievement unit, the share of ``text``'s specific words its competencies contain."""
+    def _requirement_terms(self, q: _Query, r: int, cache: dict) -> RequirementTerms | None:
+        """Requirement ``r`` against every achievement unit: shares of its specific words, and which words."""
         if self.evidence is None:
             return None
-        if self._unit_terms is None:
-            self._unit_terms = self.evidence.group_matrix(self.unit_indptr, self._unit_rows_of(self.unit_comp))
-        return self.evidence.group_shares(text, self._unit_terms)
+        terms = cache.get(("terms", r))
+        if terms is None:
+            if self._unit_terms is None:
+                self._unit_terms = self.evidence.group_matrix(self.unit_indptr, self._unit_rows_of(self.unit_comp))
+            terms = cache[("terms", r)] = self.evidence.requirement(q.texts[r], self._unit_terms)
+        return terms
 
     def _status(self, q: _Query, r: int, units: np.ndarray, sims: np.ndarray,
                 cache: dict) -> tuple[str, int, float]:
@@ -651,9 +654,8 @@ class EarnerIndex:
         order = np.argsort(-sims, kind="stable")[:_STATUS_CANDIDATES]
         order = order[sims[order] >= cfg.partial_similarity]
         held = [int(units[j]) for j in order]
-        shares = cache.get(("share", r))
-        if shares is None:
-            shares = cache[("share", r)] = self._unit_shares(q.texts[r])
+        terms = self._requirement_terms(q, r, cache)
+        shares = terms.shares if terms is not None else None
         best: tuple[int, float, int] = (0, 0.0, int(order[0]) if order.size else 0)
         for j, u in zip(order.tolist(), held):
             sim = float(sims[j])
@@ -697,8 +699,8 @@ class EarnerIndex:
                 cred_pos = int(self.e_cred[pos[j]])
                 cred_id = (str(self.credential_ids[cred_pos]) if self.credential_ids is not None
                            else f"entry:{cred_pos}")
-                shared = (self.evidence.shared_words(req.text, self._unit_terms, u)
-                          if self.evidence is not None and self._unit_terms is not None else ())
+                req_terms = self._requirement_terms(q, r, cache)
+                shared = req_terms.shared_words(u) if req_terms is not None else ()
                 evidence = Covered(req.text, self.competency_ids[c], self.competency_names[c], cred_id, sim,
                                    status, shared)
                 pairs.append((r, int(self._unit_rows_of(np.array([c]))[0]),

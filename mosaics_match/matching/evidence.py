@@ -21,6 +21,7 @@ it use the share.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,13 +30,39 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from .config import MatchConfig
 from .vocabulary import WordAnalyzer, generic_factors
 
-__all__ = ["EvidenceTerms", "FILLER_SHARE"]
+__all__ = ["EvidenceTerms", "FILLER_SHARE", "RequirementTerms"]
 
 #: Posting-sentence share above which a word starts to count as filler in a requirement ("ability", "hands-on",
 #: "familiarity", "including"): such words are rare in competency texts, so the catalogue's idf alone would make
 #: them the weightiest words of a line that nothing can evidence. Stricter than the cosine's own weighting
 #: (``MatchConfig.generic_reference_share``), which must leave "team" or "data" their weight for ranking.
 FILLER_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class RequirementTerms:
+    """One requirement line against every group (achievement) of the catalogue.
+
+    Attributes
+    ----------
+    shares : numpy.ndarray of shape (n_groups,)
+        Share of the line's stem weight each group's competencies contain.
+    present : scipy.sparse.csr_matrix of shape (n_groups, n_known)
+        Which of the line's known stems each group contains.
+    words, weights : list
+        The line's word (as written) and weight for each known stem, in ``present``'s column order.
+    """
+
+    shares: np.ndarray
+    present: sp.csr_matrix
+    words: list[str]
+    weights: list[float]
+
+    def shared_words(self, group: int, limit: int = 4) -> tuple[str, ...]:
+        """The line's words that ``group`` also uses, weightiest first: what a match rests on."""
+        cols = self.present.indices[self.present.indptr[group] : self.present.indptr[group + 1]]
+        picked = sorted({int(c) for c in cols}, key=lambda c: -self.weights[c])
+        return tuple(dict.fromkeys(self.words[c] for c in picked if self.words[c]))[:limit]
 
 
 class EvidenceTerms:
@@ -104,26 +131,6 @@ class EvidenceTerms:
         weight *= self._specificity(stems)
         return np.asarray(cols, dtype=np.int64), weight[at], float(weight.sum())
 
-    def shared_words(self, text: str, matrix: sp.csc_matrix, group: int, limit: int = 4) -> tuple[str, ...]:
-        """The words of ``text`` (as written, lower case) whose stems group ``group`` of ``matrix`` contains,
-        weightiest first: what a partial match rests on, for a person to judge."""
-        words = self._analyzer.words(text)
-        stems = self._analyzer.tokens(text)
-        cols, weight, _ = self.weigh(text)
-        if cols.size == 0:
-            return ()
-        present = np.asarray(matrix[group, cols].toarray()).ravel() > 0
-        col_weight = {int(c): float(w) for c, w, p in zip(cols, weight, present) if p}
-        picked: dict[str, float] = {}
-        lowered = text.lower()
-        for word, s in zip(words, stems):
-            col = self.vocabulary.get(s)
-            if word == "ab" and "a/b" in lowered:
-                word = "a/b"  # read as one word (see ``WordAnalyzer.words``), shown as written
-            if col is not None and col in col_weight and word not in picked:
-                picked[word] = col_weight[col]
-        return tuple(sorted(picked, key=lambda w: -picked[w])[:limit])
-
     def group_matrix(self, indptr: np.ndarray, rows: np.ndarray) -> sp.csc_matrix:
         """Groups x stems, 1 where any row of the group contains the stem (column-sliceable).
 
@@ -142,10 +149,26 @@ class EvidenceTerms:
     def group_shares(self, text: str, matrix: sp.csc_matrix) -> np.ndarray:
         """Share of ``text``'s stem weight found in each group of :meth:`group_matrix` (values in [0, 1];
         0 when ``text`` has no stem the catalogue knows)."""
+        return self.requirement(text, matrix).shares
+
+    def requirement(self, text: str, matrix: sp.csc_matrix) -> RequirementTerms:
+        """Everything the statuses of one requirement line need, against every group of :meth:`group_matrix`."""
         cols, weight, total = self.weigh(text)
+        n_groups = matrix.shape[0]
         if cols.size == 0 or total <= 0.0:
-            return np.zeros(matrix.shape[0], dtype=np.float64)
-        return np.asarray(matrix[:, cols] @ weight, dtype=np.float64).ravel() / total
+            return RequirementTerms(np.zeros(n_groups), sp.csr_matrix((n_groups, 0), dtype=np.float32), [], [])
+        present = sp.csr_matrix(matrix[:, cols])
+        shares = np.asarray(present @ weight, dtype=np.float64).ravel() / total
+        # the line's words as written, per known stem column (first spelling wins), for showing what is shared
+        spelled: dict[int, str] = {}
+        lowered = text.lower()
+        for word, stem_ in zip(self._analyzer.words(text), self._analyzer.tokens(text)):
+            col = self.vocabulary.get(stem_)
+            if word == "ab" and "a/b" in lowered:
+                word = "a/b"  # read as one word (see ``WordAnalyzer.words``), shown as written
+            if col is not None:
+                spelled.setdefault(col, word)
+        return RequirementTerms(shares, present, [spelled.get(int(c), "") for c in cols], weight.tolist())
 
     def shares(self, text: str, groups: Sequence[np.ndarray]) -> np.ndarray:
         """Share of ``text``'s stem weight found in each group of catalogue rows (0 when ``text`` has no stem).
