@@ -243,8 +243,19 @@ class _FeatureWords:
         self.encoder = encoder
         self.words = list(dict.fromkeys(words(text)))
         self.padded = [f" {w} " for w in self.words]
-        f = stemmer(encoder.config.stemming)
-        self.keys = [f(w) for w in self.words] if f is not None else self.words
+        # Word features come from the word block's own tokens ("play-based" is "play" and "based" there), so
+        # they are matched against those, not against the display words above.
+        analyzer = next((b.vectorizer.analyzer for b in encoder.blocks
+                         if isinstance(b.vectorizer.analyzer, WordAnalyzer)), None)
+        if analyzer is not None:
+            pairs = list(dict.fromkeys(zip(analyzer.words(text), analyzer.tokens(text))))
+            lowered = text.lower()
+            self.stem_words = [("a/b" if w == "ab" and "a/b" in lowered else w) for w, _ in pairs]
+            self.keys = [k for _, k in pairs]
+        else:
+            f = stemmer(encoder.config.stemming)
+            self.stem_words = self.words
+            self.keys = [f(w) for w in self.words] if f is not None else self.words
         self.memo: dict[int, list[str]] = {}
 
     def get(self, col: int) -> list[str]:
@@ -254,7 +265,7 @@ class _FeatureWords:
             if kind in ("word", "title"):
                 # Word features are stems: report the posting's own words that produced them.
                 parts = name.split()
-                hit = [w for w, k in zip(self.words, self.keys) if k in parts] or parts
+                hit = [w for w, k in zip(self.stem_words, self.keys) if k in parts] or parts
             else:  # char_wb n-grams are taken from " word " (space padded)
                 hit = [w for w, p in zip(self.words, self.padded) if name in p]
             self.memo[col] = hit

@@ -169,3 +169,17 @@ def test_a_partial_match_names_the_words_it_rests_on(one_credential_each) -> Non
     status, evidence = _status(index, f"e:{_slug_with(catalogue, 'Build interactive dashboards in Power BI')}",
                                POWER_BI)
     assert status == "covered" and {"power", "bi"} <= set(evidence.shared_words)
+
+
+def test_the_words_that_carried_a_match_are_the_postings_own() -> None:
+    """A hyphenated word ("play-based") is two words for the word features: the "why" words must still be words
+    of the posting, never a stem such as "plai"."""
+    from mosaics_match.matching import build_competency_index
+
+    index = build_competency_index([("c1", "Facilitate learning through play"),
+                                    ("c2", "Design and evaluate A/B tests")])
+    lines = ["Plan and lead play-based learning experiences", "Familiarity with A/B testing"]
+    terms = [w for w, _ in index.why_terms(lines, [(0, 0, 1.0), (1, 1, 1.0)], 10)]
+    assert {"play", "learning", "a/b", "testing"} <= set(terms)
+    text = " ".join(lines).lower()
+    assert all(w in text for w in terms), terms
