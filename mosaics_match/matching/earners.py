@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import numpy as np
+import scipy.sparse as sp
 
 from .competencies import (
     CompetencyIndex,
@@ -302,7 +303,7 @@ class EarnerIndex:
     _rows_are_units: bool | None = None  # every row is exactly one unit, in order: the fold needs no gather
     _fold_table: np.ndarray | None = None  # see ``_fold_table``; empty when units are too uneven to pad
     evidence: EvidenceTerms | None = None  # stem weights behind a requirement's status (see ``_explain``)
-    _unit_terms: object = None  # units x stems incidence of ``evidence``, built on the first explanation
+    _unit_terms: sp.csc_matrix | None = None  # units x stems of ``evidence``, built on the first explanation
 
     @property
     def n_earners(self) -> int:

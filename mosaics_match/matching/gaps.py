@@ -143,6 +143,10 @@ def uncovered_requirements(
     threshold
         Best cosine below which a requirement is uncovered; default ``config.partial_similarity`` (no
         competency comes close, the same test that marks a requirement "not in the catalogue" in a match).
+        With an :class:`EarnerIndex` and the default threshold, a competency only counts as close when it also
+        carries ``config.partial_share`` of the requirement's specific words, as a match's *partial* status
+        needs: "TypeScript" is a gap although character n-grams ("script") give it a cosine above the threshold
+        with a competency that never names it.
 
     Returns
     -------
@@ -150,6 +154,12 @@ def uncovered_requirements(
     """
     ci = _competency_index(index_or_catalogue)
     thr = ci.config.partial_similarity if threshold is None else float(threshold)
+    by_words = index_or_catalogue.evidence if isinstance(index_or_catalogue, EarnerIndex) and threshold is None \
+        else None
+    rows_matrix = None
+    if by_words is not None:  # one group per catalogue row: each competency on its own
+        n_rows = len(ci)
+        rows_matrix = by_words.group_matrix(np.arange(n_rows + 1), np.arange(n_rows))
     rows: list[UncoveredRequirement] = []
     n_req = 0
     n_post = 0
@@ -168,7 +178,11 @@ def uncovered_requirements(
         arg = sims.argmax(axis=1)
         for r, req in enumerate(reqs):
             s = float(sims[r, arg[r]])
-            if s < thr:
+            close = s >= thr
+            if close and by_words is not None:
+                near = np.flatnonzero(sims[r] >= thr)
+                close = bool((by_words.group_shares(req, rows_matrix)[near] >= ci.config.partial_share).any())
+            if not close:
                 rows.append(UncoveredRequirement(str(pid), req, s, ci.ids[arg[r]] if s > 0 else None))
     rows.sort(key=lambda x: (x.best_similarity, x.posting_id, x.requirement))
     return UncoveredReport(rows, n_post, n_req, thr)

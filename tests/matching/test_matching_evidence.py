@@ -183,3 +183,17 @@ def test_the_words_that_carried_a_match_are_the_postings_own() -> None:
     assert {"play", "learning", "a/b", "testing"} <= set(terms)
     text = " ".join(lines).lower()
     assert all(w in text for w in terms), terms
+
+
+def test_a_line_only_letter_sequences_reach_is_a_gap_in_the_catalogue(one_credential_each) -> None:
+    """No competency mentions TypeScript; character n-grams ("script", "type") still give it a cosine above the
+    partial threshold. The gaps report asks what a partial match asks: some of the line's words."""
+    from mosaics_match.matching import uncovered_requirements
+
+    index, _ = one_credential_each
+    lines = ["TypeScript", "Handle, store and label food safely"]
+    report = uncovered_requirements({"p": [Requirement(t) for t in lines]}, index)
+    assert [r.requirement for r in report.rows] == ["TypeScript"]
+    # its best cosine alone would have said that something comes close
+    assert report.rows[0].best_similarity >= index.config.partial_similarity
+    assert uncovered_requirements({"p": [Requirement(t) for t in lines]}, index.competencies).rows == []
