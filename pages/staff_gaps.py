@@ -57,8 +57,10 @@ table = pd.DataFrame([{"Posting": titles.get(r.posting_id, r.posting_id), "Requi
                        "Kind": _kind(r), "Closest match": round(r.best_similarity, 3)} for r in rows])
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     "Requirement": st.column_config.TextColumn(width="large"),
-    "Closest match": st.column_config.NumberColumn(help="Similarity to the closest competency (0 = nothing alike)",
-                                                   format="%.2f"),
+    "Closest match": st.column_config.NumberColumn(
+        help="Similarity to the closest competency (0 = nothing alike); a line can be listed above the usual level "
+             "when that competency shares none of its words",
+        format="%.2f"),
 })
 by_posting = (table.groupby("Posting").size().rename("Uncovered lines").reset_index()
               .sort_values("Uncovered lines", ascending=False))
