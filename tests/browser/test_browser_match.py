@@ -73,7 +73,12 @@ def _close(page, dialog) -> None:
 
 
 def _issue_sql_credential(db_url: str) -> str:
-    """A discoverable earner without SQL for Business Analysis gets a valid one; their name.
+    """A discoverable earner without SQL for Business Analysis gets a valid one; their name."""
+    return _issue_credentials(db_url, ("sql-for-business-analysis",))
+
+
+def _issue_credentials(db_url: str, slugs: tuple[str, ...]) -> str:
+    """A discoverable earner holding none of ``slugs`` gets a valid credential of each; their name.
 
     Never an earner with a portal account: the demo earner's three credentials are what other tests of the same
     live portal count, verify and share."""
@@ -88,15 +93,17 @@ def _issue_sql_credential(db_url: str) -> str:
     rt = open_runtime(make_settings(db_url), migrate=False)
     try:
         with rt.Session.begin() as session:
-            achievement = session.scalars(select(Achievement)
-                                          .where(Achievement.slug == "sql-for-business-analysis")).one()
-            holders = {r.earner_id for r in repo.matching_rows(session) if r.achievement_slug == achievement.slug}
+            achievements = session.scalars(select(Achievement).where(Achievement.slug.in_(slugs))).all()
+            assert len(achievements) == len(slugs)
+            holders = {r.earner_id for r in repo.matching_rows(session) if r.achievement_slug in slugs}
             with_accounts = select(Account.earner_id).where(Account.earner_id.is_not(None))
             earner = session.scalars(select(Earner).where(Earner.discoverable.is_(True), Earner.id.not_in(holders),
                                                           Earner.id.not_in(with_accounts))
                                      .order_by(Earner.id.desc())).first()
             signer = issuing.open_signer(session, settings=rt.settings)
-            issuing.issue_credential(session, signer=signer, earner=earner, achievement=achievement, actor="staff@x")
+            for achievement in achievements:
+                issuing.issue_credential(session, signer=signer, earner=earner, achievement=achievement,
+                                         actor="staff@x")
             return earner.name
     finally:
         rt.engine.dispose()
@@ -190,3 +197,36 @@ def test_partner_reviews_what_was_read_then_searches_with_it(live_portal: dict, 
     expect(dialog.get_by_text(f"{SQL_LINE} (must-have)", exact=False)).to_be_visible()
     screenshot(page, "match-review-must-have")
     _close(page, dialog)
+
+
+ECE_POSTING = "Registered Early Childhood Educator – Preschool Room — Maple Grove Children's Centre"
+INCLUSIVE_LINE = "Knowledge of inclusive practice is preferred"
+
+
+def test_early_childhood_posting_held_requirements_are_never_missing(live_portal: dict, browser) -> None:
+    """The holder of Inclusive Practice for Children with Diverse Needs: the inclusive-practice line is covered or
+    partly covered with what it shares, never "not found"; the centre's address, the intro and the asks left to
+    the résumé (registration, the vulnerable sector check) are never shown as matched or missing."""
+    holder = _issue_credentials(live_portal["db_url"], ("inclusive-ece-diverse-needs", "play-based-learning-ece",
+                                                        "ece-documentation-family-partnerships"))
+    context, page = _signed_in_partner(live_portal, browser, height=2400)
+    choose(page, "Saved posting", ECE_POSTING)
+    review = page.locator(".st-key-match_review")
+    review.get_by_text("Check on the résumé (3): licence or registration, background check, language",
+                       exact=True).wait_for(state="visible", timeout=60_000)
+    expect(page.get_by_role("checkbox", name=INCLUSIVE_LINE)).to_be_checked()
+    _lowest_minimum_score(page)
+    dialog = _open_details(page, holder)
+    text = dialog.inner_text()
+    found, _, not_found = text.partition("Not found in their verified credentials")
+    assert INCLUSIVE_LINE in found and INCLUSIVE_LINE not in not_found.split("Words of the posting")[0], text
+    for line in ("1180 Danforth Avenue, Toronto, ON M4J 1M6", "About us",
+                 "A clear vulnerable sector check dated within the last six months",
+                 "ECE diploma and registration in good standing with the College of Early Childhood Educators"):
+        assert line not in text, line
+    if "Partly covered" in text:  # every partial match says what it rests on
+        partly = text.partition("Partly covered")[2].partition("Not found")[0].partition("Words of the posting")[0]
+        assert all("· shares " in row for row in partly.splitlines()[1:] if row.strip()), partly
+    screenshot(page, "match-ece-details")
+    _close(page, dialog)
+    context.close()
