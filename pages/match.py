@@ -359,8 +359,9 @@ else:
                               else lists[i], key="match_shortlist_target")
         new_name = ""
         if target == NEW:
+            # keyed by the posting, like the review step's boxes: the proposed name follows the posting shown
             new_name = s2.text_input("Name of the new shortlist", value=title[:200], max_chars=200,
-                                     key="match_shortlist_name")
+                                     key=f"match_shortlist_name_{tag}")
         if st.button("Add to shortlist", key="match_shortlist_add", disabled=not people, icon=":material/star:"):
             posting_id = st.session_state.get("match_saved") if source == "Choose a saved posting" else None
             outcome = ms.add_to_shortlist(rt, account_id=viewer.account_id,

@@ -55,6 +55,11 @@ def _shown_lines(table) -> set[str]:
     return {part for column in cells for cell in column for part in str(cell).split("; ") if part}
 
 
+def _shortlist_name(at):
+    """The "Name of the new shortlist" box (keyed by the posting shown)."""
+    return next(t for t in at.text_input if t.label == "Name of the new shortlist")
+
+
 def _metric(at, label: str) -> int:
     return int(next(m.value for m in at.metric if m.label == label).replace(",", ""))
 
@@ -284,6 +289,15 @@ def test_a_line_the_reader_skipped_can_be_scored_and_a_new_posting_starts_fresh(
     assert boxes["Apply by 15 January 2027."].value is False
 
 
+def test_the_proposed_shortlist_name_follows_the_posting_shown(portal_env: str) -> None:
+    at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
+    first = _shortlist_name(at).value
+    at.selectbox(key="match_saved").set_value(_posting_id(portal_env, "rece-preschool-maple-grove")).run()
+    assert not at.exception
+    second = _shortlist_name(at).value
+    assert first.startswith("Junior Data Analyst") and second.startswith("Registered Early Childhood Educator")
+
+
 def test_degrees_and_languages_are_left_to_the_resume_unless_the_partner_ticks_them(portal_env: str) -> None:
     at = app_test("pages/match.py", token=session_token_for(portal_env, PARTNER))
     scored = _metric(at, "Lines scored")
@@ -340,7 +354,7 @@ def test_add_to_shortlist_then_shortlists_page_and_remove(portal_env: str) -> No
                for n in names]
     rt.engine.dispose()
     at.multiselect(key="match_shortlist_people").set_value(ids).run()
-    at.text_input(key="match_shortlist_name").input("Analysts to call")
+    _shortlist_name(at).input("Analysts to call")
     at.button(key="match_shortlist_add").click().run()
     assert not at.exception
     assert "Added 2 of 2" in _texts(at)
