@@ -248,9 +248,8 @@ class _FeatureWords:
         analyzer = next((b.vectorizer.analyzer for b in encoder.blocks
                          if isinstance(b.vectorizer.analyzer, WordAnalyzer)), None)
         if analyzer is not None:
-            pairs = list(dict.fromkeys(zip(analyzer.words(text), analyzer.tokens(text))))
-            lowered = text.lower()
-            self.stem_words = [("a/b" if w == "ab" and "a/b" in lowered else w) for w, _ in pairs]
+            pairs = list(dict.fromkeys(analyzer.spelled_tokens(text)))
+            self.stem_words = [w for w, _ in pairs]
             self.keys = [k for _, k in pairs]
         else:
             f = stemmer(encoder.config.stemming)

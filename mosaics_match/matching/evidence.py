@@ -161,11 +161,8 @@ class EvidenceTerms:
         shares = np.asarray(present @ weight, dtype=np.float64).ravel() / total
         # the line's words as written, per known stem column (first spelling wins), for showing what is shared
         spelled: dict[int, str] = {}
-        lowered = text.lower()
-        for word, stem_ in zip(self._analyzer.words(text), self._analyzer.tokens(text)):
+        for word, stem_ in self._analyzer.spelled_tokens(text):
             col = self.vocabulary.get(stem_)
-            if word == "ab" and "a/b" in lowered:
-                word = "a/b"  # read as one word (see ``WordAnalyzer.words``), shown as written
             if col is not None:
                 spelled.setdefault(col, word)
         return RequirementTerms(shares, present, [spelled.get(int(c), "") for c in cols], weight.tolist())

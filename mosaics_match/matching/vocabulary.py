@@ -57,11 +57,28 @@ class WordAnalyzer:
         self.stemming = stemming
         self._stem = stemmer(stemming)
 
+    def _spelled(self, text: str) -> list[str]:
+        """Stop-word-free lower-case words, "A/B" kept as written ("a/b")."""
+        stop = self.stop_words
+        out: list[str] = []
+        for k, part in enumerate(_AB.split(text.lower())):
+            if k:
+                out.append("a/b")
+            out.extend(w for w in _TOKEN.findall(part) if w not in stop)
+        return out
+
     def words(self, text: str) -> list[str]:
         """Lower-case, stop-word-free words of ``text``, before stemming (``tokens`` stems these)."""
-        stop = self.stop_words
         # "A/B testing" would otherwise be just "testing": the one word that says what kind of test is lost.
-        return [w for w in _TOKEN.findall(_AB.sub("ab", text.lower())) if w not in stop]
+        return ["ab" if w == "a/b" else w for w in self._spelled(text)]
+
+    def spelled_tokens(self, text: str) -> list[tuple[str, str]]:
+        """``(word as the text writes it, token)`` pairs, in order: for showing a posting's own words beside the
+        features they produced ("A/B" is the token "ab", shown as "a/b")."""
+        spelled = self._spelled(text)
+        words = ["ab" if w == "a/b" else w for w in spelled]
+        f = self._stem
+        return list(zip(spelled, [f(w) for w in words] if f is not None else words))
 
     def tokens(self, text: str) -> list[str]:
         """Stemmed, stop-word-free tokens of ``text``."""
